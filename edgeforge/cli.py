@@ -1,0 +1,310 @@
+"""The ``edgeforge`` command: a thin layer over the Python API.
+
+Every subcommand parses its arguments, calls the API, and prints a table. Bad
+input ends with one line ``error: <field>: <problem>`` and exit status 2, never
+a traceback (``EDGEFORGE_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+
+__all__ = ["main", "build_parser"]
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit status given."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
+# -- argument types ---------------------------------------------------------
+
+def int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def add_design_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("design options (HKLUT; the smoke scheme takes none)")
+    g.add_argument("--width", type=int, help="LR image width in pixels")
+    g.add_argument("--height", type=int, help="LR image height in pixels")
+    g.add_argument("--reads-per-table", type=int_list, metavar="R1,R2",
+                   help="table reads per cycle for each stage (1, 2 or 4; default 1 per stage)")
+    g.add_argument("--out-pixels", type=int, metavar="P", help="HR pixels per output beat")
+
+
+def design_config(args) -> dict:
+    config = {}
+    for key in ("width", "height", "reads_per_table", "out_pixels"):
+        value = getattr(args, key, None)
+        if value is not None:
+            config[key] = tuple(value) if isinstance(value, list) else value
+    return config
+
+
+def load_artifact(path):
+    from .artifact import load
+    return load(path)
+
+
+# -- subcommands ------------------------------------------------------------
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    return run_demo(Path(args.out), quick=args.quick, simulator=args.simulator)
+
+
+def cmd_train(args) -> int:
+    from .artifact import save
+    from .models.hklut.train import TrainConfig, train
+    from .models.hklut.transfer import transfer
+    from .schemes.hklut import HKLUTConfig
+    model_config = HKLUTConfig.from_dict({"stages": args.stages, "msb_kernels": args.msb_kernels,
+                                          "lsb_kernels": args.lsb_kernels})
+    overrides = {k: getattr(args, k) for k in ("iterations", "batch", "patch", "lr", "seed")
+                 if getattr(args, k) is not None}
+    config = TrainConfig(checkpoint_dir=Path(args.checkpoint_dir), **overrides)
+    result = train(config, model_config, resume=args.resume, train_dir=args.train_dir,
+                   test_dir=args.test_dir)
+    artifact = transfer(result.net if hasattr(result, "net") else result)
+    out = save(artifact, args.output)
+    console.print(f"wrote [bold]{out}[/] ({artifact.short_hash})")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .artifact import save
+    from .models.hklut.transfer import transfer_checkpoint
+    artifact = transfer_checkpoint(args.checkpoint)
+    out = save(artifact, args.output)
+    console.print(f"wrote [bold]{out}[/] ({artifact.short_hash})")
+    return 0
+
+
+def cmd_import_hklut(args) -> int:
+    from .artifact import save
+    from .models.hklut.importer import import_lut_dir
+    artifact = import_lut_dir(args.directory)
+    out = save(artifact, args.output)
+    console.print(f"imported {len(artifact.arrays)} tables, config {artifact.config}; "
+                  f"wrote [bold]{out}[/] ({artifact.short_hash})")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from rich.table import Table
+    art = load_artifact(args.artifact)
+    table = Table(title=f"{args.artifact}: {art.scheme} artifact, valid")
+    table.add_column("array")
+    table.add_column("dtype")
+    table.add_column("shape")
+    table.add_column("bits", justify="right")
+    table.add_column("range", justify="right")
+    for name, spec in art.specs().items():
+        a = art.arrays[name]
+        table.add_row(name, spec.dtype, str(spec.shape), f"{spec.bits}{'s' if spec.signed else 'u'}",
+                      f"[{int(a.min())}, {int(a.max())}]")
+    console.print(table)
+    console.print(f"config: {art.config}\nprovenance: {art.provenance}\nhash: {art.content_hash}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from . import generate
+    design = generate(load_artifact(args.artifact), **design_config(args))
+    files = design.write_verilog(args.output or Path("rtl_out") / design.name)
+    console.print(f"design [bold]{design.name}[/]")
+    for f in (files.verilog, files.manifest, files.filelist, files.core):
+        console.print(f"  wrote {f}")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from . import generate
+    design = generate(load_artifact(args.artifact), **design_config(args))
+    with console.status(f"verifying {design.name} on {args.simulator} (first build compiles C++)"):
+        result = design.verify(simulator=args.simulator, waves=args.waves, seed=args.seed,
+                               pauses=args.pauses)
+    console.print(result.summary())
+    for failure in result.failures:
+        err_console.print(f"[red]{failure}[/]")
+    if result.waves:
+        console.print(f"waves: {result.waves}")
+    return 0 if result.passed else 1
+
+
+def cmd_cost(args) -> int:
+    art = load_artifact(args.artifact)
+    if art.scheme == "hklut":
+        from .models.hklut.storage import render_storage_table
+        console.print(render_storage_table(art))
+    config = design_config(args)
+    if not config and art.scheme != "smoke" and not args.target:
+        console.print("storage only: give design options (e.g. --width/--height) for area and Fmax")
+        return 0
+    from . import generate
+    from .bench.report import render_cost_table
+    design = generate(art, **config)
+    devices = {}
+    for name in args.device or []:
+        from .bench.devices import get_device
+        devices[get_device(name).family] = name
+    results = design.cost(tuple(args.target or ("generic", "ice40", "ecp5")), devices=devices,
+                          out_dir=args.output, place_route=not args.no_pnr)
+    console.print(render_cost_table(results))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .models.hklut.evaluate import evaluate, render_eval_table
+    pairs = None
+    art = load_artifact(args.artifact)
+    if args.test_dir:
+        from .models.data import load_benchmark_dir
+        pairs = load_benchmark_dir(args.test_dir, art_scale(art))
+    report = evaluate(art, pairs, arithmetic=args.arithmetic, out_dir=args.output)
+    console.print(render_eval_table(report))
+    for picture in report.pictures:
+        console.print(f"  wrote {picture}")
+    return 0
+
+
+def art_scale(art) -> int:
+    from math import prod
+    return prod(art.config["stages"])
+
+
+def cmd_upscale(args) -> int:
+    from .models.hklut.evaluate import upscale_file
+    out = upscale_file(load_artifact(args.artifact), args.input, args.output,
+                       arithmetic=args.arithmetic)
+    console.print(f"wrote [bold]{out}[/]")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    raise CommandError("compare: the cross-scheme comparison arrives with the PECAN and DeBut "
+                       "schemes (a later issue); nothing to compare yet", status=3)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgeforge",
+        description="Compile hardware-friendly neural networks into verified, costed Verilog.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the whole flow on built-in defaults")
+    p.add_argument("--out", default="rtl_out/demo", help="output folder (default rtl_out/demo)")
+    p.add_argument("--quick", action="store_true", help="skip place and route and the large designs")
+    p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train an HKLUT network on CPU and export its LUT artifact")
+    p.add_argument("-o", "--output", required=True, help="artifact to write (.npz)")
+    p.add_argument("--stages", type=int_list, default=[2, 2], metavar="R1,R2",
+                   help="stage factors (default 2,2 = x4)")
+    p.add_argument("--msb-kernels", default="hdb", choices=("hdb", "hd"))
+    p.add_argument("--lsb-kernels", default="hd", choices=("hdb", "hd"))
+    p.add_argument("--iterations", type=int)
+    p.add_argument("--batch", type=int)
+    p.add_argument("--patch", type=int, help="LR patch size")
+    p.add_argument("--lr", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--checkpoint-dir", default="runs/hklut", help="checkpoints (default runs/hklut)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--train-dir", help="DIV2K-style folder (HR/*.png) instead of built-in photos")
+    p.add_argument("--test-dir", help="benchmark folder (HR/, LR_bicubic/X{r}/) for validation")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("export", help="transfer a training checkpoint to an HKLUT artifact")
+    p.add_argument("checkpoint")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import-hklut", help="import LUT files in the HKLUT authors' layout")
+    p.add_argument("directory")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_import_hklut)
+
+    p = sub.add_parser("inspect", help="validate an artifact and list its arrays")
+    p.add_argument("artifact")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("generate", help="generate Verilog, manifest, filelist and .core")
+    p.add_argument("artifact")
+    p.add_argument("-o", "--output", help="output folder (default rtl_out/<design>)")
+    add_design_options(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("verify", help="check the RTL bit-exact against the golden model in cocotb")
+    p.add_argument("artifact")
+    add_design_options(p)
+    p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
+    p.add_argument("--waves", action="store_true", help="dump waveforms (FST on Verilator)")
+    p.add_argument("--seed", type=int, help="random seed of data and backpressure")
+    p.add_argument("--pauses", help="src:sink pause modes, e.g. none:none,random:random")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("cost", help="storage of an artifact; area, memory and Fmax of a design")
+    p.add_argument("artifact")
+    add_design_options(p)
+    p.add_argument("--target", action="append", choices=("generic", "ice40", "ecp5"),
+                   help="synthesis target (repeatable; default all three)")
+    p.add_argument("--device", action="append",
+                   help="part, e.g. up5k-sg48, hx8k-ct256, ecp5-25f, ecp5-45f, ecp5-85f (repeatable)")
+    p.add_argument("--no-pnr", action="store_true", help="synthesis only, no place and route")
+    p.add_argument("-o", "--output", help="design folder for the reports (default rtl_out/<design>)")
+    p.set_defaults(func=cmd_cost)
+
+    p = sub.add_parser("evaluate", help="PSNR/SSIM of an HKLUT artifact vs bicubic")
+    p.add_argument("artifact")
+    p.add_argument("--test-dir", help="benchmark folder with HR/ and LR_bicubic/X{r}/")
+    p.add_argument("--arithmetic", default="exact", choices=("exact", "float32"))
+    p.add_argument("-o", "--output", help="folder for side-by-side PNGs and eval.json")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("upscale", help="super-resolve a PNG with an HKLUT artifact")
+    p.add_argument("artifact")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--arithmetic", default="exact", choices=("exact", "float32"))
+    p.set_defaults(func=cmd_upscale)
+
+    p = sub.add_parser("compare", help="cross-scheme hardware comparison (not yet: later issue)")
+    p.set_defaults(func=cmd_compare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .artifact import ArtifactError
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CommandError as e:
+        err_console.print(f"[red]error:[/] {e}", highlight=False)
+        return e.status
+    except (ArtifactError, ValueError, TypeError, FileNotFoundError, NotADirectoryError) as e:
+        if os.environ.get("EDGEFORGE_DEBUG"):
+            raise
+        err_console.print(f"[red]error:[/] {e}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

