@@ -39,6 +39,7 @@ class SmokeLookup(wiring.Component):
 
     def __init__(self, table, addr_bits: int, data_bits: int):
         if len(table) != 1 << addr_bits:
+            self._MustUse__silence = True  # a refused component is not an unused one
             raise ValueError(f"table must have 2**addr_bits = {1 << addr_bits} entries, "
                              f"got {len(table)}")
         self._table = [int(v) for v in table]
