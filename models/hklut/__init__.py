@@ -1,0 +1,1 @@
+"""HKLUT on the model side: LUT import, evaluation and storage accounting."""

@@ -1,0 +1,363 @@
+"""Evaluate an HKLUT artifact against bicubic: Y-channel PSNR/SSIM, a table and side-by-side pictures.
+
+The metrics follow the SR-benchmark convention of :mod:`edgeforge.models.metrics`
+(PSNR with a border shave of the scale factor, SSIM without). The baseline is
+Pillow's bicubic upscaling of the same LR image. HKLUT output comes from the
+golden model (:func:`edgeforge.sim.golden.hklut.upscale`) unless another
+upscaler is passed.
+
+:func:`upscale_file` is the file-level counterpart: any 8-bit grey or RGB image
+in, a PNG out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from rich.progress import Progress
+from rich.table import Table
+
+from ...artifact import Artifact, load
+from ...schemes.hklut import HKLUTConfig
+from ..metrics import psnr_y, ssim_y
+
+__all__ = ["ImageScore", "EvalReport", "bicubic_upscale", "evaluate", "render_eval_table",
+           "upscale_file", "ARITHMETICS"]
+
+ARITHMETICS = ("exact", "float32")
+BICUBIC_NOTE = "bicubic = Pillow Image.resize(BICUBIC) of the same LR image"
+METRIC_NOTE = ("Y = BT.601 luma (0..255, unrounded); PSNR peak 255, border shave {shave} px; "
+               "SSIM 11x11 Gaussian sigma 1.5, K=(0.01, 0.03), valid windows, no shave")
+
+# An upscaler maps (artifact, uint8 LR image, arithmetic=...) to the uint8 HR image.
+Upscaler = Callable[..., np.ndarray]
+
+
+@dataclass
+class ImageScore:
+    """Scores of one image (or their mean): HKLUT and the bicubic baseline, Y channel."""
+    name: str
+    psnr: float
+    ssim: float
+    bicubic_psnr: float
+    bicubic_ssim: float
+
+
+@dataclass
+class EvalReport:
+    """Result of :func:`evaluate`: per-image scores, their mean, and the pictures written."""
+    scale: int
+    arithmetic: str
+    images: list[ImageScore]
+    mean: ImageScore
+    pictures: list[Path] = field(default_factory=list)
+    artifact: str = ""
+
+    def to_dict(self) -> dict:
+        """JSON-ready data; an infinite PSNR (identical images) is written as the string "inf"."""
+        def clean(score: ImageScore) -> dict:
+            return {k: ("inf" if isinstance(v, float) and math.isinf(v) else v)
+                    for k, v in asdict(score).items()}
+        return {"artifact": self.artifact, "scale": self.scale, "arithmetic": self.arithmetic,
+                "metric": METRIC_NOTE.format(shave=self.scale), "baseline": BICUBIC_NOTE,
+                "images": [clean(s) for s in self.images], "mean": clean(self.mean),
+                "pictures": [p.name for p in self.pictures]}
+
+
+def _as_hklut(artifact) -> tuple[Artifact, HKLUTConfig]:
+    if isinstance(artifact, (str, Path)):
+        artifact = load(artifact)
+    if not isinstance(artifact, Artifact):
+        raise TypeError(f"artifact must be an Artifact or a path to one, got "
+                        f"{type(artifact).__name__}")
+    if artifact.scheme != "hklut":
+        raise ValueError(f"artifact must be an HKLUT artifact, got scheme {artifact.scheme!r}")
+    return artifact, HKLUTConfig.from_dict(artifact.config)
+
+
+def _check_arithmetic(arithmetic) -> str:
+    if arithmetic not in ARITHMETICS:
+        raise ValueError(f"arithmetic must be one of {ARITHMETICS}, got {arithmetic!r}")
+    return arithmetic
+
+
+def _default_upscaler() -> Upscaler:
+    from ...sim.golden.hklut import upscale
+    return upscale
+
+
+def _check_image(name: str, img) -> np.ndarray:
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8:
+        raise TypeError(f"{name} must be a uint8 numpy array, got "
+                        f"{getattr(img, 'dtype', type(img).__name__)!r}")
+    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
+        raise ValueError(f"{name} must be a grey (H, W) or RGB (H, W, 3) image, "
+                         f"got shape {img.shape!r}")
+    return img
+
+
+def bicubic_upscale(lr, factor: int) -> np.ndarray:
+    """Upscale by an integer factor with Pillow's bicubic filter (the evaluation baseline).
+
+    Parameters
+    ----------
+    lr : numpy.ndarray
+        ``uint8`` image, grey ``(H, W)`` or RGB ``(H, W, 3)``.
+    factor : int
+        Upscaling factor (>= 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` image of shape ``(factor H, factor W[, 3])``.
+    """
+    lr = _check_image("lr", lr)
+    if not isinstance(factor, (int, np.integer)) or isinstance(factor, bool) or factor < 1:
+        raise ValueError(f"factor must be an integer >= 1, got {factor!r}")
+    size = (lr.shape[1] * factor, lr.shape[0] * factor)
+    return np.asarray(Image.fromarray(np.ascontiguousarray(lr)).resize(size, Image.BICUBIC))
+
+
+def _check_pairs(pairs, scale: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    if not isinstance(pairs, (list, tuple)) or not pairs:
+        raise ValueError(f"pairs must be a non-empty list of (name, lr, hr), got {pairs!r}")
+    checked = []
+    for i, pair in enumerate(pairs):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 3 or not isinstance(pair[0], str):
+            raise ValueError(f"pairs[{i}] must be a (name, lr, hr) tuple, got {pair!r}")
+        name, lr, hr = pair
+        lr, hr = _check_image(f"pairs[{i}] lr", lr), _check_image(f"pairs[{i}] hr", hr)
+        want = (lr.shape[0] * scale, lr.shape[1] * scale) + lr.shape[2:]
+        if hr.shape != want:
+            raise ValueError(f"pairs[{i}] ({name!r}) hr must be the x{scale} size of lr "
+                             f"{lr.shape!r}, that is {want!r}, got {hr.shape!r}")
+        checked.append((name, lr, hr))
+    return checked
+
+
+def _run(upscaler: Upscaler, artifact: Artifact, lr: np.ndarray, arithmetic: str, scale: int,
+         name: str) -> np.ndarray:
+    """Call the upscaler and check that it returned the x``scale`` uint8 image."""
+    sr = upscaler(artifact, lr, arithmetic=arithmetic)
+    want = (lr.shape[0] * scale, lr.shape[1] * scale) + lr.shape[2:]
+    if not isinstance(sr, np.ndarray) or sr.dtype != np.uint8 or sr.shape != want:
+        raise ValueError(f"upscaler output for {name!r} must be uint8 of shape {want!r}, got "
+                         f"{getattr(sr, 'dtype', type(sr).__name__)} {getattr(sr, 'shape', None)!r}")
+    return sr
+
+
+def _mean(scores: list[ImageScore]) -> ImageScore:
+    return ImageScore("mean", *(float(np.mean([getattr(s, f) for s in scores]))
+                                for f in ("psnr", "ssim", "bicubic_psnr", "bicubic_ssim")))
+
+
+def _rgb(img: np.ndarray) -> np.ndarray:
+    return np.stack([img] * 3, axis=2) if img.ndim == 2 else img
+
+
+_LABEL_HEIGHT = 18
+_GAP = 4
+
+
+def _side_by_side(panels: list[tuple[str, np.ndarray]]) -> Image.Image:
+    """Panels of one size left to right on a white sheet, each with its label above."""
+    h, w = panels[0][1].shape[:2]
+    sheet = Image.new("RGB", (len(panels) * w + (len(panels) - 1) * _GAP, h + _LABEL_HEIGHT),
+                      "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default()
+    for i, (label, img) in enumerate(panels):
+        x = i * (w + _GAP)
+        sheet.paste(Image.fromarray(_rgb(img)), (x, _LABEL_HEIGHT))
+        draw.text((x + 2, 3), label, fill="black", font=font)
+    return sheet
+
+
+def _picture_name(name: str, scale: int) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) + f"_x{scale}.png"
+
+
+def evaluate(artifact, pairs=None, *, arithmetic: str = "exact", out_dir=None,
+             upscaler: Upscaler | None = None, progress: bool = True) -> EvalReport:
+    """Score an HKLUT artifact and the bicubic baseline on (name, LR, HR) pairs.
+
+    Parameters
+    ----------
+    artifact : Artifact or str or pathlib.Path
+        An HKLUT artifact, or the path of one (loaded and validated).
+    pairs : list of (str, numpy.ndarray, numpy.ndarray), optional
+        ``uint8`` LR and HR images, HR exactly ``scale`` times LR. Defaults to
+        the built-in test photos, ``edgeforge.models.data.builtin_pairs(scale, "test")``.
+    arithmetic : {"exact", "float32"}
+        Readout arithmetic handed to the upscaler: the hardware's exact
+        integer readout, or the authors' float32 order.
+    out_dir : str or pathlib.Path, optional
+        If given, one side-by-side PNG per image (LR nearest-enlarged | bicubic |
+        HKLUT | HR, labelled) and ``eval.json`` are written there.
+    upscaler : callable, optional
+        ``upscaler(artifact, lr, arithmetic=...) -> uint8 HR image``; defaults
+        to the golden model.
+    progress : bool
+        Show a rich progress bar, one step per image.
+
+    Returns
+    -------
+    EvalReport
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad artifact, arithmetic, pair, or an upscaler output of the wrong
+        shape or dtype.
+    """
+    artifact, config = _as_hklut(artifact)
+    arithmetic = _check_arithmetic(arithmetic)
+    scale = config.scale
+    if pairs is None:
+        from ..data import builtin_pairs
+        pairs = builtin_pairs(scale, "test")
+    pairs = _check_pairs(pairs, scale)
+    upscaler = upscaler or _default_upscaler()
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+    scores, pictures = [], []
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("evaluating", total=len(pairs))
+        for name, lr, hr in pairs:
+            bar.update(task, description=f"x{scale} {arithmetic}: {name}")
+            sr = _run(upscaler, artifact, lr, arithmetic, scale, name)
+            bic = bicubic_upscale(lr, scale)
+            score = ImageScore(name, psnr_y(sr, hr, scale), ssim_y(sr, hr),
+                               psnr_y(bic, hr, scale), ssim_y(bic, hr))
+            scores.append(score)
+            if out_dir is not None:
+                nearest = np.repeat(np.repeat(lr, scale, axis=0), scale, axis=1)
+                sheet = _side_by_side([(f"LR (nearest x{scale})", nearest),
+                                       (f"bicubic {score.bicubic_psnr:.2f} dB", bic),
+                                       (f"HKLUT {score.psnr:.2f} dB", sr), ("HR", hr)])
+                path = out_dir / _picture_name(name, scale)
+                sheet.save(path)
+                pictures.append(path)
+            bar.advance(task)
+
+    label = str(artifact.path) if artifact.path is not None else artifact.short_hash
+    report = EvalReport(scale=scale, arithmetic=arithmetic, images=scores, mean=_mean(scores),
+                        pictures=pictures, artifact=label)
+    if out_dir is not None:
+        (out_dir / "eval.json").write_text(json.dumps(report.to_dict(), indent=2,
+                                                      allow_nan=False) + "\n")
+    return report
+
+
+def _fmt(value: float, digits: int) -> str:
+    return "inf" if math.isinf(value) else f"{value:.{digits}f}"
+
+
+def render_eval_table(report: EvalReport) -> Table:
+    """Per-image and mean PSNR/SSIM of HKLUT and bicubic as a rich table.
+
+    Parameters
+    ----------
+    report : EvalReport
+
+    Returns
+    -------
+    rich.table.Table
+    """
+    if not isinstance(report, EvalReport):
+        raise TypeError(f"report must be an EvalReport, got {type(report).__name__}")
+    table = Table(title=f"HKLUT x{report.scale} vs bicubic ({report.arithmetic} readout)",
+                  caption=METRIC_NOTE.format(shave=report.scale) + "; " + BICUBIC_NOTE)
+    table.add_column("image")
+    for header in ("bicubic PSNR", "HKLUT PSNR", "gain dB", "bicubic SSIM", "HKLUT SSIM"):
+        table.add_column(header, justify="right")
+    for i, s in enumerate(report.images + [report.mean]):
+        gain = s.psnr - s.bicubic_psnr if not math.isinf(s.psnr) else math.inf
+        table.add_row(s.name, _fmt(s.bicubic_psnr, 2), _fmt(s.psnr, 2), f"{gain:+.2f}",
+                      _fmt(s.bicubic_ssim, 4), _fmt(s.ssim, 4),
+                      style="bold" if s is report.mean else None,
+                      end_section=i == len(report.images) - 1)
+    return table
+
+
+def _read_8bit_image(path: Path) -> np.ndarray:
+    """An image file as uint8 grey (H, W) or RGB (H, W, 3); anything else raises naming the mode."""
+    if not path.is_file():
+        raise FileNotFoundError(f"in_png does not exist, got {str(path)!r}")
+    try:
+        im = Image.open(path)
+    except UnidentifiedImageError:
+        raise ValueError(f"in_png is not an image Pillow can read, got {str(path)!r}") from None
+    with im:
+        # Pillow silently reduces 16-bit RGB PNGs to mode "RGB"; the raw mode still says ";16".
+        args = im.tile[0].args if im.tile else ""
+        raw = args if isinstance(args, str) else (args[0] if args else "")
+        if ";16" in str(raw) or im.mode.startswith("I;16") or im.mode in ("I", "F"):
+            raise ValueError(f"in_png must be an 8-bit grey or RGB image; 16-bit and float images "
+                             f"are not read, got mode {im.mode!r} stored as {raw!r}")
+        if im.mode == "1":
+            im = im.convert("L")
+        if im.mode == "P":
+            im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        if im.mode in ("RGBA", "LA"):
+            alpha = np.asarray(im.getchannel("A"))
+            if alpha.min() < 255:
+                raise ValueError(f"in_png has transparent pixels, which upscaling would lose; "
+                                 f"flatten it onto a background first, got mode {im.mode!r}")
+            # Fully opaque: the alpha channel carries nothing, so it is dropped.
+            im = im.convert("L" if im.mode == "LA" else "RGB")
+        if im.mode not in ("L", "RGB"):
+            raise ValueError(f"in_png must be an 8-bit grey, RGB or palette image, "
+                             f"got mode {im.mode!r}")
+        return np.asarray(im)
+
+
+def upscale_file(artifact, in_png, out_png, arithmetic: str = "exact", *,
+                 upscaler: Upscaler | None = None) -> Path:
+    """Upscale an 8-bit image file with an HKLUT artifact and write the result as PNG.
+
+    Grey stays grey and RGB stays RGB. Palette images are expanded to RGB and
+    bilevel ones to grey. An alpha channel is dropped when it is fully opaque
+    and refused otherwise; 16-bit and float images are refused, naming the mode.
+
+    Parameters
+    ----------
+    artifact : Artifact or str or pathlib.Path
+        An HKLUT artifact, or the path of one.
+    in_png, out_png : str or pathlib.Path
+        Input image (any format Pillow reads) and output PNG path (parents created).
+    arithmetic : {"exact", "float32"}
+        Readout arithmetic of the golden model.
+    upscaler : callable, optional
+        ``upscaler(artifact, lr, arithmetic=...)``; defaults to the golden model.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_png``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``in_png`` does not exist.
+    TypeError, ValueError
+        On a bad artifact or arithmetic, or an image that is not 8-bit grey/RGB.
+    """
+    artifact, config = _as_hklut(artifact)
+    arithmetic = _check_arithmetic(arithmetic)
+    in_png = Path(in_png)
+    lr = _read_8bit_image(in_png)
+    sr = _run(upscaler or _default_upscaler(), artifact, lr, arithmetic, config.scale, in_png.name)
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(sr).save(out_png, format="PNG")
+    return out_png
