@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 console = Console(stderr=False)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 __all__ = ["main", "build_parser"]
 

@@ -1,0 +1,56 @@
+"""The CLI: every subcommand has --help, errors are one line, unfinished commands say so."""
+
+import subprocess
+import sys
+
+import pytest
+
+from edgeforge import save
+from edgeforge.cli import build_parser, main
+from edgeforge.schemes.smoke import default_artifact
+
+COMMANDS = ["demo", "train", "export", "import-hklut", "inspect", "generate", "verify", "cost",
+            "evaluate", "upscale", "compare"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as e:
+        build_parser().parse_args([command, "--help"])
+    assert e.value.code == 0
+    assert "usage: edgeforge " + command in capsys.readouterr().out
+
+
+def test_console_script_is_installed():
+    out = subprocess.run([sys.executable, "-m", "edgeforge.cli", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    for command in COMMANDS:
+        assert command in out
+
+
+def test_compare_exits_non_zero_until_implemented(capsys):
+    assert main(["compare"]) == 3
+    assert "later issue" in capsys.readouterr().err
+
+
+def test_bad_artifact_is_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_text("not an archive")
+    assert main(["inspect", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: file:") and "\n" not in err and "Traceback" not in err
+
+
+def test_inspect_and_generate(tmp_path, capsys):
+    path = save(default_artifact(), tmp_path / "smoke.npz")
+    assert main(["inspect", str(path)]) == 0
+    assert "table" in capsys.readouterr().out
+    assert main(["generate", str(path), "-o", str(tmp_path / "out")]) == 0
+    written = sorted(p.suffix for p in (tmp_path / "out").iterdir())
+    assert written == [".core", ".f", ".json", ".v"]
+
+
+def test_generate_rejects_options_the_scheme_lacks(tmp_path, capsys):
+    path = save(default_artifact(), tmp_path / "smoke.npz")
+    assert main(["generate", str(path), "--width", "8"]) == 2
+    assert "takes no hardware options" in capsys.readouterr().err
