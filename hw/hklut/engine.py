@@ -1,0 +1,148 @@
+"""The HKLUT engine: every stage chained on chip, with only line buffers between stages.
+
+::
+
+    i (8-bit pixel) -> [LineWindow -> LookupCombine -> BlockReorder] per stage -> round -> o
+
+Stage ``s`` reads a ``width * prod(r_<s)`` x ``height * prod(r_<s)`` plane; its re-order
+emits one pixel a beat, except the last one, which emits ``out_pixels`` a beat.
+"""
+
+from __future__ import annotations
+
+import math
+
+from amaranth import Module
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
+
+from .combine import pixel_layout, round_half_even
+from .linebuffer import LineWindow
+from .lookup import LookupCombine
+from .reorder import BlockReorder
+from .tables import READS_PER_TABLE
+
+__all__ = ["OUT_PIXELS", "HKLUTEngine"]
+
+OUT_PIXELS = (1, 2, 4, 8, 16)
+
+
+def _check_int(name: str, value, least: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
+
+
+class HKLUTEngine(wiring.Component):
+    """Streams one channel's low-resolution frames in and their super-resolved frames out.
+
+    Parameters
+    ----------
+    tables : dict[str, numpy.ndarray]
+        int8 tables by name (``edgeforge.schemes.hklut.table_name``), as in an artifact.
+    config : HKLUTConfig
+    width, height : int
+        Input frame size (each at least 3, the reflect padding's reach + 1).
+    reads_per_table : tuple of int
+        Reads per table per cycle for each stage, each one of (1, 2, 4).
+    out_pixels : int
+        Output pixels per beat ``P``, one of :data:`OUT_PIXELS`; must divide the
+        output row (``width * scale``).
+
+    Members
+    -------
+    i : In(stream.Signature(8))
+        Input pixels in raster order, frames (and channels) back to back.
+    o : Out(stream.Signature(8 * out_pixels))
+        Output pixels in raster order, pixel ``k`` of a beat in bits ``[8k+7:8k]``.
+
+    Throughput and latency are given by ``edgeforge.sim.cycles.hklut``.
+    Backpressure on ``o`` (ready low) or gaps on ``i`` never lose, repeat or
+    reorder a pixel.
+
+    Raises
+    ------
+    ValueError
+        For a size below 3, a reads count not in (1, 2, 4), one reads count per
+        stage missing, or an out_pixels not in :data:`OUT_PIXELS` or not dividing
+        the output row.
+    """
+
+    def __init__(self, tables, config: HKLUTConfig, *, width: int, height: int,
+                 reads_per_table=None, out_pixels: int = 1):
+        if not isinstance(config, HKLUTConfig):
+            raise TypeError(f"config must be an HKLUTConfig, got {type(config).__name__!r}")
+        _check_int("width", width, 3)
+        _check_int("height", height, 3)
+        if reads_per_table is None:
+            reads_per_table = (1,) * len(config.stages)
+        reads_per_table = tuple(reads_per_table)
+        if len(reads_per_table) != len(config.stages):
+            raise ValueError(f"reads_per_table must give one count per stage "
+                             f"({len(config.stages)}), got {reads_per_table!r}")
+        for reads in reads_per_table:
+            if reads not in READS_PER_TABLE:
+                raise ValueError(f"reads_per_table entries must be one of {READS_PER_TABLE}, "
+                                 f"got {reads_per_table!r}")
+        if out_pixels not in OUT_PIXELS:
+            raise ValueError(f"out_pixels must be one of {OUT_PIXELS}, got {out_pixels!r}")
+        if (width * config.scale) % out_pixels:
+            raise ValueError(f"out_pixels must divide the output row of {width * config.scale} "
+                             f"pixels, got {out_pixels!r}")
+        self.tables, self.config = tables, config
+        self.width, self.height = width, height
+        self.reads_per_table, self.out_pixels = reads_per_table, out_pixels
+        self.widths = config.widths()
+        self.pixel = pixel_layout(self.widths)
+        super().__init__({"i": In(self.i_signature()),
+                          "o": Out(self.o_signature(out_pixels))})
+
+    @staticmethod
+    def i_signature() -> stream.Signature:
+        return stream.Signature(PIXEL_BITS)
+
+    @staticmethod
+    def o_signature(out_pixels: int) -> stream.Signature:
+        return stream.Signature(PIXEL_BITS * out_pixels)
+
+    def stage_sizes(self) -> list[tuple[int, int]]:
+        """Input plane ``(width, height)`` of each stage."""
+        sizes, w, h = [], self.width, self.height
+        for r in self.config.stages:
+            sizes.append((w, h))
+            w, h = w * r, h * r
+        return sizes
+
+    def elaborate(self, platform):
+        m = Module()
+        stages = self.config.stages
+        previous = None
+        for s, ((w, h), r) in enumerate(zip(self.stage_sizes(), stages)):
+            last = s == len(stages) - 1
+            window = LineWindow(self.pixel, w, h)
+            lookup = LookupCombine(self.tables, self.config, s, self.reads_per_table[s],
+                                   self.pixel)
+            reorder = BlockReorder(self.pixel, r, w, self.out_pixels if last else 1)
+            m.submodules[f"s{s}_window"] = window
+            m.submodules[f"s{s}_lookup"] = lookup
+            m.submodules[f"s{s}_reorder"] = reorder
+            if previous is None:
+                # An 8-bit input pixel q is N = D q: (q, rem = 0).
+                m.d.comb += [window.i.payload.q.eq(self.i.payload), window.i.payload.rem.eq(0),
+                             window.i.valid.eq(self.i.valid), self.i.ready.eq(window.i.ready)]
+            else:
+                m.d.comb += [window.i.payload.eq(previous.o.payload[0]),
+                             window.i.valid.eq(previous.o.valid),
+                             previous.o.ready.eq(window.i.ready)]
+            wiring.connect(m, window=window.o, lookup=lookup.i)
+            wiring.connect(m, lookup=lookup.o, reorder=reorder.i)
+            previous = reorder
+
+        denom = self.widths.denom
+        for k in range(self.out_pixels):
+            px = previous.o.payload[k]
+            m.d.comb += self.o.payload[PIXEL_BITS * k:PIXEL_BITS * (k + 1)].eq(
+                round_half_even(px.q, px.rem, denom))
+        m.d.comb += [self.o.valid.eq(previous.o.valid), previous.o.ready.eq(self.o.ready)]
+        return m

@@ -1,0 +1,143 @@
+"""Block-to-raster re-order: ``r x r`` blocks of one stage row in, output rows out, ``P`` pixels a beat.
+
+A stage row of ``w`` blocks becomes ``r`` output rows of ``w r`` pixels. The
+buffer holds two such block rows (double buffered: one filling, one draining).
+It is split into ``r x L`` memories, ``L = lcm(P, r)``: memory ``(dy, c)`` holds
+output pixels ``x`` of row ``dy`` with ``x mod L = c``. A block writes its ``r``
+pixels of each row into ``r`` different memories, and a beat's ``P`` adjacent
+pixels come from ``P`` different memories, so every memory has one write and
+one read port.
+"""
+
+from __future__ import annotations
+
+import math
+
+from amaranth import Array, Module, Mux, Signal
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .lookup import block_layout
+
+__all__ = ["lanes_layout", "BlockReorder"]
+
+
+def lanes_layout(pixel: data.StructLayout, lanes: int) -> data.ArrayLayout:
+    """``lanes`` adjacent pixels of one output row, leftmost first."""
+    return data.ArrayLayout(pixel, lanes)
+
+
+class BlockReorder(wiring.Component):
+    """Re-orders a stage's blocks into raster order.
+
+    Parameters
+    ----------
+    pixel : data.StructLayout
+    r : int
+        Block side (the stage factor).
+    width : int
+        Blocks per stage row (the stage's input width).
+    lanes : int
+        Pixels per output beat; must divide ``width * r``.
+
+    Members
+    -------
+    i : In(stream.Signature(block_layout(pixel, r)))
+    o : Out(stream.Signature(lanes_layout(pixel, lanes)))
+
+    Throughput: one block per cycle in, one beat per cycle out, as long as the
+    other block row is ready. Output of a block row starts one cycle after its
+    last block is written.
+    """
+
+    def __init__(self, pixel: data.StructLayout, r: int, width: int, lanes: int):
+        for name, value in (("r", r), ("width", width), ("lanes", lanes)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if (width * r) % lanes:
+            raise ValueError(f"lanes must divide the output row of {width * r} pixels, "
+                             f"got {lanes!r}")
+        self.pixel, self.r, self.width, self.lanes = pixel, r, width, lanes
+        super().__init__({"i": In(stream.Signature(block_layout(pixel, r))),
+                          "o": Out(stream.Signature(lanes_layout(pixel, lanes)))})
+
+    def elaborate(self, platform):
+        m = Module()
+        r, w, lanes = self.r, self.width, self.lanes
+        banks = math.lcm(lanes, r)
+        words = w * r // banks            # words per output row in each memory
+
+        # -- writer: block j of the filling buffer ----------------------------------
+        full = [Signal(name=f"full{b}") for b in range(2)]
+        wbuf = Signal()
+        wword = Signal(range(max(words, 2)))
+        woff = Signal(range(banks))       # (j r) mod L, a multiple of r
+        full_w = Mux(wbuf, full[1], full[0])
+        m.d.comb += self.i.ready.eq(~full_w)
+        write = self.i.valid & self.i.ready
+        block = self.i.payload
+        mems = {}
+        for dy in range(r):
+            for c in range(banks):
+                mem = memory.Memory(shape=self.pixel, depth=2 * words, init=[])
+                m.submodules[f"row{dy}_bank{c}"] = mem
+                mems[(dy, c)] = mem
+                port = mem.write_port()
+                m.d.comb += [port.addr.eq(Mux(wbuf, words, 0) + wword),
+                             port.data.eq(block[dy * r + c % r]),
+                             port.en.eq(write & (woff == c - c % r))]
+        set_full = Signal()
+        with m.If(write):
+            with m.If(woff == banks - r):
+                m.d.sync += woff.eq(0)
+                with m.If(wword == words - 1):
+                    m.d.sync += [wword.eq(0), wbuf.eq(~wbuf)]
+                    m.d.comb += set_full.eq(1)
+                with m.Else():
+                    m.d.sync += wword.eq(wword + 1)
+            with m.Else():
+                m.d.sync += woff.eq(woff + r)
+
+        # -- reader: rows dy of the draining buffer, `lanes` pixels a beat -------------
+        advance = ~self.o.valid | self.o.ready
+        rbuf = Signal()
+        rdy = Signal(range(r))
+        rword = Signal(range(max(words, 2)))
+        roff = Signal(range(banks))       # x mod L, a multiple of lanes
+        step = advance & Mux(rbuf, full[1], full[0])
+        clear_full = Signal()
+        with m.If(step):
+            with m.If(roff == banks - lanes):
+                m.d.sync += roff.eq(0)
+                with m.If(rword == words - 1):
+                    m.d.sync += rword.eq(0)
+                    with m.If(rdy == r - 1):
+                        m.d.sync += [rdy.eq(0), rbuf.eq(~rbuf)]
+                        m.d.comb += clear_full.eq(1)
+                    with m.Else():
+                        m.d.sync += rdy.eq(rdy + 1)
+                with m.Else():
+                    m.d.sync += rword.eq(rword + 1)
+            with m.Else():
+                m.d.sync += roff.eq(roff + lanes)
+        for b in range(2):
+            with m.If(set_full & (wbuf == b)):
+                m.d.sync += full[b].eq(1)
+            with m.If(clear_full & (rbuf == b)):
+                m.d.sync += full[b].eq(0)
+
+        reads = {}
+        for key, mem in mems.items():
+            port = mem.read_port(domain="sync", transparent_for=())
+            m.d.comb += [port.addr.eq(Mux(rbuf, words, 0) + rword), port.en.eq(advance)]
+            reads[key] = port.data.as_value()
+        sel_dy = Signal.like(rdy)
+        sel_off = Signal.like(roff)
+        with m.If(advance):
+            m.d.sync += [self.o.valid.eq(step), sel_dy.eq(rdy), sel_off.eq(roff)]
+        offsets = list(range(0, banks, lanes))
+        for k in range(lanes):
+            choice = Array(Array(reads[(dy, off + k)] for off in range(banks) if off in offsets)
+                           for dy in range(r))
+            m.d.comb += self.o.payload[k].eq(choice[sel_dy][sel_off // lanes])
+        return m
