@@ -48,6 +48,14 @@ def _finite(value: float):
     return "inf" if math.isinf(value) else round(value, 6)
 
 
+def _show(path: Path) -> str:
+    """A path relative to the repository when inside it, so results read the same anywhere."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
 def _sources(official: Path, trained: Path) -> tuple[list[tuple[str, object]], list[str]]:
     """(label, artifact) for every table set present, and a reason for every one skipped."""
     sources, skipped = [], []
@@ -55,11 +63,11 @@ def _sources(official: Path, trained: Path) -> tuple[list[tuple[str, object]], l
         from ..models.hklut.importer import import_lut_dir
         sources.append(("HKLUT-S x4, released tables", import_lut_dir(official)))
     else:
-        skipped.append(f"released tables: no folder at {official}")
+        skipped.append(f"released tables: no folder at {_show(official)}")
     if trained.is_file():
         sources.append((f"trained here ({trained.name})", load(trained)))
     else:
-        skipped.append(f"trained artifact: no file at {trained}")
+        skipped.append(f"trained artifact: no file at {_show(trained)}")
     return sources, skipped
 
 

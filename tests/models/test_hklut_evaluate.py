@@ -3,9 +3,7 @@
 import io
 import json
 import math
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,11 +15,6 @@ from edgeforge.models.hklut.evaluate import (EvalReport, ImageScore, bicubic_ups
                                              render_eval_table, upscale_file)
 from edgeforge.models.metrics import psnr_y, ssim_y
 from edgeforge.schemes.hklut import HKLUTConfig
-
-SHARED = Path(os.environ.get("EDGEFORGE_SHARED",
-                             Path(__file__).resolve().parents[2] / ".." / "shared"))
-OFFICIAL = SHARED / "data" / "hklut-s-x4-official"
-
 
 def _artifact(seed=0, config=HKLUTConfig()) -> Artifact:
     rng = np.random.default_rng(seed)
@@ -235,3 +228,23 @@ def test_upscale_file_errors(tmp_path):
                                          r"got mode 'CMYK'$"):
         upscale_file(art, cmyk, tmp_path / "o.png", upscaler=nearest)
     assert not (tmp_path / "o.png").exists()
+
+
+# The authors' released tables -------------------------------------------------------------
+
+@pytest.mark.parametrize("arithmetic, expected", [("exact", 28.674), ("float32", 28.673)])
+def test_released_tables_on_astronaut_match_the_documented_psnr(hklut_official_dir, tmp_path,
+                                                                  arithmetic, expected):
+    from edgeforge.models.data import builtin_pairs
+    from edgeforge.models.hklut.importer import import_lut_dir
+
+    astronaut = [p for p in builtin_pairs(4, "test") if p[0] == "astronaut"]
+    report = evaluate(import_lut_dir(hklut_official_dir), astronaut, arithmetic=arithmetic,
+                      out_dir=tmp_path, progress=False)
+    # Figures from the README beside the released tables (x4 from Pillow-bicubic LR).
+    score = report.images[0]
+    assert round(score.psnr, 3) == expected
+    assert round(score.bicubic_psnr, 3) == 26.838
+    assert score.ssim > score.bicubic_ssim
+    with Image.open(report.pictures[0]) as im:
+        assert im.size == (4 * 512 + 3 * 4, 512 + 18)
