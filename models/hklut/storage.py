@@ -105,18 +105,16 @@ def render_storage_table(artifact) -> Table:
     stages = " x ".join(str(r) for r in config.stages)
     table = Table(title=f"HKLUT LUT storage (x{config.scale} = stages {stages}, "
                         f"MSB {config.msb_kernels.upper()}, LSB {config.lsb_kernels.upper()})",
-                  caption="bytes = entries x r x r x bits / 8: what hardware stores, "
-                          "not the file size")
-    for header in ("table", "stage", "branch", "kernel", "entries", "r x r", "bits", "bytes",
-                   "KiB", "share"):
-        table.add_column(header, justify="left" if header in ("table", "branch", "kernel")
-                         else "right")
+                  caption="bytes = entries x r x r x bits / 8 (stored on chip; not the file size)")
+    # Stage, branch and kernel are spelt in the name (s0_msb_h); the rows carry them as data.
+    table.add_column("table")
+    for header in ("entries", "r x r", "bits", "bytes", "KiB", "share"):
+        table.add_column(header, justify="right", no_wrap=True)
     for row in rows:
-        style = None if row["kind"] == "table" else "bold"
-        table.add_row(row["name"], _cell(row["stage"]), _cell(row["branch"]), _cell(row["kernel"]),
-                      f"{row['entries']:,}",
+        table.add_row(row["name"], f"{row['entries']:,}",
                       "" if row["r"] is None else f"{row['r']}x{row['r']}",
                       _cell(row["bits"]), f"{row['bytes']:,}", f"{row['bytes'] / 1024:.3f}",
-                      f"{100 * row['bytes'] / total:.1f}%", style=style,
-                      end_section=row["kind"] in ("stage",))
+                      f"{100 * row['bytes'] / total:.1f}%",
+                      style=None if row["kind"] == "table" else "bold",
+                      end_section=row["kind"] == "stage")
     return table
