@@ -24,9 +24,9 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from rich.progress import Progress
 from rich.table import Table
 
-from ...artifact import Artifact, load
-from ...schemes.hklut import HKLUTConfig
+from ...artifact import Artifact
 from ..metrics import psnr_y, ssim_y
+from .storage import as_hklut
 
 __all__ = ["ImageScore", "EvalReport", "bicubic_upscale", "evaluate", "render_eval_table",
            "upscale_file", "ARITHMETICS"]
@@ -69,17 +69,6 @@ class EvalReport:
                 "metric": METRIC_NOTE.format(shave=self.scale), "baseline": BICUBIC_NOTE,
                 "images": [clean(s) for s in self.images], "mean": clean(self.mean),
                 "pictures": [p.name for p in self.pictures]}
-
-
-def _as_hklut(artifact) -> tuple[Artifact, HKLUTConfig]:
-    if isinstance(artifact, (str, Path)):
-        artifact = load(artifact)
-    if not isinstance(artifact, Artifact):
-        raise TypeError(f"artifact must be an Artifact or a path to one, got "
-                        f"{type(artifact).__name__}")
-    if artifact.scheme != "hklut":
-        raise ValueError(f"artifact must be an HKLUT artifact, got scheme {artifact.scheme!r}")
-    return artifact, HKLUTConfig.from_dict(artifact.config)
 
 
 def _check_arithmetic(arithmetic) -> str:
@@ -217,7 +206,7 @@ def evaluate(artifact, pairs=None, *, arithmetic: str = "exact", out_dir=None,
         On a bad artifact, arithmetic, pair, or an upscaler output of the wrong
         shape or dtype.
     """
-    artifact, config = _as_hklut(artifact)
+    artifact, config = as_hklut(artifact)
     arithmetic = _check_arithmetic(arithmetic)
     scale = config.scale
     if pairs is None:
@@ -352,7 +341,7 @@ def upscale_file(artifact, in_png, out_png, arithmetic: str = "exact", *,
     TypeError, ValueError
         On a bad artifact or arithmetic, or an image that is not 8-bit grey/RGB.
     """
-    artifact, config = _as_hklut(artifact)
+    artifact, config = as_hklut(artifact)
     arithmetic = _check_arithmetic(arithmetic)
     in_png = Path(in_png)
     lr = _read_8bit_image(in_png)

@@ -14,10 +14,19 @@ from rich.table import Table
 from ...artifact import Artifact, load
 from ...schemes.hklut import HKLUTConfig
 
-__all__ = ["storage_rows", "render_storage_table"]
+__all__ = ["as_hklut", "storage_rows", "render_storage_table"]
 
 
-def _as_hklut(artifact) -> tuple[Artifact, HKLUTConfig]:
+def as_hklut(artifact) -> tuple[Artifact, HKLUTConfig]:
+    """An HKLUT artifact (loading it when given a path) and its parsed config.
+
+    Raises
+    ------
+    TypeError
+        If ``artifact`` is neither an Artifact nor a path.
+    ValueError
+        If it is not an HKLUT artifact (or the file is not a valid artifact).
+    """
     if isinstance(artifact, (str, Path)):
         artifact = load(artifact)
     if not isinstance(artifact, Artifact):
@@ -53,7 +62,7 @@ def storage_rows(artifact) -> list[dict]:
     ValueError
         If it is not an HKLUT artifact.
     """
-    artifact, config = _as_hklut(artifact)
+    artifact, config = as_hklut(artifact)
     specs = artifact.specs()
     nbytes = artifact.storage_bytes()
     rows: list[dict] = []
@@ -99,7 +108,7 @@ def render_storage_table(artifact) -> Table:
     -------
     rich.table.Table
     """
-    artifact, config = _as_hklut(artifact)
+    artifact, config = as_hklut(artifact)
     rows = storage_rows(artifact)
     total = rows[-1]["bytes"]
     stages = " x ".join(str(r) for r in config.stages)
