@@ -127,6 +127,9 @@ def _check_pairs(pairs, scale: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
         if hr.shape != want:
             raise ValueError(f"pairs[{i}] ({name!r}) hr must be the x{scale} size of lr "
                              f"{lr.shape!r}, that is {want!r}, got {hr.shape!r}")
+        if any(name == seen for seen, _, _ in checked):
+            raise ValueError(f"pairs[{i}] repeats an image name (pictures are named after "
+                             f"it), got {name!r}")
         checked.append((name, lr, hr))
     return checked
 

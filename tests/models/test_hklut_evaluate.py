@@ -128,6 +128,8 @@ def test_render_eval_table_rows_and_caption():
      "pairs[0] ('x') hr must be the x4 size of lr (4, 4), that is (16, 16), got (15, 16)"),
     (dict(pairs=[("x", np.zeros((4, 4)), np.zeros((16, 16), np.uint8))]), TypeError,
      "pairs[0] lr must be a uint8 numpy array, got dtype('float64')"),
+    (dict(pairs=_pairs()[:1] * 2), ValueError,
+     "pairs[1] repeats an image name (pictures are named after it), got 'ramp'"),
     (dict(upscaler=lambda a, lr, arithmetic: lr), ValueError,
      "upscaler output for 'ramp' must be uint8 of shape (48, 64, 3), got uint8 (12, 16, 3)"),
 ])
