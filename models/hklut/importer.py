@@ -95,7 +95,7 @@ def _read_table(path: Path, shape: tuple[int, ...]) -> np.ndarray:
                          f"got {table.shape!r}")
     if not np.issubdtype(table.dtype, np.integer):
         raise ValueError(f"LUT file {path.name!r} must hold int8 integers, "
-                         f"got dtype {table.dtype!r}")
+                         f"got {table.dtype!r}")
     info = np.iinfo(np.int8)
     lo, hi = int(table.min()), int(table.max())
     if lo < info.min or hi > info.max:
