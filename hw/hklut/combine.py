@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth import Mux, signed, unsigned
+from amaranth import Mux, unsigned
 from amaranth.lib import data
 
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTWidths

@@ -71,12 +71,30 @@ class HKLUTEngine(wiring.Component):
 
     def __init__(self, tables, config: HKLUTConfig, *, width: int, height: int,
                  reads_per_table=None, out_pixels: int = 1):
+        reads_per_table = self.check_config(config, width=width, height=height,
+                                            reads_per_table=reads_per_table,
+                                            out_pixels=out_pixels)
+        self.tables, self.config = tables, config
+        self.width, self.height = width, height
+        self.reads_per_table, self.out_pixels = reads_per_table, out_pixels
+        self.widths = config.widths()
+        self.pixel = pixel_layout(self.widths)
+        super().__init__({"i": In(self.i_signature()),
+                          "o": Out(self.o_signature(out_pixels))})
+
+    @staticmethod
+    def check_config(config: HKLUTConfig, *, width: int, height: int, reads_per_table=None,
+                     out_pixels: int = 1) -> tuple[int, ...]:
+        """Validate an engine config (see the class's Raises); return ``reads_per_table`` as a tuple."""
         if not isinstance(config, HKLUTConfig):
             raise TypeError(f"config must be an HKLUTConfig, got {type(config).__name__!r}")
         _check_int("width", width, 3)
         _check_int("height", height, 3)
         if reads_per_table is None:
             reads_per_table = (1,) * len(config.stages)
+        if not isinstance(reads_per_table, (tuple, list)):
+            raise ValueError(f"reads_per_table must be a sequence of one count per stage, "
+                             f"got {reads_per_table!r}")
         reads_per_table = tuple(reads_per_table)
         if len(reads_per_table) != len(config.stages):
             raise ValueError(f"reads_per_table must give one count per stage "
@@ -90,13 +108,7 @@ class HKLUTEngine(wiring.Component):
         if (width * config.scale) % out_pixels:
             raise ValueError(f"out_pixels must divide the output row of {width * config.scale} "
                              f"pixels, got {out_pixels!r}")
-        self.tables, self.config = tables, config
-        self.width, self.height = width, height
-        self.reads_per_table, self.out_pixels = reads_per_table, out_pixels
-        self.widths = config.widths()
-        self.pixel = pixel_layout(self.widths)
-        super().__init__({"i": In(self.i_signature()),
-                          "o": Out(self.o_signature(out_pixels))})
+        return reads_per_table
 
     @staticmethod
     def i_signature() -> stream.Signature:

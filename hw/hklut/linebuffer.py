@@ -12,10 +12,11 @@ one another without a gap: the next frame's rows fill free slots meanwhile.
 
 from __future__ import annotations
 
-from amaranth import Array, Module, Mux, Signal, unsigned
+from amaranth import Array, Cat, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .logic import equals
 from .index import RADIUS, SIDE
 
 __all__ = ["SLOTS", "window_layout", "LineWindow", "reflect"]
@@ -95,9 +96,9 @@ class LineWindow(wiring.Component):
         for s, mem in enumerate(rows):
             port = mem.write_port()
             m.d.comb += [port.addr.eq(wcol), port.data.eq(self.i.payload),
-                         port.en.eq(write & (head == s))]
+                         port.en.eq(write & equals(head, s))]
         with m.If(write):
-            with m.If(wcol == w - 1):
+            with m.If(equals(wcol, w - 1)):
                 m.d.sync += [wcol.eq(0), head.eq(head + 1)]
                 m.d.comb += row_written.eq(1)
             with m.Else():
@@ -114,9 +115,9 @@ class LineWindow(wiring.Component):
         step = advance & ready_rows
         release = Signal(range(RADIUS + 2))
         with m.If(step):
-            with m.If(col == w + EXTRA_COLUMNS - 1):
+            with m.If(equals(col, w + EXTRA_COLUMNS - 1)):
                 m.d.sync += col.eq(0)
-                with m.If(row == h - 1):
+                with m.If(equals(row, h - 1)):
                     m.d.sync += row.eq(0)
                     # Frame end: release every row still held for this frame.
                     m.d.comb += release.eq(min(h, RADIUS + 1))
@@ -137,20 +138,27 @@ class LineWindow(wiring.Component):
             m.d.comb += read_col.eq(2 * (w - 1) - c)
         with m.Else():
             m.d.comb += read_col.eq(c)
-        ports = []
-        for mem in rows:
-            port = mem.read_port(domain="sync", transparent_for=())
-            m.d.comb += [port.addr.eq(read_col), port.en.eq(advance)]
-            ports.append(port)
-
         # Slot of each window row dy: the reflect-mapped row, counted from `tail`.
         slot_of = []
         for dy in range(-RADIUS, RADIUS + 1):
-            y = row + dy
-            mapped = Mux(y < 0, -y, Mux(y > h - 1, 2 * (h - 1) - y, y))
+            # Only the side the offset can leave is checked (no always-false compare).
+            if dy < 0:
+                mapped = Mux(row < -dy, -dy - row, row + dy)
+            elif dy > 0:
+                mapped = Mux(row + dy > h - 1, 2 * (h - 1) - dy - row, row + dy)
+            else:
+                mapped = row
             slot = Signal(slot_bits, name=f"slot_{dy + RADIUS}")
             m.d.comb += slot.eq(tail + mapped - released)
             slot_of.append(slot)
+        # Only the slots a window column reads are enabled (at most SIDE of SLOTS); a
+        # disabled port holds its data, which is then never selected.
+        ports = []
+        for s, mem in enumerate(rows):
+            port = mem.read_port(domain="sync", transparent_for=())
+            used = Cat(equals(slot, s) for slot in slot_of).any()
+            m.d.comb += [port.addr.eq(read_col), port.en.eq(step & used)]
+            ports.append(port)
 
         # -- stage D: data arrives; shift it into the window (the output payload) --
         valid_d = Signal()
@@ -159,9 +167,9 @@ class LineWindow(wiring.Component):
         flags_d = Signal(data.StructLayout({"top": 1, "bottom": 1, "left": 1, "right": 1}))
         with m.If(advance):
             m.d.sync += [valid_d.eq(step), emit_d.eq(col >= 2 * RADIUS),
-                         flags_d.top.eq(row == 0), flags_d.bottom.eq(row == h - 1),
-                         flags_d.left.eq(col == 2 * RADIUS),
-                         flags_d.right.eq(col == w + EXTRA_COLUMNS - 1)]
+                         flags_d.top.eq(equals(row, 0)), flags_d.bottom.eq(equals(row, h - 1)),
+                         flags_d.left.eq(equals(col, 2 * RADIUS)),
+                         flags_d.right.eq(equals(col, w + EXTRA_COLUMNS - 1))]
             m.d.sync += [a.eq(b) for a, b in zip(slot_d, slot_of)]
 
         q_by_slot = Array(port.data.q for port in ports)

@@ -20,6 +20,7 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import BRANCHES, ROTATIONS, TABLE_BITS, HKLUTConfig, table_name
 
+from .logic import equals
 from .combine import FloorDiv, combine, floor_div
 from .index import kernel_index, tap_index, turn_block
 from .linebuffer import window_layout
@@ -84,11 +85,11 @@ class LookupCombine(wiring.Component):
         advance = ~self.o.valid | self.o.ready
 
         phase = Signal(range(phases))
-        m.d.comb += self.i.ready.eq(advance & (phase == phases - 1))
+        m.d.comb += self.i.ready.eq(advance & equals(phase, phases - 1))
         with m.If(advance & self.i.valid):
             m.d.sync += phase.eq(phase + 1 if phases > 1 else 0)
             if phases > 1:
-                with m.If(phase == phases - 1):
+                with m.If(equals(phase, phases - 1)):
                     m.d.sync += phase.eq(0)
 
         # -- indices and table reads -----------------------------------------------
@@ -100,7 +101,7 @@ class LookupCombine(wiring.Component):
                 bank = TableBank(self._tables[name], reads)
                 m.submodules[name] = bank
                 banks[(branch, kernel.name)] = bank
-                m.d.comb += bank.en.eq(advance)
+                m.d.comb += bank.en.eq(advance & self.i.valid)   # idle tables hold
                 for lane in range(reads):
                     by_phase = Array(kernel_index(win, kernel, p * reads + lane, branch, padding)
                                      for p in range(phases))
@@ -111,8 +112,8 @@ class LookupCombine(wiring.Component):
                                   "q": 8, "rem": self.pixel["rem"].shape})
         meta1, meta2 = Signal(meta), Signal(meta)
         with m.If(advance):
-            m.d.sync += [meta1.valid.eq(self.i.valid), meta1.first.eq(phase == 0),
-                         meta1.last.eq(phase == phases - 1), meta1.phase.eq(phase),
+            m.d.sync += [meta1.valid.eq(self.i.valid), meta1.first.eq(equals(phase, 0)),
+                         meta1.last.eq(equals(phase, phases - 1)), meta1.phase.eq(phase),
                          meta1.q.eq(win.q[tap_index(0, 0)]), meta1.rem.eq(win.rem),
                          meta2.eq(meta1)]
 
@@ -173,7 +174,9 @@ class LookupCombine(wiring.Component):
         with m.If(advance):
             m.d.sync += self.o.valid.eq(valid4)
             for a in range(r * r):
-                q = floor_div(n4[a], self.floor)
+                q = Signal(8, name=f"q_{a}")
+                below = Signal(widths.n_bits, name=f"dq_{a}")    # D q <= N: same width as N
+                m.d.comb += [q.eq(floor_div(n4[a], self.floor)), below.eq(q * widths.denom)]
                 m.d.sync += [self.o.payload[a].q.eq(q),
-                             self.o.payload[a].rem.eq(n4[a] - q * widths.denom)]
+                             self.o.payload[a].rem.eq(n4[a] - below)]
         return m

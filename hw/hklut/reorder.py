@@ -17,6 +17,7 @@ from amaranth import Array, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .logic import equals
 from .lookup import block_layout
 
 __all__ = ["lanes_layout", "BlockReorder"]
@@ -85,12 +86,12 @@ class BlockReorder(wiring.Component):
                 port = mem.write_port()
                 m.d.comb += [port.addr.eq(Mux(wbuf, words, 0) + wword),
                              port.data.eq(block[dy * r + c % r]),
-                             port.en.eq(write & (woff == c - c % r))]
+                             port.en.eq(write & equals(woff, c - c % r))]
         set_full = Signal()
         with m.If(write):
-            with m.If(woff == banks - r):
+            with m.If(equals(woff, banks - r)):
                 m.d.sync += woff.eq(0)
-                with m.If(wword == words - 1):
+                with m.If(equals(wword, words - 1)):
                     m.d.sync += [wword.eq(0), wbuf.eq(~wbuf)]
                     m.d.comb += set_full.eq(1)
                 with m.Else():
@@ -107,11 +108,11 @@ class BlockReorder(wiring.Component):
         step = advance & Mux(rbuf, full[1], full[0])
         clear_full = Signal()
         with m.If(step):
-            with m.If(roff == banks - lanes):
+            with m.If(equals(roff, banks - lanes)):
                 m.d.sync += roff.eq(0)
-                with m.If(rword == words - 1):
+                with m.If(equals(rword, words - 1)):
                     m.d.sync += rword.eq(0)
-                    with m.If(rdy == r - 1):
+                    with m.If(equals(rdy, r - 1)):
                         m.d.sync += [rdy.eq(0), rbuf.eq(~rbuf)]
                         m.d.comb += clear_full.eq(1)
                     with m.Else():
@@ -129,7 +130,10 @@ class BlockReorder(wiring.Component):
         reads = {}
         for key, mem in mems.items():
             port = mem.read_port(domain="sync", transparent_for=())
-            m.d.comb += [port.addr.eq(Mux(rbuf, words, 0) + rword), port.en.eq(advance)]
+            # Only the memories of the beat's row and lanes read (the others hold).
+            dy, c = key
+            m.d.comb += [port.addr.eq(Mux(rbuf, words, 0) + rword),
+                         port.en.eq(step & equals(rdy, dy) & equals(roff, c - c % lanes))]
             reads[key] = port.data.as_value()
         sel_dy = Signal.like(rdy)
         sel_off = Signal.like(roff)

@@ -1,0 +1,169 @@
+"""``HKLUTDesign``: an HKLUT artifact plus a hardware config, as one :class:`~edgeforge.design.Design`.
+
+Hardware config: input frame ``width`` x ``height``, ``reads_per_table`` (one
+count per stage: reads per table per cycle, 1, 2 or 4), ``out_pixels`` (output
+pixels per beat) and ``channels`` (1 grey, 3 RGB: planes streamed one after
+another through the same engine).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from edgeforge.design import Design
+from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
+from edgeforge.sim.cycles.hklut import predict
+from edgeforge.sim.golden.hklut import upscale
+
+from .combine import pixel_layout
+from .engine import HKLUTEngine
+from .linebuffer import SLOTS
+from .lookup import PIPELINE_DEPTH
+
+__all__ = ["CHANNELS", "HKLUTDesign"]
+
+CHANNELS = (1, 3)
+
+
+class HKLUTDesign(Design):
+    """The HKLUT streaming engine for one artifact and hardware config.
+
+    Parameters
+    ----------
+    artifact : Artifact
+        Scheme ``"hklut"``.
+    width, height : int
+        Input frame size (at least 3 each).
+    reads_per_table : tuple of int
+        Reads per table per cycle, one per stage, each 1, 2 or 4.
+    out_pixels : int
+        Output pixels per beat.
+    channels : int
+        1 (grey ``(H, W)`` inputs) or 3 (RGB ``(H, W, 3)``, streamed plane by plane).
+
+    Raises
+    ------
+    ValueError
+        For a config the engine cannot build (see :class:`~.engine.HKLUTEngine`)
+        or a channel count other than 1 or 3.
+    """
+
+    scheme = "hklut"
+
+    def __init__(self, artifact, *, width: int, height: int, reads_per_table=None,
+                 out_pixels: int = 1, channels: int = 1):
+        cfg = HKLUTConfig.from_dict(artifact.config)
+        reads_per_table = HKLUTEngine.check_config(cfg, width=width, height=height,
+                                                   reads_per_table=reads_per_table,
+                                                   out_pixels=out_pixels)
+        if channels not in CHANNELS:
+            raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
+        super().__init__(artifact, {"width": width, "height": height,
+                                    "reads_per_table": list(reads_per_table),
+                                    "out_pixels": out_pixels, "channels": channels})
+        self.hk_config = cfg
+        self.width, self.height, self.channels = width, height, channels
+        self.reads_per_table, self.out_pixels = reads_per_table, out_pixels
+
+    @property
+    def slug(self) -> str:
+        reads = "-".join(str(r) for r in self.reads_per_table)
+        return f"w{self.width}h{self.height}_r{reads}_p{self.out_pixels}_c{self.channels}"
+
+    def build(self) -> HKLUTEngine:
+        return HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
+                           height=self.height, reads_per_table=self.reads_per_table,
+                           out_pixels=self.out_pixels)
+
+    # -- data ----------------------------------------------------------------
+    def _check_input(self, x) -> np.ndarray:
+        shape = (self.height, self.width) + ((3,) if self.channels == 3 else ())
+        if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.shape != shape:
+            got = (x.dtype, x.shape) if isinstance(x, np.ndarray) else type(x).__name__
+            raise ValueError(f"input must be a uint8 array of shape {shape!r}, got {got!r}")
+        return x
+
+    def _planes(self, x: np.ndarray) -> np.ndarray:
+        """Channel planes ``(C, H, W)`` in stream order."""
+        return x[None] if x.ndim == 2 else np.moveaxis(x, 2, 0)
+
+    def golden(self, x: np.ndarray) -> np.ndarray:
+        return upscale(self.artifact, self._check_input(x), "exact")
+
+    def encode_inputs(self, xs: Sequence[np.ndarray]) -> np.ndarray:
+        planes = [self._planes(self._check_input(x)).reshape(-1) for x in xs]
+        return np.concatenate(planes).astype(np.uint8).reshape(-1, 1)
+
+    def encode_outputs(self, ys: Sequence[np.ndarray]) -> np.ndarray:
+        # Pixel k of a beat in bits [8k+7:8k]: little-endian bytes are the pixels in order.
+        flat = np.concatenate([self._planes(np.asarray(y, np.uint8)).reshape(-1) for y in ys])
+        return flat.reshape(-1, self.out_pixels)
+
+    def decode_outputs(self, beats: np.ndarray, count: int) -> list[np.ndarray]:
+        """Output beats back into ``count`` images (the inverse of :meth:`encode_outputs`)."""
+        s = self.hk_config.scale
+        planes = np.asarray(beats, np.uint8).reshape(count, self.channels,
+                                                     self.height * s, self.width * s)
+        return [p[0] if self.channels == 1 else np.ascontiguousarray(np.moveaxis(p, 0, 2))
+                for p in planes]
+
+    def test_inputs(self, seed: int = 0) -> list[np.ndarray]:
+        """Flat 0 and 255, a checkerboard, a ramp, seeded random and a photo crop."""
+        h, w = self.height, self.width
+        shape = (h, w) + ((3,) if self.channels == 3 else ())
+        yy, xx = np.indices((h, w))
+        def full(plane):
+            plane = plane.astype(np.uint8)
+            return np.repeat(plane[..., None], 3, axis=2) if self.channels == 3 else plane
+        rng = np.random.default_rng(seed)
+        images = [np.zeros(shape, np.uint8), np.full(shape, 255, np.uint8),
+                  full(((yy + xx) % 2) * 255), full((xx * 255) // max(1, w - 1)),
+                  rng.integers(0, 256, size=shape, dtype=np.uint8)]
+        photo = self._photo_crop()
+        if photo is not None:
+            images.append(photo)
+        return images
+
+    def _photo_crop(self) -> np.ndarray | None:
+        from edgeforge.models.data import sample_images
+        photos = sample_images("test")
+        if not photos:
+            return None
+        img = next(iter(photos.values()))
+        if img.shape[0] < self.height or img.shape[1] < self.width:
+            return None
+        y0, x0 = (img.shape[0] - self.height) // 2, (img.shape[1] - self.width) // 2
+        crop = np.ascontiguousarray(img[y0:y0 + self.height, x0:x0 + self.width])
+        return crop if self.channels == 3 else np.ascontiguousarray(crop[..., 0])
+
+    # -- manifest --------------------------------------------------------------
+    def describe(self) -> dict:
+        widths = self.hk_config.widths()
+        pixel = pixel_layout(widths)
+        return {
+            "streams": {
+                "i": {"payload_bits": PIXEL_BITS,
+                      "layout": "one 8-bit input pixel per beat, raster order, "
+                                "channel planes one after another"},
+                "o": {"payload_bits": PIXEL_BITS * self.out_pixels,
+                      "layout": f"{self.out_pixels} adjacent output pixels of one row per beat, "
+                                "pixel k in bits [8k+7:8k], raster order"},
+            },
+            "widths": {"denom": widths.denom, "w_msb": widths.w_msb, "w_lsb": widths.w_lsb,
+                       "n_max": widths.n_max, "n_bits": widths.n_bits,
+                       "n_sum_bits": widths.n_sum_bits,
+                       "pixel_bits": {"q": PIXEL_BITS,
+                                      "rem": pixel["rem"].shape.width}},
+            "structure": {"stage_sizes": [[st.width, st.height] for st in
+                                          predict(self.hk_config, width=self.width,
+                                                  height=self.height,
+                                                  reads_per_table=self.reads_per_table).stages],
+                          "line_buffer_slots": SLOTS, "lookup_pipeline_depth": PIPELINE_DEPTH},
+        }
+
+    def cycle_model(self) -> dict:
+        return predict(self.hk_config, width=self.width, height=self.height,
+                       reads_per_table=self.reads_per_table, out_pixels=self.out_pixels,
+                       channels=self.channels).to_dict()

@@ -1,0 +1,1 @@
+"""Cycle and memory-traffic models of the engines, from their structure (no simulation)."""
