@@ -1,0 +1,234 @@
+"""Generic cocotb testbench for any one-stream-in, one-stream-out design.
+
+Every scheme's design is checked by this one module: the Design writes its
+input and expected output beats to an .npz, and the runner points the
+testbench at it through environment variables (Amaranth's Verilog has no
+parameters to carry them).
+
+Environment
+-----------
+EDGEFORGE_VECTORS
+    Path of an .npz with ``in_beats`` uint8 (n_in, in_bytes) and ``out_beats``
+    uint8 (n_out, out_bytes), each row one beat's payload as little-endian
+    bytes, and optionally ``expected_cycles_per_input`` (float, the cycle
+    model's steady-state input interval).
+EDGEFORGE_RESULT
+    Path of a JSON file this module updates with one entry per test name (see
+    :func:`_measurements`); optional.
+EDGEFORGE_PAUSES
+    Comma list of ``src:sink`` pause modes (``none``, ``random``, ``heavy``;
+    see :data:`edgeforge.sim.stream.PAUSE_MODES`), default
+    ``none:none,random:random``. One test per pair.
+
+The design has ports ``clk``, ``rst`` (synchronous, active high), stream
+``i`` (``i__payload``, ``i__valid``, ``i__ready``) and stream ``o``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from edgeforge.sim.stream import (
+    PAUSE_MODES,
+    BeatChecker,
+    StreamMonitor,
+    StreamSink,
+    StreamSource,
+    beats_to_ints,
+    pause_for_mode,
+)
+
+DEFAULT_PAUSES = "none:none,random:random"
+RESET_CYCLES = 4
+#: Cycles with ready held high after the last expected beat in which any
+#: further beat counts as extra.
+DRAIN_CYCLES = 32
+#: Per-stream seed offsets, so source and sink pause independently.
+SRC_SEED_OFFSET, SINK_SEED_OFFSET = 1, 2
+#: Relative slack on expected_cycles_per_input before the run fails.
+CYCLES_TOLERANCE = 0.05
+
+
+def parse_pauses(text: str) -> list[tuple[str, str]]:
+    """Parse an EDGEFORGE_PAUSES value into (source mode, sink mode) pairs.
+
+    Raises
+    ------
+    ValueError
+        If an entry is not ``src:sink`` or names an unknown mode.
+    """
+    combos = []
+    for entry in text.split(","):
+        parts = entry.strip().split(":")
+        if len(parts) != 2 or any(p not in PAUSE_MODES for p in parts):
+            raise ValueError(
+                f"EDGEFORGE_PAUSES entries must be src:sink with modes from "
+                f"{sorted(PAUSE_MODES)}, not {entry!r}"
+            )
+        combos.append((parts[0], parts[1]))
+    return combos
+
+
+def load_vectors(path: Path) -> tuple[list[int], list[int], float | None]:
+    """Read input beats, expected output beats and the expected input interval.
+
+    Raises
+    ------
+    ValueError
+        If a beats array is missing, not 2-D uint8, or ``in_beats`` is empty.
+    """
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    for key in ("in_beats", "out_beats"):
+        a = arrays.get(key)
+        if a is None or a.dtype != np.uint8 or a.ndim != 2:
+            raise ValueError(f"{path}: {key} must be a 2-D uint8 array, not {a!r}")
+    if len(arrays["in_beats"]) == 0:
+        raise ValueError(f"{path}: in_beats must hold at least one beat, not {arrays['in_beats']!r}")
+    expected = arrays.get("expected_cycles_per_input")
+    return (
+        beats_to_ints(arrays["in_beats"]),
+        beats_to_ints(arrays["out_beats"]),
+        None if expected is None else float(expected),
+    )
+
+
+def timeout_cycles(n_in: int, n_out: int, expected_cpi: float | None) -> int:
+    """Cycle budget after which a run counts as hung.
+
+    Generous enough for heavy pauses on both sides (about 3.3 cycles per beat
+    each) and for designs far slower than one beat per cycle.
+    """
+    slow = 0 if expected_cpi is None else 10 * int(expected_cpi * n_in)
+    return 1000 + 50 * (n_in + n_out) + slow
+
+
+def _check_fits(dut, prefix: str, values: list[int], what: str) -> None:
+    width = len(getattr(dut, f"{prefix}_payload"))
+    too_wide = [v for v in values if v >> width]
+    if too_wide:
+        raise ValueError(
+            f"{what} beats must fit the {width}-bit {prefix}_payload port, not {too_wide[0]!r}"
+        )
+
+
+def _payload(value) -> int | str:
+    return value.to_unsigned() if value.is_resolvable else str(value)
+
+
+# cocotb imports this module while collecting tests, when RANDOM_SEED still
+# holds the regression seed (COCOTB_RANDOM_SEED); each test then runs under a
+# seed derived from it and the test name. Quote the one that reproduces.
+# (Outside a simulator, where only the helpers above are used, there is none.)
+RUN_SEED = getattr(cocotb, "RANDOM_SEED", None)
+PAUSE_COMBOS = parse_pauses(os.environ.get("EDGEFORGE_PAUSES", DEFAULT_PAUSES))
+
+
+@cocotb.test()
+@cocotb.parametrize((("src", "sink"), PAUSE_COMBOS))
+async def stream(dut, src: str, sink: str) -> None:
+    """Drive every input beat and check every output beat, in order."""
+    ins, outs, expected_cpi = load_vectors(Path(os.environ["EDGEFORGE_VECTORS"]))
+    _check_fits(dut, "i_", ins, "in")
+    _check_fits(dut, "o_", outs, "out")
+    seed = RUN_SEED
+
+    Clock(dut.clk, 10, unit="ns").start()
+    dut.rst.value = 1
+    tx = StreamSource(dut, "i_", dut.clk, pause=pause_for_mode(src, SRC_SEED_OFFSET))
+    rx = StreamSink(dut, "o_", dut.clk, pause=pause_for_mode(sink, SINK_SEED_OFFSET))
+    in_mon = StreamMonitor(dut, "i_", dut.clk, dut.rst)
+    out_mon = StreamMonitor(dut, "o_", dut.clk, dut.rst)
+    await ClockCycles(dut.clk, RESET_CYCLES)
+    dut.rst.value = 0
+
+    for v in ins:
+        tx.send_nowait(tx.beat(v))
+    got: list[int | str] = []
+    budget = timeout_cycles(len(ins), len(outs), expected_cpi)
+    edge = RisingEdge(dut.clk)
+    waited = 0
+    while len(got) < len(outs) and waited < budget:
+        await edge
+        waited += 1
+        while not rx.empty():
+            got.append(_payload(rx.recv_nowait().payload))
+    hung = len(got) < len(outs)
+
+    # Ready stays high for a while: a design that still has a beat to give
+    # shows it here rather than hiding behind backpressure.
+    rx.clear_pause_generator()
+    rx.pause = False
+    if not hung:
+        await ClockCycles(dut.clk, DRAIN_CYCLES)
+        while not rx.empty():
+            got.append(_payload(rx.recv_nowait().payload))
+
+    name = f"stream/src={src}/sink={sink}"
+    record = _measurements(in_mon, out_mon, len(ins), len(outs), expected_cpi, seed)
+    _write_result(name, record)
+
+    in_mon.assert_ok(seed)
+    out_mon.assert_ok(seed)
+    if hung:
+        dut._log.error("timed out: %d of %d output beats after %d cycles", len(got), len(outs), budget)
+    BeatChecker(outs, seed, name="o").check(got)
+    if in_mon.transfers != len(ins):
+        raise AssertionError(
+            f"i: only {in_mon.transfers} of {len(ins)} input beats were accepted; "
+            f"reproduce with seed={seed}"
+        )
+    if src == "none" and sink == "none" and expected_cpi is not None:
+        measured = record["steady_cycles_per_input"]
+        if measured is not None and measured > expected_cpi * (1 + CYCLES_TOLERANCE):
+            raise AssertionError(
+                f"throughput: {measured:.3f} cycles per input beat, cycle model says "
+                f"{expected_cpi:.3f}; reproduce with seed={seed}"
+            )
+
+
+def _measurements(in_mon: StreamMonitor, out_mon: StreamMonitor, n_in: int, n_out: int,
+                  expected_cpi: float | None, seed: int) -> dict:
+    """Cycle figures of one run, counted in rising edges after reset release.
+
+    ``cycles`` runs to the last output transfer; stall cycles count
+    ``valid & ~ready`` on each port (for ``i`` the design held the source
+    back, for ``o`` the sink held the design back);
+    ``steady_cycles_per_input`` is the interval between the first and last
+    input transfer over n_in - 1, which leaves out pipeline fill.
+    """
+    cycles = None if out_mon.last_transfer is None else out_mon.last_transfer + 1
+    steady = None
+    if in_mon.transfers >= 2:
+        steady = (in_mon.last_transfer - in_mon.first_transfer) / (in_mon.transfers - 1)
+    return {
+        "cycles": cycles,
+        "cycles_per_input": None if cycles is None else cycles / n_in,
+        "steady_cycles_per_input": steady,
+        "expected_cycles_per_input": expected_cpi,
+        "input_stall_cycles": in_mon.stall_cycles,
+        "output_stall_cycles": out_mon.stall_cycles,
+        "n_in": n_in,
+        "n_out": n_out,
+        "in_transfers": in_mon.transfers,
+        "out_transfers": out_mon.transfers,
+        "seed": seed,
+    }
+
+
+def _write_result(name: str, record: dict) -> None:
+    path = os.environ.get("EDGEFORGE_RESULT")
+    if not path:
+        return
+    path = Path(path)
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data[name] = record
+    path.write_text(json.dumps(data, indent=2, sort_keys=True))

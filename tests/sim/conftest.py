@@ -1,0 +1,55 @@
+"""Fixtures for the runner and testbench tests: simulators, one shared build cache, the designs."""
+
+from pathlib import Path
+
+import pytest
+
+from edgeforge.sim.runner import simulator_missing_reason
+from sim_designs import Emitted, _Fickle, _Stage, _Stuck, emit
+
+
+@pytest.fixture(scope="session")
+def sim_cache(tmp_path_factory) -> Path:
+    """One build cache for the session, so each design builds once."""
+    return tmp_path_factory.mktemp("simcache")
+
+
+@pytest.fixture(scope="session")
+def rtl_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("rtl")
+
+
+@pytest.fixture(scope="session")
+def verilator() -> str:
+    reason = simulator_missing_reason("verilator")
+    if reason:
+        pytest.skip(reason)
+    return "verilator"
+
+
+@pytest.fixture(scope="session")
+def icarus() -> str:
+    reason = simulator_missing_reason("icarus")
+    if reason:
+        pytest.skip(reason)
+    return "icarus"
+
+
+@pytest.fixture(scope="session")
+def quick_sim() -> str:
+    """Icarus where present (0.2 s builds) for testbench behaviour, else Verilator."""
+    for sim in ("icarus", "verilator"):
+        if simulator_missing_reason(sim) is None:
+            return sim
+    pytest.skip("neither icarus nor verilator is available")
+
+
+@pytest.fixture(scope="session")
+def designs(rtl_dir) -> dict[str, Emitted]:
+    return {
+        "add_one": emit(_Stage(), "add_one", rtl_dir),
+        "drops": emit(_Stage(drop_every=5), "drops", rtl_dir),
+        "dups": emit(_Stage(dup_at=3), "dups", rtl_dir),
+        "stuck": emit(_Stuck(), "stuck", rtl_dir),
+        "fickle": emit(_Fickle(), "fickle", rtl_dir),
+    }
