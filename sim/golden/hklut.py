@@ -24,6 +24,8 @@ different set of slices of one padded plane.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from edgeforge.artifact import Artifact, check_array
@@ -121,59 +123,73 @@ class _Readout:
 
     Each rotation's blocks are pre-turned back to the image frame, so a block
     gathered at an anchor of the unrotated plane lands in place; viewing one
-    block as one ``void`` item makes the gather a single ``np.take`` of bytes.
+    int16 block as one ``void`` item makes the gather a single ``np.take``.
+    With ``weighted`` the entries are pre-multiplied by the branch weight
+    (``w_msb``, ``w_lsb``), so both branches add into one accumulator of ``N``.
     """
 
-    def __init__(self, tables: dict[str, np.ndarray], config: HKLUTConfig):
+    def __init__(self, tables: dict[str, np.ndarray], config: HKLUTConfig,
+                 weighted: bool = False):
         self.config = config
+        widths = config.widths()
+        # int16 holds every partial sum of the readout: N before the clamp needs at
+        # most 14 signed bits (HKLUTWidths.n_sum_bits of hdb/hd and hd/hdb).
         self.blocks = {}
-        for name, _, _, _, r in config.tables():
-            item = np.dtype((np.void, r * r))
+        for name, _, branch, _, r in config.tables():
+            weight = (widths.w_msb if branch == "msb" else widths.w_lsb) if weighted else 1
+            table = tables[name].astype(np.int16) * np.int16(weight)
+            item = np.dtype((np.void, r * r * table.itemsize))
             self.blocks[name] = [
-                np.ascontiguousarray(np.rot90(tables[name], -rot, axes=(1, 2)))
+                np.ascontiguousarray(np.rot90(table, -rot, axes=(1, 2)))
                 .reshape(-1, r * r).view(item).reshape(-1)
                 for rot in range(ROTATIONS)]
 
-    def branch_sum(self, stage: int, branch: str, plane: np.ndarray) -> np.ndarray:
-        """Integer sum over kernels and rotations: int16 blocks ``(C, H, W, r, r)``.
+    def add_branch(self, acc: np.ndarray, stage: int, branch: str, plane: np.ndarray) -> None:
+        """Add the branch's lookups, over kernels and rotations, to int16 ``acc`` ``(C, H, W, r*r)``.
 
         ``plane`` holds 4-bit values ``(C, H, W)``. Rotating by ``rot`` quarter
-        turns, padding right/bottom and reading taps ``(dy, dx)`` at anchor
-        ``(i, j)`` reads, in the unrotated frame, the all-sides-padded plane
-        at the anchor's image plus the tap turned back by ``rot``.
+        turns, padding right/bottom and reading tap ``(dy, dx)`` at an anchor
+        reads, in the unrotated frame, the all-sides-padded plane at the
+        anchor plus the tap turned back by ``rot``: a strided slice of it.
         """
         config = self.config
-        r = config.stages[stage]
         kernels = config.kernels(branch)
         pad = _reach(kernels)
-        c, h, w = plane.shape
+        c, h, w, rr = acc.shape
         padded = np.pad(plane, ((0, 0), (pad, pad), (pad, pad)),
                         mode=_NP_PAD_MODE[config.padding(branch)])
-        acc = np.zeros((c, h, w, r * r), np.int16)
+        # Tap t of a p-pixel kernel contributes value << 4 (p - 1 - t) to the index;
+        # shifting the whole padded plane once per place saves a shift per lookup.
+        pixels = kernels[0].pixels
+        shifted = [padded.astype(np.intp) << (PLANE_BITS * (pixels - 1 - t))
+                   for t in range(pixels)]
         for rot in range(ROTATIONS):
-            turned = np.rot90(padded, rot, axes=(1, 2))
+            turned = [np.rot90(p, rot, axes=(1, 2)) for p in shifted]
             th, tw = (h, w) if rot % 2 == 0 else (w, h)
             for kernel in kernels:
-                index = None
-                for dy, dx in kernel.taps:
-                    # The tap's window in the rotated, right/bottom-padded frame, turned
-                    # back: a plain strided slice of `padded`, in image order.
-                    tap = np.rot90(turned[:, pad + dy:pad + dy + th, pad + dx:pad + dx + tw],
-                                   -rot, axes=(1, 2))
-                    if index is None:
-                        index = tap.astype(np.intp)
-                    else:
-                        index <<= PLANE_BITS
-                        index += tap
+                # Each tap's window in the rotated, right/bottom-padded frame, turned
+                # back: a plain strided slice of the padded plane, in image order.
+                taps = [np.rot90(turned[t][:, pad + dy:pad + dy + th, pad + dx:pad + dx + tw],
+                                 -rot, axes=(1, 2)) for t, (dy, dx) in enumerate(kernel.taps)]
+                index = taps[0] + taps[1]          # every kernel set reads >= 2 pixels
+                for tap in taps[2:]:
+                    index += tap
                 blocks = self.blocks[table_name(stage, branch, kernel.name)][rot]
-                acc += np.take(blocks, index).view(np.int8).reshape(c, h, w, r * r)
-        return acc.reshape(c, h, w, r, r)
+                acc += np.take(blocks, index).view(np.int16).reshape(c, h, w, rr)
+
+    def branch_sum(self, stage: int, branch: str, plane: np.ndarray) -> np.ndarray:
+        """The branch's integer sum alone: int16 blocks ``(C, H, W, r*r)``."""
+        r = self.config.stages[stage]
+        acc = np.zeros(plane.shape + (r * r,), np.int16)
+        self.add_branch(acc, stage, branch, plane)
+        return acc
 
 
 def _to_image_layout(blocks: np.ndarray) -> np.ndarray:
-    """``(C, H, W, r, r)`` blocks to ``(C, H r, W r)`` pixels."""
-    c, h, w, r, _ = blocks.shape
-    return blocks.transpose(0, 1, 3, 2, 4).reshape(c, h * r, w * r)
+    """``(C, H, W, r*r)`` blocks (element ``dy*r + dx``) to ``(C, H r, W r)`` pixels."""
+    c, h, w, rr = blocks.shape
+    r = math.isqrt(rr)
+    return blocks.reshape(c, h, w, r, r).transpose(0, 1, 3, 2, 4).reshape(c, h * r, w * r)
 
 
 def _check_q(q, field: str) -> np.ndarray:
@@ -221,25 +237,27 @@ def stage_sums(tables: dict[str, np.ndarray], config: HKLUTConfig, stage: int,
     _check_plane_size(q.shape, config, "q")
     readout = _Readout(tables, config)
     planes = q[None]
-    s_msb = readout.branch_sum(stage, "msb", planes >> PLANE_BITS)
-    s_lsb = readout.branch_sum(stage, "lsb", planes & _LSB_MASK)
-    return (_to_image_layout(s_msb)[0].astype(np.int32),
-            _to_image_layout(s_lsb)[0].astype(np.int32))
+    return tuple(_to_image_layout(readout.branch_sum(stage, branch, plane))[0].astype(np.int32)
+                 for branch, plane in (("msb", planes >> PLANE_BITS),
+                                       ("lsb", planes & _LSB_MASK)))
 
 
-def _exact(readout: _Readout, q: np.ndarray) -> list[np.ndarray]:
-    """N after every stage (int32, ``(C, H R_s, W R_s)``) for 8-bit planes ``(C, H, W)``."""
-    widths = readout.config.widths()
-    n = q.astype(np.int32) * widths.denom
+def _exact(tables: dict[str, np.ndarray], config: HKLUTConfig,
+           q: np.ndarray) -> list[np.ndarray]:
+    """N after every stage (int16, ``(C, H R_s, W R_s)``) for 8-bit planes ``(C, H, W)``."""
+    widths = config.widths()
+    readout = _Readout(tables, config, weighted=True)
+    # floor(N / D) for every N the clamp lets through: one gather instead of a division.
+    next_q = (np.arange(widths.n_max + 1) // widths.denom).astype(np.uint8)
+    n = q.astype(np.int16) * np.int16(widths.denom)
     out = []
-    for stage, _ in enumerate(readout.config.stages):
-        q = (n // widths.denom).astype(np.uint8)
-        s_msb = readout.branch_sum(stage, "msb", q >> PLANE_BITS)
-        s_lsb = readout.branch_sum(stage, "lsb", q & _LSB_MASK)
-        blocks = (widths.w_msb * s_msb.astype(np.int32) + widths.w_lsb * s_lsb.astype(np.int32)
-                  + n[..., None, None])
-        np.clip(blocks, 0, widths.n_max, out=blocks)
-        n = _to_image_layout(blocks)
+    for stage, r in enumerate(config.stages):
+        q = np.take(next_q, n)
+        acc = np.repeat(n[..., None], r * r, axis=-1)           # up(N_prev), block layout
+        readout.add_branch(acc, stage, "msb", q >> PLANE_BITS)   # + w_msb S_msb
+        readout.add_branch(acc, stage, "lsb", q & _LSB_MASK)     # + w_lsb S_lsb
+        np.clip(acc, 0, widths.n_max, out=acc)
+        n = _to_image_layout(acc)
         out.append(n)
     return out
 
@@ -251,21 +269,26 @@ def _round_half_even(n: np.ndarray, denom: int) -> np.ndarray:
     return q + up
 
 
-def _float32(readout: _Readout, image: np.ndarray) -> np.ndarray:
+def _float32(tables: dict[str, np.ndarray], config: HKLUTConfig, image: np.ndarray) -> np.ndarray:
     """The authors' float32 readout of planes ``(C, H, W)``; returns uint8 planes."""
-    widths = readout.config.widths()
+    widths = config.widths()
+    readout = _Readout(tables, config)
     f255 = np.float32(255)
     k_msb, k_lsb = np.float32(widths.k_msb), np.float32(widths.k_lsb)
     x = image.astype(np.float32) / f255          # test.py: input_im.astype(float32) / 255.0
-    for stage, _ in enumerate(readout.config.stages):
+    for stage, _ in enumerate(config.stages):
         q = np.floor(x * f255).astype(np.uint8)   # HKLUT.forward: floor(img_lr * 255)
-        s_msb = readout.branch_sum(stage, "msb", q >> PLANE_BITS)
-        s_lsb = readout.branch_sum(stage, "lsb", q & _LSB_MASK)
         # luts.py returns out / avg_factor, hklut.py divides that by 255. and adds
-        # MSB + LSB first, then the nearest-upsampled input: float32 at every step.
-        msb = s_msb.astype(np.float32) / k_msb / f255
-        lsb = s_lsb.astype(np.float32) / k_lsb / f255
-        y = (msb + lsb) + x[..., None, None]
+        # MSB + LSB first, then the nearest-upsampled input: float32 at every step
+        # (in-place operations round exactly as the authors' out-of-place ones).
+        y = readout.branch_sum(stage, "msb", q >> PLANE_BITS).astype(np.float32)
+        y /= k_msb
+        y /= f255
+        lsb = readout.branch_sum(stage, "lsb", q & _LSB_MASK).astype(np.float32)
+        lsb /= k_lsb
+        lsb /= f255
+        y += lsb
+        y += x[..., None]
         np.clip(y, np.float32(0), np.float32(1), out=y)
         x = _to_image_layout(y)
     return np.clip(np.round(x * f255), 0, 255).astype(np.uint8)   # test.py: np.round(out * 255)
@@ -313,12 +336,12 @@ def upscale(artifact_or_tables, image: np.ndarray, arithmetic: str = "exact") ->
         raise ValueError(f"arithmetic must be one of {ARITHMETIC}, got {arithmetic!r}")
     tables, config = resolve(artifact_or_tables)
     planes = _planes(image, config)
-    readout = _Readout(tables, config)
     if arithmetic == "exact":
-        n = _exact(readout, planes)[-1]
-        out = _round_half_even(n, config.widths().denom).astype(np.uint8)
+        widths = config.widths()
+        final = _round_half_even(np.arange(widths.n_max + 1), widths.denom).astype(np.uint8)
+        out = np.take(final, _exact(tables, config, planes)[-1])
     else:
-        out = _float32(readout, planes)
+        out = _float32(tables, config, planes)
     return out[0] if image.ndim == 2 else np.ascontiguousarray(np.moveaxis(out, 0, 2))
 
 
@@ -349,4 +372,4 @@ def exact_stages(tables: dict[str, np.ndarray], config: HKLUTConfig,
     _check_tables(tables, config)
     plane = _check_q(plane, "plane")
     _check_plane_size(plane.shape, config, "plane")
-    return [n[0] for n in _exact(_Readout(tables, config), plane[None])]
+    return [n[0].astype(np.int32) for n in _exact(tables, config, plane[None])]
