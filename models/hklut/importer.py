@@ -39,8 +39,8 @@ def _parse(files: list[Path]) -> tuple[HKLUTConfig, dict[str, Path]]:
         m = FILE_PATTERN.fullmatch(f.name)
         if m is None:
             raise ValueError(f"LUT file name does not follow the authors' layout "
-                             f"S{{stage}}_{{MSB|LSB}}_{{HDB|HD}}_LUT_{{kernel}}_x{{r}}_4bit_int8.npy, "
-                             f"got {f.name!r}")
+                             f"S{{stage}}_{{MSB|LSB}}_{{HDB|HD}}_LUT_{{kernel}}_x{{r}}"
+                             f"_4bit_int8.npy, got {f.name!r}")
         stage, factor = int(m["stage"]), int(m["factor"])
         branch, kset, kernel = m["branch"].lower(), m["set"].lower(), m["kernel"].lower()
         if kset not in KERNEL_SETS:
@@ -53,8 +53,8 @@ def _parse(files: list[Path]) -> tuple[HKLUTConfig, dict[str, Path]]:
             raise ValueError(f"LUT file {f.name!r} names factor x{factor}; stage factors must be "
                              f"1..{MAX_FACTOR}, got {factor!r}")
         if (stage, branch, kernel) in found:
-            raise ValueError(f"two LUT files hold one table: {found[(stage, branch, kernel)].name!r} "
-                             f"and {f.name!r}")
+            raise ValueError(f"two LUT files hold one table: "
+                             f"{found[(stage, branch, kernel)].name!r} and {f.name!r}")
         if stage in factors and factors[stage][0] != factor:
             raise ValueError(f"LUT files mix factors within stage {stage}: {factors[stage][1]!r} "
                              f"is x{factors[stage][0]}, got {f.name!r}")

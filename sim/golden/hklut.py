@@ -145,7 +145,7 @@ class _Readout:
                 for rot in range(ROTATIONS)]
 
     def add_branch(self, acc: np.ndarray, stage: int, branch: str, plane: np.ndarray) -> None:
-        """Add the branch's lookups, over kernels and rotations, to int16 ``acc`` ``(C, H, W, r*r)``.
+        """Add the branch's lookups over kernels and rotations to int16 ``acc`` ``(C, H, W, r*r)``.
 
         ``plane`` holds 4-bit values ``(C, H, W)``. Rotating by ``rot`` quarter
         turns, padding right/bottom and reading tap ``(dy, dx)`` at an anchor

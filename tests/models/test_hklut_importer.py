@@ -1,4 +1,4 @@
-"""HKLUT importer: the authors' LUT folder layout in, a validated artifact out, clear errors otherwise."""
+"""HKLUT importer: the authors' LUT folder layout in, a validated artifact out, or a clear error."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ def test_generated_folder_round_trips(tmp_path, config):
     (tmp_path / "luts" / "readme.md").write_text("not a table")
     artifact = import_lut_dir(tmp_path / "luts")
     assert artifact.config == config.to_dict()
-    assert artifact.provenance == {"source": "imported", "from": "luts",
-                                   "files": sorted(p.name for p in (tmp_path / "luts").glob("*.npy"))}
+    files = sorted(p.name for p in (tmp_path / "luts").glob("*.npy"))
+    assert artifact.provenance == {"source": "imported", "from": "luts", "files": files}
     assert sorted(artifact.arrays) == sorted(tables)
     for name, table in tables.items():
         assert artifact.arrays[name].dtype == np.int8
@@ -70,17 +70,21 @@ def _rewrite(path: Path, array: np.ndarray) -> None:
     np.save(path, array)
 
 
+def _rename(folder: Path, old: str, new: str) -> None:
+    (folder / old).rename(folder / new)
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda d: (d / "S0_MSB_HDB_LUT_D_x2_4bit_int8.npy").unlink(),
      r"^LUT file missing: the config read from the names needs "
      r"'S0_MSB_HDB_LUT_D_x2_4bit_int8\.npy'$"),
-    (lambda d: (d / "S1_LSB_HD_LUT_H_x2_4bit_int8.npy").rename(d / "S1_LSB_HDB_LUT_H_x2_4bit_int8.npy"),
+    (lambda d: _rename(d, "S1_LSB_HD_LUT_H_x2_4bit_int8.npy", "S1_LSB_HDB_LUT_H_x2_4bit_int8.npy"),
      r"^LUT files mix kernel sets in the LSB branch: 'S0_LSB_HD_LUT_D_x2_4bit_int8\.npy' is HD, "
      r"got 'S1_LSB_HDB_LUT_H_x2_4bit_int8\.npy'$"),
-    (lambda d: (d / "S1_MSB_HDB_LUT_H_x2_4bit_int8.npy").rename(d / "S1_MSB_HDB_LUT_H_x3_4bit_int8.npy"),
+    (lambda d: _rename(d, "S1_MSB_HDB_LUT_H_x2_4bit_int8.npy", "S1_MSB_HDB_LUT_H_x3_4bit_int8.npy"),
      r"^LUT files mix factors within stage 1: 'S1_LSB_HD_LUT_D_x2_4bit_int8\.npy' is x2, "
      r"got 'S1_MSB_HDB_LUT_H_x3_4bit_int8\.npy'$"),
-    (lambda d: (d / "S0_LSB_HD_LUT_D_x2_4bit_int8.npy").rename(d / "S0_LSB_HD_LUT_B_x2_4bit_int8.npy"),
+    (lambda d: _rename(d, "S0_LSB_HD_LUT_D_x2_4bit_int8.npy", "S0_LSB_HD_LUT_B_x2_4bit_int8.npy"),
      r"^LUT file 'S0_LSB_HD_LUT_B_x2_4bit_int8\.npy' names kernel 'B', which kernel set 'HD' "
      r"does not have$"),
     (lambda d: (d / "S0_LSB_HD_LUT_D_x2_4bit_int8.npy").rename(d / "S0_LSB_HD_LUT_D_x2.npy"),
@@ -92,7 +96,8 @@ def _rewrite(path: Path, array: np.ndarray) -> None:
     (lambda d: _rewrite(d / "S0_MSB_HDB_LUT_B_x2_4bit_int8.npy", np.zeros((4096, 2, 2), np.int8)),
      r"^LUT file 'S0_MSB_HDB_LUT_B_x2_4bit_int8\.npy' must have shape \(4096, 1, 2, 2\), "
      r"got \(4096, 2, 2\)$"),
-    (lambda d: _rewrite(d / "S1_LSB_HD_LUT_D_x2_4bit_int8.npy", np.zeros((256, 1, 2, 2), np.float32)),
+    (lambda d: _rewrite(d / "S1_LSB_HD_LUT_D_x2_4bit_int8.npy",
+                        np.zeros((256, 1, 2, 2), np.float32)),
      r"^LUT file 'S1_LSB_HD_LUT_D_x2_4bit_int8\.npy' must hold int8 integers, "
      r"got dtype\('float32'\)$"),
     (lambda d: _rewrite(d / "S1_LSB_HD_LUT_D_x2_4bit_int8.npy",
@@ -112,7 +117,8 @@ def test_inconsistent_folders_are_refused_naming_the_file(tmp_path, damage, mess
 
 
 def test_factor_out_of_range_and_empty_or_absent_folders(tmp_path):
-    with pytest.raises(ValueError, match=r"^LUT folder does not exist or is not a folder, got '.*nowhere'$"):
+    with pytest.raises(ValueError, match=r"^LUT folder does not exist or is not a folder, "
+                                         r"got '.*nowhere'$"):
         import_lut_dir(tmp_path / "nowhere")
     with pytest.raises(ValueError, match=r"^LUT folder holds no \.npy files, got '.*'$"):
         import_lut_dir(tmp_path)

@@ -19,7 +19,7 @@ from PIL import Image
 
 from edgeforge.artifact import Artifact
 from edgeforge.models.hklut.importer import import_lut_dir
-from edgeforge.schemes.hklut import KERNEL_SETS, HKLUTConfig, table_name
+from edgeforge.schemes.hklut import HKLUTConfig, table_name
 from edgeforge.sim.golden import hklut as golden
 from edgeforge.sim.golden import hklut_reference as reference
 
@@ -83,7 +83,10 @@ def test_float32_equals_reference_on_random_luts(config, photos):
 # --- exact mode == a per-pixel loop model -----------------------------------------------------
 
 def padded_value(plane: np.ndarray, y: int, x: int, mode: str) -> int:
-    """plane[y, x] after right/bottom padding: reflect mirrors without the edge, replicate repeats it."""
+    """plane[y, x] after right/bottom padding.
+
+    Reflect mirrors without repeating the edge; replicate repeats the edge.
+    """
     h, w = plane.shape
     if mode == "reflect":
         y, x = (2 * (h - 1) - y if y >= h else y), (2 * (w - 1) - x if x >= w else x)
@@ -210,8 +213,9 @@ def small():
      r"^image must be grey \(H, W\) or RGB \(H, W, 3\), got shape \(5, 5, 4\)$"),
     (np.zeros((5, 5, 1), np.uint8),
      r"^image must be grey \(H, W\) or RGB \(H, W, 3\), got shape \(5, 5, 1\)$"),
-    (np.zeros((2, 5), np.uint8), r"^image must be at least 3x3 pixels for kernel sets "
-                                 r"msb='hdb', lsb='hd' \(their padding needs it\), got size \(2, 5\)$"),
+    (np.zeros((2, 5), np.uint8),
+     r"^image must be at least 3x3 pixels for kernel sets msb='hdb', lsb='hd' "
+     r"\(their padding needs it\), got size \(2, 5\)$"),
     (np.zeros((7, 2, 3), np.uint8), r"^image must be at least 3x3 .*got size \(7, 2\)$"),
 ])
 def test_bad_images_are_named(small, image, message):
