@@ -13,7 +13,9 @@ Two arithmetic modes share one table readout (:func:`stage_sums`):
   in float32 and reproduces their output bit for bit; it is a software
   reference, not the hardware's answer. The two differ on a few percent of
   pixels because float32 sometimes lands just below an exact integer before the
-  next stage floors it.
+  next stage floors it: with the released HKLUT-S x4 tables on bicubic x4 LR of
+  scikit-image's astronaut, coffee and chelsea, on 3.85%, 2.73% and 2.56% of
+  output values (at most 15 levels), with Y-PSNR within 0.001 dB.
 
 Borders are those of the authors' test code: each rotation pads its rotated
 plane on the right and bottom only, by the reach of the kernel set, with the
