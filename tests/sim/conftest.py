@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from edgeforge.sim.runner import simulator_missing_reason
-from sim_designs import Emitted, _Fickle, _Stage, _Stuck, emit
+from edgeforge.sim.runner import run_cocotb, simulator_missing_reason
+from sim_designs import ALL_COMBOS, N_ADD_ONE, TESTBENCH, Emitted, _Fickle, _Stage, _Stuck, add_one_vectors, emit
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +53,19 @@ def designs(rtl_dir) -> dict[str, Emitted]:
         "stuck": emit(_Stuck(), "stuck", rtl_dir),
         "fickle": emit(_Fickle(), "fickle", rtl_dir),
     }
+
+
+@pytest.fixture(scope="session")
+def add_one_run(designs, verilator, sim_cache, tmp_path_factory):
+    """The add-one design's first Verilator run, under all nine pause combos.
+
+    Session-scoped on a fresh cache, so it is the run that builds; the cache
+    tests compare later runs with it.
+    """
+    vectors, _, _ = add_one_vectors(tmp_path_factory.mktemp("add_one") / "v.npz", N_ADD_ONE,
+                                    expected_cycles_per_input=1.0)
+    emitted = designs["add_one"]
+    result = run_cocotb([emitted.verilog], emitted.toplevel, TESTBENCH, build_dir=sim_cache,
+                        simulator=verilator, design_hash=emitted.design_hash,
+                        extra_env={"EDGEFORGE_VECTORS": str(vectors), "EDGEFORGE_PAUSES": ALL_COMBOS})
+    return result, vectors

@@ -14,6 +14,9 @@ from amaranth.lib.wiring import In, Out
 
 TESTBENCH = "edgeforge.sim.tb.stream_tb"
 WIDTH = 12
+MODES = ("none", "random", "heavy")
+ALL_COMBOS = ",".join(f"{a}:{b}" for a in MODES for b in MODES)
+N_ADD_ONE = 300
 
 
 class _Stage(wiring.Component):

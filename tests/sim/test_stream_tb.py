@@ -12,10 +12,7 @@ from edgeforge.sim.runner import run_cocotb
 from edgeforge.sim.stream import BeatChecker, pattern_pause, pause_for_mode, random_pause
 from edgeforge.sim.tb.stream_tb import load_vectors, parse_pauses, timeout_cycles
 
-from sim_designs import TESTBENCH, add_one_vectors, to_beats, write_vectors
-
-ALL_COMBOS = ",".join(f"{a}:{b}" for a, b in itertools.product(("none", "random", "heavy"), repeat=2))
-
+from sim_designs import MODES, N_ADD_ONE, TESTBENCH, add_one_vectors, to_beats, write_vectors
 
 # --- helpers, no simulator ---------------------------------------------------------------
 
@@ -84,15 +81,13 @@ def _run(emitted, sim, cache, vectors, **kw):
                       simulator=sim, design_hash=emitted.design_hash, extra_env=env, **kw)
 
 
-def test_correct_design_passes_every_pause_combo(designs, verilator, sim_cache, tmp_path):
-    n = 300
-    vectors, _, _ = add_one_vectors(tmp_path / "v.npz", n, expected_cycles_per_input=1.0)
-    result = _run(designs["add_one"], verilator, sim_cache, vectors, env={"EDGEFORGE_PAUSES": ALL_COMBOS})
+def test_correct_design_passes_every_pause_combo(add_one_run):
+    result, _ = add_one_run
+    n = N_ADD_ONE
     assert result.passed, result.summary()
     assert result.tests == 9
     m = result.measurements
-    assert sorted(m) == sorted(f"stream/src={a}/sink={b}" for a, b in itertools.product(
-        ("none", "random", "heavy"), repeat=2))
+    assert sorted(m) == sorted(f"stream/src={a}/sink={b}" for a, b in itertools.product(MODES, repeat=2))
     calm = m["stream/src=none/sink=none"]
     # One register stage at one beat per cycle: n cycles plus fill.
     assert calm["steady_cycles_per_input"] == 1.0
