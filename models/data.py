@@ -173,7 +173,7 @@ def _lr_for(hr_path: Path, lr_dir: Path, scale: int) -> Path | None:
     return None
 
 
-def _check_pair(name: str, lr: np.ndarray, hr: np.ndarray, scale: int, hr_path: Path) -> np.ndarray:
+def _check_pair(lr: np.ndarray, hr: np.ndarray, scale: int, hr_path: Path) -> np.ndarray:
     hr = crop_to_multiple(hr, scale)
     if (lr.shape[0] * scale, lr.shape[1] * scale) != hr.shape[:2]:
         raise ValueError(f"LR image for {str(hr_path)!r} has shape {lr.shape[:2]!r}, which x{scale} "
@@ -223,7 +223,7 @@ def load_benchmark_dir(path, scale: int) -> list[tuple[str, np.ndarray, np.ndarr
             raise ValueError(f"no LR image for {str(hr_path)!r} in {str(lr_dir)!r} (expected "
                              f"{hr_path.stem}.png or {hr_path.stem}x{scale}.png)")
         lr = _read_png(lr_path)
-        hr = _check_pair(hr_path.stem, lr, _read_png(hr_path), scale, hr_path)
+        hr = _check_pair(lr, _read_png(hr_path), scale, hr_path)
         pairs.append((hr_path.stem, lr, hr))
     return pairs
 
@@ -257,7 +257,7 @@ def load_train_dir(path, scale: int) -> list[tuple[str, np.ndarray, np.ndarray]]
             if lr_path is None:
                 raise ValueError(f"no LR image for {str(hr_path)!r} in {str(lr_dir)!r}")
             lr = _read_png(lr_path)
-            hr = _check_pair(hr_path.stem, lr, hr, scale, hr_path)
+            hr = _check_pair(lr, hr, scale, hr_path)
         else:
             lr = bicubic_downscale(hr, scale)
         pairs.append((hr_path.stem, lr, hr))
