@@ -12,7 +12,8 @@ def test_small_run_writes_json_and_markdown(tmp_path):
                                   f"--size 9 --repeats 1 -o {tmp_path}")
     assert results["output_shape"] == [36, 36, 3]
     assert results["float32_identical_to_reference"] is True
-    assert set(results["seconds"]) == {"reference_torch", "golden_float32", "golden_exact"}
+    assert set(results["seconds"]) == {"reference_torch", "reference_torch_1_thread",
+                                       "golden_float32", "golden_exact"}
     assert all(v > 0 for v in results["seconds"].values())
     assert set(results["speedup_vs_reference"]) == {"golden_float32", "golden_exact"}
     markdown = (tmp_path / "hklut_golden_speed.md").read_text()
