@@ -102,7 +102,8 @@ def parse_yosys_stat(path) -> dict:
                                     "is it the output of yosys `stat -json`?")
         section = next(iter(modules.values()))
     if not isinstance(section, dict) or not isinstance(section.get("num_cells_by_type"), dict):
-        raise ReportError(path, "has no 'num_cells_by_type'; is it the output of yosys `stat -json`?")
+        raise ReportError(path, "has no 'num_cells_by_type'; is it the output of yosys "
+                                "`stat -json`?")
     cells = {str(k): _int(path, f"num_cells_by_type[{k!r}]", v)
              for k, v in section["num_cells_by_type"].items()}
     estimate = section.get("estimated_num_transistors")

