@@ -16,7 +16,7 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import Out
 
 from edgeforge.bench import synth
-from edgeforge.bench.devices import DEVICES, get_device
+from edgeforge.bench.devices import DEVICES, Device, get_device
 from edgeforge.bench.report import parse_nextpnr_report
 from edgeforge.bench.synth import SynthError, SynthResult, synthesize
 
@@ -282,6 +282,20 @@ def test_yosys_failure_names_its_log(tmp_path):
                        match=r"^yosys synth failed \(exit \d+\); see .*generic\.yosys\.log"):
         synthesize(rtl, "top", "generic", out_dir=tmp_path / "cost", design_hash="b",
                    progress=lambda _: None)
+
+
+def test_nextpnr_failure_for_another_reason_names_its_log(results, tmp_path):
+    found, out, _ = results
+    netlist = "ice40-up5k-sg48.netlist.json"
+    (tmp_path / netlist).write_bytes((out / netlist).read_bytes())
+    up5k = DEVICES["up5k-sg48"]
+    no_such_package = Device("up5k-sg48", "ice40", ("--up5k", "--package", "xx99"),
+                             up5k.resources, up5k.bram_bits)
+    copy = dataclasses.replace(found["ice40"])
+    with pytest.raises(SynthError, match=r"^nextpnr-ice40 failed \(exit \d+\); see "
+                                         r".*ice40-up5k-sg48\.nextpnr\.log: .*xx99"):
+        synth._place_and_route(copy, no_such_package, "ice40-up5k-sg48", tmp_path,
+                               lambda _: None)
 
 
 def test_synth_result_json_round_trip_keeps_over_pairs():
