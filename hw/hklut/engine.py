@@ -18,6 +18,7 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 
+from .logic import refuse_quietly
 from .combine import pixel_layout, round_half_even
 from .linebuffer import LineWindow
 from .lookup import LookupCombine
@@ -69,6 +70,7 @@ class HKLUTEngine(wiring.Component):
         the output row.
     """
 
+    @refuse_quietly
     def __init__(self, tables, config: HKLUTConfig, *, width: int, height: int,
                  reads_per_table=None, out_pixels: int = 1):
         reads_per_table = self.check_config(config, width=width, height=height,

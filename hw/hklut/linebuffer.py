@@ -12,11 +12,11 @@ one another without a gap: the next frame's rows fill free slots meanwhile.
 
 from __future__ import annotations
 
-from amaranth import Array, Cat, Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .logic import equals
+from .logic import equals, refuse_quietly, select
 from .index import RADIUS, SIDE
 
 __all__ = ["SLOTS", "window_layout", "LineWindow", "reflect"]
@@ -65,6 +65,7 @@ class LineWindow(wiring.Component):
     holds a row still needed.
     """
 
+    @refuse_quietly
     def __init__(self, pixel: data.StructLayout, width: int, height: int):
         for name, value in (("width", width), ("height", height)):
             if not isinstance(value, int) or isinstance(value, bool) or value < RADIUS + 1:
@@ -172,8 +173,8 @@ class LineWindow(wiring.Component):
                          flags_d.right.eq(equals(col, w + EXTRA_COLUMNS - 1))]
             m.d.sync += [a.eq(b) for a, b in zip(slot_d, slot_of)]
 
-        q_by_slot = Array(port.data.q for port in ports)
-        rem_by_slot = Array(port.data.rem for port in ports)
+        q_by_slot = [port.data.q for port in ports]
+        rem_by_slot = [port.data.rem for port in ports]
         win_q = Signal.like(self.o.payload.q)
         win_rem = Signal(data.ArrayLayout(self.pixel["rem"].shape, SIDE))
         win_flags = Signal.like(flags_d)
@@ -183,10 +184,10 @@ class LineWindow(wiring.Component):
                 for dy in range(SIDE):
                     for dx in range(SIDE - 1):
                         m.d.sync += win_q[dy * SIDE + dx].eq(win_q[dy * SIDE + dx + 1])
-                    m.d.sync += win_q[dy * SIDE + SIDE - 1].eq(q_by_slot[slot_d[dy]])
+                    m.d.sync += win_q[dy * SIDE + SIDE - 1].eq(select(slot_d[dy], q_by_slot))
                 for dx in range(SIDE - 1):
                     m.d.sync += win_rem[dx].eq(win_rem[dx + 1])
-                m.d.sync += [win_rem[SIDE - 1].eq(rem_by_slot[slot_d[RADIUS]]),
+                m.d.sync += [win_rem[SIDE - 1].eq(select(slot_d[RADIUS], rem_by_slot)),
                              win_flags.eq(flags_d)]
         out = self.o.payload
         m.d.comb += [out.q.eq(win_q), out.top.eq(win_flags.top), out.bottom.eq(win_flags.bottom),

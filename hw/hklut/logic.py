@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
-__all__ = ["equals"]
+import functools
+
+from amaranth import Mux
+
+__all__ = ["equals", "refuse_quietly", "select"]
 
 
 def equals(value, constant: int):
     """``value == constant``; for 0 as a reduction, since Amaranth writes ``x == 0`` as
     ``!x``, which Verilator flags (WIDTHTRUNC) on a multi-bit ``x``."""
     return ~value.any() if constant == 0 else value == constant
+
+
+def refuse_quietly(init):
+    """Decorate a component's ``__init__``: if it raises, the half-built object is not
+    reported as an unused elaboratable (Amaranth warns about those when collected)."""
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        try:
+            init(self, *args, **kwargs)
+        except (TypeError, ValueError):
+            self._MustUse__silence = True
+            raise
+    return wrapper
+
+
+def select(index, options):
+    """``options[index]`` as a chain of 2-way multiplexers (the last option is the default).
+
+    Unlike ``Array`` indexing this emits no ``case`` statement, which Verilator flags
+    (CASEINCOMPLETE) whenever the option count is not a power of two.
+    """
+    options = list(options)
+    result = options[-1]
+    for k in reversed(range(len(options) - 1)):
+        result = Mux(equals(index, k), options[k], result)
+    return result

@@ -14,13 +14,13 @@ element ``ey r + ex`` for output pixel ``(r i + ey, r j + ex)``.
 
 from __future__ import annotations
 
-from amaranth import Array, Module, Signal
+from amaranth import Module, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import BRANCHES, ROTATIONS, TABLE_BITS, HKLUTConfig, table_name
 
-from .logic import equals
+from .logic import equals, refuse_quietly, select
 from .combine import FloorDiv, combine, floor_div
 from .index import kernel_index, tap_index, turn_block
 from .linebuffer import window_layout
@@ -65,6 +65,7 @@ class LookupCombine(wiring.Component):
     pipeline (no beat is dropped or repeated).
     """
 
+    @refuse_quietly
     def __init__(self, tables, config: HKLUTConfig, stage: int, reads: int,
                  pixel: data.StructLayout):
         if reads not in READS_PER_TABLE:
@@ -84,13 +85,13 @@ class LookupCombine(wiring.Component):
         win = self.i.payload
         advance = ~self.o.valid | self.o.ready
 
-        phase = Signal(range(phases))
+        phase = Signal(range(max(phases, 2)))      # stays 0 with a single phase
         m.d.comb += self.i.ready.eq(advance & equals(phase, phases - 1))
         with m.If(advance & self.i.valid):
-            m.d.sync += phase.eq(phase + 1 if phases > 1 else 0)
-            if phases > 1:
-                with m.If(equals(phase, phases - 1)):
-                    m.d.sync += phase.eq(0)
+            with m.If(equals(phase, phases - 1)):
+                m.d.sync += phase.eq(0)
+            with m.Else():
+                m.d.sync += phase.eq(phase + 1)
 
         # -- indices and table reads -----------------------------------------------
         banks = {}
@@ -103,12 +104,12 @@ class LookupCombine(wiring.Component):
                 banks[(branch, kernel.name)] = bank
                 m.d.comb += bank.en.eq(advance & self.i.valid)   # idle tables hold
                 for lane in range(reads):
-                    by_phase = Array(kernel_index(win, kernel, p * reads + lane, branch, padding)
-                                     for p in range(phases))
-                    m.d.comb += bank.addr[lane].eq(by_phase[phase])
+                    by_phase = [kernel_index(win, kernel, p * reads + lane, branch, padding)
+                                for p in range(phases)]
+                    m.d.comb += bank.addr[lane].eq(select(phase, by_phase))
 
         # Window metadata that travels with the reads.
-        meta = data.StructLayout({"valid": 1, "first": 1, "last": 1, "phase": range(phases),
+        meta = data.StructLayout({"valid": 1, "first": 1, "last": 1, "phase": range(max(phases, 2)),
                                   "q": 8, "rem": self.pixel["rem"].shape})
         meta1, meta2 = Signal(meta), Signal(meta)
         with m.If(advance):
@@ -146,8 +147,7 @@ class LookupCombine(wiring.Component):
                                            if turn_block(rot, ey, ex, r) == (ay, ax))
                                 e = src[0] * r + src[1]
                                 by_phase.append(word[TABLE_BITS * e:TABLE_BITS * (e + 1)].as_signed())
-                            terms.append(Array(by_phase)[meta2.phase] if phases > 1
-                                         else by_phase[0])
+                            terms.append(select(meta2.phase, by_phase))
                     total = sum(terms[1:], terms[0])
                     target = acc[branch][ay * r + ax]
                     with m.If(advance & meta2.valid):

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 
-from amaranth import Array, Module, Mux, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .logic import equals
+from .logic import equals, refuse_quietly, select
 from .lookup import block_layout
 
 __all__ = ["lanes_layout", "BlockReorder"]
@@ -51,6 +51,7 @@ class BlockReorder(wiring.Component):
     last block is written.
     """
 
+    @refuse_quietly
     def __init__(self, pixel: data.StructLayout, r: int, width: int, lanes: int):
         for name, value in (("r", r), ("width", width), ("lanes", lanes)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -139,9 +140,9 @@ class BlockReorder(wiring.Component):
         sel_off = Signal.like(roff)
         with m.If(advance):
             m.d.sync += [self.o.valid.eq(step), sel_dy.eq(rdy), sel_off.eq(roff)]
-        offsets = list(range(0, banks, lanes))
         for k in range(lanes):
-            choice = Array(Array(reads[(dy, off + k)] for off in range(banks) if off in offsets)
-                           for dy in range(r))
-            m.d.comb += self.o.payload[k].eq(choice[sel_dy][sel_off // lanes])
+            by_row = [select(sel_off // lanes, [reads[(dy, off + k)]
+                                                for off in range(0, banks, lanes)])
+                      for dy in range(r)]
+            m.d.comb += self.o.payload[k].eq(select(sel_dy, by_row))
         return m

@@ -15,6 +15,8 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import TABLE_BITS
 
+from .logic import refuse_quietly
+
 __all__ = ["READS_PER_TABLE", "PORTS_PER_COPY", "pack_table", "TableBank"]
 
 READS_PER_TABLE = (1, 2, 4)   # 4 rotations: more reads per cycle than 4 would sit idle
@@ -51,6 +53,7 @@ class TableBank(wiring.Component):
         Read enable of every lane.
     """
 
+    @refuse_quietly
     def __init__(self, table: np.ndarray, reads: int):
         if reads not in READS_PER_TABLE:
             raise ValueError(f"reads must be one of {READS_PER_TABLE}, got {reads!r}")
