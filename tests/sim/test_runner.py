@@ -3,6 +3,7 @@ waves, and the same verdict inside and outside pytest."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,6 +94,31 @@ def test_unchanged_design_is_not_rebuilt(add_one_run, designs, verilator, sim_ca
     assert again.build_dir == first.build_dir
     # Measured here: first run (build + 9 tests) 25-60 s, the rerun about 2 s.
     assert again.seconds < first.seconds / 3, (first.seconds, again.seconds)
+
+
+def test_small_design_build_needs_python3_from_makeflags(add_one_run):
+    """The wheel's verilated.mk runs ``python`` to merge a small design's C++ files.
+
+    Where no ``python`` is on PATH that step fails; PYTHON3 in MAKEFLAGS fixes it.
+    Shown on the step itself, in the cached build's folder.
+    """
+    build = add_one_run[0].build_dir
+    bare_path = os.pathsep.join(["/usr/bin", "/bin"])
+    if shutil.which("python", path=bare_path):
+        pytest.skip("a 'python' is on /usr/bin:/bin here, so the failure cannot show")
+    merged = build / "Vtop__ALL.cpp"
+
+    def make_merged(env):
+        merged.unlink()
+        return subprocess.run(["make", "-f", "Vtop.mk", merged.name], cwd=build, env=env,
+                              capture_output=True, text=True)
+
+    env = verilator_env({"PATH": bare_path, "HOME": os.environ.get("HOME", "/")})
+    broken = make_merged({**env, "MAKEFLAGS": ""})
+    assert broken.returncode != 0 and "python: not found" in broken.stderr, broken.stderr
+    fixed = make_merged(env)
+    assert fixed.returncode == 0, fixed.stderr
+    assert merged.stat().st_size > 0
 
 
 def test_output_split_design_builds(designs, verilator, sim_cache, tmp_path):
