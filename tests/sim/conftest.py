@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from edgeforge.sim.runner import run_cocotb, simulator_missing_reason
-from sim_designs import ALL_COMBOS, N_ADD_ONE, TESTBENCH, Emitted, _Fickle, _Stage, _Stuck, add_one_vectors, emit
+from sim_designs import (ALL_COMBOS, N_ADD_ONE, TESTBENCH, Emitted, Fickle, Stage, Stuck,
+                         add_one_vectors, emit)
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +48,11 @@ def quick_sim() -> str:
 @pytest.fixture(scope="session")
 def designs(rtl_dir) -> dict[str, Emitted]:
     return {
-        "add_one": emit(_Stage(), "add_one", rtl_dir),
-        "drops": emit(_Stage(drop_every=5), "drops", rtl_dir),
-        "dups": emit(_Stage(dup_at=3), "dups", rtl_dir),
-        "stuck": emit(_Stuck(), "stuck", rtl_dir),
-        "fickle": emit(_Fickle(), "fickle", rtl_dir),
+        "add_one": emit(Stage(), "add_one", rtl_dir),
+        "drops": emit(Stage(drop_every=5), "drops", rtl_dir),
+        "dups": emit(Stage(dup_at=3), "dups", rtl_dir),
+        "stuck": emit(Stuck(), "stuck", rtl_dir),
+        "fickle": emit(Fickle(), "fickle", rtl_dir),
     }
 
 

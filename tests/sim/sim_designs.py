@@ -19,7 +19,7 @@ ALL_COMBOS = ",".join(f"{a}:{b}" for a in MODES for b in MODES)
 N_ADD_ONE = 300
 
 
-class _Stage(wiring.Component):
+class Stage(wiring.Component):
     """One register stage from ``i`` to ``o`` that adds 1, with hooks for faults.
 
     ``drop_every``: every k-th accepted beat is swallowed (lost beat).
@@ -50,7 +50,7 @@ class _Stage(wiring.Component):
         return m
 
 
-class _Stuck(wiring.Component):
+class Stuck(wiring.Component):
     """Never accepts an input and never offers an output (a hung design)."""
 
     i: In(stream.Signature(WIDTH))
@@ -63,7 +63,7 @@ class _Stuck(wiring.Component):
         return m
 
 
-class _Fickle(wiring.Component):
+class Fickle(wiring.Component):
     """Offers each output for one cycle only, ready or not: breaks "valid holds"."""
 
     i: In(stream.Signature(WIDTH))

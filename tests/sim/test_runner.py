@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,7 +200,8 @@ def test_changed_sources_rebuild_even_under_the_same_hash(designs, quick_sim, tm
 
 def test_testcase_selects_one_test(designs, quick_sim, sim_cache, tmp_path):
     vectors, _, _ = add_one_vectors(tmp_path / "v.npz", 10)
-    result = _run(designs["add_one"], quick_sim, sim_cache, vectors, testcase="stream/src=random/sink=random")
+    result = _run(designs["add_one"], quick_sim, sim_cache, vectors,
+                  testcase="stream/src=random/sink=random")
     assert result.passed and result.tests == 1
     assert list(result.measurements) == ["stream/src=random/sink=random"]
 
@@ -242,5 +242,6 @@ print(json.dumps({{"passed": r.passed, "failures": r.failures}}))
     assert proc.returncode == 0, proc.stderr
     outcome = json.loads(proc.stdout.strip().splitlines()[-1])
     assert outcome["passed"] is False
-    assert outcome["failures"][0].startswith("stream/src=none/sink=none: o: beat 0 wrong: expected 0x0, got 0x1")
+    assert outcome["failures"][0].startswith(
+        "stream/src=none/sink=none: o: beat 0 wrong: expected 0x0, got 0x1")
     assert outcome["failures"][0].endswith("reproduce with seed=99")

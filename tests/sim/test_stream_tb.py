@@ -114,7 +114,8 @@ def test_lost_beat_fails(designs, quick_sim, sim_cache, tmp_path):
     vectors, _, _ = add_one_vectors(tmp_path / "v.npz", 30)
     result = _run(designs["drops"], quick_sim, sim_cache, vectors, seed=5)
     assert not result.passed
-    assert "beat 4 wrong" in result.failures[0] and "(beat 4 lost, beat 5 arrived in its place)" in result.failures[0]
+    assert "beat 4 wrong" in result.failures[0]
+    assert "(beat 4 lost, beat 5 arrived in its place)" in result.failures[0]
 
 
 def test_duplicated_beat_fails(designs, quick_sim, sim_cache, tmp_path):
@@ -137,7 +138,8 @@ def test_hung_design_fails_instead_of_hanging(designs, quick_sim, sim_cache, tmp
     result = _run(designs["stuck"], quick_sim, sim_cache, vectors, seed=5,
                   env={"EDGEFORGE_PAUSES": "none:none"})
     assert not result.passed
-    assert "beat 0 lost: expected" in result.failures[0] and "(0 of 10 beats arrived)" in result.failures[0]
+    assert "beat 0 lost: expected" in result.failures[0]
+    assert "(0 of 10 beats arrived)" in result.failures[0]
     assert result.seconds < 60
 
 
