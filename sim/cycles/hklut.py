@@ -11,6 +11,14 @@ A stage-``s`` row is ``prod(r_<s)`` of them per input row, so in steady state th
 engine spends ``max`` over blocks of their cost per input row. With no row
 overhead that is the spec's ``max(4/R_1, 16/R_2, 16/P)`` cycles per input pixel
 for x2, x2; the overhead adds ``4 / w_s`` per stage row.
+
+Latency and the cycles of a whole run come from a row-level timeline of the
+same blocks (:func:`timeline`): a stage starts anchor row ``i`` once its input
+rows up to ``i + 2`` are in and its previous row is done; a window leaves the
+line buffer 6 cycles after its row starts plus 1 per column step, spends ``T``
+cycles in the lookup and ``LOOKUP_DEPTH`` more in its pipeline; a block row
+drains from the re-order 2 cycles after its last block, one beat a cycle. The
+timeline assumes no backpressure between stages (their buffers absorb it).
 """
 
 from __future__ import annotations
@@ -49,9 +57,9 @@ class HKLUTCycles:
     channels: int
     traffic_per_input_pixel: dict
 
-    def total_cycles(self, planes: int) -> float:
+    def total_cycles(self, planes: int) -> int:
         """Cycles from the first input beat to the last output beat of ``planes`` frames."""
-        return self.latency_cycles + planes * self.frame_cycles
+        return timeline(self.stages, planes)["last_output"] + 1
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -106,8 +114,42 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
     return HKLUTCycles(stages=tuple(stages), bottleneck=bottleneck, cycles_per_input_row=per_row,
                        cycles_per_input_pixel=per_row / width,
                        asymptotic_cycles_per_input_pixel=asymptotic,
-                       frame_cycles=per_row * height, latency_cycles=0, channels=channels,
+                       frame_cycles=per_row * height,
+                       latency_cycles=timeline(stages, 1)["first_output"], channels=channels,
                        traffic_per_input_pixel=_traffic(config, stages, out_pixels))
+
+
+def timeline(stages, planes: int) -> dict:
+    """Row-level timeline of ``planes`` frames streamed back to back, input one pixel a cycle.
+
+    Returns the cycle (counted from the first input transfer) of the first and last
+    output beat and of the first output beat of every frame.
+    """
+    extra_columns, _, pipeline_depth = _structure()
+    first = stages[0]
+    # Input row y is visible to the stage-0 reader the cycle after its last pixel.
+    ready = [(y + 1) * first.width for y in range(planes * first.height)]
+    for st in stages:
+        phases = ROTATIONS // st.reads_per_table
+        w, h, r = st.width, st.height, st.factor
+        row_pixels = w * r
+        beats = r * r * w // st.lanes
+        start = out = None
+        next_ready, frame_out = [], []
+        for g in range(planes * h):
+            f, i = divmod(g, h)
+            need = ready[f * h + min(i + 2, h - 1)]
+            start = need if start is None else max(start + w * phases + extra_columns, need)
+            # Last block written: first window after the border steps and the read
+            # pipeline (RADIUS*2 + 2), w lookups of T cycles, then the lookup pipeline.
+            last_block = start + extra_columns + 1 + w * phases + pipeline_depth
+            out = last_block + 2 if out is None else max(last_block + 2, out + beats)
+            if i == 0:
+                frame_out.append(out)
+            next_ready += [out + (dy + 1) * row_pixels // st.lanes for dy in range(r)]
+        ready = next_ready
+    return {"first_output": frame_out[0], "last_output": out + beats - 1,
+            "frame_first_outputs": frame_out}
 
 
 def _traffic(config: HKLUTConfig, stages, out_pixels: int) -> dict:
