@@ -217,9 +217,13 @@ class Design(ABC):
                "EDGEFORGE_MANIFEST": str(files.manifest.resolve())}
         if pauses:
             env["EDGEFORGE_PAUSES"] = pauses
+        # Verilator's build stops on warnings; waive the Amaranth artefacts that lint waives.
+        from .sim.lint import WAIVED
+        build_args = [f"-Wno-{w}" for w in WAIVED] if simulator == "verilator" else []
         sim = run_cocotb([files.verilog.resolve()], self.name, TESTBENCH,
                          build_dir=cache_dir() / "sim", simulator=simulator,
-                         design_hash=self.design_hash, extra_env=env, waves=waves, seed=seed)
+                         design_hash=self.design_hash, extra_env=env, waves=waves, seed=seed,
+                         build_args=build_args)
         return VerifyResult(passed=sim.passed, simulator=simulator, failures=sim.failures,
                             inputs=len(xs), input_beats=len(in_beats), output_beats=len(out_beats),
                             measurements=sim.measurements, predicted=self.cycle_model(),
