@@ -155,9 +155,12 @@ class Design(ABC):
     def ports(self) -> list[dict]:
         """Top-level ports as ``{"name", "direction", "width"}``, read from the Verilog header."""
         ports = []
+        # Only the top module's ports: a hierarchical design holds submodules too.
+        top = re.search(rf"^module {re.escape(self.name)}\b.*?^endmodule", self.verilog,
+                        flags=re.M | re.S)
         for direction, msb, name in re.findall(
                 r"^\s*(input|output)\s+(?:wire\s+|reg\s+)?(?:\[(\d+):0\]\s+)?(\w+)\s*;",
-                self.verilog, flags=re.M):
+                top.group(0) if top else self.verilog, flags=re.M):
             ports.append({"name": name, "direction": direction,
                           "width": int(msb) + 1 if msb else 1})
         return sorted(ports, key=lambda p: p["name"])
