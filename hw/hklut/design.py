@@ -14,7 +14,7 @@ import numpy as np
 
 from edgeforge.design import Design
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
-from edgeforge.sim.cycles.hklut import predict
+from edgeforge.sim.cycles.hklut import HKLUTCycles, predict
 from edgeforge.sim.golden.hklut import upscale
 
 from .combine import pixel_layout
@@ -163,7 +163,11 @@ class HKLUTDesign(Design):
                           "line_buffer_slots": SLOTS, "lookup_pipeline_depth": PIPELINE_DEPTH},
         }
 
-    def cycle_model(self) -> dict:
+    def cycles(self) -> HKLUTCycles:
+        """The cycle and traffic model of this config (``edgeforge.sim.cycles.hklut``)."""
         return predict(self.hk_config, width=self.width, height=self.height,
                        reads_per_table=self.reads_per_table, out_pixels=self.out_pixels,
-                       channels=self.channels).to_dict()
+                       channels=self.channels)
+
+    def cycle_model(self) -> dict:
+        return self.cycles().to_dict()
