@@ -16,7 +16,7 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .logic import equals, refuse_quietly, select
+from .logic import buffer_attrs, equals, refuse_quietly, select
 from .index import RADIUS, SIDE
 
 __all__ = ["SLOTS", "window_layout", "LineWindow", "reflect"]
@@ -82,7 +82,7 @@ class LineWindow(wiring.Component):
 
         rows = []
         for s in range(SLOTS):
-            mem = memory.Memory(shape=self.pixel, depth=w, init=[])
+            mem = memory.Memory(shape=self.pixel, depth=w, init=[], attrs=buffer_attrs(w))
             m.submodules[f"row{s}"] = mem
             rows.append(mem)
 

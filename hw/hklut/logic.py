@@ -6,7 +6,11 @@ import functools
 
 from amaranth import Mux
 
-__all__ = ["equals", "refuse_quietly", "select"]
+__all__ = ["BUFFER_LUTRAM_DEPTH", "buffer_attrs", "equals", "refuse_quietly", "select"]
+
+# Line and re-order buffers up to this depth go to LUT RAM, leaving block RAM to the tables
+# (HKLUT-S tables alone take 52 of an ECP5-25F's 56 DP16KD).
+BUFFER_LUTRAM_DEPTH = 512
 
 
 def equals(value, constant: int):
@@ -39,3 +43,8 @@ def select(index, options):
     for k in reversed(range(len(options) - 1)):
         result = Mux(equals(index, k), options[k], result)
     return result
+
+
+def buffer_attrs(depth: int) -> dict:
+    """Memory attributes of a writable buffer of ``depth`` words (yosys ``ram_style``)."""
+    return {"ram_style": "distributed"} if depth <= BUFFER_LUTRAM_DEPTH else {}

@@ -17,7 +17,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .logic import equals, refuse_quietly, select
+from .logic import buffer_attrs, equals, refuse_quietly, select
 from .lookup import block_layout
 
 __all__ = ["lanes_layout", "BlockReorder"]
@@ -81,7 +81,8 @@ class BlockReorder(wiring.Component):
         mems = {}
         for dy in range(r):
             for c in range(banks):
-                mem = memory.Memory(shape=self.pixel, depth=2 * words, init=[])
+                mem = memory.Memory(shape=self.pixel, depth=2 * words, init=[],
+                                    attrs=buffer_attrs(2 * words))
                 m.submodules[f"row{dy}_bank{c}"] = mem
                 mems[(dy, c)] = mem
                 port = mem.write_port()
