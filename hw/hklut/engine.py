@@ -10,17 +10,15 @@ emits one pixel a beat, except the last one, which emits ``out_pixels`` a beat.
 
 from __future__ import annotations
 
-import math
-
 from amaranth import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 
-from .logic import refuse_quietly
 from .combine import pixel_layout, round_half_even
 from .linebuffer import LineWindow
+from .logic import refuse_quietly
 from .lookup import LookupCombine
 from .reorder import BlockReorder
 from .tables import READS_PER_TABLE

@@ -16,8 +16,8 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .logic import buffer_attrs, equals, refuse_quietly, select
 from .index import RADIUS, SIDE
+from .logic import buffer_attrs, equals, refuse_quietly, select
 
 __all__ = ["SLOTS", "window_layout", "LineWindow", "reflect"]
 

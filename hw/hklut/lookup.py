@@ -20,15 +20,15 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import BRANCHES, ROTATIONS, TABLE_BITS, HKLUTConfig, table_name
 
-from .logic import equals, refuse_quietly, select
 from .combine import FloorDiv, combine, floor_div
 from .index import kernel_index, tap_index, turn_block
 from .linebuffer import window_layout
+from .logic import equals, refuse_quietly, select
 from .tables import READS_PER_TABLE, TableBank
 
 __all__ = ["block_layout", "LookupCombine"]
 
-# Pipeline registers between a window's first phase and its block out.
+# Register levels from the read issued in a window's last phase to its block out.
 PIPELINE_DEPTH = 5
 
 

@@ -23,10 +23,9 @@ timeline assumes no backpressure between stages (their buffers absorb it).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
-from edgeforge.schemes.hklut import LEVELS, ROTATIONS, HKLUTConfig
+from edgeforge.schemes.hklut import ROTATIONS, HKLUTConfig
 
 __all__ = ["StageCycles", "HKLUTCycles", "predict"]
 
