@@ -24,9 +24,10 @@ the table whose r x r blocks are turned the same way, so one
 gather-sum per branch (``embedding_bag(mode="sum")`` forward, 1-D ``index_add_``
 backward) sums every kernel and rotation at once. Gradients flow through the
 gather (a scatter-add into the table) into the units.
-The network part then costs the same for any batch (about 1 GFLOP forward and
-backward per x2 stage) and the gathers dominate; the per-pixel path costs
-~20 GFLOP for a 48x48 batch of 32. Outputs agree with :meth:`HKLUTNet.forward`
+The network part then costs the same for any batch (HKLUT-S: ~0.9 GFLOP
+forward for both stages, ~2.6 with backward) and the gathers dominate; the
+per-pixel path needs ~24 GFLOP forward per 48x48 RGB patch (20 unit runs of
+~17k MACs per pixel and stage). Outputs agree with :meth:`HKLUTNet.forward`
 up to float32 rounding inside the unit (a different matmul batch can move an
 entry across an integer, one level of one entry).
 

@@ -211,6 +211,19 @@ def _save(path: Path, payload: dict) -> None:
     tmp.replace(path)
 
 
+def _read_checkpoint(path: Path) -> dict:
+    if not path.is_file():
+        raise ValueError(f"no checkpoint file at {str(path)!r}")
+    try:
+        # weights_only: tensors and plain data only, never arbitrary pickled code.
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:   # torch raises several unrelated types for a bad file
+        raise ValueError(f"{str(path)!r} is not a readable torch checkpoint ({e})") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{str(path)!r} is not an edgeforge HKLUT training checkpoint")
+    return payload
+
+
 def load_checkpoint(path) -> tuple[HKLUTNet, dict]:
     """Rebuild the network stored in a ``last.pt`` or ``best.pt``; return it and the payload.
 
@@ -220,11 +233,7 @@ def load_checkpoint(path) -> tuple[HKLUTNet, dict]:
         If the file is missing or not an edgeforge HKLUT training checkpoint.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no checkpoint file at {str(path)!r}")
-    payload = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{str(path)!r} is not an edgeforge HKLUT training checkpoint")
+    payload = _read_checkpoint(path)
     net = HKLUTNet(HKLUTConfig.from_dict(payload["model_config"]), nf=payload["nf"],
                    activation=payload["activation"])
     net.load_state_dict(payload["model"])
@@ -328,9 +337,7 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
         state = {"iteration": 0, "best_psnr": -math.inf, "best_iteration": 0, "history": [],
                  "seconds": 0.0}
         if resume:
-            payload = torch.load(last_path, map_location="cpu", weights_only=False)
-            if payload.get("format") != CHECKPOINT_FORMAT:
-                raise ValueError(f"{str(last_path)!r} is not an edgeforge HKLUT training checkpoint")
+            payload = _read_checkpoint(last_path)
             _check_resumable(payload, config, model_config, last_path)
             net.load_state_dict(payload["model"])
             opt.load_state_dict(payload["optimizer"])

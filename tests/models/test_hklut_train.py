@@ -179,3 +179,15 @@ def test_resume_refuses_a_different_schedule(tiny_data, tmp_path):
 def test_resume_without_checkpoint_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"^resume: no checkpoint at '.*last\.pt'$"):
         train(_config(tmp_path), resume=True, progress=False)
+
+
+def test_load_checkpoint_refuses_other_files(tmp_path):
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=r"junk\.pt' is not a readable torch checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"format": "something-else"}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match=r"other\.pt' is not an edgeforge HKLUT training "
+                                         r"checkpoint$"):
+        load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(ValueError, match=r"^no checkpoint file at '.*none\.pt'$"):
+        load_checkpoint(tmp_path / "none.pt")
