@@ -74,21 +74,28 @@ def cmd_train(args) -> int:
     from .schemes.hklut import HKLUTConfig
     model_config = HKLUTConfig.from_dict({"stages": args.stages, "msb_kernels": args.msb_kernels,
                                           "lsb_kernels": args.lsb_kernels})
-    overrides = {k: getattr(args, k) for k in ("iterations", "batch", "patch", "lr", "seed")
-                 if getattr(args, k) is not None}
-    config = TrainConfig(checkpoint_dir=Path(args.checkpoint_dir), **overrides)
+    fields = ("iterations", "batch", "patch", "lr", "seed", "eval_every", "checkpoint_dir", "nf",
+              "activation", "threads")
+    config = TrainConfig(**{k: getattr(args, k) for k in fields if getattr(args, k) is not None})
     result = train(config, model_config, resume=args.resume, train_dir=args.train_dir,
-                   test_dir=args.test_dir)
-    artifact = transfer(result.net if hasattr(result, "net") else result)
-    out = save(artifact, args.output)
-    console.print(f"wrote [bold]{out}[/] ({artifact.short_hash})")
+                   test_dir=args.test_dir, progress=not args.no_progress)
+    console.print(f"best Y-PSNR {result.best_psnr:.3f} dB at iteration {result.best_iteration} "
+                  f"(bicubic {result.bicubic_psnr:.3f} dB) on {result.eval_data}; "
+                  f"{result.seconds:.0f} s")
+    command = "edgeforge " + " ".join(args.argv)
+    out = save(transfer(result.net, result=result, command=command, seed=config.seed),
+               args.output)
+    console.print(f"wrote [bold]{out}[/]")
     return 0
 
 
 def cmd_export(args) -> int:
     from .artifact import save
-    from .models.hklut.transfer import transfer_checkpoint
-    artifact = transfer_checkpoint(args.checkpoint)
+    from .models.hklut.train import load_checkpoint
+    from .models.hklut.transfer import transfer
+    net, payload = load_checkpoint(args.checkpoint)
+    artifact = transfer(net, command=f"edgeforge export {args.checkpoint}",
+                        seed=payload.get("train_config", {}).get("seed"))
     out = save(artifact, args.output)
     console.print(f"wrote [bold]{out}[/] ({artifact.short_hash})")
     return 0
@@ -218,13 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stage factors (default 2,2 = x4)")
     p.add_argument("--msb-kernels", default="hdb", choices=("hdb", "hd"))
     p.add_argument("--lsb-kernels", default="hd", choices=("hdb", "hd"))
-    p.add_argument("--iterations", type=int)
-    p.add_argument("--batch", type=int)
-    p.add_argument("--patch", type=int, help="LR patch size")
-    p.add_argument("--lr", type=float)
+    p.add_argument("--iterations", type=int, help="training iterations (default: a short schedule)")
+    p.add_argument("--batch", type=int, help="patches per iteration")
+    p.add_argument("--patch", type=int, help="LR patch side in pixels")
+    p.add_argument("--lr", type=float, help="Adam learning rate")
     p.add_argument("--seed", type=int)
-    p.add_argument("--checkpoint-dir", default="runs/hklut", help="checkpoints (default runs/hklut)")
+    p.add_argument("--eval-every", type=int, help="iterations between validations/checkpoints")
+    p.add_argument("--nf", type=int, help="channels of each unit's hidden layers")
+    p.add_argument("--activation", help="relu, gelu, leakyrelu or starrelu")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--checkpoint-dir", help="where last.pt and best.pt go")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
     p.add_argument("--train-dir", help="DIV2K-style folder (HR/*.png) instead of built-in photos")
     p.add_argument("--test-dir", help="benchmark folder (HR/, LR_bicubic/X{r}/) for validation")
     p.set_defaults(func=cmd_train)
@@ -290,7 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .artifact import ArtifactError
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args)
     except CommandError as e:
