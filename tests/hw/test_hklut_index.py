@@ -75,3 +75,51 @@ def test_tap_beyond_window_is_refused():
     with pytest.raises(ValueError, match=r"^kernel 'x' reaches beyond the 5x5 window, "
                                          r"got tap \(0, 3\)$"):
         window_taps(Kernel("x", ((0, 0), (0, 3))), 0)
+
+
+def test_index_generator_reads_turned_taps_with_border_flags():
+    # The Amaranth index expressions, on random windows with every border combination.
+    from amaranth import Module, Signal
+    from amaranth.sim import Simulator
+
+    from edgeforge.hw.hklut.combine import pixel_layout
+    from edgeforge.hw.hklut.index import SIDE, kernel_index, tap_index
+    from edgeforge.hw.hklut.linebuffer import window_layout
+
+    config = HKLUTConfig()
+    window = Signal(window_layout(pixel_layout(config.widths())))
+    exprs = {}
+    m = Module()
+    for branch in ("msb", "lsb"):
+        for kernel in config.kernels(branch):
+            for rot in range(4):
+                sig = Signal(4 * kernel.pixels, name=f"{branch}_{kernel.name}_{rot}")
+                m.d.comb += sig.eq(kernel_index(window, kernel, rot, branch,
+                                                config.padding(branch)))
+                exprs[(branch, kernel, rot)] = sig
+    rng = np.random.default_rng(5)
+
+    def expected(qs, flags, branch, kernel, rot):
+        top, bottom, left, right = flags
+        index = 0
+        for dy, dx in window_taps(kernel, rot):
+            if config.padding(branch) == "replicate":
+                dy = 0 if (dy < 0 and top) or (dy > 0 and bottom) else dy
+                dx = 0 if (dx < 0 and left) or (dx > 0 and right) else dx
+            v = qs[tap_index(dy, dx)]
+            index = index * 16 + (v >> 4 if branch == "msb" else v & 15)
+        return index
+
+    async def bench(ctx):
+        for trial in range(16):
+            qs = [int(v) for v in rng.integers(0, 256, size=SIDE * SIDE)]
+            flags = [(trial >> b) & 1 for b in range(4)]
+            ctx.set(window, {"q": qs, "rem": 0, "top": flags[0], "bottom": flags[1],
+                             "left": flags[2], "right": flags[3]})
+            for (branch, kernel, rot), sig in exprs.items():
+                assert ctx.get(sig) == expected(qs, flags, branch, kernel, rot), \
+                    (trial, branch, kernel.name, rot)
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
