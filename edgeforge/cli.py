@@ -44,11 +44,13 @@ def add_design_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--reads-per-table", type=int_list, metavar="R1,R2",
                    help="table reads per cycle for each stage (1, 2 or 4; default 1 per stage)")
     g.add_argument("--out-pixels", type=int, metavar="P", help="HR pixels per output beat")
+    g.add_argument("--channels", type=int, choices=(1, 3),
+                   help="1 (grey/luma) or 3 (RGB planes one after another)")
 
 
 def design_config(args) -> dict:
     config = {}
-    for key in ("width", "height", "reads_per_table", "out_pixels"):
+    for key in ("width", "height", "reads_per_table", "out_pixels", "channels"):
         value = getattr(args, key, None)
         if value is not None:
             config[key] = tuple(value) if isinstance(value, list) else value
