@@ -66,3 +66,18 @@ def test_transfer_builds_a_valid_artifact(tmp_path):
 def test_transfer_rejects_a_non_net():
     with pytest.raises(TypeError, match=r"^net must be an HKLUTNet, got 'dict'$"):
         transfer({})
+
+
+def test_shipped_artifact_is_ours_and_beats_bicubic():
+    from edgeforge.artifact import load
+    from edgeforge.models.hklut import PRETRAINED
+    from edgeforge.models.hklut.evaluate import evaluate
+
+    art = load(PRETRAINED)
+    assert art.provenance["source"] == "edgeforge-train"
+    assert art.config == HKLUTConfig().to_dict()
+    report = evaluate(art, arithmetic="exact", progress=False)
+    # pretrained/README.md: 29.197 dB against bicubic's 28.273 on the built-in test split.
+    assert report.mean.psnr == pytest.approx(29.197, abs=1e-3)
+    assert report.mean.psnr > report.mean.bicubic_psnr + 0.5
+    assert report.mean.ssim > report.mean.bicubic_ssim
