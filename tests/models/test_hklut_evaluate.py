@@ -4,6 +4,7 @@ import io
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -250,3 +251,14 @@ def test_released_tables_on_astronaut_match_the_documented_psnr(hklut_official_d
     assert score.ssim > score.bicubic_ssim
     with Image.open(report.pictures[0]) as im:
         assert im.size == (4 * 512 + 3 * 4, 512 + 18)
+
+
+def test_shipped_trained_artifact_beats_bicubic_on_astronaut():
+    from edgeforge.models.data import builtin_pairs
+
+    path = Path(__file__).resolve().parents[2] / "models" / "hklut" / "pretrained" / "hklut-s-x4.npz"
+    if not path.is_file():
+        pytest.skip(f"no trained artifact at {path}")
+    astronaut = [p for p in builtin_pairs(4, "test") if p[0] == "astronaut"]
+    score = evaluate(path, astronaut, progress=False).images[0]
+    assert score.psnr > score.bicubic_psnr + 1.0 and score.ssim > score.bicubic_ssim
