@@ -29,6 +29,7 @@ import numpy as np
 
 from ..artifact import load
 from ..models.data import builtin_pairs
+from ..models.hklut import PRETRAINED
 from ..models.hklut.evaluate import ARITHMETICS, BICUBIC_NOTE, METRIC_NOTE, evaluate
 
 __all__ = ["run", "render_markdown", "main"]
@@ -37,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCALE = 4
 DEFAULT_OFFICIAL = (Path(os.environ.get("EDGEFORGE_SHARED", REPO / ".." / "shared"))
                     / "data" / "hklut-s-x4-official")
-DEFAULT_TRAINED = REPO / "models" / "hklut" / "pretrained" / "hklut-s-x4.npz"
+DEFAULT_TRAINED = PRETRAINED
 RESULTS = REPO / "bench" / "results"
 COMMAND = "python -m edgeforge.bench.hklut_quality"
 LR_NOTE = ("LR = Pillow bicubic downscale x4 of the HR photo (edgeforge.models.data.bicubic_downscale); "
