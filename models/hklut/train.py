@@ -291,7 +291,8 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
         (:func:`~edgeforge.models.data.load_benchmark_dir`); default:
         scikit-image's bundled ``train`` / ``test`` photographs.
     progress : bool
-        Show a rich progress bar (it/s, last loss and PSNR) and one line per evaluation.
+        Show a rich progress bar (it/s, last loss and PSNR). One line per
+        evaluation goes to stderr either way.
     stop_after : int, optional
         Stop after this many iterations in this call (checkpointed, resumable);
         the schedule still spans ``config.iterations``.
@@ -368,7 +369,7 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
             bar.start()
             task = bar.add_task("train", total=config.iterations, completed=state["iteration"],
                                 loss="--", psnr=f"{last_psnr:.2f}")
-            console.print(f"bicubic Y-PSNR on {eval_desc}: {bicubic:.3f} dB")
+        console.print(f"bicubic Y-PSNR on {eval_desc}: {bicubic:.3f} dB", soft_wrap=True)
         try:
             while state["iteration"] < end:
                 lr_batch, hr_batch = sampler.batch(config.batch)
@@ -393,11 +394,10 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
                         state["best_psnr"], state["best_iteration"] = psnr, it
                         _save(best_path, payload_now())
                     _save(last_path, payload_now())
-                    if bar is not None:
-                        console.print(f"iter {it:6d}  loss {loss_sum / loss_n:.5f}  "
-                                      f"Y-PSNR {psnr:.3f} dB (bicubic {bicubic:.3f}, best "
-                                      f"{state['best_psnr']:.3f} @ {state['best_iteration']})  "
-                                      f"{state['seconds']:.0f} s")
+                    console.print(f"iter {it:6d}  loss {loss_sum / loss_n:.5f}  "
+                                  f"Y-PSNR {psnr:.3f} dB (bicubic {bicubic:.3f}, best "
+                                  f"{state['best_psnr']:.3f} @ {state['best_iteration']})  "
+                                  f"{state['seconds']:.0f} s", soft_wrap=True)
                     last_psnr, loss_sum, loss_n = psnr, 0.0, 0
                 if bar is not None:
                     bar.update(task, completed=it, loss=f"{loss.item():.5f}",
