@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["TRAIN_IMAGES", "TEST_IMAGES", "sample_images", "bicubic_downscale", "bicubic_upscale",
-           "crop_to_multiple",
+__all__ = ["TRAIN_IMAGES", "TEST_IMAGES", "sample_images", "bicubic_downscale", "crop_to_multiple",
            "builtin_pairs", "load_benchmark_dir", "load_train_dir"]
 
 # Fixed, disjoint split of the photographs scikit-image ships inside its wheel
@@ -95,7 +94,7 @@ def _check_uint8_image(name: str, img) -> np.ndarray:
         raise TypeError(f"{name} must be a numpy uint8 array, got {type(img).__name__!r}")
     if img.dtype != np.uint8:
         raise TypeError(f"{name} must have dtype uint8, got {img.dtype!r}")
-    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
+    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
         raise ValueError(f"{name} must be (H, W) or (H, W, 3), got shape {img.shape!r}")
     return img
 
@@ -141,12 +140,7 @@ def bicubic_downscale(hr: np.ndarray, factor: int) -> np.ndarray:
     """
     hr = crop_to_multiple(_check_uint8_image("hr", hr), _check_factor("factor", factor))
     size = (hr.shape[1] // factor, hr.shape[0] // factor)
-    channels = [hr] if hr.ndim == 2 else [hr[:, :, c] for c in range(hr.shape[2])]
-    # One 8-bit plane at a time: Pillow has no 3-channel float mode, and "RGB"
-    # resizing rounds exactly as "L" does per channel.
-    out = [np.asarray(Image.fromarray(np.ascontiguousarray(c)).resize(size, Image.BICUBIC))
-           for c in channels]
-    return out[0] if hr.ndim == 2 else np.stack(out, axis=2)
+    return np.asarray(Image.fromarray(np.ascontiguousarray(hr)).resize(size, Image.BICUBIC))
 
 
 def builtin_pairs(scale: int, split: str = "test") -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -264,26 +258,3 @@ def load_train_dir(path, scale: int) -> list[tuple[str, np.ndarray, np.ndarray]]
     return pairs
 
 
-
-def bicubic_upscale(lr: np.ndarray, factor: int) -> np.ndarray:
-    """Upscale by an integer factor with Pillow's bicubic filter: the baseline SR method.
-
-    Parameters
-    ----------
-    lr : numpy.ndarray
-        ``uint8`` image, ``(H, W)`` or ``(H, W, 3)``.
-    factor : int
-        Upscaling factor (>= 1).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint8`` image of shape ``(H * factor, W * factor[, 3])``.
-    """
-    lr = _check_uint8_image("lr", lr)
-    _check_factor("factor", factor)
-    size = (lr.shape[1] * factor, lr.shape[0] * factor)
-    channels = [lr] if lr.ndim == 2 else [lr[:, :, c] for c in range(lr.shape[2])]
-    out = [np.asarray(Image.fromarray(np.ascontiguousarray(c)).resize(size, Image.BICUBIC))
-           for c in channels]
-    return out[0] if lr.ndim == 2 else np.stack(out, axis=2)

@@ -43,6 +43,7 @@ from rich.text import Text
 from ...schemes.hklut import HKLUTConfig
 from .. import data as sr_data
 from ..metrics import psnr_y
+from .evaluate import bicubic_upscale
 from .net import ACTIVATIONS, HKLUTNet
 
 __all__ = ["TrainConfig", "TrainResult", "train", "upscale_uint8", "evaluate", "load_checkpoint",
@@ -198,7 +199,7 @@ def evaluate(net: HKLUTNet, pairs) -> float:
 
 
 def _bicubic_psnr(pairs, scale: int) -> float:
-    return float(np.mean([psnr_y(sr_data.bicubic_upscale(lr, scale), hr, scale)
+    return float(np.mean([psnr_y(bicubic_upscale(lr, scale), hr, scale)
                           for _, lr, hr in pairs]))
 
 
