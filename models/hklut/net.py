@@ -18,9 +18,9 @@ the same as running it once on all 16^n grid points (4096 rows for a 3-pixel
 kernel, 256 for a 2-pixel one: exactly the table), applying the straight-through
 floor(127 tanh) to each entry (the floor is elementwise, so flooring before or
 after the rotation is the same), and gathering one row per pixel by its index,
-the readout's index arithmetic. Rotating back is folded into the gather: the
-index map is turned back to the input frame and each rotation reads a copy of
-the table whose r x r blocks are turned the same way, so one
+the readout's index arithmetic. No image is ever rotated: each rotation's index
+map is read in the input frame at turned tap offsets (:func:`index_maps`), and
+each rotation reads a copy of the table whose r x r blocks are turned back, so one
 gather-sum per branch (``embedding_bag(mode="sum")`` forward, 1-D ``index_add_``
 backward) sums every kernel and rotation at once. Gradients flow through the
 gather (a scatter-add into the table) into the units.
