@@ -6,7 +6,7 @@ table bank serving rotation ``p R + u``. Pipeline (one register level each, all
 advancing together while the output can move)::
 
     window -> indices -> ROM read -> ROM data register -> rotate back, add, accumulate
-           -> combine (N, clamp) -> floor by D -> block out
+           -> combine (N, clamp) -> floor by D -> remainder (block out)
 
 The block out holds the ``r x r`` sub-pixels of the anchor as ``(q, rem)``,
 element ``ey r + ex`` for output pixel ``(r i + ey, r j + ex)``.
@@ -29,7 +29,7 @@ from .tables import READS_PER_TABLE, TableBank
 __all__ = ["block_layout", "LookupCombine"]
 
 # Register levels from the read issued in a window's last phase to its block out.
-PIPELINE_DEPTH = 5
+PIPELINE_DEPTH = 6
 
 
 def block_layout(pixel: data.StructLayout, r: int) -> data.ArrayLayout:
@@ -170,13 +170,20 @@ class LookupCombine(wiring.Component):
                 m.d.sync += n4[a].eq(combine(widths, acc["msb"][a], acc["lsb"][a],
                                              centre3.q, centre3.rem))
 
-        # -- floor by D: q = N // D, rem = N - D q --------------------------------------
+        # -- floor by D: q = N // D (a multiply), then rem = N - D q (another) ---------------
+        # One register level each: two multipliers in series limit ECP5 Fmax to ~53 MHz.
+        q5 = [Signal(8, name=f"q_{a}") for a in range(r * r)]
+        n5 = [Signal(widths.n_bits, name=f"n5_{a}") for a in range(r * r)]
+        valid5 = Signal()
         with m.If(advance):
-            m.d.sync += self.o.valid.eq(valid4)
+            m.d.sync += valid5.eq(valid4)
             for a in range(r * r):
-                q = Signal(8, name=f"q_{a}")
+                m.d.sync += [q5[a].eq(floor_div(n4[a], self.floor)), n5[a].eq(n4[a])]
+        with m.If(advance):
+            m.d.sync += self.o.valid.eq(valid5)
+            for a in range(r * r):
                 below = Signal(widths.n_bits, name=f"dq_{a}")    # D q <= N: same width as N
-                m.d.comb += [q.eq(floor_div(n4[a], self.floor)), below.eq(q * widths.denom)]
-                m.d.sync += [self.o.payload[a].q.eq(q),
-                             self.o.payload[a].rem.eq(n4[a] - below)]
+                m.d.comb += below.eq(q5[a] * widths.denom)
+                m.d.sync += [self.o.payload[a].q.eq(q5[a]),
+                             self.o.payload[a].rem.eq(n5[a] - below)]
         return m
