@@ -58,13 +58,19 @@ class Flow:
         return all(s.ok for s in self.steps)
 
 
+def lint_step(step: Step, verilog: Path) -> None:
+    from edgeforge.sim.lint import lint_verilog
+    result = lint_verilog(verilog)
+    step.ok = result.ok
+    step.result = "verilator -Wall clean" if result.ok else "; ".join(result.findings[:3])
+
+
 def smoke_flow(flow: Flow, out: Path, *, quick: bool, simulator: str) -> None:
     import numpy as np
 
     import edgeforge
     from edgeforge.schemes.smoke import default_artifact
     from edgeforge.sim.amaranth_stream import run_stream
-    from edgeforge.sim.lint import lint_verilog
 
     state = {}
 
@@ -80,11 +86,6 @@ def smoke_flow(flow: Flow, out: Path, *, quick: bool, simulator: str) -> None:
         state["files"] = files
         step.result = f"{design.name}: {len(design.ports())} ports"
         step.paths += [files.verilog, files.manifest, files.core]
-
-    def lint(step):
-        result = lint_verilog(state["files"].verilog)
-        step.ok = result.ok
-        step.result = "verilator -Wall clean" if result.ok else "; ".join(result.findings[:3])
 
     def amaranth_sim(step):
         design = state["design"]
@@ -114,7 +115,7 @@ def smoke_flow(flow: Flow, out: Path, *, quick: bool, simulator: str) -> None:
 
     flow.run("smoke: artifact", artifact)
     flow.run("smoke: generate Verilog", generate)
-    flow.run("smoke: lint", lint)
+    flow.run("smoke: lint", lambda step: lint_step(step, state["files"].verilog))
     flow.run("smoke: Amaranth simulation vs golden", amaranth_sim)
     flow.run(f"smoke: cocotb on {simulator} vs golden", verify)
     flow.run("smoke: synthesis and timing", cost)
@@ -127,7 +128,6 @@ def hklut_flow(flow: Flow, out: Path, *, quick: bool, simulator: str) -> None:
     from edgeforge.models.hklut import PRETRAINED
     from edgeforge.models.hklut.evaluate import evaluate, render_eval_table
     from edgeforge.models.hklut.storage import render_storage_table
-    from edgeforge.sim.lint import lint_verilog
 
     state = {}
     hk = out / "hklut"
@@ -158,11 +158,6 @@ def hklut_flow(flow: Flow, out: Path, *, quick: bool, simulator: str) -> None:
                        f"{cycles['cycles_per_input_pixel']:.2f} cycles per LR pixel (model)")
         step.paths += [files.verilog, files.manifest]
 
-    def lint(step):
-        result = lint_verilog(state["files"].verilog)
-        step.ok = result.ok
-        step.result = "verilator -Wall clean" if result.ok else "; ".join(result.findings[:3])
-
     def verify(step):
         design = state["design"]
         inputs = design.test_inputs(seed=0)
@@ -192,7 +187,7 @@ def hklut_flow(flow: Flow, out: Path, *, quick: bool, simulator: str) -> None:
     flow.run("hklut: trained artifact", artifact)
     flow.run("hklut: quality vs bicubic (golden, exact)", quality)
     flow.run("hklut: generate engine", generate)
-    flow.run("hklut: lint", lint)
+    flow.run("hklut: lint", lambda step: lint_step(step, state["files"].verilog))
     flow.run(f"hklut: cocotb on {simulator} vs golden", verify)
     flow.run("hklut: synthesis and timing", cost)
 

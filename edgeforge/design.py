@@ -148,9 +148,9 @@ class Design(ABC):
 
     @cached_property
     def verilog(self) -> str:
-        """The design's Verilog text (deterministic: no source locations)."""
-        from amaranth.back import verilog
-        return verilog.convert(self.build(), name=self.name, emit_src=False)
+        """The design's Verilog: one flattened module, no source locations (deterministic)."""
+        from .hw.emit import flat_verilog
+        return flat_verilog(self.build(), self.name)
 
     def ports(self) -> list[dict]:
         """Top-level ports as ``{"name", "direction", "width"}``, read from the Verilog header."""

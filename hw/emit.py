@@ -12,7 +12,26 @@ from pathlib import Path
 
 from ..design import DesignFiles
 
-__all__ = ["write_design_files", "capi2_core"]
+__all__ = ["flat_verilog", "write_design_files", "capi2_core"]
+
+
+def flat_verilog(component, name: str) -> str:
+    """Verilog of an Amaranth component as ONE flattened module named ``name``.
+
+    Amaranth writes every submodule as its own module in the one file, which
+    Verilator's ``-Wall`` reports as DECLFILENAME (module name vs file name) and
+    some vendor flows dislike. Flattening before ``write_verilog`` (the rest is
+    the script of ``amaranth.back.verilog``) gives one module per file. Source
+    locations are left out so that the text is byte-identical wherever it is made.
+    """
+    from amaranth._toolchain.yosys import find_yosys
+    from amaranth.back import rtlil
+    text = rtlil.convert(component, name=name, emit_src=False)
+    script = [f"read_rtlil <<rtlil\n{text}\nrtlil", f"hierarchy -top {name}", "flatten",
+              "proc -nomux -norom", "memory_collect", "write_verilog -norename"]
+    yosys = find_yosys(lambda version: version >= (0, 40))
+    # Yosys warns that not every process is translatable; Amaranth emits only ones that are.
+    return yosys.run(["-q", "-"], "\n".join(script), ignore_warnings=True)
 
 
 def capi2_core(name: str, description: str) -> str:
