@@ -45,13 +45,15 @@ class Flow:
 
     def table(self) -> Table:
         table = Table(title="edgeforge demo")
-        for col, justify in (("step", "left"), ("result", "left"), ("time", "right"),
-                             ("wrote", "left")):
-            table.add_column(col, justify=justify)
+        table.add_column("step")
+        table.add_column("result", overflow="fold")
+        table.add_column("time", justify="right")
         for s in self.steps:
-            table.add_row(s.name, s.result if s.ok else f"[red]{s.result}[/]", f"{s.seconds:.1f} s",
-                          "\n".join(str(p) for p in s.paths))
+            table.add_row(s.name, s.result if s.ok else f"[red]{s.result}[/]", f"{s.seconds:.1f} s")
         return table
+
+    def written(self) -> list[Path]:
+        return [p for s in self.steps for p in s.paths]
 
     @property
     def ok(self) -> bool:
@@ -201,5 +203,8 @@ def run_demo(out: Path, *, quick: bool = False, simulator: str = "verilator") ->
     console.rule("edgeforge demo: HKLUT-S x4 (our trained tables) as a streaming LUT engine")
     hklut_flow(flow, out, quick=quick, simulator=simulator)
     console.print(flow.table())
+    console.print("wrote:")
+    for path in flow.written():
+        console.print(f"  {path}", highlight=False, soft_wrap=True)
     console.print(f"outputs under [bold]{out.resolve()}[/]")
     return 0 if flow.ok else 1
