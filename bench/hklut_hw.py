@@ -130,16 +130,24 @@ def render_markdown(report: dict) -> str:
             f"| {r['verilator_run_s']} | {r['verilator_build_and_runs_s']} |")
     costed = [r for r in report["rows"] if "cost" in r]
     if costed:
-        lines += ["", "| R per stage | P | ECP5 LUT4 | ECP5 FF | DP16KD | Fmax MHz | fits | "
-                  "generic memory bits |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["", "ECP5: yosys synth_ecp5 + nextpnr-ecp5 on the default part "
+                  f"({costed[0]['cost'].get('ecp5', {}).get('device')}); resources as normalised "
+                  "by edgeforge.bench.report. Generic: yosys, memories kept as memory cells.", "",
+                  "| R per stage | P | LUT4 | FF | LUT RAM | block RAM | DSP | Fmax MHz | fits "
+                  "| generic gates | generic memory bits |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in costed:
             ecp5, generic = r["cost"].get("ecp5", {}), r["cost"].get("generic", {})
             res = ecp5.get("resources", {})
+            fmax = ecp5.get("fmax_mhz")
+            over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in ecp5.get("over", {}).items())
             lines.append(
                 f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
-                f"| {res.get('LUT', res.get('LUT4', '-'))} | {res.get('FF', '-')} "
-                f"| {res.get('BRAM', res.get('DP16KD', '-'))} | {ecp5.get('fmax_mhz')} "
-                f"| {ecp5.get('fits')} | {generic.get('memory_bits')} |")
+                f"| {res.get('lut4', '-')} | {res.get('ff', '-')} | {res.get('lutram', '-')} "
+                f"| {res.get('bram', '-')} | {res.get('dsp', '-')} "
+                f"| {'-' if fmax is None else round(fmax, 1)} "
+                f"| {ecp5.get('fits')}{' (' + over + ')' if over else ''} "
+                f"| {generic.get('resources', {}).get('gates', '-')} | {generic.get('memory_bits')} |")
     t = report["rows"][0]["traffic_per_input_pixel"]
     lines += ["", "Traffic per input pixel of one plane (every config): "
               f"off-chip {t['offchip_bytes_in']} B in, {t['offchip_bytes_out']} B out; "
