@@ -80,7 +80,8 @@ def cmd_train(args) -> int:
               "activation", "threads")
     config = TrainConfig(**{k: getattr(args, k) for k in fields if getattr(args, k) is not None})
     result = train(config, model_config, resume=args.resume, train_dir=args.train_dir,
-                   test_dir=args.test_dir, progress=not args.no_progress)
+                   test_dir=args.test_dir, progress=not args.no_progress,
+                   stop_after=args.stop_after)
     console.print(f"best Y-PSNR {result.best_psnr:.3f} dB at iteration {result.best_iteration} "
                   f"(bicubic {result.bicubic_psnr:.3f} dB) on {result.eval_data}; "
                   f"{result.seconds:.0f} s")
@@ -97,7 +98,8 @@ def cmd_export(args) -> int:
     from .models.hklut.transfer import transfer
     net, payload = load_checkpoint(args.checkpoint)
     artifact = transfer(net, command=f"edgeforge export {args.checkpoint}",
-                        seed=payload.get("train_config", {}).get("seed"))
+                        seed=payload["train_config"]["seed"],
+                        train_data=payload.get("train_data"))
     out = save(artifact, args.output)
     console.print(f"wrote [bold]{out}[/] ({artifact.short_hash})")
     return 0
@@ -234,10 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--eval-every", type=int, help="iterations between validations/checkpoints")
     p.add_argument("--nf", type=int, help="channels of each unit's hidden layers")
-    p.add_argument("--activation", help="relu, gelu, leakyrelu or starrelu")
+    p.add_argument("--activation", choices=("relu", "gelu", "leakyrelu"), help="unit activation")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--checkpoint-dir", help="where last.pt and best.pt go")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--stop-after", type=int, metavar="N",
+                   help="stop after N iterations of this session (resume later with --resume)")
     p.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
     p.add_argument("--train-dir", help="DIV2K-style folder (HR/*.png) instead of built-in photos")
     p.add_argument("--test-dir", help="benchmark folder (HR/, LR_bicubic/X{r}/) for validation")

@@ -54,3 +54,27 @@ def test_generate_rejects_options_the_scheme_lacks(tmp_path, capsys):
     path = save(default_artifact(), tmp_path / "smoke.npz")
     assert main(["generate", str(path), "--width", "8"]) == 2
     assert "takes no hardware options" in capsys.readouterr().err
+
+
+def test_train_then_export_round_trip(tmp_path, capsys):
+    """A tiny schedule through `edgeforge train`, then `export` of its checkpoint."""
+    from edgeforge import load
+    ckpt = tmp_path / "ckpt"
+    args = ["train", "-o", str(tmp_path / "a.npz"), "--stages", "2", "--iterations", "2",
+            "--batch", "2", "--patch", "8", "--eval-every", "2", "--nf", "4", "--threads", "1",
+            "--checkpoint-dir", str(ckpt), "--no-progress"]
+    assert main(args) == 0
+    trained = load(tmp_path / "a.npz")
+    assert trained.config["stages"] == [2]
+    assert trained.provenance["command"] == "edgeforge " + " ".join(args)
+    assert main(["export", str(ckpt / "last.pt"), "-o", str(tmp_path / "b.npz")]) == 0
+    exported = load(tmp_path / "b.npz")
+    assert exported.provenance["source"] == "edgeforge-train"
+    assert set(exported.arrays) == set(trained.arrays)
+
+
+def test_export_refuses_a_foreign_file(tmp_path, capsys):
+    bad = tmp_path / "x.pt"
+    bad.write_bytes(b"junk")
+    assert main(["export", str(bad), "-o", str(tmp_path / "b.npz")]) == 2
+    assert "is not a readable torch checkpoint" in capsys.readouterr().err

@@ -24,10 +24,8 @@ exactly where it stopped (the authors' resume loads every stage into stage 0);
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -421,56 +419,3 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
                            eval_data=eval_desc, train_data=train_desc)
     finally:
         torch.set_num_threads(threads)
-
-
-# -- command line ----------------------------------------------------------------
-
-
-def main(argv=None) -> int:
-    """``python -m edgeforge.models.hklut.train``: train, then transfer and save the artifact."""
-    defaults = TrainConfig()
-    ap = argparse.ArgumentParser(prog="python -m edgeforge.models.hklut.train",
-                                 description="Train an HKLUT network and export its LUT artifact.")
-    ap.add_argument("--iterations", type=int, default=defaults.iterations)
-    ap.add_argument("--batch", type=int, default=defaults.batch)
-    ap.add_argument("--patch", type=int, default=defaults.patch, help="LR patch side")
-    ap.add_argument("--lr", type=float, default=defaults.lr)
-    ap.add_argument("--seed", type=int, default=defaults.seed)
-    ap.add_argument("--eval-every", type=int, default=defaults.eval_every)
-    ap.add_argument("--checkpoint-dir", default=defaults.checkpoint_dir)
-    ap.add_argument("--nf", type=int, default=defaults.nf)
-    ap.add_argument("--activation", default=defaults.activation, choices=sorted(ACTIVATIONS))
-    ap.add_argument("--threads", type=int, default=defaults.threads)
-    ap.add_argument("--stages", type=int, nargs="+", default=[2, 2])
-    ap.add_argument("--msb", default="hdb", choices=["hdb", "hd"])
-    ap.add_argument("--lsb", default="hd", choices=["hdb", "hd"])
-    ap.add_argument("--train-dir", default=None)
-    ap.add_argument("--test-dir", default=None)
-    ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--no-progress", action="store_true")
-    ap.add_argument("--out", default=None, help="write the transferred artifact (.npz) here")
-    args = ap.parse_args(argv)
-    config = TrainConfig(iterations=args.iterations, batch=args.batch, patch=args.patch,
-                         lr=args.lr, seed=args.seed, eval_every=args.eval_every,
-                         checkpoint_dir=args.checkpoint_dir, nf=args.nf,
-                         activation=args.activation, threads=args.threads)
-    model_config = HKLUTConfig(stages=tuple(args.stages), msb_kernels=args.msb,
-                               lsb_kernels=args.lsb)
-    result = train(config, model_config, resume=args.resume, train_dir=args.train_dir,
-                   test_dir=args.test_dir, progress=not args.no_progress)
-    print(f"best Y-PSNR {result.best_psnr:.3f} dB at iteration {result.best_iteration} "
-          f"(bicubic {result.bicubic_psnr:.3f} dB) on {result.eval_data}; "
-          f"{result.seconds:.0f} s")
-    if args.out:
-        from ...artifact import save
-        from .transfer import transfer
-        command = "python -m edgeforge.models.hklut.train " + " ".join(
-            sys.argv[1:] if argv is None else argv)
-        path = save(transfer(result.net, result=result, command=command, seed=args.seed),
-                    args.out)
-        print(f"artifact written to {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
