@@ -140,9 +140,14 @@ class Design(ABC):
     def name(self) -> str:
         return re.sub(r"[^A-Za-z0-9_]", "_", f"{self.scheme}_{self.artifact.short_hash[:8]}_{self.slug}")
 
-    @property
+    @cached_property
     def design_hash(self) -> str:
-        key = {"artifact": self.artifact.content_hash, "scheme": self.scheme, "config": self.config,
+        """Key of every cache (simulation builds, synthesis results): the Verilog itself.
+
+        Hashing the generated text, not just artifact and config, means a changed
+        generator can never be served a stale build or cost report.
+        """
+        key = {"verilog": hashlib.sha256(self.verilog.encode()).hexdigest(),
                "tools": tool_versions()}
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
