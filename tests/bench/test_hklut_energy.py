@@ -1,0 +1,29 @@
+"""The HKLUT energy estimate: counts from the traffic model, figures from the notes."""
+
+import pytest
+
+from edgeforge.bench.energy import dram_pj, sram_read_pj
+from edgeforge.bench.hklut_energy import estimate
+from edgeforge.schemes.hklut import HKLUTConfig
+
+
+def test_sram_rows_and_scaling():
+    assert sram_read_pj(16 * 1024, 64) == 20.0      # nearest row above: 32 KB
+    assert sram_read_pj(1024, 32) == 5.0            # 8 KB row, half a 64-bit word
+    assert dram_pj(8) == 2000.0
+    with pytest.raises(ValueError, match=r"at most 1 MiB .* got 2097152$"):
+        sram_read_pj(2 * 1024 * 1024, 64)
+
+
+def test_hklut_s_x4_is_at_the_physical_minimum_of_off_chip_traffic():
+    result = estimate(HKLUTConfig(), 64, 64)
+    assert result["offchip_bytes"] == {"in": 1, "out": 16}
+    lines = {line["what"]: line for line in result["lines"]}
+    # 3 MSB tables x 4 rotations x (1 stage-1 + 4 stage-2 pixels) = 60 reads of 16 KiB tables.
+    assert lines["LUT reads, 16384 B table, 32-bit word"]["count"] == 60
+    assert lines["LUT reads, 1024 B table, 32-bit word"]["count"] == 40
+    assert lines["8-bit adds (table entries into sums)"]["count"] == 400
+    total = sum(line["pj"] for line in result["lines"])
+    assert result["pj_per_lr_pixel"]["total"] == pytest.approx(total)
+    assert result["pj_per_output_pixel"]["total"] == pytest.approx(total / 16)
+    assert result["pj_per_lr_pixel"]["off_chip"] == pytest.approx(17 * 250)
