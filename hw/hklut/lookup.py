@@ -5,8 +5,12 @@ looks up rotations ``p R .. p R + R - 1`` of every kernel, lane ``u`` of every
 table bank serving rotation ``p R + u``. Pipeline (one register level each, all
 advancing together while the output can move)::
 
-    window -> indices -> ROM read -> ROM data register -> rotate back, add, accumulate
-           -> combine (N, clamp) -> floor by D -> remainder (block out)
+    window -> indices -> ROM read -> ROM data register -> rotate back, weight, accumulate
+           -> add branches, clamp (N) -> floor by D -> remainder (block out)
+
+The centre residual ``N_prev = D q + rem`` is computed beside the ROM data
+register and seeds the msb accumulator, and each branch accumulates its weighted
+sum ``w S``: the combine step is then one add and the clamp (ECP5 timing).
 
 The block out holds the ``r x r`` sub-pixels of the anchor as ``(q, rem)``,
 element ``ey r + ex`` for output pixel ``(r i + ey, r j + ex)``.
@@ -14,13 +18,13 @@ element ``ey r + ex`` for output pixel ``(r i + ey, r j + ex)``.
 
 from __future__ import annotations
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import BRANCHES, ROTATIONS, TABLE_BITS, HKLUTConfig, table_name
 
-from .combine import FloorDiv, combine, floor_div
+from .combine import FloorDiv, centre, clamp_n, floor_div, times
 from .index import kernel_index, tap_index, turn_block
 from .linebuffer import window_layout
 from .logic import equals, refuse_quietly, select
@@ -117,6 +121,10 @@ class LookupCombine(wiring.Component):
                          meta1.last.eq(equals(phase, phases - 1)), meta1.phase.eq(phase),
                          meta1.q.eq(win.q[tap_index(0, 0)]), meta1.rem.eq(win.rem),
                          meta2.eq(meta1)]
+        # N_prev of the centre pixel, aligned with meta2 (the window holds over its phases).
+        centre2 = Signal(range(widths.n_max + 1))
+        with m.If(advance):
+            m.d.sync += centre2.eq(centre(widths, meta1.q, meta1.rem))
 
         # -- a register after each table read (ECP5 timing) -------------------------
         held = {}
@@ -127,12 +135,16 @@ class LookupCombine(wiring.Component):
                     m.d.sync += reg.eq(bank.data[lane])
                 held[(*key, lane)] = reg
 
-        # -- rotate back, add, accumulate over phases ----------------------------------
+        # -- rotate back, add, weight, accumulate over phases ----------------------------
+        # acc msb = w_msb S_msb + N_prev, acc lsb = w_lsb S_lsb (partial sums stay in range:
+        # every table term lies between the per-term extremes that make up S's range).
         acc = {}
         for branch in BRANCHES:
             lo, hi = (widths.s_msb_range if branch == "msb" else widths.s_lsb_range)
-            acc[branch] = [Signal(_signed_range(lo, hi), name=f"s_{branch}_{a}")
-                           for a in range(r * r)]
+            weight = widths.w_msb if branch == "msb" else widths.w_lsb
+            seed, top = (centre2, widths.n_max) if branch == "msb" else (0, 0)
+            acc[branch] = [Signal(_signed_range(weight * lo, weight * hi + top),
+                                  name=f"ws_{branch}_{a}") for a in range(r * r)]
             for ay in range(r):
                 for ax in range(r):
                     terms = []
@@ -148,30 +160,24 @@ class LookupCombine(wiring.Component):
                                 e = src[0] * r + src[1]
                                 by_phase.append(word[TABLE_BITS * e:TABLE_BITS * (e + 1)].as_signed())
                             terms.append(select(meta2.phase, by_phase))
-                    total = sum(terms[1:], terms[0])
+                    total = times(sum(terms[1:], terms[0]), weight)
                     target = acc[branch][ay * r + ax]
                     with m.If(advance & meta2.valid):
-                        with m.If(meta2.first):
-                            m.d.sync += target.eq(total)
-                        with m.Else():
-                            m.d.sync += target.eq(target + total)
+                        m.d.sync += target.eq(Mux(meta2.first, seed, target) + total)
         done3 = Signal()
-        centre3 = Signal(data.StructLayout({"q": 8, "rem": self.pixel["rem"].shape}))
         with m.If(advance):
-            m.d.sync += [done3.eq(meta2.valid & meta2.last), centre3.q.eq(meta2.q),
-                         centre3.rem.eq(meta2.rem)]
+            m.d.sync += done3.eq(meta2.valid & meta2.last)
 
-        # -- combine: N = clamp(w_msb S_msb + w_lsb S_lsb + N_centre, 0, n_max) ----------
+        # -- combine: N = clamp(w_msb S_msb + N_prev + w_lsb S_lsb, 0, n_max) ---------------
         n4 = [Signal(widths.n_bits, name=f"n_{a}") for a in range(r * r)]
         valid4 = Signal()
         with m.If(advance):
             m.d.sync += valid4.eq(done3)
             for a in range(r * r):
-                m.d.sync += n4[a].eq(combine(widths, acc["msb"][a], acc["lsb"][a],
-                                             centre3.q, centre3.rem))
+                m.d.sync += n4[a].eq(clamp_n(widths, acc["msb"][a] + acc["lsb"][a]))
 
-        # -- floor by D: q = N // D (a multiply), then rem = N - D q (another) ---------------
-        # One register level each: two multipliers in series limit ECP5 Fmax to ~53 MHz.
+        # -- floor by D: q = N // D (a multiply), then rem = N - D q (shifted adds) ---------
+        # One register level each: the two in series limited ECP5 Fmax to ~53 MHz.
         q5 = [Signal(8, name=f"q_{a}") for a in range(r * r)]
         n5 = [Signal(widths.n_bits, name=f"n5_{a}") for a in range(r * r)]
         valid5 = Signal()
@@ -183,7 +189,7 @@ class LookupCombine(wiring.Component):
             m.d.sync += self.o.valid.eq(valid5)
             for a in range(r * r):
                 below = Signal(widths.n_bits, name=f"dq_{a}")    # D q <= N: same width as N
-                m.d.comb += below.eq(q5[a] * widths.denom)
+                m.d.comb += below.eq(times(q5[a], widths.denom))
                 m.d.sync += [self.o.payload[a].q.eq(q5[a]),
                              self.o.payload[a].rem.eq(n5[a] - below)]
         return m
