@@ -13,14 +13,7 @@ from edgeforge.schemes.hklut import KERNEL_SETS, HKLUTConfig
 
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny tensors: extra threads only add synchronisation, which is very slow on
-    # a loaded 2-core machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 CONFIGS = [HKLUTConfig(), HKLUTConfig(stages=(3,), msb_kernels="hd", lsb_kernels="hdb"),

@@ -8,17 +8,11 @@ from edgeforge.artifact import load, save
 from edgeforge.models.hklut.net import HKLUTNet
 from edgeforge.models.hklut.transfer import transfer
 from edgeforge.schemes.hklut import HKLUTConfig
-
-golden = pytest.importorskip("edgeforge.sim.golden.hklut",
-                             reason="the golden LUT readout (sim/golden/hklut.py) is not there yet")
+from edgeforge.sim.golden import hklut as golden
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _image(seed, h, w):
