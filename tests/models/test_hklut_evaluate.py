@@ -168,7 +168,7 @@ def test_upscale_file_round_trip_with_stand_in(tmp_path, kind):
 @pytest.mark.parametrize("kind", ["grey", "rgb"])
 @pytest.mark.parametrize("arithmetic", ["exact", "float32"])
 def test_upscale_file_with_the_golden_model(tmp_path, kind, arithmetic):
-    golden = pytest.importorskip("edgeforge.sim.golden.hklut")
+    from edgeforge.sim.golden import hklut as golden
     lr = _pairs()[0][1] if kind == "rgb" else _pairs()[1][1]
     art = _artifact(3)
     out = upscale_file(art, _write(tmp_path, "in.png", lr), tmp_path / "up.png",
