@@ -11,14 +11,18 @@ it also synthesises for yosys' generic flow and ECP5 (``Design.cost``).
 Run::
 
     python -m edgeforge.bench.hklut_hw [--cost] [--size 64]
+    python -m edgeforge.bench.hklut_hw --fmax 2,2:2@ecp5-25f [--width 480 --height 270]
 
-Writes ``bench/results/hklut_hw.json`` and ``.md``.
+Writes ``bench/results/hklut_hw.json`` and ``.md``. ``--fmax`` synthesises one
+config for one ECP5 part only (no simulation) and adds or replaces its row in the
+results' ``fmax`` list, keeping the rest of the file.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,7 +33,7 @@ from ..artifact import Artifact
 from ..hw.hklut.design import HKLUTDesign
 from ..schemes.hklut import HKLUTConfig
 
-__all__ = ["CONFIGS", "run", "render_markdown", "main"]
+__all__ = ["CONFIGS", "run", "fmax", "render_markdown", "main"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -113,6 +117,55 @@ def run(size: int = 64, *, cost: bool = False, configs=CONFIGS, progress: bool =
             "simulator": "Verilator (cocotb 2.x)", "rows": rows}
 
 
+def _engine_commit() -> str | None:
+    """The last commit that changed ``hw/hklut`` (which engine a row measured), or None."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%h", "--", "hw/hklut"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out or None
+
+
+def fmax(reads, lanes: int, part: str, width: int, height: int, *, progress: bool = True) -> dict:
+    """Synthesise one config for one ECP5 part; return its area, Fmax and fit."""
+    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else None
+    design = HKLUTDesign(_artifact(), width=width, height=height, reads_per_table=tuple(reads),
+                         out_pixels=lanes, channels=3)
+    res, = design.cost(("ecp5",), devices={"ecp5": part}, progress=say)
+    model = design.cycles()
+    return {"reads_per_table": list(reads), "out_pixels": lanes, "width": width, "height": height,
+            "device": res.device, "resources": res.resources, "fmax_mhz": res.fmax_mhz,
+            "fits": res.fits, "over": {k: list(v) for k, v in res.over.items()},
+            "notes": res.notes, "seconds": round(res.seconds, 1),
+            "cycles_per_input_pixel_predicted": model.cycles_per_input_pixel,
+            "engine_commit": _engine_commit(),
+            "command": f"{COMMAND} --fmax {','.join(map(str, reads))}:{lanes}@{part} "
+                       f"--width {width} --height {height}"}
+
+
+def _render_fmax(rows: list[dict]) -> list[str]:
+    lines = ["", "## ECP5 Fmax per config and part (`--fmax`, synthesis only)", "",
+             "Output pixels/s at Fmax = Fmax / (predicted cycles per LR pixel) x 16. "
+             "Engine: the last commit that changed hw/hklut when the row was measured.", "",
+             "| R per stage | P | LR size | part | LUT4 | FF | LUT RAM | DP16KD | DSP | Fmax MHz "
+             "| fits | cyc/LR px | Mpx/s out at Fmax | engine | command |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        res, f = r["resources"], r["fmax_mhz"]
+        over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in r["over"].items())
+        rate = "-" if f is None else f"{f / r['cycles_per_input_pixel_predicted'] * 16:.1f}"
+        lines.append(
+            f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
+            f"| {r['width']}x{r['height']} | {r['device']} | {res.get('lut4', '-')} "
+            f"| {res.get('ff', '-')} | {res.get('lutram', '-')} | {res.get('bram', '-')} "
+            f"| {res.get('dsp', '-')} | {'-' if f is None else round(f, 1)} "
+            f"| {r['fits']}{' (' + over + ')' if over else ''} "
+            f"| {r['cycles_per_input_pixel_predicted']:.4f} | {rate} | {r.get('engine_commit')} "
+            f"| `{r['command']}` |")
+    return lines
+
+
 def render_markdown(report: dict) -> str:
     lines = ["# HKLUT engine: cycles, latency, Verilator time" +
              (", area and Fmax" if any("cost" in r for r in report["rows"]) else ""), "",
@@ -154,7 +207,19 @@ def render_markdown(report: dict) -> str:
               f"LUT reads {t['lut_reads_total']} ({t['lut_reads']['by_size']}); "
               f"line-buffer writes {t['line_buffer_writes']}, reads {t['line_buffer_reads']:.2f}; "
               f"re-order writes/reads {t['reorder_writes']}.", ""]
+    if report.get("fmax"):
+        lines += _render_fmax(report["fmax"]) + [""]
     return "\n".join(lines)
+
+
+def _parse_fmax(text: str):
+    """``"2,2:2@ecp5-25f"`` -> ((2, 2), 2, "ecp5-25f")."""
+    try:
+        config, part = text.split("@")
+        reads, lanes = config.split(":")
+        return tuple(int(v) for v in reads.split(",")), int(lanes), part
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--fmax must look like 2,2:2@ecp5-25f, got {text!r}")
 
 
 def main(argv=None) -> int:
@@ -162,9 +227,23 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=64, help="frame side (default 64)")
     parser.add_argument("--cost", action="store_true", help="also synthesise (generic, ECP5)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument("--fmax", type=_parse_fmax, metavar="R1,R2:P@PART",
+                        help="synthesise this config for this ECP5 part only")
+    parser.add_argument("--width", type=int, default=64, help="--fmax frame width (default 64)")
+    parser.add_argument("--height", type=int, default=64, help="--fmax frame height (default 64)")
     args = parser.parse_args(argv)
-    report = run(args.size, cost=args.cost)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.fmax:
+        report = json.loads((args.out / "hklut_hw.json").read_text())
+        row = fmax(*args.fmax, args.width, args.height)
+        key = lambda r: (r["reads_per_table"], r["out_pixels"], r["width"], r["height"], r["device"])
+        report["fmax"] = [r for r in report.get("fmax", []) if key(r) != key(row)] + [row]
+    else:
+        old = args.out / "hklut_hw.json"
+        kept = json.loads(old.read_text()).get("fmax") if old.exists() else None
+        report = run(args.size, cost=args.cost)
+        if kept:
+            report["fmax"] = kept
     (args.out / "hklut_hw.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     (args.out / "hklut_hw.md").write_text(render_markdown(report))
     print(render_markdown(report))
