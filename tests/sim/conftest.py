@@ -20,20 +20,21 @@ def rtl_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("rtl")
 
 
-@pytest.fixture(scope="session")
-def verilator() -> str:
-    reason = simulator_missing_reason("verilator")
+def _require(simulator: str) -> str:
+    reason = simulator_missing_reason(simulator)
     if reason:
         pytest.skip(reason)
-    return "verilator"
+    return simulator
+
+
+@pytest.fixture(scope="session")
+def verilator() -> str:
+    return _require("verilator")
 
 
 @pytest.fixture(scope="session")
 def icarus() -> str:
-    reason = simulator_missing_reason("icarus")
-    if reason:
-        pytest.skip(reason)
-    return "icarus"
+    return _require("icarus")
 
 
 @pytest.fixture(scope="session")
