@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..images import check_uint8_image
+
 __all__ = ["TRAIN_IMAGES", "TEST_IMAGES", "sample_images", "bicubic_downscale", "crop_to_multiple",
            "builtin_pairs", "load_benchmark_dir", "load_train_dir"]
 
@@ -89,16 +91,6 @@ def sample_images(split: str = "all") -> dict[str, np.ndarray]:
     return {Path(n).stem: _read_png(root / n) for n in names if (root / n).is_file()}
 
 
-def _check_uint8_image(name: str, img) -> np.ndarray:
-    if not isinstance(img, np.ndarray):
-        raise TypeError(f"{name} must be a numpy uint8 array, got {type(img).__name__!r}")
-    if img.dtype != np.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {img.dtype!r}")
-    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
-        raise ValueError(f"{name} must be (H, W) or (H, W, 3), got shape {img.shape!r}")
-    return img
-
-
 def _check_factor(name: str, factor) -> int:
     if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
         raise ValueError(f"{name} must be a positive integer, got {factor!r}")
@@ -138,7 +130,7 @@ def bicubic_downscale(hr: np.ndarray, factor: int) -> np.ndarray:
     numpy.ndarray
         ``uint8`` image of shape ``(H // factor, W // factor[, 3])``.
     """
-    hr = crop_to_multiple(_check_uint8_image("hr", hr), _check_factor("factor", factor))
+    hr = crop_to_multiple(check_uint8_image("hr", hr), _check_factor("factor", factor))
     size = (hr.shape[1] // factor, hr.shape[0] // factor)
     return np.asarray(Image.fromarray(np.ascontiguousarray(hr)).resize(size, Image.BICUBIC))
 

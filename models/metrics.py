@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from ..images import check_uint8_image
+
 __all__ = ["rgb_to_y", "psnr_y", "ssim_y"]
 
 PEAK = 255.0
@@ -32,19 +34,8 @@ _SSIM_C1 = (0.01 * PEAK) ** 2
 _SSIM_C2 = (0.03 * PEAK) ** 2
 
 
-def _check_image(name: str, img) -> np.ndarray:
-    if not isinstance(img, np.ndarray):
-        raise TypeError(f"{name} must be a numpy uint8 array, got {type(img).__name__}")
-    if img.dtype != np.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {img.dtype!r}")
-    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
-        raise ValueError(f"{name} must be a grey (H, W) or RGB (H, W, 3) image, "
-                         f"got shape {img.shape!r}")
-    return img
-
-
 def _check_pair(sr, hr) -> tuple[np.ndarray, np.ndarray]:
-    sr, hr = _check_image("sr", sr), _check_image("hr", hr)
+    sr, hr = check_uint8_image("sr", sr), check_uint8_image("hr", hr)
     if sr.shape != hr.shape:
         raise ValueError(f"sr and hr must have the same shape; hr has {hr.shape!r}, "
                          f"got sr {sr.shape!r}")
@@ -71,7 +62,7 @@ def rgb_to_y(img_uint8) -> np.ndarray:
     ValueError
         If the input is neither ``(H, W)`` nor ``(H, W, 3)``.
     """
-    img = _check_image("img_uint8", img_uint8).astype(np.float64)
+    img = check_uint8_image("img_uint8", img_uint8).astype(np.float64)
     if img.ndim == 2:
         return 16.0 + img * _Y_WEIGHTS.sum() / 255.0
     return 16.0 + (img @ _Y_WEIGHTS) / 255.0

@@ -25,6 +25,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ...artifact import Artifact
+from ...images import check_uint8_image
 from ..metrics import psnr_y, ssim_y
 from .storage import as_hklut
 
@@ -82,16 +83,6 @@ def _default_upscaler() -> Upscaler:
     return upscale
 
 
-def _check_image(name: str, img) -> np.ndarray:
-    if not isinstance(img, np.ndarray) or img.dtype != np.uint8:
-        raise TypeError(f"{name} must be a uint8 numpy array, got "
-                        f"{getattr(img, 'dtype', type(img).__name__)!r}")
-    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
-        raise ValueError(f"{name} must be a grey (H, W) or RGB (H, W, 3) image, "
-                         f"got shape {img.shape!r}")
-    return img
-
-
 def bicubic_upscale(lr, factor: int) -> np.ndarray:
     """Upscale by an integer factor with Pillow's bicubic filter (the evaluation baseline).
 
@@ -107,7 +98,7 @@ def bicubic_upscale(lr, factor: int) -> np.ndarray:
     numpy.ndarray
         ``uint8`` image of shape ``(factor H, factor W[, 3])``.
     """
-    lr = _check_image("lr", lr)
+    lr = check_uint8_image("lr", lr)
     if not isinstance(factor, (int, np.integer)) or isinstance(factor, bool) or factor < 1:
         raise ValueError(f"factor must be an integer >= 1, got {factor!r}")
     size = (lr.shape[1] * factor, lr.shape[0] * factor)
@@ -122,7 +113,7 @@ def _check_pairs(pairs, scale: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
         if not isinstance(pair, (list, tuple)) or len(pair) != 3 or not isinstance(pair[0], str):
             raise ValueError(f"pairs[{i}] must be a (name, lr, hr) tuple, got {pair!r}")
         name, lr, hr = pair
-        lr, hr = _check_image(f"pairs[{i}] lr", lr), _check_image(f"pairs[{i}] hr", hr)
+        lr, hr = check_uint8_image(f"pairs[{i}] lr", lr), check_uint8_image(f"pairs[{i}] hr", hr)
         want = (lr.shape[0] * scale, lr.shape[1] * scale) + lr.shape[2:]
         if hr.shape != want:
             raise ValueError(f"pairs[{i}] ({name!r}) hr must be the x{scale} size of lr "

@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 from edgeforge.artifact import Artifact, check_array
+from edgeforge.images import check_uint8_image
 from edgeforge.schemes.hklut import (LEVELS, PLANE_BITS, ROTATIONS, HKLUTConfig, Kernel,
                                      table_name)
 
@@ -194,16 +195,6 @@ def _to_image_layout(blocks: np.ndarray) -> np.ndarray:
     return blocks.reshape(c, h, w, r, r).transpose(0, 1, 3, 2, 4).reshape(c, h * r, w * r)
 
 
-def _check_q(q, field: str) -> np.ndarray:
-    if not isinstance(q, np.ndarray):
-        raise TypeError(f"{field} must be a numpy array, got {type(q).__name__!r}")
-    if q.ndim != 2:
-        raise ValueError(f"{field} must be one 2-D plane (H, W), got shape {q.shape!r}")
-    if q.dtype != np.uint8:
-        raise ValueError(f"{field} must have dtype uint8, got {q.dtype!r}")
-    return q
-
-
 def stage_sums(tables: dict[str, np.ndarray], config: HKLUTConfig, stage: int,
                q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer table sums ``S_msb``, ``S_lsb`` of one stage on one 8-bit plane.
@@ -227,15 +218,17 @@ def stage_sums(tables: dict[str, np.ndarray], config: HKLUTConfig, stage: int,
 
     Raises
     ------
+    TypeError
+        If ``q`` is not a ``uint8`` numpy array.
     ValueError
-        On bad tables, a stage out of range, or a plane that is not ``uint8``
-        2-D of at least :func:`min_size` pixels a side.
+        On bad tables, a stage out of range, or a plane that is not 2-D of at
+        least :func:`min_size` pixels a side.
     """
     _check_tables(tables, config)
     if not isinstance(stage, int) or not 0 <= stage < len(config.stages):
         raise ValueError(f"stage must be an integer in 0..{len(config.stages) - 1}, "
                          f"got {stage!r}")
-    q = _check_q(q, "q")
+    q = check_uint8_image("q", q, channels=(1,))
     _check_plane_size(q.shape, config, "q")
     readout = _Readout(tables, config)
     planes = q[None]
@@ -298,12 +291,7 @@ def _float32(tables: dict[str, np.ndarray], config: HKLUTConfig, image: np.ndarr
 
 def _planes(image, config: HKLUTConfig) -> np.ndarray:
     """Check an image and return it as channel planes ``(C, H, W)``."""
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"image must be a numpy uint8 array, got {type(image).__name__!r}")
-    if image.dtype != np.uint8:
-        raise ValueError(f"image must have dtype uint8, got {image.dtype!r}")
-    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
-        raise ValueError(f"image must be grey (H, W) or RGB (H, W, 3), got shape {image.shape!r}")
+    check_uint8_image("image", image)
     _check_plane_size(image.shape[:2], config, "image")
     return image[None] if image.ndim == 2 else np.moveaxis(image, 2, 0)
 
@@ -329,10 +317,12 @@ def upscale(artifact_or_tables, image: np.ndarray, arithmetic: str = "exact") ->
 
     Raises
     ------
+    TypeError
+        If ``image`` is not a ``uint8`` numpy array, or ``artifact_or_tables`` is
+        neither an artifact nor a (tables, config) pair.
     ValueError
-        For a non-uint8 image, a wrong channel count, an image smaller than
-        :func:`min_size` a side, an unknown arithmetic mode, an artifact of another
-        scheme or malformed tables.
+        For a wrong channel count, an image smaller than :func:`min_size` a side,
+        an unknown arithmetic mode, an artifact of another scheme or malformed tables.
     """
     if arithmetic not in ARITHMETIC:
         raise ValueError(f"arithmetic must be one of {ARITHMETIC}, got {arithmetic!r}")
@@ -367,11 +357,13 @@ def exact_stages(tables: dict[str, np.ndarray], config: HKLUTConfig,
 
     Raises
     ------
+    TypeError
+        If ``plane`` is not a ``uint8`` numpy array.
     ValueError
-        On bad tables or a plane that is not ``uint8`` 2-D of at least
-        :func:`min_size` pixels a side.
+        On bad tables or a plane that is not 2-D of at least :func:`min_size`
+        pixels a side.
     """
     _check_tables(tables, config)
-    plane = _check_q(plane, "plane")
+    plane = check_uint8_image("plane", plane, channels=(1,))
     _check_plane_size(plane.shape, config, "plane")
     return [n[0].astype(np.int32) for n in _exact(tables, config, plane[None])]

@@ -45,6 +45,9 @@ def test_bicubic_downscale_is_pillow_bicubic_per_channel():
 def test_bicubic_downscale_rejects_bad_input():
     with pytest.raises(TypeError, match=r"^hr must have dtype uint8, got dtype\('float64'\)$"):
         data.bicubic_downscale(np.zeros((8, 8)), 2)
+    with pytest.raises(ValueError, match=r"^hr must be grey \(H, W\) or RGB \(H, W, 3\), "
+                                         r"got shape \(8, 8, 4\)$"):
+        data.bicubic_downscale(np.zeros((8, 8, 4), np.uint8), 2)
     with pytest.raises(ValueError, match=r"^factor must be a positive integer, got 0$"):
         data.bicubic_downscale(np.zeros((8, 8), np.uint8), 0)
 

@@ -128,7 +128,7 @@ def test_render_eval_table_rows_and_caption():
     (dict(pairs=[("x", np.zeros((4, 4), np.uint8), np.zeros((15, 16), np.uint8))]), ValueError,
      "pairs[0] ('x') hr must be the x4 size of lr (4, 4), that is (16, 16), got (15, 16)"),
     (dict(pairs=[("x", np.zeros((4, 4)), np.zeros((16, 16), np.uint8))]), TypeError,
-     "pairs[0] lr must be a uint8 numpy array, got dtype('float64')"),
+     "pairs[0] lr must have dtype uint8, got dtype('float64')"),
     (dict(pairs=_pairs()[:1] * 2), ValueError,
      "pairs[1] repeats an image name (pictures are named after it), got 'ramp'"),
     (dict(upscaler=lambda a, lr, arithmetic: lr), ValueError,
