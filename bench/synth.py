@@ -14,7 +14,7 @@ Three targets:
 
 Each flow runs in its own yosys process in ``out_dir`` (cell counts drift when flows share
 a process) with relative paths (yowasp mounts its own ``/tmp``). Next to the result JSON
-``<target>[-<device>].json`` it leaves the yosys script and log, the ``stat`` JSON, the
+``<stem>.json`` (:func:`result_stem`) it leaves the yosys script and log, the ``stat`` JSON, the
 memory list, the netlist and the nextpnr log and report, for a person to read or diff.
 A result whose design hash, tool versions and flow settings match is returned from that
 JSON without running anything.
@@ -38,7 +38,7 @@ from .devices import DEFAULT_DEVICES, FAMILIES, Device, get_device
 from .report import (ReportError, normalise_cells, parse_nextpnr_errors, parse_nextpnr_report,
                      parse_yosys_memories, parse_yosys_stat, pick_fmax)
 
-__all__ = ["TARGETS", "SynthResult", "SynthError", "synthesize"]
+__all__ = ["TARGETS", "SynthResult", "SynthError", "result_stem", "synthesize"]
 
 TARGETS = ("generic",) + FAMILIES
 # Bumped when the scripts below change what they measure, so cached results are redone.
@@ -241,9 +241,13 @@ def _memory_notes(target: str, memories: list[dict], resources: dict[str, int]) 
     return notes
 
 
-def _check_inputs(verilog, top, target, device, out_dir, design_hash):
+def _check_target(target) -> None:
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {target!r}")
+
+
+def _check_inputs(verilog, top, target, device, out_dir, design_hash):
+    _check_target(target)
     if target == "generic":
         if device is not None:
             raise ValueError(f"device must be None for the generic target; got {device!r}")
@@ -266,6 +270,38 @@ def _check_inputs(verilog, top, target, device, out_dir, design_hash):
     if not isinstance(out_dir, (str, os.PathLike)):
         raise TypeError(f"out_dir must be a path; got {out_dir!r}")
     return dev, [Path(f) for f in files]
+
+
+def result_stem(target: str, device: str | None = None) -> str:
+    """The name, without suffix, of a flow's result JSON and of the tool files beside it.
+
+    ``<target>`` for ``generic``, else ``<target>-<device>`` with the device's own
+    ``<target>-`` prefix dropped so it is not said twice: ``ice40-up5k-sg48``, ``ecp5-25f``.
+
+    Parameters
+    ----------
+    target : str
+        One of :data:`TARGETS`.
+    device : str, optional
+        Part name (:data:`~edgeforge.bench.devices.DEVICES` key); None for ``generic``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError
+        If ``device`` is not a string for an FPGA target.
+    ValueError
+        If ``target`` or the part is unknown, or a device is given for ``generic``.
+    """
+    _check_target(target)
+    if target == "generic":
+        if device is not None:
+            raise ValueError(f"device must be None for the generic target; got {device!r}")
+        return target
+    return f"{target}-{get_device(device).name.removeprefix(target + '-')}"
 
 
 def _load_cached(path: Path, design_hash: str, tools: dict) -> SynthResult | None:
@@ -306,7 +342,7 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
     Returns
     -------
     SynthResult
-        Also written to ``out_dir/<target>[-<device>].json``.
+        Also written to ``out_dir/<stem>.json``, ``<stem>`` from :func:`result_stem`.
 
     Raises
     ------
@@ -319,7 +355,7 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
     dev, files = _check_inputs(verilog, top, target, device, out_dir, design_hash)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = target if dev is None else f"{target}-{dev.name}"
+    stem = result_stem(target, None if dev is None else dev.name)
     result_path = out_dir / f"{stem}.json"
     tools = _tool_versions(target, place_route)
     cached = _load_cached(result_path, design_hash, tools)

@@ -39,7 +39,7 @@ def test_ice40_stat_normalises_to_lut4_ff_bram():
 
 
 def test_ecp5_stat_normalises_to_lut4_ff_bram():
-    stat = parse_yosys_stat(DATA / "ecp5-ecp5-25f.stat.json")
+    stat = parse_yosys_stat(DATA / "ecp5-25f.stat.json")
     assert normalise_cells("ecp5", stat["cells"], stat["port_bits"]) == {
         "lut4": 1, "ff": 8, "bram": 1, "carry": 4, "io": 10}
 
@@ -69,7 +69,7 @@ def test_nextpnr_reports_give_the_clk_fmax_whatever_the_global_net_is_called():
                                      "achieved": pytest.approx(143.2664794921875),
                                      "constraint": 100.0}}
     assert ice40["utilization"]["ICESTORM_RAM"] == {"used": 1, "available": 30}
-    ecp5 = parse_nextpnr_report(DATA / "ecp5-ecp5-25f.nextpnr.json")
+    ecp5 = parse_nextpnr_report(DATA / "ecp5-25f.nextpnr.json")
     assert ecp5["fmax"]["clk"]["net"] == "$glbnet$clk$TRELLIS_IO_IN"
     assert pick_fmax(ecp5) == pytest.approx(354.3586120605469)
     assert ecp5["utilization"]["DP16KD"] == {"used": 1, "available": 56}

@@ -18,7 +18,7 @@ from amaranth.lib.wiring import Out
 from edgeforge.bench import synth
 from edgeforge.bench.devices import DEVICES, Device, get_device
 from edgeforge.bench.report import parse_nextpnr_report
-from edgeforge.bench.synth import SynthError, SynthResult, synthesize
+from edgeforge.bench.synth import SynthError, SynthResult, result_stem, synthesize
 
 ROM_DEPTH, ROM_WIDTH = 256, 8
 
@@ -137,7 +137,7 @@ def test_progress_names_each_tool(results):
 def test_results_are_written_as_json_beside_the_logs(results):
     found, out, _ = results
     for target, stem in (("generic", "generic"), ("ice40", "ice40-up5k-sg48"),
-                         ("ecp5", "ecp5-ecp5-25f")):
+                         ("ecp5", "ecp5-25f")):
         data = json.loads((out / f"{stem}.json").read_text())
         assert SynthResult.from_json(data) == found[target]
         assert (out / f"{stem}.yosys.log").is_file() and (out / f"{stem}.stat.json").is_file()
@@ -145,7 +145,7 @@ def test_results_are_written_as_json_beside_the_logs(results):
 
 def test_nextpnr_agrees_with_the_device_table(results):
     out = results[1]
-    for stem, device in (("ice40-up5k-sg48", "up5k-sg48"), ("ecp5-ecp5-25f", "ecp5-25f")):
+    for stem, device in (("ice40-up5k-sg48", "up5k-sg48"), ("ecp5-25f", "ecp5-25f")):
         check_available(parse_nextpnr_report(out / f"{stem}.nextpnr.json"), DEVICES[device])
 
 
@@ -169,7 +169,8 @@ def test_other_parts_agree_with_nextpnr(counter_rom, tmp_path, device):
     r = synthesize(counter_rom, "top", dev.family, device, out_dir=tmp_path, design_hash="t",
                    progress=lambda _: None)
     assert r.fits and r.fmax_mhz > 0 and r.resources["bram"] == 1
-    check_available(parse_nextpnr_report(tmp_path / f"{dev.family}-{device}.nextpnr.json"), dev)
+    report = tmp_path / f"{result_stem(dev.family, device)}.nextpnr.json"
+    check_available(parse_nextpnr_report(report), dev)
 
 
 def test_second_call_is_served_from_the_cache(results, counter_rom, monkeypatch):
@@ -185,7 +186,7 @@ def test_second_call_is_served_from_the_cache(results, counter_rom, monkeypatch)
                        progress=steps.append)
     assert time.monotonic() - started < 1
     assert again == found["ecp5"]
-    assert steps and steps[0].startswith("ecp5-ecp5-25f: cached")
+    assert steps and steps[0].startswith("ecp5-25f: cached")
 
 
 def test_a_new_design_hash_runs_the_tools_again(results, counter_rom, monkeypatch):
@@ -241,6 +242,25 @@ def test_an_ecp5_rom_without_rom_style_block_is_flagged(tmp_path):
     assert r.fits is True and r.fmax_mhz is None
     assert any('rom_style="block"' in note for note in r.notes)
     assert any("mapped to logic" in note for note in r.notes)
+
+
+def test_result_stems_name_the_target_once():
+    stems = {name: result_stem(dev.family, name) for name, dev in DEVICES.items()}
+    assert stems == {"up5k-sg48": "ice40-up5k-sg48", "hx8k-ct256": "ice40-hx8k-ct256",
+                     "ecp5-25f": "ecp5-25f", "ecp5-45f": "ecp5-45f", "ecp5-85f": "ecp5-85f"}
+    assert result_stem("generic") == "generic"
+
+
+@pytest.mark.parametrize("args, exc, message", [
+    (("asic", None), ValueError, r"^target must be one of generic, ice40, ecp5; got 'asic'$"),
+    (("generic", "up5k-sg48"), ValueError,
+     r"^device must be None for the generic target; got 'up5k-sg48'$"),
+    (("ecp5", None), TypeError, r"^device must be a part name \(str\), not None$"),
+    (("ecp5", "25f"), ValueError, r"^device must be one of .*; got '25f'$"),
+])
+def test_result_stem_refuses_bad_arguments(args, exc, message):
+    with pytest.raises(exc, match=message):
+        result_stem(*args)
 
 
 def test_unknown_device_names_the_known_ones(counter_rom, tmp_path):
