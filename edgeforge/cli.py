@@ -135,7 +135,10 @@ def cmd_inspect(args) -> int:
 
 def cmd_generate(args) -> int:
     from . import generate
-    design = generate(load_artifact(args.artifact), **design_config(args))
+    config = design_config(args)
+    if args.axis:
+        config["axis"] = True
+    design = generate(load_artifact(args.artifact), **config)
     files = design.write_verilog(args.output or Path("rtl_out") / design.name)
     console.print(f"design [bold]{design.name}[/]")
     for f in (files.verilog, files.manifest, files.filelist, files.core):
@@ -265,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("artifact")
     p.add_argument("-o", "--output", help="output folder (default rtl_out/<design>)")
     add_design_options(p)
+    p.add_argument("--axis", action="store_true",
+                   help="AXI4-Stream video ports (s_axis_video_*/m_axis_video_*, tuser = start "
+                        "of frame, tlast = end of line) instead of i/o (HKLUT)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("verify", help="check the RTL bit-exact against the golden model in cocotb")

@@ -2,8 +2,9 @@
 
 Hardware config: input frame ``width`` x ``height``, ``reads_per_table`` (one
 count per stage: reads per table per cycle, 1, 2 or 4), ``out_pixels`` (output
-pixels per beat) and ``channels`` (1 grey, 3 RGB: planes streamed one after
-another through the same engine).
+pixels per beat), ``channels`` (1 grey, 3 RGB: planes streamed one after
+another through the same engine) and ``axis`` (AXI4-Stream video ports,
+:class:`~edgeforge.hw.axis_video.AXISVideo`, instead of ``i``/``o``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 from edgeforge.sim.cycles.hklut import HKLUTCycles, predict
 from edgeforge.sim.golden.hklut import upscale
 
+from ..axis_video import AXISVideo
 from .combine import pixel_layout
 from .engine import HKLUTEngine
 from .linebuffer import SLOTS
@@ -42,40 +44,65 @@ class HKLUTDesign(Design):
         Output pixels per beat.
     channels : int
         1 (grey ``(H, W)`` inputs) or 3 (RGB ``(H, W, 3)``, streamed plane by plane).
+    axis : bool
+        Wrap the engine in :class:`~edgeforge.hw.axis_video.AXISVideo`: ports
+        ``s_axis_video_*`` / ``m_axis_video_*`` with ``tuser`` on the first beat
+        of each channel plane and ``tlast`` on the last beat of each line, and a
+        sticky ``frame_error``. Such a design is not run by :meth:`verify`,
+        whose testbench drives ``i``/``o``.
 
     Raises
     ------
     ValueError
-        For a config the engine cannot build (see :class:`~.engine.HKLUTEngine`)
-        or a channel count other than 1 or 3.
+        For a config the engine cannot build (see :class:`~.engine.HKLUTEngine`),
+        a channel count other than 1 or 3, or ``verify`` on an ``axis`` design.
+    TypeError
+        For an ``axis`` that is not a bool.
     """
 
     scheme = "hklut"
 
     def __init__(self, artifact, *, width: int, height: int, reads_per_table=None,
-                 out_pixels: int = 1, channels: int = 1):
+                 out_pixels: int = 1, channels: int = 1, axis: bool = False):
         cfg = HKLUTConfig.from_dict(artifact.config)
         reads_per_table = HKLUTEngine.check_config(cfg, width=width, height=height,
                                                    reads_per_table=reads_per_table,
                                                    out_pixels=out_pixels)
         if channels not in CHANNELS:
             raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
+        if not isinstance(axis, bool):
+            raise TypeError(f"axis must be a bool, got {axis!r}")
         super().__init__(artifact, {"width": width, "height": height,
                                     "reads_per_table": list(reads_per_table),
-                                    "out_pixels": out_pixels, "channels": channels})
+                                    "out_pixels": out_pixels, "channels": channels,
+                                    "axis": axis})
         self.hk_config = cfg
         self.width, self.height, self.channels = width, height, channels
-        self.reads_per_table, self.out_pixels = reads_per_table, out_pixels
+        self.reads_per_table, self.out_pixels, self.axis = reads_per_table, out_pixels, axis
 
     @property
     def slug(self) -> str:
         reads = "-".join(str(r) for r in self.reads_per_table)
-        return f"w{self.width}h{self.height}_r{reads}_p{self.out_pixels}_c{self.channels}"
+        axis = "_axis" if self.axis else ""
+        return f"w{self.width}h{self.height}_r{reads}_p{self.out_pixels}_c{self.channels}{axis}"
 
-    def build(self) -> HKLUTEngine:
-        return HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
-                           height=self.height, reads_per_table=self.reads_per_table,
-                           out_pixels=self.out_pixels)
+    def video_geometry(self) -> dict[str, int]:
+        """Beats per line and lines per frame in and out (a frame is one channel plane)."""
+        scale = self.hk_config.scale
+        return {"in_beats_per_line": self.width, "in_lines": self.height,
+                "out_beats_per_line": self.width * scale // self.out_pixels,
+                "out_lines": self.height * scale}
+
+    def build(self) -> HKLUTEngine | AXISVideo:
+        engine = HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
+                             height=self.height, reads_per_table=self.reads_per_table,
+                             out_pixels=self.out_pixels)
+        return AXISVideo(engine, **self.video_geometry()) if self.axis else engine
+
+    def verify(self, inputs=None, **kwargs):
+        if self.axis:
+            raise ValueError("verify drives the i/o stream ports, so it needs axis=False, got True")
+        return super().verify(inputs, **kwargs)
 
     # -- data ----------------------------------------------------------------
     def _check_input(self, x) -> np.ndarray:
@@ -142,15 +169,30 @@ class HKLUTDesign(Design):
     def describe(self) -> dict:
         widths = self.hk_config.widths()
         pixel = pixel_layout(widths)
+        streams = {
+            "i": {"payload_bits": PIXEL_BITS,
+                  "layout": "one 8-bit input pixel per beat, raster order, "
+                            "channel planes one after another"},
+            "o": {"payload_bits": PIXEL_BITS * self.out_pixels,
+                  "layout": f"{self.out_pixels} adjacent output pixels of one row per beat, "
+                            "pixel k in bits [8k+7:8k], raster order"},
+        }
+        if self.axis:
+            g = self.video_geometry()
+            streams = {
+                "s_axis_video": {**streams["i"], "beats_per_line": g["in_beats_per_line"],
+                                 "lines_per_frame": g["in_lines"],
+                                 "tuser": "expected on the first beat of each channel plane",
+                                 "tlast": "expected on the last beat of each line",
+                                 "frame_error": "sticky: set when an input beat's tuser or tlast "
+                                                "differs from the count; cleared by rst"},
+                "m_axis_video": {**streams["o"], "beats_per_line": g["out_beats_per_line"],
+                                 "lines_per_frame": g["out_lines"],
+                                 "tuser": "first beat of each channel plane",
+                                 "tlast": "last beat of each line"},
+            }
         return {
-            "streams": {
-                "i": {"payload_bits": PIXEL_BITS,
-                      "layout": "one 8-bit input pixel per beat, raster order, "
-                                "channel planes one after another"},
-                "o": {"payload_bits": PIXEL_BITS * self.out_pixels,
-                      "layout": f"{self.out_pixels} adjacent output pixels of one row per beat, "
-                                "pixel k in bits [8k+7:8k], raster order"},
-            },
+            "streams": streams,
             "widths": {"denom": widths.denom, "w_msb": widths.w_msb, "w_lsb": widths.w_lsb,
                        "n_max": widths.n_max, "n_bits": widths.n_bits,
                        "n_sum_bits": widths.n_sum_bits,

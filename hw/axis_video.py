@@ -1,0 +1,167 @@
+"""AXI4-Stream video ports around any raster streaming engine (Xilinx UG934 convention).
+
+FPGA video IP (VDMA, test pattern generators, video-in/out bridges) marks the
+stream with two side-band bits: ``tuser`` (bit 0) high on the first beat of a
+frame, ``tlast`` high on the last beat of each line. :class:`AXISVideo` adds
+them to an engine whose ``i`` and ``o`` ports are ``amaranth.lib.stream``
+streams of raster pixels, counting beats against a fixed frame geometry.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Mux, Shape, Signal, Value
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .hklut.logic import equals, refuse_quietly
+
+__all__ = ["AXISVideo"]
+
+
+def _check_count(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _stream_member(inner, name: str, flow) -> stream.Signature:
+    members = inner.signature.members
+    member = members[name] if name in members else None
+    if (member is None or not member.is_signature or member.flow != flow
+            or not isinstance(member.signature, stream.Signature)):
+        raise TypeError(f"inner must have an {flow.name}(stream.Signature) member {name!r}, "
+                        f"got {member!r}")
+    return member.signature
+
+
+def _byte_width(bits: int) -> int:
+    # AXI4-Stream TDATA is a whole number of bytes; the payload sits in its low bits.
+    return 8 * ((bits + 7) // 8)
+
+
+class AXISVideo(wiring.Component):
+    """An engine with ``i``/``o`` raster streams, behind AXI4-Stream video ports.
+
+    The ports are plain one-level members, so the Verilog names are the
+    standard AXI4-Stream ones (``s_axis_video_tdata``, ...); a nested
+    ``s_axis_video`` signature would come out as ``s_axis_video__tdata``.
+    Clock and reset are the design's ``clk`` and ``rst`` (synchronous, active
+    high): tie ``rst`` to ``~aresetn`` for AXI's active-low reset.
+
+    Parameters
+    ----------
+    inner : wiring.Component
+        The engine: ``i: In(stream.Signature(...))`` and ``o: Out(stream.Signature(...))``
+        carrying pixels in raster order, frames back to back.
+    in_beats_per_line, in_lines : int
+        Input frame geometry, in ``i`` beats per line and lines per frame.
+    out_beats_per_line, out_lines : int
+        Output frame geometry, in ``o`` beats per line and lines per frame.
+
+    Members
+    -------
+    s_axis_video_tdata : In(8 * ceil(i_bits / 8))
+        Input pixel beat; the low ``i_bits`` go to ``inner.i.payload``.
+    s_axis_video_tvalid, s_axis_video_tuser, s_axis_video_tlast : In(1)
+    s_axis_video_tready : Out(1)
+    m_axis_video_tdata : Out(8 * ceil(o_bits / 8))
+        Output beat: ``inner.o.payload`` in the low bits, zeros above.
+    m_axis_video_tvalid, m_axis_video_tuser, m_axis_video_tlast : Out(1)
+        ``tuser`` is high on the first beat of each output frame and ``tlast``
+        on the last beat of each output line. Both are decoded from registered
+        beat counters that advance only on a transfer (``tvalid & tready``), so
+        they hold with the beat under backpressure and depend on no input.
+    m_axis_video_tready : In(1)
+    frame_error : Out(1)
+        Sticky: set one cycle after an input transfer whose ``tuser`` or
+        ``tlast`` differs from the position the wrapper counts (``tuser`` due
+        on beat 0 of line 0 only, ``tlast`` on the last beat of every line);
+        cleared only by ``rst``.
+
+    Data and handshakes pass straight through, adding no latency and no
+    cycle. The engine counts pixels itself and has no way to resynchronise
+    mid-frame, so the wrapper does not resynchronise either: a stream that
+    disagrees with the geometry still goes through beat for beat, and
+    ``frame_error`` tells the user that its frames are misaligned.
+
+    Raises
+    ------
+    TypeError
+        If ``inner`` lacks the ``i`` input or ``o`` output stream, or ``i`` is
+        ``always_valid`` or ``o`` is ``always_ready`` (the wrapper drives both).
+    ValueError
+        If a geometry count is not a positive integer.
+    """
+
+    @refuse_quietly
+    def __init__(self, inner, *, in_beats_per_line: int, in_lines: int,
+                 out_beats_per_line: int, out_lines: int):
+        if not isinstance(inner, wiring.Component):
+            raise TypeError(f"inner must be a wiring.Component, got {type(inner).__name__!r}")
+        i_sig = _stream_member(inner, "i", In)
+        o_sig = _stream_member(inner, "o", Out)
+        if i_sig.always_valid or o_sig.always_ready:
+            raise TypeError(f"inner's i must not be always_valid nor its o always_ready, "
+                            f"got {i_sig!r} and {o_sig!r}")
+        for name, value in (("in_beats_per_line", in_beats_per_line), ("in_lines", in_lines),
+                            ("out_beats_per_line", out_beats_per_line),
+                            ("out_lines", out_lines)):
+            _check_count(name, value)
+        self.inner = inner
+        self.in_beats_per_line, self.in_lines = in_beats_per_line, in_lines
+        self.out_beats_per_line, self.out_lines = out_beats_per_line, out_lines
+        self.i_bits = Shape.cast(i_sig.members["payload"].shape).width
+        self.o_bits = Shape.cast(o_sig.members["payload"].shape).width
+        super().__init__({
+            "s_axis_video_tdata": In(_byte_width(self.i_bits)),
+            "s_axis_video_tvalid": In(1),
+            "s_axis_video_tready": Out(1),
+            "s_axis_video_tuser": In(1),
+            "s_axis_video_tlast": In(1),
+            "m_axis_video_tdata": Out(_byte_width(self.o_bits)),
+            "m_axis_video_tvalid": Out(1),
+            "m_axis_video_tready": In(1),
+            "m_axis_video_tuser": Out(1),
+            "m_axis_video_tlast": Out(1),
+            "frame_error": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.engine = engine = self.inner
+
+        m.d.comb += [
+            Value.cast(engine.i.payload).eq(self.s_axis_video_tdata[:self.i_bits]),
+            engine.i.valid.eq(self.s_axis_video_tvalid),
+            self.s_axis_video_tready.eq(engine.i.ready),
+            self.m_axis_video_tdata.eq(Value.cast(engine.o.payload)),
+            self.m_axis_video_tvalid.eq(engine.o.valid),
+            engine.o.ready.eq(self.m_axis_video_tready),
+        ]
+
+        s_transfer = self.s_axis_video_tvalid & self.s_axis_video_tready
+        in_first, in_last = self._raster(m, "in", self.in_beats_per_line, self.in_lines,
+                                         s_transfer)
+        with m.If(s_transfer & ((self.s_axis_video_tuser != in_first)
+                                | (self.s_axis_video_tlast != in_last))):
+            m.d.sync += self.frame_error.eq(1)
+
+        m_transfer = self.m_axis_video_tvalid & self.m_axis_video_tready
+        out_first, out_last = self._raster(m, "out", self.out_beats_per_line, self.out_lines,
+                                           m_transfer)
+        m.d.comb += [self.m_axis_video_tuser.eq(out_first),
+                     self.m_axis_video_tlast.eq(out_last)]
+        return m
+
+    @staticmethod
+    def _raster(m: Module, name: str, beats_per_line: int, lines: int, transfer):
+        """Beat and line counters advanced by ``transfer``; return (first of frame, last of line)."""
+        beat = Signal(range(beats_per_line), name=f"{name}_beat")
+        line = Signal(range(lines), name=f"{name}_line")
+        first = equals(beat, 0) & equals(line, 0)
+        last = beat == beats_per_line - 1
+        with m.If(transfer):
+            with m.If(last):
+                m.d.sync += [beat.eq(0), line.eq(Mux(line == lines - 1, 0, line + 1))]
+            with m.Else():
+                m.d.sync += beat.eq(beat + 1)
+        return first, last
