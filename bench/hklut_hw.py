@@ -12,10 +12,14 @@ Run::
 
     python -m edgeforge.bench.hklut_hw [--cost] [--size 64]
     python -m edgeforge.bench.hklut_hw --fmax 2,2:2@ecp5-25f [--width 480 --height 270]
+    python -m edgeforge.bench.hklut_hw --full-rate [--size 128]
 
 Writes ``bench/results/hklut_hw.json`` and ``.md``. ``--fmax`` synthesises one
 config for one ECP5 part only (no simulation) and adds or replaces its row in the
-results' ``fmax`` list, keeping the rest of the file.
+results' ``fmax`` list, keeping the rest of the file. ``--full-rate`` measures the
+full-rate config (R = 4,16, P = 16) on a ``128 x 128`` RGB frame: LR pixels per
+cycle sustained in Verilator, generic area, and ECP5 fit on the largest part; it
+replaces the results' ``full_rate`` entry.
 """
 
 from __future__ import annotations
@@ -33,13 +37,17 @@ from ..artifact import Artifact
 from ..hw.hklut.design import HKLUTDesign
 from ..schemes.hklut import HKLUTConfig
 
-__all__ = ["CONFIGS", "run", "fmax", "render_markdown", "main"]
+__all__ = ["CONFIGS", "FULL_RATE", "run", "fmax", "full_rate", "render_markdown", "main"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 COMMAND = "python -m edgeforge.bench.hklut_hw"
 # (reads per table per stage, output pixels per beat): the three required configs.
 CONFIGS = (((1, 1), 1), ((2, 2), 2), ((2, 4), 4))
+# One LR pixel a cycle: every rotation of 4 stage-2 pixels a cycle, 16 output pixels a beat.
+FULL_RATE = ((4, 16), 16)
+# The largest ECP5 part (208 DP16KD): the full-rate tables do not fit even there.
+LARGEST_ECP5 = "ecp5-85f"
 SEED = 0
 
 
@@ -144,6 +152,58 @@ def fmax(reads, lanes: int, part: str, width: int, height: int, *, progress: boo
                        f"--width {width} --height {height}"}
 
 
+def full_rate(size: int = 128, *, progress: bool = True) -> dict:
+    """Measure the full-rate config: LR pixels per cycle in Verilator, generic area, ECP5 fit."""
+    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    (reads, lanes) = FULL_RATE
+    design = HKLUTDesign(_artifact(), width=size, height=size, reads_per_table=reads,
+                         out_pixels=lanes, channels=3)
+    image = np.random.default_rng(SEED + 1).integers(0, 256, size=(size, size, 3), dtype=np.uint8)
+    say(f"[hklut_hw] {design.slug}: build + cocotb runs ...")
+    row = {"reads_per_table": list(reads), "out_pixels": lanes, "width": size, "height": size,
+           **_measure(design, image)}
+    # Sustained rate: input transfers over the three planes streamed back to back (the
+    # line buffers' slack is a few rows of 3 * size).
+    free = design.verify([image], pauses="none:none", seed=SEED).measurements[
+        "stream/src=none/sink=none"]
+    row["lr_pixels_per_cycle_sustained"] = round(1 / free["steady_cycles_per_input"], 4)
+    row["lr_pixels_per_cycle_whole_run"] = round(3 * size * size / free["cycles"], 4)
+    say(f"[hklut_hw] {design.slug}: synthesis (generic, {LARGEST_ECP5}) ...")
+    generic, ecp5 = design.cost(("generic", "ecp5"), devices={"ecp5": LARGEST_ECP5},
+                                progress=say if progress else None)
+    row["generic"] = {"resources": generic.resources, "memory_bits": generic.memory_bits,
+                      "transistors": generic.transistors, "seconds": round(generic.seconds, 1)}
+    row["ecp5"] = {"device": ecp5.device, "resources": ecp5.resources, "fits": ecp5.fits,
+                   "over": {k: list(v) for k, v in ecp5.over.items()},
+                   "fmax_mhz": ecp5.fmax_mhz, "seconds": round(ecp5.seconds, 1)}
+    row["engine_commit"] = _engine_commit()
+    row["command"] = f"{COMMAND} --full-rate" + (f" --size {size}" if size != 128 else "")
+    return row
+
+
+def _render_full_rate(r: dict) -> list[str]:
+    g, e = r["generic"], r["ecp5"]
+    over = "; ".join(f"{k} needs {need}, has {have}" for k, (need, have) in e["over"].items())
+    return ["", f"## Full rate (R = {','.join(map(str, r['reads_per_table']))}, "
+            f"P = {r['out_pixels']}) on {r['width']}x{r['height']} RGB", "",
+            f"Command: `{r['command']}` (engine {r.get('engine_commit')})", "",
+            "| LR px/cycle sustained | whole run (3 planes, incl. fill) | cycles measured "
+            "| predicted | error % | cycles w/ backpressure | Verilator run s | build+runs s |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| {r['lr_pixels_per_cycle_sustained']} | {r['lr_pixels_per_cycle_whole_run']} "
+            f"| {r['cycles_measured']} | {r['cycles_predicted']} | {r['error_pct']} "
+            f"| {r['cycles_with_backpressure']} | {r['verilator_run_s']} "
+            f"| {r['verilator_build_and_runs_s']} |", "",
+            f"Generic synthesis (yosys, memories kept as memory cells): "
+            f"{g['resources'].get('gates', '-')} gates, {g['resources'].get('ff', '-')} FF, "
+            f"{g['memory_bits']} memory bits ({g['memory_bits'] / 8 / 1024:.0f} KiB), CMOS "
+            f"transistor estimate for the logic {g['transistors']}.", "",
+            f"ECP5 on the largest part ({e['device']}): "
+            + ("fits" if e["fits"] else f"does not fit ({over})")
+            + f"; LUT4 {e['resources'].get('lut4', '-')}, FF {e['resources'].get('ff', '-')}, "
+            f"DP16KD {e['resources'].get('bram', '-')}.", ""]
+
+
 def _render_fmax(rows: list[dict]) -> list[str]:
     lines = ["", "## ECP5 Fmax per config and part (`--fmax`, synthesis only)", "",
              "Output pixels/s at Fmax = Fmax / (predicted cycles per LR pixel) x 16. "
@@ -207,6 +267,8 @@ def render_markdown(report: dict) -> str:
               f"LUT reads {t['lut_reads_total']} ({t['lut_reads']['by_size']}); "
               f"line-buffer writes {t['line_buffer_writes']}, reads {t['line_buffer_reads']:.2f}; "
               f"re-order writes/reads {t['reorder_writes']}.", ""]
+    if report.get("full_rate"):
+        lines += _render_full_rate(report["full_rate"])
     if report.get("fmax"):
         lines += _render_fmax(report["fmax"]) + [""]
     return "\n".join(lines)
@@ -231,19 +293,23 @@ def main(argv=None) -> int:
                         help="synthesise this config for this ECP5 part only")
     parser.add_argument("--width", type=int, default=64, help="--fmax frame width (default 64)")
     parser.add_argument("--height", type=int, default=64, help="--fmax frame height (default 64)")
+    parser.add_argument("--full-rate", action="store_true",
+                        help="measure the full-rate config (size default 128)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.fmax:
+    if args.full_rate:
+        report = json.loads((args.out / "hklut_hw.json").read_text())
+        report["full_rate"] = full_rate(args.size if args.size != 64 else 128)
+    elif args.fmax:
         report = json.loads((args.out / "hklut_hw.json").read_text())
         row = fmax(*args.fmax, args.width, args.height)
         key = lambda r: (r["reads_per_table"], r["out_pixels"], r["width"], r["height"], r["device"])
         report["fmax"] = [r for r in report.get("fmax", []) if key(r) != key(row)] + [row]
     else:
         old = args.out / "hklut_hw.json"
-        kept = json.loads(old.read_text()).get("fmax") if old.exists() else None
+        kept = json.loads(old.read_text()) if old.exists() else {}
         report = run(args.size, cost=args.cost)
-        if kept:
-            report["fmax"] = kept
+        report.update({k: kept[k] for k in ("fmax", "full_rate") if k in kept})
     (args.out / "hklut_hw.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     (args.out / "hklut_hw.md").write_text(render_markdown(report))
     print(render_markdown(report))

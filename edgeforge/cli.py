@@ -42,7 +42,9 @@ def add_design_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--width", type=int, help="LR image width in pixels")
     g.add_argument("--height", type=int, help="LR image height in pixels")
     g.add_argument("--reads-per-table", type=int_list, metavar="R1,R2",
-                   help="table reads per cycle for each stage (1, 2 or 4; default 1 per stage)")
+                   help="table reads per cycle for each stage (1, 2 or 4; later stages also 8 "
+                        "or 16 = 2 or 4 pixels a cycle; default 1 per stage; 4,16 with "
+                        "--out-pixels 16 is full rate)")
     g.add_argument("--out-pixels", type=int, metavar="P", help="HR pixels per output beat")
     g.add_argument("--channels", type=int, choices=(1, 3),
                    help="1 (grey/luma) or 3 (RGB planes one after another)")

@@ -1,9 +1,9 @@
 """``HKLUTDesign``: an HKLUT artifact plus a hardware config, as one :class:`~edgeforge.design.Design`.
 
 Hardware config: input frame ``width`` x ``height``, ``reads_per_table`` (one
-count per stage: reads per table per cycle, 1, 2 or 4), ``out_pixels`` (output
-pixels per beat), ``channels`` (1 grey, 3 RGB: planes streamed one after
-another through the same engine) and ``axis`` (AXI4-Stream video ports,
+count per stage: reads per table per cycle, 1, 2 or 4, and for later stages 8 or
+16), ``out_pixels`` (output pixels per beat), ``channels`` (1 grey, 3 RGB: planes
+streamed one after another through the same engine) and ``axis`` (AXI4-Stream video ports,
 :class:`~edgeforge.hw.axis_video.AXISVideo`, instead of ``i``/``o``).
 """
 
@@ -39,7 +39,8 @@ class HKLUTDesign(Design):
     width, height : int
         Input frame size (at least 3 each).
     reads_per_table : tuple of int
-        Reads per table per cycle, one per stage, each 1, 2 or 4.
+        Reads per table per cycle, one per stage: 1, 2 or 4, later stages also 8 or 16
+        (:class:`~.engine.HKLUTEngine`).
     out_pixels : int
         Output pixels per beat.
     channels : int

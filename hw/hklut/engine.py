@@ -4,8 +4,10 @@
 
     i (8-bit pixel) -> [LineWindow -> LookupCombine -> BlockReorder] per stage -> round -> o
 
-Stage ``s`` reads a ``width * prod(r_<s)`` x ``height * prod(r_<s)`` plane; its re-order
-emits one pixel a beat, except the last one, which emits ``out_pixels`` a beat.
+Stage ``s`` reads a ``width * prod(r_<s)`` x ``height * prod(r_<s)`` plane,
+``V_s = max(1, R_s / 4)`` adjacent pixels a beat (:func:`~.lookup.window_lanes`):
+each re-order emits what the next stage's line buffer takes a beat, the last
+one ``out_pixels``.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 from .combine import pixel_layout, round_half_even
 from .linebuffer import LineWindow
 from .logic import refuse_quietly
-from .lookup import LookupCombine
+from .lookup import LookupCombine, window_lanes
 from .reorder import BlockReorder
 from .tables import READS_PER_TABLE
 
-__all__ = ["OUT_PIXELS", "HKLUTEngine"]
+# The first stage takes the engine's input, one pixel a beat: one window a cycle is its
+# ceiling (4 reads per table per cycle).
+FIRST_STAGE_READS = tuple(r for r in READS_PER_TABLE if window_lanes(r) == 1)
+
+__all__ = ["OUT_PIXELS", "FIRST_STAGE_READS", "HKLUTEngine"]
 
 OUT_PIXELS = (1, 2, 4, 8, 16)
 
@@ -44,7 +50,9 @@ class HKLUTEngine(wiring.Component):
     width, height : int
         Input frame size (each at least 3, the reflect padding's reach + 1).
     reads_per_table : tuple of int
-        Reads per table per cycle for each stage, each one of (1, 2, 4).
+        Reads per table per cycle for each stage: the first one of
+        :data:`FIRST_STAGE_READS` (1, 2, 4), later ones also 8 or 16 (2 or 4
+        adjacent pixels a cycle, which must divide that stage's width).
     out_pixels : int
         Output pixels per beat ``P``, one of :data:`OUT_PIXELS`; must divide the
         output row (``width * scale``).
@@ -63,9 +71,9 @@ class HKLUTEngine(wiring.Component):
     Raises
     ------
     ValueError
-        For a size below 3, a reads count not in (1, 2, 4), one reads count per
-        stage missing, or an out_pixels not in :data:`OUT_PIXELS` or not dividing
-        the output row.
+        For a size below 3, a reads count not allowed for its stage or whose pixels
+        a cycle do not divide the stage's width, one reads count per stage missing,
+        or an out_pixels not in :data:`OUT_PIXELS` or not dividing the output row.
     """
 
     @refuse_quietly
@@ -103,6 +111,16 @@ class HKLUTEngine(wiring.Component):
             if reads not in READS_PER_TABLE:
                 raise ValueError(f"reads_per_table entries must be one of {READS_PER_TABLE}, "
                                  f"got {reads_per_table!r}")
+        if reads_per_table[0] not in FIRST_STAGE_READS:
+            raise ValueError(f"reads_per_table[0] must be one of {FIRST_STAGE_READS} (the input "
+                             f"is one pixel a beat), got {reads_per_table!r}")
+        stage_width = width
+        for s, (reads, r) in enumerate(zip(reads_per_table, config.stages)):
+            if stage_width % window_lanes(reads):
+                raise ValueError(f"reads_per_table[{s}] = {reads} looks up "
+                                 f"{window_lanes(reads)} pixels a cycle, which must divide that "
+                                 f"stage's width of {stage_width} pixels, got {reads_per_table!r}")
+            stage_width *= r
         if out_pixels not in OUT_PIXELS:
             raise ValueError(f"out_pixels must be one of {OUT_PIXELS}, got {out_pixels!r}")
         if (width * config.scale) % out_pixels:
@@ -129,22 +147,25 @@ class HKLUTEngine(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         stages = self.config.stages
+        lanes = [window_lanes(reads) for reads in self.reads_per_table]
         previous = None
         for s, ((w, h), r) in enumerate(zip(self.stage_sizes(), stages)):
             last = s == len(stages) - 1
-            window = LineWindow(self.pixel, w, h)
+            window = LineWindow(self.pixel, w, h, lanes[s])
             lookup = LookupCombine(self.tables, self.config, s, self.reads_per_table[s],
                                    self.pixel)
-            reorder = BlockReorder(self.pixel, r, w, self.out_pixels if last else 1)
+            reorder = BlockReorder(self.pixel, r, w, self.out_pixels if last else lanes[s + 1],
+                                   lanes[s])
             m.submodules[f"s{s}_window"] = window
             m.submodules[f"s{s}_lookup"] = lookup
             m.submodules[f"s{s}_reorder"] = reorder
             if previous is None:
                 # An 8-bit input pixel q is N = D q: (q, rem = 0).
-                m.d.comb += [window.i.payload.q.eq(self.i.payload), window.i.payload.rem.eq(0),
+                m.d.comb += [window.i.payload[0].q.eq(self.i.payload),
+                             window.i.payload[0].rem.eq(0),
                              window.i.valid.eq(self.i.valid), self.i.ready.eq(window.i.ready)]
             else:
-                m.d.comb += [window.i.payload.eq(previous.o.payload[0]),
+                m.d.comb += [window.i.payload.eq(previous.o.payload),
                              window.i.valid.eq(previous.o.valid),
                              previous.o.ready.eq(window.i.ready)]
             wiring.connect(m, window=window.o, lookup=lookup.i)

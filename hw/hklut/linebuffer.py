@@ -1,13 +1,20 @@
-"""Line buffer and 5x5 window of one stage: raster pixels in, one window per pixel out.
+"""Line buffer and 5x5 windows of one stage: raster pixels in, ``lanes`` windows a beat out.
 
 Rows are written into ``SLOTS`` row memories (one per slot, so that all rows
-of a window column are read in one cycle). A reader walks each row of the
-frame once the rows it reaches are in, reading columns ``-2 .. w+1`` through the
-reflect map (``-x`` / ``2 (n - 1) - x``), shifting them into the window and
-emitting a window once its anchor column is complete. Rows above and below the
-image are read from buffered rows through the same map, so the bottom rows
-are produced after the frame's input ends, without new input. Frames follow
-one another without a gap: the next frame's rows fill free slots meanwhile.
+of a window column are read in one cycle), one word of ``lanes`` adjacent
+pixels per address. A reader walks each row of the frame once the rows it
+reaches are in, reading its words left to right; rows above and below the
+image are read from buffered rows through the reflect map (``-y`` /
+``2 (h - 1) - y``), so the bottom rows are produced after the frame's input
+ends, without new input. Frames follow one another without a gap: the next
+frame's rows fill free slots meanwhile.
+
+The words read go through a shift register ``2 K + 1`` words long
+(``K = ceil(RADIUS / lanes)`` words each side of the anchor word in the
+middle). Columns left of the row or right of it are taken, through the
+reflect map, from the words of the same row already in the register, so a
+row costs exactly its ``width / lanes`` read steps: the next row's reads start
+while the last anchors of this one are still in the register.
 """
 
 from __future__ import annotations
@@ -16,16 +23,28 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .index import RADIUS, SIDE
+from .index import RADIUS, SIDE, tap_index
 from .logic import buffer_attrs, equals, refuse_quietly, select
 
-__all__ = ["SLOTS", "window_layout", "LineWindow", "reflect"]
+__all__ = ["SLOTS", "LANES", "lookahead_words", "window_moves", "window_layout", "LineWindow",
+           "reflect"]
 
 # Row slots: the 2*RADIUS + 1 rows a window reaches, plus rows the writer may
 # fill ahead; a power of two keeps slot arithmetic a plain wrap-around.
 SLOTS = 8
-# Columns read per row beyond its width: RADIUS on each side.
-EXTRA_COLUMNS = 2 * RADIUS
+# Windows per beat. Up to 4 the reflected border columns always lie in the register.
+LANES = (1, 2, 4)
+
+
+def lookahead_words(lanes: int) -> int:
+    """Words the register holds on each side of the anchor word: enough for RADIUS columns."""
+    return -(-RADIUS // lanes)
+
+
+def window_moves(lanes: int) -> int:
+    """Moves of the window pipeline from a word's read to its windows at the output:
+    into the port-data stage, into the register, ``K`` shifts to the middle, out."""
+    return lookahead_words(lanes) + 2
 
 
 def reflect(x: int, n: int) -> int:
@@ -52,42 +71,55 @@ class LineWindow(wiring.Component):
         Stage pixel layout ``(q, rem)`` (:func:`~.combine.pixel_layout`).
     width, height : int
         Plane size, at least ``RADIUS + 1`` (reflect needs it).
+    lanes : int
+        Adjacent pixels per input beat and windows per output beat, one of
+        :data:`LANES`; must divide ``width``.
 
     Members
     -------
-    i : In(stream.Signature(pixel))
-        Pixels in raster order.
-    o : Out(stream.Signature(window_layout(pixel)))
-        One window per pixel, in raster order.
+    i : In(stream.Signature(data.ArrayLayout(pixel, lanes)))
+        Pixels in raster order, leftmost first.
+    o : Out(stream.Signature(data.ArrayLayout(window_layout(pixel), lanes)))
+        The windows of those pixels, in raster order.
 
-    Each row costs ``width + 4`` read steps (two columns of border on each side).
-    Backpressure on ``o`` stalls the reader; the writer stops only when every slot
-    holds a row still needed.
+    A row costs ``width / lanes`` read steps. Backpressure on ``o`` stalls the
+    reader; the writer stops only when every slot holds a row still needed.
     """
 
     @refuse_quietly
-    def __init__(self, pixel: data.StructLayout, width: int, height: int):
+    def __init__(self, pixel: data.StructLayout, width: int, height: int, lanes: int = 1):
         for name, value in (("width", width), ("height", height)):
             if not isinstance(value, int) or isinstance(value, bool) or value < RADIUS + 1:
                 raise ValueError(f"{name} must be an integer of at least {RADIUS + 1}, "
                                  f"got {value!r}")
-        self.pixel, self.width, self.height = pixel, width, height
-        super().__init__({"i": In(stream.Signature(pixel)),
-                          "o": Out(stream.Signature(window_layout(pixel)))})
+        if lanes not in LANES:
+            raise ValueError(f"lanes must be one of {LANES}, got {lanes!r}")
+        if width % lanes:
+            raise ValueError(f"lanes must divide the width of {width} pixels, got {lanes!r}")
+        self.pixel, self.width, self.height, self.lanes = pixel, width, height, lanes
+        super().__init__({
+            "i": In(stream.Signature(data.ArrayLayout(pixel, lanes))),
+            "o": Out(stream.Signature(data.ArrayLayout(window_layout(pixel), lanes))),
+        })
 
     def elaborate(self, platform):
         m = Module()
-        w, h = self.width, self.height
+        w, h, lanes = self.width, self.height, self.lanes
+        words = w // lanes
+        ahead = lookahead_words(lanes)
+        span = (2 * ahead + 1) * lanes        # columns the register holds per row
+        middle = ahead * lanes                # register column of the anchor word's first pixel
         slot_bits = (SLOTS - 1).bit_length()
 
         rows = []
         for s in range(SLOTS):
-            mem = memory.Memory(shape=self.pixel, depth=w, init=[], attrs=buffer_attrs(w))
+            mem = memory.Memory(shape=data.ArrayLayout(self.pixel, lanes), depth=words, init=[],
+                                attrs=buffer_attrs(words))
             m.submodules[f"row{s}"] = mem
             rows.append(mem)
 
-        # -- writer: fill slot `head`, column by column -------------------------
-        wcol = Signal(range(w))
+        # -- writer: fill slot `head`, word by word -----------------------------------
+        wcol = Signal(range(words))
         head = Signal(slot_bits)
         occupied = Signal(range(SLOTS + 1))    # complete rows held (from `tail`)
         tail = Signal(slot_bits)
@@ -99,16 +131,16 @@ class LineWindow(wiring.Component):
             m.d.comb += [port.addr.eq(wcol), port.data.eq(self.i.payload),
                          port.en.eq(write & equals(head, s))]
         with m.If(write):
-            with m.If(equals(wcol, w - 1)):
+            with m.If(equals(wcol, words - 1)):
                 m.d.sync += [wcol.eq(0), head.eq(head + 1)]
                 m.d.comb += row_written.eq(1)
             with m.Else():
                 m.d.sync += wcol.eq(wcol + 1)
 
-        # -- reader stage R: issue column reads for anchor row `row` -----------------
+        # -- reader stage R: read word `col` of the rows anchor row `row` reaches -------
         advance = ~self.o.valid | self.o.ready
         row = Signal(range(h))
-        col = Signal(range(w + EXTRA_COLUMNS))      # column c + RADIUS, c = -2 .. w+1
+        col = Signal(range(words))
         released = Signal(range(h))                 # rows of this frame already let go
         m.d.comb += released.eq(Mux(row >= RADIUS, row - RADIUS, 0))
         last_needed = Mux(row + RADIUS < h, row + RADIUS, h - 1)
@@ -116,7 +148,7 @@ class LineWindow(wiring.Component):
         step = advance & ready_rows
         release = Signal(range(RADIUS + 2))
         with m.If(step):
-            with m.If(equals(col, w + EXTRA_COLUMNS - 1)):
+            with m.If(equals(col, words - 1)):
                 m.d.sync += col.eq(0)
                 with m.If(equals(row, h - 1)):
                     m.d.sync += row.eq(0)
@@ -130,15 +162,6 @@ class LineWindow(wiring.Component):
                 m.d.sync += col.eq(col + 1)
         m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
 
-        # Column address through the reflect map.
-        c = col - RADIUS
-        read_col = Signal(range(w))
-        with m.If(col < RADIUS):
-            m.d.comb += read_col.eq(RADIUS - col)
-        with m.Elif(col >= w + RADIUS):
-            m.d.comb += read_col.eq(2 * (w - 1) - c)
-        with m.Else():
-            m.d.comb += read_col.eq(c)
         # Slot of each window row dy: the reflect-mapped row, counted from `tail`.
         slot_of = []
         for dy in range(-RADIUS, RADIUS + 1):
@@ -158,40 +181,72 @@ class LineWindow(wiring.Component):
         for s, mem in enumerate(rows):
             port = mem.read_port(domain="sync", transparent_for=())
             used = Cat(equals(slot, s) for slot in slot_of).any()
-            m.d.comb += [port.addr.eq(read_col), port.en.eq(step & used)]
+            m.d.comb += [port.addr.eq(col), port.en.eq(step & used)]
             ports.append(port)
 
-        # -- stage D: data arrives; shift it into the window (the output payload) --
-        valid_d = Signal()
-        emit_d = Signal()
+        # -- stage D: the word's data arrives with what the reader knew of it -----------
+        # lead / trail: words of the same row before / after it, saturated at `ahead`.
+        meta = data.StructLayout({"valid": 1, "top": 1, "bottom": 1,
+                                  "lead": range(ahead + 1), "trail": range(ahead + 1)})
+        meta_d = Signal(meta)
         slot_d = [Signal(slot_bits, name=f"slot_d{k}") for k in range(SIDE)]
-        flags_d = Signal(data.StructLayout({"top": 1, "bottom": 1, "left": 1, "right": 1}))
         with m.If(advance):
-            m.d.sync += [valid_d.eq(step), emit_d.eq(col >= 2 * RADIUS),
-                         flags_d.top.eq(equals(row, 0)), flags_d.bottom.eq(equals(row, h - 1)),
-                         flags_d.left.eq(equals(col, 2 * RADIUS)),
-                         flags_d.right.eq(equals(col, w + EXTRA_COLUMNS - 1))]
+            m.d.sync += [meta_d.valid.eq(step),
+                         meta_d.top.eq(equals(row, 0)), meta_d.bottom.eq(equals(row, h - 1)),
+                         meta_d.lead.eq(Mux(col < ahead, col, ahead)),
+                         meta_d.trail.eq(Mux(col + ahead > words - 1, words - 1 - col, ahead))]
             m.d.sync += [a.eq(b) for a, b in zip(slot_d, slot_of)]
 
-        q_by_slot = [port.data.q for port in ports]
-        rem_by_slot = [port.data.rem for port in ports]
-        win_q = Signal.like(self.o.payload.q)
-        win_rem = Signal(data.ArrayLayout(self.pixel["rem"].shape, SIDE))
-        win_flags = Signal.like(flags_d)
+        # -- stage S: shift the word into the register (a bubble shifts in on an idle step) --
+        q_reg = Signal(data.ArrayLayout(data.ArrayLayout(self.pixel["q"].shape, span), SIDE))
+        rem_reg = Signal(data.ArrayLayout(self.pixel["rem"].shape, span))
+        meta_reg = Signal(data.ArrayLayout(meta, ahead + 1))   # [0]: the anchor word's
         with m.If(advance):
-            m.d.sync += self.o.valid.eq(valid_d & emit_d)
-            with m.If(valid_d):
-                for dy in range(SIDE):
-                    for dx in range(SIDE - 1):
-                        m.d.sync += win_q[dy * SIDE + dx].eq(win_q[dy * SIDE + dx + 1])
-                    m.d.sync += win_q[dy * SIDE + SIDE - 1].eq(select(slot_d[dy], q_by_slot))
-                for dx in range(SIDE - 1):
-                    m.d.sync += win_rem[dx].eq(win_rem[dx + 1])
-                m.d.sync += [win_rem[SIDE - 1].eq(select(slot_d[RADIUS], rem_by_slot)),
-                             win_flags.eq(flags_d)]
-        out = self.o.payload
-        m.d.comb += [out.q.eq(win_q), out.top.eq(win_flags.top), out.bottom.eq(win_flags.bottom),
-                     out.left.eq(win_flags.left), out.right.eq(win_flags.right),
-                     # The anchor's rem sits in the middle column once its window is complete.
-                     out.rem.eq(win_rem[RADIUS])]
+            for dy in range(SIDE):
+                word = data.ArrayLayout(self.pixel, lanes)(
+                    select(slot_d[dy], [port.data.as_value() for port in ports]))
+                for p in range(span):
+                    src = q_reg[dy][p + lanes] if p < span - lanes else word[p - span + lanes].q
+                    m.d.sync += q_reg[dy][p].eq(src)
+                if dy == RADIUS:
+                    for p in range(span):
+                        src = (rem_reg[p + lanes] if p < span - lanes
+                               else word[p - span + lanes].rem)
+                        m.d.sync += rem_reg[p].eq(src)
+            for k in range(ahead):
+                m.d.sync += meta_reg[k].eq(meta_reg[k + 1])
+            m.d.sync += meta_reg[ahead].eq(meta_d)
+
+        # -- stage W: the anchor word's windows, borders reflected within the register ----
+        anchor = meta_reg[0]
+
+        def column(q_row, rel):
+            """Pixel ``rel`` columns right of the anchor word's first one, reflect-mapped."""
+            value = q_row[middle + rel]
+            if rel < 0:
+                # Out of the row when fewer than `back` words precede the anchor word.
+                back = -(rel // lanes)
+                for lead in reversed(range(back)):
+                    value = Mux(equals(anchor.lead, lead),
+                                q_row[middle - 2 * lead * lanes - rel], value)
+            elif rel >= lanes:
+                ahead_words = rel // lanes
+                for trail in reversed(range(ahead_words)):
+                    value = Mux(equals(anchor.trail, trail),
+                                q_row[middle + 2 * (lanes - 1 + trail * lanes) - rel], value)
+            return value
+
+        with m.If(advance):
+            m.d.sync += self.o.valid.eq(anchor.valid)
+            with m.If(anchor.valid):
+                for v in range(lanes):
+                    out = self.o.payload[v]
+                    for dy in range(-RADIUS, RADIUS + 1):
+                        for dx in range(-RADIUS, RADIUS + 1):
+                            m.d.sync += out.q[tap_index(dy, dx)].eq(
+                                column(q_reg[dy + RADIUS], v + dx))
+                    m.d.sync += [out.rem.eq(rem_reg[middle + v]),
+                                 out.top.eq(anchor.top), out.bottom.eq(anchor.bottom),
+                                 out.left.eq(equals(anchor.lead, 0) if v == 0 else 0),
+                                 out.right.eq(equals(anchor.trail, 0) if v == lanes - 1 else 0)]
         return m

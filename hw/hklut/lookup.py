@@ -1,9 +1,10 @@
 """One stage's table readout: index generators, table banks, rotation adder trees, combiner.
 
-Each window (one stage pixel) is read over ``T = 4 / R`` phases; phase ``p``
-looks up rotations ``p R .. p R + R - 1`` of every kernel, lane ``u`` of every
-table bank serving rotation ``p R + u``. Pipeline (one register level each, all
-advancing together while the output can move)::
+A beat carries ``V = max(1, R / 4)`` windows (``lanes``, adjacent stage pixels),
+each read with ``Q = R / V`` lanes of every table bank over ``T = 4 / Q``
+phases: phase ``p`` looks up rotations ``p Q .. p Q + Q - 1`` of every kernel,
+bank lane ``v Q + u`` serving rotation ``p Q + u`` of window ``v``. Pipeline (one
+register level each, all advancing together while the output can move)::
 
     window -> indices -> ROM read -> ROM data register -> rotate back, weight, accumulate
            -> add branches, clamp (N) -> floor by D -> remainder (block out)
@@ -12,8 +13,9 @@ The centre residual ``N_prev = D q + rem`` is computed beside the ROM data
 register and seeds the msb accumulator, and each branch accumulates its weighted
 sum ``w S``: the combine step is then one add and the clamp (ECP5 timing).
 
-The block out holds the ``r x r`` sub-pixels of the anchor as ``(q, rem)``,
-element ``ey r + ex`` for output pixel ``(r i + ey, r j + ex)``.
+A block out holds the ``r x r`` sub-pixels of one anchor as ``(q, rem)``,
+element ``ey r + ex`` for output pixel ``(r i + ey, r j + ex)``; a beat holds
+the ``V`` blocks of its windows.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .linebuffer import window_layout
 from .logic import equals, refuse_quietly, select
 from .tables import READS_PER_TABLE, TableBank
 
-__all__ = ["block_layout", "LookupCombine"]
+__all__ = ["block_layout", "window_lanes", "LookupCombine"]
 
 # Register levels from the read issued in a window's last phase to its block out.
 PIPELINE_DEPTH = 6
@@ -41,12 +43,17 @@ def block_layout(pixel: data.StructLayout, r: int) -> data.ArrayLayout:
     return data.ArrayLayout(pixel, r * r)
 
 
+def window_lanes(reads: int) -> int:
+    """Windows a stage looks up per beat with ``reads`` reads per table per cycle."""
+    return max(1, reads // ROTATIONS)
+
+
 def _signed_range(lo: int, hi: int) -> range:
     return range(lo, hi + 1)
 
 
 class LookupCombine(wiring.Component):
-    """Windows in, the stage's ``r x r`` output blocks out.
+    """Windows in, the stage's ``r x r`` output blocks out, ``window_lanes(reads)`` a beat.
 
     Parameters
     ----------
@@ -61,11 +68,11 @@ class LookupCombine(wiring.Component):
 
     Members
     -------
-    i : In(stream.Signature(window_layout(pixel)))
-    o : Out(stream.Signature(block_layout(pixel, r)))
+    i : In(stream.Signature(data.ArrayLayout(window_layout(pixel), lanes)))
+    o : Out(stream.Signature(data.ArrayLayout(block_layout(pixel, r), lanes)))
 
-    Throughput: one window per ``4 / reads`` cycles. Latency: ``PIPELINE_DEPTH``
-    cycles after a window's last phase. Backpressure on ``o`` stalls the whole
+    Throughput: one beat per ``max(1, 4 / reads)`` cycles. Latency: ``PIPELINE_DEPTH``
+    cycles after a beat's last phase. Backpressure on ``o`` stalls the whole
     pipeline (no beat is dropped or repeated).
     """
 
@@ -75,18 +82,22 @@ class LookupCombine(wiring.Component):
         if reads not in READS_PER_TABLE:
             raise ValueError(f"reads must be one of {READS_PER_TABLE}, got {reads!r}")
         self.config, self.stage, self.reads, self.pixel = config, stage, reads, pixel
+        self.lanes = window_lanes(reads)
         self.r = config.stages[stage]
         self.widths = config.widths()
         self.floor = FloorDiv.derive(self.widths.denom, self.widths.n_max)
         self._tables = {name: tables[name] for name, s, *_ in config.tables() if s == stage}
-        super().__init__({"i": In(stream.Signature(window_layout(pixel))),
-                          "o": Out(stream.Signature(block_layout(pixel, self.r)))})
+        super().__init__({
+            "i": In(stream.Signature(data.ArrayLayout(window_layout(pixel), self.lanes))),
+            "o": Out(stream.Signature(data.ArrayLayout(block_layout(pixel, self.r), self.lanes))),
+        })
 
     def elaborate(self, platform):
         m = Module()
-        r, reads, widths = self.r, self.reads, self.widths
-        phases = ROTATIONS // reads
-        win = self.i.payload
+        r, reads, lanes, widths = self.r, self.reads, self.lanes, self.widths
+        per_window = reads // lanes
+        phases = ROTATIONS // per_window
+        wins = self.i.payload
         advance = ~self.o.valid | self.o.ready
 
         phase = Signal(range(max(phases, 2)))      # stays 0 with a single phase
@@ -107,24 +118,28 @@ class LookupCombine(wiring.Component):
                 m.submodules[name] = bank
                 banks[(branch, kernel.name)] = bank
                 m.d.comb += bank.en.eq(advance & self.i.valid)   # idle tables hold
-                for lane in range(reads):
-                    by_phase = [kernel_index(win, kernel, p * reads + lane, branch, padding)
-                                for p in range(phases)]
-                    m.d.comb += bank.addr[lane].eq(select(phase, by_phase))
+                for v in range(lanes):
+                    for u in range(per_window):
+                        by_phase = [kernel_index(wins[v], kernel, p * per_window + u, branch,
+                                                 padding) for p in range(phases)]
+                        m.d.comb += bank.addr[v * per_window + u].eq(select(phase, by_phase))
 
         # Window metadata that travels with the reads.
         meta = data.StructLayout({"valid": 1, "first": 1, "last": 1, "phase": range(max(phases, 2)),
-                                  "q": 8, "rem": self.pixel["rem"].shape})
+                                  "q": data.ArrayLayout(8, lanes),
+                                  "rem": data.ArrayLayout(self.pixel["rem"].shape, lanes)})
         meta1, meta2 = Signal(meta), Signal(meta)
         with m.If(advance):
             m.d.sync += [meta1.valid.eq(self.i.valid), meta1.first.eq(equals(phase, 0)),
                          meta1.last.eq(equals(phase, phases - 1)), meta1.phase.eq(phase),
-                         meta1.q.eq(win.q[tap_index(0, 0)]), meta1.rem.eq(win.rem),
                          meta2.eq(meta1)]
-        # N_prev of the centre pixel, aligned with meta2 (the window holds over its phases).
-        centre2 = Signal(range(widths.n_max + 1))
+            for v in range(lanes):
+                m.d.sync += [meta1.q[v].eq(wins[v].q[tap_index(0, 0)]), meta1.rem[v].eq(wins[v].rem)]
+        # N_prev of each centre pixel, aligned with meta2 (the windows hold over their phases).
+        centre2 = [Signal(range(widths.n_max + 1), name=f"centre_{v}") for v in range(lanes)]
         with m.If(advance):
-            m.d.sync += centre2.eq(centre(widths, meta1.q, meta1.rem))
+            for v in range(lanes):
+                m.d.sync += centre2[v].eq(centre(widths, meta1.q[v], meta1.rem[v]))
 
         # -- a register after each table read (ECP5 timing) -------------------------
         held = {}
@@ -142,54 +157,62 @@ class LookupCombine(wiring.Component):
         for branch in BRANCHES:
             lo, hi = (widths.s_msb_range if branch == "msb" else widths.s_lsb_range)
             weight = widths.w_msb if branch == "msb" else widths.w_lsb
-            seed, top = (centre2, widths.n_max) if branch == "msb" else (0, 0)
-            acc[branch] = [Signal(_signed_range(weight * lo, weight * hi + top),
-                                  name=f"ws_{branch}_{a}") for a in range(r * r)]
-            for ay in range(r):
-                for ax in range(r):
-                    terms = []
-                    for kernel in self.config.kernels(branch):
-                        for lane in range(reads):
-                            word = held[(branch, kernel.name, lane)]
-                            # Element of this lane's block that lands at (ay, ax), per phase.
-                            by_phase = []
-                            for p in range(phases):
-                                rot = p * reads + lane
-                                src = next((ey, ex) for ey in range(r) for ex in range(r)
-                                           if turn_block(rot, ey, ex, r) == (ay, ax))
-                                e = src[0] * r + src[1]
-                                by_phase.append(word[TABLE_BITS * e:TABLE_BITS * (e + 1)].as_signed())
-                            terms.append(select(meta2.phase, by_phase))
-                    total = times(sum(terms[1:], terms[0]), weight)
-                    target = acc[branch][ay * r + ax]
-                    with m.If(advance & meta2.valid):
-                        m.d.sync += target.eq(Mux(meta2.first, seed, target) + total)
+            top = widths.n_max if branch == "msb" else 0
+            for v in range(lanes):
+                seed = centre2[v] if branch == "msb" else 0
+                for ay in range(r):
+                    for ax in range(r):
+                        terms = []
+                        for kernel in self.config.kernels(branch):
+                            for u in range(per_window):
+                                word = held[(branch, kernel.name, v * per_window + u)]
+                                # Element of this lane's block that lands at (ay, ax), per phase.
+                                by_phase = []
+                                for p in range(phases):
+                                    rot = p * per_window + u
+                                    src = next((ey, ex) for ey in range(r) for ex in range(r)
+                                               if turn_block(rot, ey, ex, r) == (ay, ax))
+                                    e = src[0] * r + src[1]
+                                    by_phase.append(
+                                        word[TABLE_BITS * e:TABLE_BITS * (e + 1)].as_signed())
+                                terms.append(select(meta2.phase, by_phase))
+                        total = times(sum(terms[1:], terms[0]), weight)
+                        target = Signal(_signed_range(weight * lo, weight * hi + top),
+                                        name=f"ws_{branch}_{v}_{ay * r + ax}")
+                        acc[(branch, v, ay * r + ax)] = target
+                        with m.If(advance & meta2.valid):
+                            m.d.sync += target.eq(Mux(meta2.first, seed, target) + total)
         done3 = Signal()
         with m.If(advance):
             m.d.sync += done3.eq(meta2.valid & meta2.last)
 
+        # Per sub-pixel from here on: index k = v r^2 + a (window v, block element a).
+        subpixels = lanes * r * r
+
         # -- combine: N = clamp(w_msb S_msb + N_prev + w_lsb S_lsb, 0, n_max) ---------------
-        n4 = [Signal(widths.n_bits, name=f"n_{a}") for a in range(r * r)]
+        n4 = [Signal(widths.n_bits, name=f"n_{k}") for k in range(subpixels)]
         valid4 = Signal()
         with m.If(advance):
             m.d.sync += valid4.eq(done3)
-            for a in range(r * r):
-                m.d.sync += n4[a].eq(clamp_n(widths, acc["msb"][a] + acc["lsb"][a]))
+            for k in range(subpixels):
+                v, a = divmod(k, r * r)
+                m.d.sync += n4[k].eq(clamp_n(widths, acc[("msb", v, a)] + acc[("lsb", v, a)]))
 
         # -- floor by D: q = N // D (a multiply), then rem = N - D q (shifted adds) ---------
         # One register level each: the two in series limited ECP5 Fmax to ~53 MHz.
-        q5 = [Signal(8, name=f"q_{a}") for a in range(r * r)]
-        n5 = [Signal(widths.n_bits, name=f"n5_{a}") for a in range(r * r)]
+        q5 = [Signal(8, name=f"q_{k}") for k in range(subpixels)]
+        n5 = [Signal(widths.n_bits, name=f"n5_{k}") for k in range(subpixels)]
         valid5 = Signal()
         with m.If(advance):
             m.d.sync += valid5.eq(valid4)
-            for a in range(r * r):
-                m.d.sync += [q5[a].eq(floor_div(n4[a], self.floor)), n5[a].eq(n4[a])]
+            for k in range(subpixels):
+                m.d.sync += [q5[k].eq(floor_div(n4[k], self.floor)), n5[k].eq(n4[k])]
         with m.If(advance):
             m.d.sync += self.o.valid.eq(valid5)
-            for a in range(r * r):
-                below = Signal(widths.n_bits, name=f"dq_{a}")    # D q <= N: same width as N
-                m.d.comb += below.eq(times(q5[a], widths.denom))
-                m.d.sync += [self.o.payload[a].q.eq(q5[a]),
-                             self.o.payload[a].rem.eq(n5[a] - below)]
+            for k in range(subpixels):
+                v, a = divmod(k, r * r)
+                below = Signal(widths.n_bits, name=f"dq_{k}")    # D q <= N: same width as N
+                m.d.comb += below.eq(times(q5[k], widths.denom))
+                m.d.sync += [self.o.payload[v][a].q.eq(q5[k]),
+                             self.o.payload[v][a].rem.eq(n5[k] - below)]
         return m

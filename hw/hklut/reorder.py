@@ -1,12 +1,13 @@
 """Block-to-raster re-order: ``r x r`` blocks of one stage row in, output rows out, ``P`` pixels a beat.
 
-A stage row of ``w`` blocks becomes ``r`` output rows of ``w r`` pixels. The
-buffer holds two such block rows (double buffered: one filling, one draining).
-It is split into ``r x L`` memories, ``L = lcm(P, r)``: memory ``(dy, c)`` holds
-output pixels ``x`` of row ``dy`` with ``x mod L = c``. A block writes its ``r``
-pixels of each row into ``r`` different memories, and a beat's ``P`` adjacent
-pixels come from ``P`` different memories, so every memory has one write and
-one read port.
+A stage row of ``w`` blocks becomes ``r`` output rows of ``w r`` pixels; blocks
+arrive ``B`` adjacent ones a beat. The buffer holds two such block rows (double
+buffered: one filling, one draining). It is split into ``r x L`` memories,
+``L = lcm(P, B r)``: memory ``(dy, c)`` holds output pixels ``x`` of row ``dy``
+with ``x mod L = c``. A beat of blocks writes its ``B r`` pixels of each row
+into ``B r`` different memories, and an output beat's ``P`` adjacent pixels
+come from ``P`` different memories, so every memory has one write and one read
+port.
 """
 
 from __future__ import annotations
@@ -40,44 +41,52 @@ class BlockReorder(wiring.Component):
         Blocks per stage row (the stage's input width).
     lanes : int
         Pixels per output beat; must divide ``width * r``.
+    blocks : int
+        Adjacent blocks per input beat; must divide ``width``.
 
     Members
     -------
-    i : In(stream.Signature(block_layout(pixel, r)))
+    i : In(stream.Signature(data.ArrayLayout(block_layout(pixel, r), blocks)))
     o : Out(stream.Signature(lanes_layout(pixel, lanes)))
 
-    Throughput: one block per cycle in, one beat per cycle out, as long as the
+    Throughput: one beat per cycle in, one beat per cycle out, as long as the
     other block row is ready. Output of a block row starts one cycle after its
     last block is written.
     """
 
     @refuse_quietly
-    def __init__(self, pixel: data.StructLayout, r: int, width: int, lanes: int):
-        for name, value in (("r", r), ("width", width), ("lanes", lanes)):
+    def __init__(self, pixel: data.StructLayout, r: int, width: int, lanes: int,
+                 blocks: int = 1):
+        for name, value in (("r", r), ("width", width), ("lanes", lanes), ("blocks", blocks)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if (width * r) % lanes:
             raise ValueError(f"lanes must divide the output row of {width * r} pixels, "
                              f"got {lanes!r}")
-        self.pixel, self.r, self.width, self.lanes = pixel, r, width, lanes
-        super().__init__({"i": In(stream.Signature(block_layout(pixel, r))),
-                          "o": Out(stream.Signature(lanes_layout(pixel, lanes)))})
+        if width % blocks:
+            raise ValueError(f"blocks must divide the width of {width} blocks, got {blocks!r}")
+        self.pixel, self.r, self.width, self.lanes, self.blocks = pixel, r, width, lanes, blocks
+        super().__init__({
+            "i": In(stream.Signature(data.ArrayLayout(block_layout(pixel, r), blocks))),
+            "o": Out(stream.Signature(lanes_layout(pixel, lanes))),
+        })
 
     def elaborate(self, platform):
         m = Module()
         r, w, lanes = self.r, self.width, self.lanes
-        banks = math.lcm(lanes, r)
+        beat = self.blocks * r            # pixels of one output row written a beat
+        banks = math.lcm(lanes, beat)
         words = w * r // banks            # words per output row in each memory
 
         # -- writer: block j of the filling buffer ----------------------------------
         full = [Signal(name=f"full{b}") for b in range(2)]
         wbuf = Signal()
         wword = Signal(range(max(words, 2)))
-        woff = Signal(range(banks))       # (j r) mod L, a multiple of r
+        woff = Signal(range(banks))       # (j r) mod L, a multiple of B r
         full_w = Mux(wbuf, full[1], full[0])
         m.d.comb += self.i.ready.eq(~full_w)
         write = self.i.valid & self.i.ready
-        block = self.i.payload
+        beat_blocks = self.i.payload
         mems = {}
         for dy in range(r):
             for c in range(banks):
@@ -87,11 +96,11 @@ class BlockReorder(wiring.Component):
                 mems[(dy, c)] = mem
                 port = mem.write_port()
                 m.d.comb += [port.addr.eq(Mux(wbuf, words, 0) + wword),
-                             port.data.eq(block[dy * r + c % r]),
-                             port.en.eq(write & equals(woff, c - c % r))]
+                             port.data.eq(beat_blocks[c % beat // r][dy * r + c % r]),
+                             port.en.eq(write & equals(woff, c - c % beat))]
         set_full = Signal()
         with m.If(write):
-            with m.If(equals(woff, banks - r)):
+            with m.If(equals(woff, banks - beat)):
                 m.d.sync += woff.eq(0)
                 with m.If(equals(wword, words - 1)):
                     m.d.sync += [wword.eq(0), wbuf.eq(~wbuf)]
@@ -99,7 +108,7 @@ class BlockReorder(wiring.Component):
                 with m.Else():
                     m.d.sync += wword.eq(wword + 1)
             with m.Else():
-                m.d.sync += woff.eq(woff + r)
+                m.d.sync += woff.eq(woff + beat)
 
         # -- reader: rows dy of the draining buffer, `lanes` pixels a beat -------------
         advance = ~self.o.valid | self.o.ready

@@ -1,7 +1,8 @@
 """Table banks: one HKLUT table in on-chip ROM with ``R`` synchronous reads per cycle.
 
-``R = 1`` is one single-port copy, ``R = 2`` one dual-port copy, ``R = 4`` two
-dual-port copies. Each word is one ``r x r`` block of int8 entries, element
+``R = 1`` is one single-port copy, ``R = 2`` one dual-port copy, ``R = 2k``
+``k`` dual-port copies (up to 8: 4 rotations of 4 adjacent pixels a cycle).
+Each word is one ``r x r`` block of int8 entries, element
 ``(ey, ex)`` at bits ``[8 (ey r + ex) + 7 : 8 (ey r + ex)]``. The ROMs carry
 ``rom_style = "block"`` so that ECP5 maps them to block RAM (toolchain notes).
 """
@@ -19,7 +20,8 @@ from .logic import refuse_quietly
 
 __all__ = ["READS_PER_TABLE", "PORTS_PER_COPY", "pack_table", "TableBank"]
 
-READS_PER_TABLE = (1, 2, 4)   # 4 rotations: more reads per cycle than 4 would sit idle
+# 4 rotations of up to 4 pixels a cycle (beyond 4 reads, pixels go 4 rotations at a time).
+READS_PER_TABLE = (1, 2, 4, 8, 16)
 PORTS_PER_COPY = 2            # block RAMs are at most dual-port
 
 

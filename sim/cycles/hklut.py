@@ -1,24 +1,26 @@
 """Cycle and traffic model of the HKLUT engine (``edgeforge.hw.hklut``), from its structure.
 
 Each stage is three blocks that overlap in time, each with a fixed cost per
-stage row (``w`` stage pixels wide, factor ``r``, ``T = 4 / R`` phases):
+stage row (``w`` stage pixels wide, factor ``r``, ``V = max(1, R / 4)`` pixels
+a beat, ``T = max(1, 4 / R)`` lookup phases a beat):
 
-- window + lookup: one window per ``T`` cycles plus the ``2 * RADIUS`` border
-  column steps that start each row: ``w T + 4`` cycles;
-- re-order output: ``r^2 w / P_s`` beats (``P_s = P`` for the last stage, else 1).
+- window + lookup: one beat of ``V`` windows per ``T`` cycles, ``w T / V`` cycles;
+- re-order output: ``r^2 w / P_s`` beats (``P_s`` = the next stage's ``V``, or
+  ``P`` for the last stage).
 
 A stage-``s`` row is ``prod(r_<s)`` of them per input row, so in steady state the
-engine spends ``max`` over blocks of their cost per input row. With no row
-overhead that is the spec's ``max(4/R_1, 16/R_2, 16/P)`` cycles per input pixel
-for x2, x2; the overhead adds ``4 / w_s`` per stage row.
+engine spends ``max`` over blocks of their cost per input row: the spec's
+``max(4/R_1, 16/R_2, 16/P)`` cycles per input pixel for x2, x2.
 
-Latency and the cycles of a whole run come from a row-level timeline of the
-same blocks (:func:`timeline`): a stage starts anchor row ``i`` once its input
-rows up to ``i + 2`` are in and its previous row is done; a window leaves the
-line buffer 6 cycles after its row starts plus 1 per column step, spends ``T``
-cycles in the lookup and ``LOOKUP_DEPTH`` more in its pipeline; a block row
-drains from the re-order 2 cycles after its last block, one beat a cycle. The
-timeline assumes no backpressure between stages (their buffers absorb it).
+Latency and the cycles of a whole run come from a timeline of the same blocks
+(:func:`timeline`). The line window is a pipeline that moves as a whole: a beat
+read at one move reaches the lookup ``K + 2`` moves later (``K`` look-ahead
+words, :func:`~edgeforge.hw.hklut.linebuffer.window_moves`), and the next
+move comes ``T`` cycles after a valid beat reached the lookup, 1 cycle after a
+bubble. A row is read once the input rows up to ``i + 2`` are in; its blocks
+leave the lookup ``T + LOOKUP_DEPTH`` cycles after they entered it, and a block
+row drains from the re-order 2 cycles after its last block, one beat a cycle.
+The timeline assumes no backpressure between stages (their buffers absorb it).
 """
 
 from __future__ import annotations
@@ -37,12 +39,15 @@ class StageCycles:
     height: int
     factor: int
     reads_per_table: int
+    window_lanes: int
     lanes: int
     rows_per_input_row: int
     window_cycles_per_row: int
     reorder_cycles_per_row: float
 
-
+    @property
+    def phases(self) -> int:
+        return max(1, ROTATIONS // self.reads_per_table)
 @dataclass(frozen=True)
 class HKLUTCycles:
     """Predicted timing and traffic of one HKLUT engine config."""
@@ -69,9 +74,9 @@ class HKLUTCycles:
 
 def _structure():
     # The RTL's structural constants, read from the generator (not restated here).
-    from edgeforge.hw.hklut.linebuffer import EXTRA_COLUMNS, SLOTS
-    from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH
-    return EXTRA_COLUMNS, SLOTS, PIPELINE_DEPTH
+    from edgeforge.hw.hklut.linebuffer import window_moves
+    from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH, window_lanes
+    return window_moves, PIPELINE_DEPTH, window_lanes
 
 
 def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, out_pixels: int = 1,
@@ -90,16 +95,17 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
     channels : int
         Planes per image (traffic is given per input pixel of one plane).
     """
-    extra_columns, _, pipeline_depth = _structure()
+    *_, window_lanes = _structure()
     reads_per_table = tuple(reads_per_table)
+    lanes_in = [window_lanes(reads) for reads in reads_per_table]
     stages, rows, w, h = [], 1, width, height
     last = len(config.stages) - 1
     for s, (r, reads) in enumerate(zip(config.stages, reads_per_table)):
-        lanes = out_pixels if s == last else 1
-        phases = ROTATIONS // reads
-        stages.append(StageCycles(width=w, height=h, factor=r, reads_per_table=reads, lanes=lanes,
-                                  rows_per_input_row=rows,
-                                  window_cycles_per_row=w * phases + extra_columns,
+        lanes = out_pixels if s == last else lanes_in[s + 1]
+        phases = max(1, ROTATIONS // reads)
+        stages.append(StageCycles(width=w, height=h, factor=r, reads_per_table=reads,
+                                  window_lanes=lanes_in[s], lanes=lanes, rows_per_input_row=rows,
+                                  window_cycles_per_row=w // lanes_in[s] * phases,
                                   reorder_cycles_per_row=r * r * w / lanes))
         rows, w, h = rows * r, w * r, h * r
     costs = {}
@@ -118,34 +124,58 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
                        traffic_per_input_pixel=_traffic(config, stages, out_pixels))
 
 
+def _window_rows(needs, words: int, phases: int, depth: int):
+    """When each row's last beat enters the lookup, for rows readable from cycles ``needs``.
+
+    The window pipeline moves as a whole: the beat read at move ``m`` enters the
+    lookup at move ``m + depth``, and the move after ``m`` comes ``T`` cycles later
+    if the beat entering the lookup at ``m`` is valid, else 1.
+    """
+    gap = lambda valid: phases if valid else 1
+    t, flights = None, [False] * (depth + 1)    # validity of beats read at moves m-L .. m
+    for need in needs:
+        if t is None:
+            t = need - 1
+        # Bubbles move until the row is readable; once only bubbles fly, moves are 1 cycle.
+        while t + gap(flights[0]) < need:
+            if not any(flights):
+                t = need - 1
+                break
+            t += gap(flights[0])
+            flights = flights[1:] + [False]
+        # The row's reads: after L + 1 of them only its own valid beats fly.
+        explicit = min(words, depth + 1)
+        for _ in range(explicit):
+            t += gap(flights[0])
+            flights = flights[1:] + [True]
+        t += (words - explicit) * phases
+        yield t + sum(gap(v) for v in flights[:depth])
+
+
 def timeline(stages, planes: int) -> dict:
-    """Row-level timeline of ``planes`` frames streamed back to back, input one pixel a cycle.
+    """Timeline of ``planes`` frames streamed back to back, input one pixel a cycle.
 
     Returns the cycle (counted from the first input transfer) of the first and last
     output beat and of the first output beat of every frame.
     """
-    extra_columns, _, pipeline_depth = _structure()
+    window_moves, pipeline_depth, _ = _structure()
     first = stages[0]
     # Input row y is visible to the stage-0 reader the cycle after its last pixel.
     ready = [(y + 1) * first.width for y in range(planes * first.height)]
     for st in stages:
-        phases = ROTATIONS // st.reads_per_table
         w, h, r = st.width, st.height, st.factor
-        row_pixels = w * r
         beats = r * r * w // st.lanes
-        start = out = None
-        next_ready, frame_out = [], []
-        for g in range(planes * h):
-            f, i = divmod(g, h)
-            need = ready[f * h + min(i + 2, h - 1)]
-            start = need if start is None else max(start + w * phases + extra_columns, need)
-            # Last block written: first window after the border steps and the read
-            # pipeline (RADIUS*2 + 2), w lookups of T cycles, then the lookup pipeline.
-            last_block = start + extra_columns + 1 + w * phases + pipeline_depth
+        row_beats = w * r // st.lanes
+        needs = [ready[(g // h) * h + min(g % h + 2, h - 1)] for g in range(planes * h)]
+        entered = _window_rows(needs, w // st.window_lanes, st.phases,
+                               window_moves(st.window_lanes))
+        out, next_ready, frame_out = None, [], []
+        for g, last_in in enumerate(entered):
+            last_block = last_in + st.phases + pipeline_depth
             out = last_block + 2 if out is None else max(last_block + 2, out + beats)
-            if i == 0:
+            if g % h == 0:
                 frame_out.append(out)
-            next_ready += [out + (dy + 1) * row_pixels // st.lanes for dy in range(r)]
+            next_ready += [out + (dy + 1) * row_beats for dy in range(r)]
         ready = next_ready
     return {"first_output": frame_out[0], "last_output": out + beats - 1,
             "frame_first_outputs": frame_out}
@@ -153,7 +183,7 @@ def timeline(stages, planes: int) -> dict:
 
 def _traffic(config: HKLUTConfig, stages, out_pixels: int) -> dict:
     """Memory accesses per input pixel of one plane."""
-    extra_columns, _, _ = _structure()
+    from edgeforge.hw.hklut.index import RADIUS
     lut_reads = {}
     for name, s, _, kernel, r in config.tables():
         pixels = stages[s].rows_per_input_row ** 2
@@ -165,8 +195,8 @@ def _traffic(config: HKLUTConfig, stages, out_pixels: int) -> dict:
     for st in stages:
         pixels = st.rows_per_input_row ** 2
         line_writes += pixels
-        # Interior rows read 2*RADIUS+1 row slots per column step, w + extra steps per row.
-        line_reads += pixels * (extra_columns + 1) * (st.width + extra_columns) / st.width
+        # Every pixel's word is read from each of the 2*RADIUS+1 rows a window reaches.
+        line_reads += pixels * (2 * RADIUS + 1)
         reorder += pixels * st.factor ** 2
     return {"offchip_bytes_in": 1, "offchip_bytes_out": config.scale ** 2,
             "lut_reads": lut_reads, "lut_reads_total": sum(v for k, v in lut_reads.items()

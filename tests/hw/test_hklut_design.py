@@ -19,8 +19,8 @@ def artifact():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"channels": 2}, r"^channels must be one of \(1, 3\), got 2$"),
-    ({"reads_per_table": (2, 3)}, r"^reads_per_table entries must be one of \(1, 2, 4\), "
-                                  r"got \(2, 3\)$"),
+    ({"reads_per_table": (2, 3)}, r"^reads_per_table entries must be one of "
+                                  r"\(1, 2, 4, 8, 16\), got \(2, 3\)$"),
     ({"out_pixels": 5}, r"^out_pixels must be one of \(1, 2, 4, 8, 16\), got 5$"),
     ({"width": 1}, r"^width must be an integer of at least 3, got 1$"),
 ])

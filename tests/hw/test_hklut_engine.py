@@ -28,10 +28,14 @@ def _run(config, tables, images, *, reads, lanes, p_valid=1.0, p_ready=1.0, seed
     ((2, 2), 2, (4, 5), 0.8, 0.5),
     ((2, 4), 4, (5, 4), 0.9, 0.4),
     ((4, 1), 8, (3, 6), 0.8, 0.8),
+    ((4, 16), 16, (3, 8), 0.8, 0.6),    # full rate: 4 stage-2 pixels a cycle
+    ((1, 8), 4, (3, 5), 0.9, 0.7),
     pytest.param((1, 1), 1, (4, 5), 0.7, 0.6, marks=pytest.mark.slow),
     pytest.param((2, 2), 2, (8, 8), 1.0, 1.0, marks=pytest.mark.slow),
     pytest.param((2, 4), 4, (3, 3), 0.6, 0.8, marks=pytest.mark.slow),
     pytest.param((4, 4), 4, (3, 4), 0.7, 0.7, marks=pytest.mark.slow),
+    pytest.param((4, 16), 16, (8, 8), 1.0, 1.0, marks=pytest.mark.slow),
+    pytest.param((2, 16), 8, (5, 4), 0.6, 0.9, marks=pytest.mark.slow),
 ])
 def test_engine_matches_golden(reads, lanes, size, p_valid, p_ready):
     tables = random_tables(HKLUT_S, seed=sum(size))
@@ -70,10 +74,13 @@ def test_engine_saturates_flat_frames():
     ({"height": True}, r"^height must be an integer of at least 3, got True$"),
     ({"reads_per_table": (1,)}, r"^reads_per_table must give one count per stage \(2\), "
                                 r"got \(1,\)$"),
-    ({"reads_per_table": (1, 3)}, r"^reads_per_table entries must be one of \(1, 2, 4\), "
-                                  r"got \(1, 3\)$"),
-    ({"reads_per_table": (8, 8)}, r"^reads_per_table entries must be one of \(1, 2, 4\), "
-                                  r"got \(8, 8\)$"),
+    ({"reads_per_table": (1, 3)}, r"^reads_per_table entries must be one of "
+                                  r"\(1, 2, 4, 8, 16\), got \(1, 3\)$"),
+    ({"reads_per_table": (8, 8)}, r"^reads_per_table\[0\] must be one of \(1, 2, 4\) \(the "
+                                  r"input is one pixel a beat\), got \(8, 8\)$"),
+    ({"width": 3, "reads_per_table": (4, 16)},
+     r"^reads_per_table\[1\] = 16 looks up 4 pixels a cycle, which must divide that stage's "
+     r"width of 6 pixels, got \(4, 16\)$"),
     ({"reads_per_table": 2}, r"^reads_per_table must be a sequence of one count per stage, "
                              r"got 2$"),
     ({"out_pixels": 3}, r"^out_pixels must be one of \(1, 2, 4, 8, 16\), got 3$"),

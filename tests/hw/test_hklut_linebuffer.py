@@ -1,4 +1,5 @@
-"""LineWindow in Amaranth's simulator: reflect-mapped 5x5 windows, border flags, frames back to back."""
+"""LineWindow in Amaranth's simulator: reflect-mapped 5x5 windows, border flags, frames back to
+back, 1, 2 or 4 pixels a beat."""
 
 import numpy as np
 import pytest
@@ -21,36 +22,54 @@ def _expected(frame, i, j):
     return qs, int(frame[i, j]) >> 8, flags
 
 
-@pytest.mark.parametrize("width, height, frames, p_valid, p_ready", [
-    (3, 3, 2, 1.0, 1.0),
-    (5, 4, 2, 0.7, 0.6),
-    (4, 11, 2, 0.9, 0.5),       # more rows than slots: slots are reused
-    (8, 3, 3, 0.5, 0.9),
+PIXEL_BITS, WINDOW_BITS = 11, 207
+
+
+def _words(frames, lanes):
+    """Input beats: ``lanes`` adjacent pixels, each ``rem << 8 | q``, leftmost lowest."""
+    return [sum(int(v) << (PIXEL_BITS * k) for k, v in enumerate(f.ravel()[n:n + lanes]))
+            for f in frames for n in range(0, f.size, lanes)]
+
+
+@pytest.mark.parametrize("width, height, lanes, frames, p_valid, p_ready", [
+    (3, 3, 1, 2, 1.0, 1.0),
+    (5, 4, 1, 2, 0.7, 0.6),
+    (4, 11, 1, 2, 0.9, 0.5),    # more rows than slots: slots are reused
+    (8, 3, 1, 3, 0.5, 0.9),
+    (4, 3, 2, 2, 0.8, 0.7),     # reflected columns in the next / previous word
+    (6, 4, 2, 2, 1.0, 1.0),
+    (4, 4, 4, 2, 0.7, 0.8),     # one word a row: both borders in the anchor word
+    (12, 5, 4, 2, 0.9, 0.6),
 ])
-def test_windows_match_reflect_map(width, height, frames, p_valid, p_ready):
-    rng = np.random.default_rng(width * 100 + height)
+def test_windows_match_reflect_map(width, height, lanes, frames, p_valid, p_ready):
+    rng = np.random.default_rng(width * 100 + height + lanes)
     # A pixel is rem << 8 | q (q in the low bits): the test reads both fields back.
-    data = [rng.integers(0, 1 << 11, size=(height, width)) for _ in range(frames)]
-    dut = LineWindow(PIXEL, width, height)
-    outs, _, _ = run_flat(dut, [int(v) for f in data for v in f.ravel()], frames * width * height,
+    data = [rng.integers(0, 1 << PIXEL_BITS, size=(height, width)) for _ in range(frames)]
+    dut = LineWindow(PIXEL, width, height, lanes)
+    outs, _, _ = run_flat(dut, _words(data, lanes), frames * width * height // lanes,
                           p_valid=p_valid, p_ready=p_ready, seed=width + height)
+    windows = [(beat >> (WINDOW_BITS * v)) & ((1 << WINDOW_BITS) - 1)
+               for beat in outs for v in range(lanes)]
     k = 0
     for frame in data:
         for i in range(height):
             for j in range(width):
-                v = outs[k]
+                v = windows[k]
                 k += 1
                 qs = [(v >> (8 * t)) & 255 for t in range(SIDE * SIDE)]
                 rem, flags = (v >> 200) & 7, (v >> 203) & 15
                 assert (qs, rem, flags) == _expected(frame, i, j), (i, j)
 
 
-def test_row_costs_width_plus_four_steps():
-    # No gaps, no backpressure: each row takes w + 4 read steps, rows back to back.
-    width, height = 6, 5
-    dut = LineWindow(PIXEL, width, height)
-    _, first, last = run_flat(dut, list(range(2 * width * height)), 2 * width * height)
-    assert last - first == 2 * height * (width + 4) - 4 - 1
+@pytest.mark.parametrize("lanes", [1, 2, 4])
+def test_row_costs_its_words_and_nothing_more(lanes):
+    # No gaps, no backpressure: a row takes w / lanes read steps, rows back to back (the
+    # next row's reads overlap the last windows of this one).
+    width, height = 8, 5
+    dut = LineWindow(PIXEL, width, height, lanes)
+    beats = 2 * width * height // lanes
+    _, first, last = run_flat(dut, list(range(beats)), beats)
+    assert last - first == beats - 1
 
 
 @pytest.mark.parametrize("name, value", [("width", 2), ("height", 0), ("width", 4.0)])
@@ -59,3 +78,12 @@ def test_too_small_plane_is_refused(name, value):
     with pytest.raises(ValueError, match=rf"^{name} must be an integer of at least 3, "
                                          rf"got {value!r}$"):
         LineWindow(PIXEL, **size)
+
+
+@pytest.mark.parametrize("lanes, width, message", [
+    (3, 6, r"^lanes must be one of \(1, 2, 4\), got 3$"),
+    (4, 6, r"^lanes must divide the width of 6 pixels, got 4$"),
+])
+def test_lanes_it_cannot_build_are_refused(lanes, width, message):
+    with pytest.raises(ValueError, match=message):
+        LineWindow(PIXEL, width, 4, lanes)

@@ -15,24 +15,31 @@ PIXEL = pixel_layout(HKLUTConfig().widths())     # 11 bits: q | rem << 8
 PX_BITS = 11
 
 
-@pytest.mark.parametrize("r, width, lanes, rows, p_valid, p_ready", [
-    (2, 3, 1, 3, 1.0, 1.0),
-    (2, 4, 2, 2, 0.6, 0.7),
-    (2, 6, 4, 3, 0.8, 0.5),      # lanes > r: a beat spans two blocks
-    (3, 3, 1, 2, 0.7, 0.7),
-    (4, 3, 4, 2, 1.0, 0.6),
-    (1, 4, 2, 3, 0.9, 0.9),
+@pytest.mark.parametrize("r, width, lanes, blocks, rows, p_valid, p_ready", [
+    (2, 3, 1, 1, 3, 1.0, 1.0),
+    (2, 4, 2, 1, 2, 0.6, 0.7),
+    (2, 6, 4, 1, 3, 0.8, 0.5),      # lanes > r: a beat spans two blocks
+    (3, 3, 1, 1, 2, 0.7, 0.7),
+    (4, 3, 4, 1, 2, 1.0, 0.6),
+    (1, 4, 2, 1, 3, 0.9, 0.9),
+    (2, 4, 4, 2, 2, 0.7, 0.8),      # two blocks a beat in
+    (2, 8, 16, 4, 2, 0.8, 0.6),     # the full-rate last stage: 4 blocks in, 16 pixels out
+    (2, 6, 2, 2, 3, 1.0, 1.0),      # fewer pixels out a beat than in
 ])
-def test_blocks_come_out_in_raster_order(r, width, lanes, rows, p_valid, p_ready):
+def test_blocks_come_out_in_raster_order(r, width, lanes, blocks, rows, p_valid, p_ready):
     rng = np.random.default_rng(r * 10 + lanes)
     image = rng.integers(0, 1 << PX_BITS, size=(rows * r, width * r))
-    blocks = []
+    block_bits = PX_BITS * r * r
+    beats = []
     for i in range(rows):
-        for j in range(width):
-            block = image[i * r:(i + 1) * r, j * r:(j + 1) * r].ravel()
-            blocks.append(sum(int(v) << (PX_BITS * e) for e, v in enumerate(block)))
-    dut = BlockReorder(PIXEL, r, width, lanes)
-    outs, _, _ = run_flat(dut, blocks, image.size // lanes, p_valid=p_valid, p_ready=p_ready,
+        for j0 in range(0, width, blocks):
+            beat = 0
+            for b, j in enumerate(range(j0, j0 + blocks)):
+                block = image[i * r:(i + 1) * r, j * r:(j + 1) * r].ravel()
+                beat |= sum(int(v) << (PX_BITS * e) for e, v in enumerate(block)) << (block_bits * b)
+            beats.append(beat)
+    dut = BlockReorder(PIXEL, r, width, lanes, blocks)
+    outs, _, _ = run_flat(dut, beats, image.size // lanes, p_valid=p_valid, p_ready=p_ready,
                           seed=r + lanes)
     got = [(v >> (PX_BITS * k)) & ((1 << PX_BITS) - 1) for v in outs for k in range(lanes)]
     assert got == [int(v) for v in image.ravel()]
@@ -52,12 +59,17 @@ def test_reorder_refuses_lanes_not_dividing_row():
         BlockReorder(PIXEL, 2, 3, 4)
 
 
+def test_reorder_refuses_blocks_not_dividing_row():
+    with pytest.raises(ValueError, match=r"^blocks must divide the width of 6 blocks, got 4$"):
+        BlockReorder(PIXEL, 2, 6, 4, 4)
+
+
 def test_pack_table_puts_element_zero_lowest():
     table = np.array([[[1, -1], [-128, 127]]], np.int8)
     assert pack_table(table) == [0x01 | 0xFF << 8 | 0x80 << 16 | 0x7F << 24]
 
 
-@pytest.mark.parametrize("reads", [1, 2, 4])
+@pytest.mark.parametrize("reads", [1, 2, 4, 8, 16])
 def test_table_bank_reads_every_lane(reads):
     table = np.random.default_rng(reads).integers(-128, 128, size=(256, 2, 2)).astype(np.int8)
     words = pack_table(table)
@@ -87,5 +99,5 @@ def test_table_bank_reads_every_lane(reads):
 
 
 def test_table_bank_refuses_three_reads():
-    with pytest.raises(ValueError, match=r"^reads must be one of \(1, 2, 4\), got 3$"):
+    with pytest.raises(ValueError, match=r"^reads must be one of \(1, 2, 4, 8, 16\), got 3$"):
         TableBank(np.zeros((16, 2, 2), np.int8), 3)
