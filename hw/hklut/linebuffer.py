@@ -62,6 +62,30 @@ def window_layout(pixel: data.StructLayout) -> data.StructLayout:
     })
 
 
+def _python_mux(cond, a, b):
+    return a if cond else b
+
+
+def _row_plan(row, h: int, mux):
+    """For anchor row ``row`` of a plane ``h`` high: how many rows must be held (counted
+    from the first row not yet let go) and, for each window row ``dy``, its reflect-mapped
+    row counted from that same first row. ``mux`` is Amaranth's ``Mux`` for an expression
+    ``row``, :func:`_python_mux` for an integer."""
+    released = mux(row >= RADIUS, row - RADIUS, 0)
+    need = mux(row + RADIUS < h, row + RADIUS, h - 1) + 1 - released
+    offsets = []
+    for dy in range(-RADIUS, RADIUS + 1):
+        # Only the side the offset can leave is checked (no always-false compare).
+        if dy < 0:
+            mapped = mux(row < -dy, -dy - row, row + dy)
+        elif dy > 0:
+            mapped = mux(row + dy > h - 1, 2 * (h - 1) - dy - row, row + dy)
+        else:
+            mapped = row
+        offsets.append(mapped - released)
+    return need, offsets
+
+
 class LineWindow(wiring.Component):
     """Windows of a ``width`` x ``height`` stage plane, in raster order, frames back to back.
 
@@ -138,24 +162,31 @@ class LineWindow(wiring.Component):
                 m.d.sync += wcol.eq(wcol + 1)
 
         # -- reader stage R: read word `col` of the rows anchor row `row` reaches -------
+        # What the reader needs of `row` (rows held, slot offsets) is registered, loaded
+        # with the next row's: computed from `row` each cycle it was the ECP5 critical path.
         advance = ~self.o.valid | self.o.ready
         row = Signal(range(h))
         col = Signal(range(words))
-        released = Signal(range(h))                 # rows of this frame already let go
-        m.d.comb += released.eq(Mux(row >= RADIUS, row - RADIUS, 0))
-        last_needed = Mux(row + RADIUS < h, row + RADIUS, h - 1)
-        ready_rows = occupied >= last_needed + 1 - released
-        step = advance & ready_rows
+        first_need, first_offsets = _row_plan(0, h, _python_mux)
+        need = Signal(range(SLOTS + 1), init=first_need)
+        offsets = [Signal(range(2 * RADIUS + 1), init=o, name=f"offset_{k}")
+                   for k, o in enumerate(first_offsets)]
+        step = advance & (occupied >= need)
         release = Signal(range(RADIUS + 2))
+
+        def load_row(value, plan):
+            m.d.sync += [row.eq(value), need.eq(plan[0])]
+            m.d.sync += [o.eq(v) for o, v in zip(offsets, plan[1])]
+
         with m.If(step):
             with m.If(equals(col, words - 1)):
                 m.d.sync += col.eq(0)
                 with m.If(equals(row, h - 1)):
-                    m.d.sync += row.eq(0)
+                    load_row(0, (first_need, first_offsets))
                     # Frame end: release every row still held for this frame.
                     m.d.comb += release.eq(min(h, RADIUS + 1))
                 with m.Else():
-                    m.d.sync += row.eq(row + 1)
+                    load_row(row + 1, _row_plan(row + 1, h, Mux))
                     with m.If(row >= RADIUS):
                         m.d.comb += release.eq(1)
             with m.Else():
@@ -164,16 +195,9 @@ class LineWindow(wiring.Component):
 
         # Slot of each window row dy: the reflect-mapped row, counted from `tail`.
         slot_of = []
-        for dy in range(-RADIUS, RADIUS + 1):
-            # Only the side the offset can leave is checked (no always-false compare).
-            if dy < 0:
-                mapped = Mux(row < -dy, -dy - row, row + dy)
-            elif dy > 0:
-                mapped = Mux(row + dy > h - 1, 2 * (h - 1) - dy - row, row + dy)
-            else:
-                mapped = row
-            slot = Signal(slot_bits, name=f"slot_{dy + RADIUS}")
-            m.d.comb += slot.eq(tail + mapped - released)
+        for k, offset in enumerate(offsets):
+            slot = Signal(slot_bits, name=f"slot_{k}")
+            m.d.comb += slot.eq(tail + offset)
             slot_of.append(slot)
         # Only the slots a window column reads are enabled (at most SIDE of SLOTS); a
         # disabled port holds its data, which is then never selected.

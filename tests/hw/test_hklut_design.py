@@ -71,6 +71,14 @@ def test_manifest_ports_widths_and_lint(artifact, tmp_path):
     assert lint.ok, lint.findings
 
 
+def test_full_rate_verilog_lints_clean(artifact, tmp_path):
+    from edgeforge.sim.lint import lint_verilog
+    design = HKLUTDesign(artifact, width=4, height=3, reads_per_table=(4, 16), out_pixels=16)
+    assert design.cycle_model()["asymptotic_cycles_per_input_pixel"] == 1
+    lint = lint_verilog(design.write_verilog(tmp_path).verilog)
+    assert lint.ok, lint.findings
+
+
 def _verify(design, inputs, **kwargs):
     result = design.verify(inputs, **kwargs)
     assert result.passed, result.failures
@@ -101,6 +109,7 @@ def test_rtl_released_luts_odd_size(hklut_official_dir):
     ((2, 2), 2, (3, 3), 3),
     ((1, 1), 1, (4, 5), 1),
     ((2, 4), 4, (6, 3), 1),
+    ((4, 16), 16, (4, 4), 3),     # full rate: 4 stage-2 pixels and 16 output pixels a cycle
 ])
 def test_rtl_matches_golden_other_configs(artifact, reads, lanes, size, channels):
     h, w = size
