@@ -13,7 +13,7 @@ from amaranth import Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .hklut.logic import equals, refuse_quietly
+from .logic import equals, refuse_quietly
 
 __all__ = ["AXISVideo"]
 

@@ -20,7 +20,7 @@ from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 
 from .combine import pixel_layout, round_half_even
 from .linebuffer import LineWindow
-from .logic import refuse_quietly
+from ..logic import refuse_quietly
 from .lookup import LookupCombine, window_lanes
 from .reorder import BlockReorder
 from .tables import READS_PER_TABLE

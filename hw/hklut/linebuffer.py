@@ -24,7 +24,7 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .index import RADIUS, SIDE, tap_index
-from .logic import buffer_attrs, equals, refuse_quietly, select
+from ..logic import buffer_attrs, equals, refuse_quietly, select
 
 __all__ = ["SLOTS", "LANES", "lookahead_words", "window_moves", "window_layout", "LineWindow",
            "reflect"]

@@ -29,7 +29,7 @@ from edgeforge.schemes.hklut import BRANCHES, ROTATIONS, TABLE_BITS, HKLUTConfig
 from .combine import FloorDiv, centre, clamp_n, floor_div, times
 from .index import kernel_index, tap_index, turn_block
 from .linebuffer import window_layout
-from .logic import equals, refuse_quietly, select
+from ..logic import equals, refuse_quietly, select
 from .tables import READS_PER_TABLE, TableBank
 
 __all__ = ["block_layout", "window_lanes", "LookupCombine"]

@@ -18,7 +18,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .logic import buffer_attrs, equals, refuse_quietly, select
+from ..logic import buffer_attrs, equals, refuse_quietly, select
 from .lookup import block_layout
 
 __all__ = ["lanes_layout", "BlockReorder"]

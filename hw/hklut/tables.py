@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import TABLE_BITS
 
-from .logic import refuse_quietly
+from ..logic import refuse_quietly
 
 __all__ = ["READS_PER_TABLE", "PORTS_PER_COPY", "pack_table", "TableBank"]
 

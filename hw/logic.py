@@ -1,4 +1,5 @@
-"""Small logic helpers that keep the emitted Verilog free of lint findings."""
+"""Small logic helpers shared by the generators: lint-clean comparisons and multiplexers,
+quiet refusal of bad parameters, buffer memory attributes."""
 
 from __future__ import annotations
 
