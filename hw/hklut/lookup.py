@@ -6,12 +6,12 @@ phases: phase ``p`` looks up rotations ``p Q .. p Q + Q - 1`` of every kernel,
 bank lane ``v Q + u`` serving rotation ``p Q + u`` of window ``v``. Pipeline (one
 register level each, all advancing together while the output can move)::
 
-    window -> indices -> ROM read -> ROM data register -> rotate back, weight, accumulate
-           -> add branches, clamp (N) -> floor by D -> remainder (block out)
+    window -> indices -> ROM read -> ROM data register -> rotate back, add -> weight,
+           accumulate -> add branches, clamp (N) -> floor by D -> remainder (block out)
 
-The centre residual ``N_prev = D q + rem`` is computed beside the ROM data
-register and seeds the msb accumulator, and each branch accumulates its weighted
-sum ``w S``: the combine step is then one add and the clamp (ECP5 timing).
+The centre residual ``N_prev = D q + rem`` is computed beside the phase sums and
+seeds the msb accumulator, and each branch accumulates its weighted sum ``w S``:
+the combine step is then one add and the clamp (ECP5 timing).
 
 A block out holds the ``r x r`` sub-pixels of one anchor as ``(q, rem)``,
 element ``ey r + ex`` for output pixel ``(r i + ey, r j + ex)``; a beat holds
@@ -35,7 +35,7 @@ from .tables import READS_PER_TABLE, TableBank
 __all__ = ["block_layout", "window_lanes", "LookupCombine"]
 
 # Register levels from the read issued in a window's last phase to its block out.
-PIPELINE_DEPTH = 6
+PIPELINE_DEPTH = 7
 
 
 def block_layout(pixel: data.StructLayout, r: int) -> data.ArrayLayout:
@@ -128,18 +128,18 @@ class LookupCombine(wiring.Component):
         meta = data.StructLayout({"valid": 1, "first": 1, "last": 1, "phase": range(max(phases, 2)),
                                   "q": data.ArrayLayout(8, lanes),
                                   "rem": data.ArrayLayout(self.pixel["rem"].shape, lanes)})
-        meta1, meta2 = Signal(meta), Signal(meta)
+        meta1, meta2, meta3 = Signal(meta), Signal(meta), Signal(meta)
         with m.If(advance):
             m.d.sync += [meta1.valid.eq(self.i.valid), meta1.first.eq(equals(phase, 0)),
                          meta1.last.eq(equals(phase, phases - 1)), meta1.phase.eq(phase),
-                         meta2.eq(meta1)]
+                         meta2.eq(meta1), meta3.eq(meta2)]
             for v in range(lanes):
                 m.d.sync += [meta1.q[v].eq(wins[v].q[tap_index(0, 0)]), meta1.rem[v].eq(wins[v].rem)]
-        # N_prev of each centre pixel, aligned with meta2 (the windows hold over their phases).
-        centre2 = [Signal(range(widths.n_max + 1), name=f"centre_{v}") for v in range(lanes)]
+        # N_prev of each centre pixel, aligned with meta3 (the windows hold over their phases).
+        centre3 = [Signal(range(widths.n_max + 1), name=f"centre_{v}") for v in range(lanes)]
         with m.If(advance):
             for v in range(lanes):
-                m.d.sync += centre2[v].eq(centre(widths, meta1.q[v], meta1.rem[v]))
+                m.d.sync += centre3[v].eq(centre(widths, meta2.q[v], meta2.rem[v]))
 
         # -- a register after each table read (ECP5 timing) -------------------------
         held = {}
@@ -150,7 +150,7 @@ class LookupCombine(wiring.Component):
                     m.d.sync += reg.eq(bank.data[lane])
                 held[(*key, lane)] = reg
 
-        # -- rotate back, add, weight, accumulate over phases ----------------------------
+        # -- rotate back and add a phase's terms; then weight and accumulate over phases -----
         # acc msb = w_msb S_msb + N_prev, acc lsb = w_lsb S_lsb (partial sums stay in range:
         # every table term lies between the per-term extremes that make up S's range).
         acc = {}
@@ -159,7 +159,7 @@ class LookupCombine(wiring.Component):
             weight = widths.w_msb if branch == "msb" else widths.w_lsb
             top = widths.n_max if branch == "msb" else 0
             for v in range(lanes):
-                seed = centre2[v] if branch == "msb" else 0
+                seed = centre3[v] if branch == "msb" else 0
                 for ay in range(r):
                     for ax in range(r):
                         terms = []
@@ -176,15 +176,21 @@ class LookupCombine(wiring.Component):
                                     by_phase.append(
                                         word[TABLE_BITS * e:TABLE_BITS * (e + 1)].as_signed())
                                 terms.append(select(meta2.phase, by_phase))
-                        total = times(sum(terms[1:], terms[0]), weight)
+                        a = ay * r + ax
+                        bound = len(terms) << (TABLE_BITS - 1)
+                        phase_sum = Signal(_signed_range(-bound, bound - len(terms)),
+                                           name=f"s_{branch}_{v}_{a}")
+                        with m.If(advance):
+                            m.d.sync += phase_sum.eq(sum(terms[1:], terms[0]))
                         target = Signal(_signed_range(weight * lo, weight * hi + top),
-                                        name=f"ws_{branch}_{v}_{ay * r + ax}")
-                        acc[(branch, v, ay * r + ax)] = target
-                        with m.If(advance & meta2.valid):
-                            m.d.sync += target.eq(Mux(meta2.first, seed, target) + total)
+                                        name=f"ws_{branch}_{v}_{a}")
+                        acc[(branch, v, a)] = target
+                        with m.If(advance & meta3.valid):
+                            m.d.sync += target.eq(Mux(meta3.first, seed, target)
+                                                  + times(phase_sum, weight))
         done3 = Signal()
         with m.If(advance):
-            m.d.sync += done3.eq(meta2.valid & meta2.last)
+            m.d.sync += done3.eq(meta3.valid & meta3.last)
 
         # Per sub-pixel from here on: index k = v r^2 + a (window v, block element a).
         subpixels = lanes * r * r
