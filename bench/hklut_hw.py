@@ -48,6 +48,8 @@ CONFIGS = (((1, 1), 1), ((2, 2), 2), ((2, 4), 4))
 FULL_RATE = ((4, 16), 16)
 # The largest ECP5 part (208 DP16KD): the full-rate tables do not fit even there.
 LARGEST_ECP5 = "ecp5-85f"
+# The engine's generator sources: a result names the last commit that changed them.
+ENGINE_PATHS = ("hw/hklut", "hw/logic.py")
 SEED = 0
 
 
@@ -106,6 +108,7 @@ def _cost(design: HKLUTDesign, progress) -> dict:
 def run(size: int = 64, *, cost: bool = False, configs=CONFIGS, progress: bool = True) -> dict:
     """Measure every config; return the results as plain data."""
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    engine = _engine_commit()     # before the long run: the tree may move meanwhile
     artifact = _artifact()
     image = np.random.default_rng(SEED + 1).integers(0, 256, size=(size, size, 3), dtype=np.uint8)
     rows = []
@@ -123,22 +126,26 @@ def run(size: int = 64, *, cost: bool = False, configs=CONFIGS, progress: bool =
     return {"command": COMMAND + (" --cost" if cost else "") + (f" --size {size}" if size != 64 else ""),
             "image": f"{size}x{size} RGB (3 planes streamed back to back), seeded random",
             "tables": "HKLUT-S x4 layout, seeded random int8 (timing and area do not depend on values)",
-            "simulator": "Verilator (cocotb 2.x)", "rows": rows}
+            "simulator": "Verilator (cocotb 2.x)", "engine_commit": engine, "rows": rows}
 
 
 def _engine_commit() -> str | None:
-    """The last commit that changed ``hw/hklut`` (which engine a row measured), or None."""
+    """The last commit that changed the engine's sources (which engine a row measured), with
+    ``+dirty`` when the working tree changes it; None outside a git checkout."""
     try:
-        out = subprocess.run(["git", "log", "-1", "--format=%h", "--", "hw/hklut"], cwd=REPO,
+        out = subprocess.run(["git", "log", "-1", "--format=%h", "--", *ENGINE_PATHS], cwd=REPO,
                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", *ENGINE_PATHS],
+                               cwd=REPO).returncode
     except (OSError, subprocess.CalledProcessError):
         return None
-    return out or None
+    return (out + ("+dirty" if dirty else "")) or None
 
 
 def fmax(reads, lanes: int, part: str, width: int, height: int, *, progress: bool = True) -> dict:
     """Synthesise one config for one ECP5 part; return its area, Fmax and fit."""
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else None
+    engine = _engine_commit()     # before the long run: the tree may move meanwhile
     design = HKLUTDesign(_artifact(), width=width, height=height, reads_per_table=tuple(reads),
                          out_pixels=lanes, channels=3)
     res, = design.cost(("ecp5",), devices={"ecp5": part}, progress=say)
@@ -148,7 +155,7 @@ def fmax(reads, lanes: int, part: str, width: int, height: int, *, progress: boo
             "fits": res.fits, "over": {k: list(v) for k, v in res.over.items()},
             "notes": res.notes, "seconds": round(res.seconds, 1),
             "cycles_per_input_pixel_predicted": model.cycles_per_input_pixel,
-            "engine_commit": _engine_commit(),
+            "engine_commit": engine,
             "command": f"{COMMAND} --fmax {','.join(map(str, reads))}:{lanes}@{part} "
                        f"--width {width} --height {height}"}
 
@@ -157,6 +164,7 @@ def full_rate(size: int = 128, *, progress: bool = True) -> dict:
     """Measure the full-rate config: LR pixels per cycle in Verilator, generic area, ECP5 fit."""
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     (reads, lanes) = FULL_RATE
+    engine = _engine_commit()     # before the long run: the tree may move meanwhile
     design = HKLUTDesign(_artifact(), width=size, height=size, reads_per_table=reads,
                          out_pixels=lanes, channels=3)
     image = np.random.default_rng(SEED + 1).integers(0, 256, size=(size, size, 3), dtype=np.uint8)
@@ -175,7 +183,7 @@ def full_rate(size: int = 128, *, progress: bool = True) -> dict:
     row["ecp5"] = {"device": ecp5.device, "resources": ecp5.resources, "fits": ecp5.fits,
                    "over": {k: list(v) for k, v in ecp5.over.items()},
                    "fmax_mhz": ecp5.fmax_mhz, "seconds": round(ecp5.seconds, 1)}
-    row["engine_commit"] = _engine_commit()
+    row["engine_commit"] = engine
     row["command"] = f"{COMMAND} --full-rate" + (f" --size {size}" if size != 128 else "")
     return row
 
@@ -206,7 +214,8 @@ def _render_full_rate(r: dict) -> list[str]:
 def _render_fmax(rows: list[dict]) -> list[str]:
     lines = ["", "## ECP5 Fmax per config and part (`--fmax`, synthesis only)", "",
              "Output pixels/s at Fmax = Fmax / (predicted cycles per LR pixel) x 16. "
-             "Engine: the last commit that changed hw/hklut when the row was measured.", "",
+             "Engine: the last commit that changed the engine sources (hw/hklut, hw/logic.py) "
+             "when the row was measured.", "",
              "| R per stage | P | LR size | part | LUT4 | FF | LUT RAM | DP16KD | DSP | Fmax MHz "
              "| fits | cyc/LR px | Mpx/s out at Fmax | engine | command |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -228,7 +237,7 @@ def _render_fmax(rows: list[dict]) -> list[str]:
 def render_markdown(report: dict) -> str:
     lines = ["# HKLUT engine: cycles, latency, Verilator time" +
              (", area and Fmax" if any("cost" in r for r in report["rows"]) else ""), "",
-             f"Command: `{report['command']}`", "",
+             f"Command: `{report['command']}` (engine {report.get('engine_commit', '-')})", "",
              f"Image: {report['image']}. Tables: {report['tables']}.", "",
              "| R per stage | P | cycles measured | predicted | error % | cyc/px (asymptotic) "
              "| latency (pred.) | cycles w/ backpressure | Verilator run s | build+runs s |",
