@@ -92,8 +92,9 @@ def upscale(artifact_or_tables, image: np.ndarray) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        As :func:`edgeforge.sim.golden.hklut.upscale` does for the same inputs.
+    TypeError, ValueError
+        As :func:`edgeforge.sim.golden.hklut.upscale` does for the same inputs (TypeError
+        for a non-array or a dtype other than uint8, ValueError for a wrong shape).
     """
     tables, config = resolve(artifact_or_tables)
     planes = _planes(image, config)
