@@ -43,8 +43,9 @@ def lookahead_words(lanes: int) -> int:
 
 def window_moves(lanes: int) -> int:
     """Moves of the window pipeline from a word's read to its windows at the output:
-    into the port-data stage, into the register, ``K`` shifts to the middle, out."""
-    return lookahead_words(lanes) + 2
+    into the port-data stage, into the read-data register, into the shift register,
+    ``K`` shifts to the middle, out."""
+    return lookahead_words(lanes) + 3
 
 
 def reflect(x: int, n: int) -> int:
@@ -221,6 +222,15 @@ class LineWindow(wiring.Component):
                          meta_d.trail.eq(Mux(col + ahead > words - 1, words - 1 - col, ahead))]
             m.d.sync += [a.eq(b) for a, b in zip(slot_d, slot_of)]
 
+        # -- stage E: a register after each row memory's read (block RAM's clock-to-out is
+        # ~6 ns on ECP5, too much to go on through the slot select in the same cycle) ------
+        meta_e = Signal(meta)
+        slot_e = [Signal(slot_bits, name=f"slot_e{k}") for k in range(SIDE)]
+        read_e = [Signal.like(port.data, name=f"read_e{s}") for s, port in enumerate(ports)]
+        with m.If(advance):
+            m.d.sync += [meta_e.eq(meta_d), *(a.eq(b) for a, b in zip(slot_e, slot_d)),
+                         *(a.eq(port.data) for a, port in zip(read_e, ports))]
+
         # -- stage S: shift the word into the register (a bubble shifts in on an idle step) --
         q_reg = Signal(data.ArrayLayout(data.ArrayLayout(self.pixel["q"].shape, span), SIDE))
         rem_reg = Signal(data.ArrayLayout(self.pixel["rem"].shape, span))
@@ -228,7 +238,7 @@ class LineWindow(wiring.Component):
         with m.If(advance):
             for dy in range(SIDE):
                 word = data.ArrayLayout(self.pixel, lanes)(
-                    select(slot_d[dy], [port.data.as_value() for port in ports]))
+                    select(slot_e[dy], [read.as_value() for read in read_e]))
                 for p in range(span):
                     src = q_reg[dy][p + lanes] if p < span - lanes else word[p - span + lanes].q
                     m.d.sync += q_reg[dy][p].eq(src)
@@ -239,7 +249,7 @@ class LineWindow(wiring.Component):
                         m.d.sync += rem_reg[p].eq(src)
             for k in range(ahead):
                 m.d.sync += meta_reg[k].eq(meta_reg[k + 1])
-            m.d.sync += meta_reg[ahead].eq(meta_d)
+            m.d.sync += meta_reg[ahead].eq(meta_e)
 
         # -- stage W: the anchor word's windows, borders reflected within the register ----
         anchor = meta_reg[0]

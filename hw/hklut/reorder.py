@@ -21,7 +21,11 @@ from amaranth.lib.wiring import In, Out
 from ..logic import buffer_attrs, equals, refuse_quietly, select
 from .lookup import block_layout
 
-__all__ = ["lanes_layout", "BlockReorder"]
+__all__ = ["OUTPUT_DELAY", "lanes_layout", "BlockReorder"]
+
+# Cycles from a block row's last block in to its first beat out: the buffer is marked
+# full, its first read is issued, the read data is registered.
+OUTPUT_DELAY = 3
 
 
 def lanes_layout(pixel: data.StructLayout, lanes: int) -> data.ArrayLayout:
@@ -50,8 +54,8 @@ class BlockReorder(wiring.Component):
     o : Out(stream.Signature(lanes_layout(pixel, lanes)))
 
     Throughput: one beat per cycle in, one beat per cycle out, as long as the
-    other block row is ready. Output of a block row starts one cycle after its
-    last block is written.
+    other block row is ready. Output of a block row starts :data:`OUTPUT_DELAY`
+    cycles after its last block is written.
     """
 
     @refuse_quietly
@@ -146,13 +150,16 @@ class BlockReorder(wiring.Component):
             m.d.comb += [port.addr.eq(Mux(rbuf, words, 0) + rword),
                          port.en.eq(step & equals(rdy, dy) & equals(roff, c - c % lanes))]
             reads[key] = port.data.as_value()
+        # The selected read data is registered: block RAM's clock-to-out is ~6 ns on ECP5.
+        valid_r = Signal()
         sel_dy = Signal.like(rdy)
         sel_off = Signal.like(roff)
         with m.If(advance):
-            m.d.sync += [self.o.valid.eq(step), sel_dy.eq(rdy), sel_off.eq(roff)]
-        for k in range(lanes):
-            by_row = [select(sel_off // lanes, [reads[(dy, off + k)]
-                                                for off in range(0, banks, lanes)])
-                      for dy in range(r)]
-            m.d.comb += self.o.payload[k].eq(select(sel_dy, by_row))
+            m.d.sync += [valid_r.eq(step), sel_dy.eq(rdy), sel_off.eq(roff),
+                         self.o.valid.eq(valid_r)]
+            for k in range(lanes):
+                by_row = [select(sel_off // lanes, [reads[(dy, off + k)]
+                                                    for off in range(0, banks, lanes)])
+                          for dy in range(r)]
+                m.d.sync += self.o.payload[k].eq(select(sel_dy, by_row))
         return m

@@ -18,8 +18,9 @@ read at one move reaches the lookup ``K + 2`` moves later (``K`` look-ahead
 words, :func:`~edgeforge.hw.hklut.linebuffer.window_moves`), and the next
 move comes ``T`` cycles after a valid beat reached the lookup, 1 cycle after a
 bubble. A row is read once the input rows up to ``i + 2`` are in; its blocks
-leave the lookup ``T + LOOKUP_DEPTH`` cycles after they entered it, and a block
-row drains from the re-order 2 cycles after its last block, one beat a cycle.
+leave the lookup ``T + PIPELINE_DEPTH`` cycles after they entered it, and a block
+row drains from the re-order ``OUTPUT_DELAY`` cycles after its last block, one beat
+a cycle.
 The timeline assumes no backpressure between stages (their buffers absorb it).
 """
 
@@ -76,7 +77,8 @@ def _structure():
     # The RTL's structural constants, read from the generator (not restated here).
     from edgeforge.hw.hklut.linebuffer import window_moves
     from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH, window_lanes
-    return window_moves, PIPELINE_DEPTH, window_lanes
+    from edgeforge.hw.hklut.reorder import OUTPUT_DELAY
+    return window_moves, PIPELINE_DEPTH, window_lanes, OUTPUT_DELAY
 
 
 def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, out_pixels: int = 1,
@@ -95,7 +97,7 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
     channels : int
         Planes per image (traffic is given per input pixel of one plane).
     """
-    *_, window_lanes = _structure()
+    window_lanes = _structure()[2]
     reads_per_table = tuple(reads_per_table)
     lanes_in = [window_lanes(reads) for reads in reads_per_table]
     stages, rows, w, h = [], 1, width, height
@@ -158,7 +160,7 @@ def timeline(stages, planes: int) -> dict:
     Returns the cycle (counted from the first input transfer) of the first and last
     output beat and of the first output beat of every frame.
     """
-    window_moves, pipeline_depth, _ = _structure()
+    window_moves, pipeline_depth, _, output_delay = _structure()
     first = stages[0]
     # Input row y is visible to the stage-0 reader the cycle after its last pixel.
     ready = [(y + 1) * first.width for y in range(planes * first.height)]
@@ -172,7 +174,8 @@ def timeline(stages, planes: int) -> dict:
         out, next_ready, frame_out = None, [], []
         for g, last_in in enumerate(entered):
             last_block = last_in + st.phases + pipeline_depth
-            out = last_block + 2 if out is None else max(last_block + 2, out + beats)
+            out = (last_block + output_delay if out is None
+                   else max(last_block + output_delay, out + beats))
             if g % h == 0:
                 frame_out.append(out)
             next_ready += [out + (dy + 1) * row_beats for dy in range(r)]
