@@ -204,6 +204,10 @@ def _yosys_script(target: str, files: list[str], top: str, stem: str, device: De
     flags = f"-top {top}"
     if target == "ice40" and device.resources.get("dsp", 0):
         flags += " -dsp"
+    if target == "ice40":
+        # iCE40 has no LUT RAM: a buffer marked ram_style "distributed" (for ECP5) would
+        # find no mapping at all; without the hint it goes to SB_RAM40_4K.
+        read += "attrmap -remove ram_style\n"
     return (read
             + f"synth_{target} {flags} -run :map_ram\n"
             + dump_memories

@@ -329,9 +329,22 @@ def main(argv: list[str] | None = None) -> int:
             raise
         err_console.print(f"[red]error:[/] {e}", highlight=False)
         return 2
+    except _tool_errors() as e:
+        # A simulator or synthesis tool failed: its message names the log to read.
+        if os.environ.get("EDGEFORGE_DEBUG"):
+            raise
+        err_console.print(f"[red]error:[/] {e}", highlight=False)
+        return 1
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
+
+
+def _tool_errors() -> tuple[type[Exception], ...]:
+    # Imported only when an exception is being matched: these modules are not needed to start.
+    from .bench.synth import SynthError
+    from .sim.runner import SimBuildError, SimulatorNotFoundError
+    return SynthError, SimBuildError, SimulatorNotFoundError
 
 
 if __name__ == "__main__":

@@ -327,3 +327,25 @@ def test_synth_result_json_round_trip_keeps_over_pairs():
     assert again == r and again.over["bram"] == (31, 30)
     with pytest.raises(ValueError, match=r"^SynthResult has no field\(s\) colour; got "):
         SynthResult.from_json({**r.to_json(), "colour": "red"})
+
+
+LUTRAM_BUFFER = """
+module top(input clk, input we, input [8:0] wa, input [8:0] ra, input [10:0] wd,
+           output reg [10:0] rd);
+  (* ram_style = "distributed" *) reg [10:0] mem [0:399];
+  always @(posedge clk) begin
+    if (we) mem[wa] <= wd;
+    rd <= mem[ra];
+  end
+endmodule
+"""
+
+
+def test_a_buffer_marked_for_lut_ram_maps_to_ice40_block_ram(tmp_path):
+    # The generators mark shallow buffers "distributed" for ECP5; iCE40 has no LUT RAM, and
+    # yosys finds no mapping at all unless the flow drops the hint.
+    rtl = tmp_path / "buffer.v"
+    rtl.write_text(LUTRAM_BUFFER)
+    r = synthesize(rtl, "top", "ice40", "up5k-sg48", out_dir=tmp_path / "cost", design_hash="b",
+                   place_route=False, progress=lambda _: None)
+    assert r.resources["bram"] == 2 and "bram" not in r.over
