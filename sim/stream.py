@@ -41,6 +41,7 @@ __all__ = [
     "StreamSource",
     "beats_to_ints",
     "no_pause",
+    "parse_pauses",
     "pattern_pause",
     "pause_for_mode",
     "random_pause",
@@ -99,6 +100,26 @@ def random_pause(p: float, seed: int) -> Iterator[bool]:
     rng = random.Random(seed)
     while True:
         yield rng.random() < p
+
+
+def parse_pauses(text: str) -> list[tuple[str, str]]:
+    """Parse an EDGEFORGE_PAUSES value into (source mode, sink mode) pairs.
+
+    Raises
+    ------
+    ValueError
+        If an entry is not ``src:sink`` or names an unknown mode.
+    """
+    combos = []
+    for entry in text.split(","):
+        parts = entry.strip().split(":")
+        if len(parts) != 2 or any(p not in PAUSE_MODES for p in parts):
+            raise ValueError(
+                f"EDGEFORGE_PAUSES entries must be src:sink with modes from "
+                f"{sorted(PAUSE_MODES)}, not {entry!r}"
+            )
+        combos.append((parts[0], parts[1]))
+    return combos
 
 
 def pause_for_mode(mode: str, offset: int = 0) -> Iterator[bool]:

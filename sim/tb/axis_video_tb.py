@@ -31,7 +31,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, with_timeout
 
-from edgeforge.sim.stream import PAUSE_MODES, pause_for_mode
+from edgeforge.sim.stream import parse_pauses, pause_for_mode
 
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
@@ -42,17 +42,6 @@ DRAIN_CYCLES = 32
 SRC_SEED_OFFSET, SINK_SEED_OFFSET = 1, 2
 #: Simulated time allowed for one output line, in microseconds (10 ns clock).
 LINE_TIMEOUT_US = 200
-
-
-def _pause_combos(text: str) -> list[tuple[str, str]]:
-    combos = []
-    for entry in text.split(","):
-        parts = entry.strip().split(":")
-        if len(parts) != 2 or any(p not in PAUSE_MODES for p in parts):
-            raise ValueError(f"EDGEFORGE_PAUSES entries must be src:sink with modes from "
-                             f"{sorted(PAUSE_MODES)}, not {entry!r}")
-        combos.append((parts[0], parts[1]))
-    return combos
 
 
 def _lines(beats: np.ndarray, beats_per_line: int, lines_per_frame: int):
@@ -67,7 +56,7 @@ def _lines(beats: np.ndarray, beats_per_line: int, lines_per_frame: int):
 
 
 RUN_SEED = getattr(cocotb, "RANDOM_SEED", None)
-PAUSE_COMBOS = _pause_combos(os.environ.get("EDGEFORGE_PAUSES", DEFAULT_PAUSES))
+PAUSE_COMBOS = parse_pauses(os.environ.get("EDGEFORGE_PAUSES", DEFAULT_PAUSES))
 
 
 @cocotb.test()

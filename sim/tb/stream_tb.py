@@ -37,12 +37,12 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from edgeforge.sim.stream import (
-    PAUSE_MODES,
     BeatChecker,
     StreamMonitor,
     StreamSink,
     StreamSource,
     beats_to_ints,
+    parse_pauses,
     pause_for_mode,
 )
 
@@ -55,26 +55,6 @@ DRAIN_CYCLES = 32
 SRC_SEED_OFFSET, SINK_SEED_OFFSET = 1, 2
 #: Relative slack on expected_cycles_per_input before the run fails.
 CYCLES_TOLERANCE = 0.05
-
-
-def parse_pauses(text: str) -> list[tuple[str, str]]:
-    """Parse an EDGEFORGE_PAUSES value into (source mode, sink mode) pairs.
-
-    Raises
-    ------
-    ValueError
-        If an entry is not ``src:sink`` or names an unknown mode.
-    """
-    combos = []
-    for entry in text.split(","):
-        parts = entry.strip().split(":")
-        if len(parts) != 2 or any(p not in PAUSE_MODES for p in parts):
-            raise ValueError(
-                f"EDGEFORGE_PAUSES entries must be src:sink with modes from "
-                f"{sorted(PAUSE_MODES)}, not {entry!r}"
-            )
-        combos.append((parts[0], parts[1]))
-    return combos
 
 
 def load_vectors(path: Path) -> tuple[list[int], list[int], float | None]:
