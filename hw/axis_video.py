@@ -13,14 +13,9 @@ from amaranth import Module, Mux, Shape, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .logic import equals, refuse_quietly
+from .logic import check_count, equals, refuse_quietly
 
 __all__ = ["AXISVideo"]
-
-
-def _check_count(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _stream_member(inner, name: str, flow) -> stream.Signature:
@@ -105,7 +100,7 @@ class AXISVideo(wiring.Component):
         for name, value in (("in_beats_per_line", in_beats_per_line), ("in_lines", in_lines),
                             ("out_beats_per_line", out_beats_per_line),
                             ("out_lines", out_lines)):
-            _check_count(name, value)
+            check_count(name, value)
         self.inner = inner
         self.in_beats_per_line, self.in_lines = in_beats_per_line, in_lines
         self.out_beats_per_line, self.out_lines = out_beats_per_line, out_lines

@@ -7,11 +7,25 @@ import functools
 
 from amaranth import Mux
 
-__all__ = ["BUFFER_LUTRAM_DEPTH", "buffer_attrs", "equals", "refuse_quietly", "select"]
+__all__ = ["BUFFER_LUTRAM_DEPTH", "buffer_attrs", "check_count", "equals", "refuse_quietly",
+           "select"]
 
 # Line and re-order buffers up to this depth go to LUT RAM, leaving block RAM to the tables
 # (HKLUT-S tables alone take 52 of an ECP5-25F's 56 DP16KD).
 BUFFER_LUTRAM_DEPTH = 512
+
+
+def check_count(name: str, value, least: int = 1) -> None:
+    """Refuse a generator parameter that is not an integer of at least ``least`` (bools too).
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and ending with the value's repr.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        kind = "a positive integer" if least == 1 else f"an integer of at least {least}"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
 
 
 def equals(value, constant: int):

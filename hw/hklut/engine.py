@@ -20,7 +20,7 @@ from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 
 from .combine import pixel_layout, round_half_even
 from .linebuffer import LineWindow
-from ..logic import refuse_quietly
+from ..logic import check_count, refuse_quietly
 from .lookup import LookupCombine, window_lanes
 from .reorder import BlockReorder
 from .tables import READS_PER_TABLE
@@ -32,11 +32,6 @@ FIRST_STAGE_READS = tuple(r for r in READS_PER_TABLE if window_lanes(r) == 1)
 __all__ = ["OUT_PIXELS", "FIRST_STAGE_READS", "HKLUTEngine"]
 
 OUT_PIXELS = (1, 2, 4, 8, 16)
-
-
-def _check_int(name: str, value, least: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < least:
-        raise ValueError(f"{name} must be an integer of at least {least}, got {value!r}")
 
 
 class HKLUTEngine(wiring.Component):
@@ -96,8 +91,8 @@ class HKLUTEngine(wiring.Component):
         """Validate an engine config (see the class's Raises); return ``reads_per_table`` as a tuple."""
         if not isinstance(config, HKLUTConfig):
             raise TypeError(f"config must be an HKLUTConfig, got {type(config).__name__!r}")
-        _check_int("width", width, 3)
-        _check_int("height", height, 3)
+        check_count("width", width, 3)
+        check_count("height", height, 3)
         if reads_per_table is None:
             reads_per_table = (1,) * len(config.stages)
         if not isinstance(reads_per_table, (tuple, list)):

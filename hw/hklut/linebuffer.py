@@ -24,7 +24,7 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .index import RADIUS, SIDE, tap_index
-from ..logic import buffer_attrs, equals, refuse_quietly, select
+from ..logic import buffer_attrs, check_count, equals, refuse_quietly, select
 
 __all__ = ["SLOTS", "LANES", "lookahead_words", "window_moves", "window_layout", "LineWindow",
            "reflect"]
@@ -113,10 +113,8 @@ class LineWindow(wiring.Component):
 
     @refuse_quietly
     def __init__(self, pixel: data.StructLayout, width: int, height: int, lanes: int = 1):
-        for name, value in (("width", width), ("height", height)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < RADIUS + 1:
-                raise ValueError(f"{name} must be an integer of at least {RADIUS + 1}, "
-                                 f"got {value!r}")
+        check_count("width", width, RADIUS + 1)
+        check_count("height", height, RADIUS + 1)
         if lanes not in LANES:
             raise ValueError(f"lanes must be one of {LANES}, got {lanes!r}")
         if width % lanes:

@@ -18,7 +18,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..logic import buffer_attrs, equals, refuse_quietly, select
+from ..logic import buffer_attrs, check_count, equals, refuse_quietly, select
 from .lookup import block_layout
 
 __all__ = ["OUTPUT_DELAY", "lanes_layout", "BlockReorder"]
@@ -62,8 +62,7 @@ class BlockReorder(wiring.Component):
     def __init__(self, pixel: data.StructLayout, r: int, width: int, lanes: int,
                  blocks: int = 1):
         for name, value in (("r", r), ("width", width), ("lanes", lanes), ("blocks", blocks)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_count(name, value)
         if (width * r) % lanes:
             raise ValueError(f"lanes must divide the output row of {width * r} pixels, "
                              f"got {lanes!r}")
