@@ -32,7 +32,7 @@ from .linebuffer import window_layout
 from ..logic import equals, refuse_quietly, select
 from .tables import READS_PER_TABLE, TableBank
 
-__all__ = ["block_layout", "window_lanes", "LookupCombine"]
+__all__ = ["block_layout", "window_lanes", "window_phases", "LookupCombine"]
 
 # Register levels from the read issued in a window's last phase to its block out.
 PIPELINE_DEPTH = 7
@@ -46,6 +46,11 @@ def block_layout(pixel: data.StructLayout, r: int) -> data.ArrayLayout:
 def window_lanes(reads: int) -> int:
     """Windows a stage looks up per beat with ``reads`` reads per table per cycle."""
     return max(1, reads // ROTATIONS)
+
+
+def window_phases(reads: int) -> int:
+    """Cycles a beat spends in the lookup: its windows' 4 rotations, ``reads / lanes`` a cycle."""
+    return ROTATIONS // (reads // window_lanes(reads))
 
 
 def _signed_range(lo: int, hi: int) -> range:
@@ -96,7 +101,7 @@ class LookupCombine(wiring.Component):
         m = Module()
         r, reads, lanes, widths = self.r, self.reads, self.lanes, self.widths
         per_window = reads // lanes
-        phases = ROTATIONS // per_window
+        phases = window_phases(reads)
         wins = self.i.payload
         advance = ~self.o.valid | self.o.ready
 

@@ -14,7 +14,7 @@ engine spends ``max`` over blocks of their cost per input row: the spec's
 
 Latency and the cycles of a whole run come from a timeline of the same blocks
 (:func:`timeline`). The line window is a pipeline that moves as a whole: a beat
-read at one move reaches the lookup ``K + 2`` moves later (``K`` look-ahead
+read at one move reaches the lookup ``K + 3`` moves later (``K`` look-ahead
 words, :func:`~edgeforge.hw.hklut.linebuffer.window_moves`), and the next
 move comes ``T`` cycles after a valid beat reached the lookup, 1 cycle after a
 bubble. A row is read once the input rows up to ``i + 2`` are in; its blocks
@@ -27,6 +27,7 @@ The timeline assumes no backpressure between stages (their buffers absorb it).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from types import SimpleNamespace
 
 from edgeforge.schemes.hklut import ROTATIONS, HKLUTConfig
 
@@ -46,9 +47,9 @@ class StageCycles:
     window_cycles_per_row: int
     reorder_cycles_per_row: float
 
-    @property
-    def phases(self) -> int:
-        return max(1, ROTATIONS // self.reads_per_table)
+    phases: int
+
+
 @dataclass(frozen=True)
 class HKLUTCycles:
     """Predicted timing and traffic of one HKLUT engine config."""
@@ -73,12 +74,14 @@ class HKLUTCycles:
         return out
 
 
-def _structure():
+def _structure() -> SimpleNamespace:
     # The RTL's structural constants, read from the generator (not restated here).
     from edgeforge.hw.hklut.linebuffer import window_moves
-    from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH, window_lanes
+    from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH, window_lanes, window_phases
     from edgeforge.hw.hklut.reorder import OUTPUT_DELAY
-    return window_moves, PIPELINE_DEPTH, window_lanes, OUTPUT_DELAY
+    return SimpleNamespace(window_moves=window_moves, pipeline_depth=PIPELINE_DEPTH,
+                           window_lanes=window_lanes, window_phases=window_phases,
+                           output_delay=OUTPUT_DELAY)
 
 
 def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, out_pixels: int = 1,
@@ -97,18 +100,18 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
     channels : int
         Planes per image (traffic is given per input pixel of one plane).
     """
-    window_lanes = _structure()[2]
+    rtl = _structure()
     reads_per_table = tuple(reads_per_table)
-    lanes_in = [window_lanes(reads) for reads in reads_per_table]
+    lanes_in = [rtl.window_lanes(reads) for reads in reads_per_table]
     stages, rows, w, h = [], 1, width, height
     last = len(config.stages) - 1
     for s, (r, reads) in enumerate(zip(config.stages, reads_per_table)):
         lanes = out_pixels if s == last else lanes_in[s + 1]
-        phases = max(1, ROTATIONS // reads)
+        phases = rtl.window_phases(reads)
         stages.append(StageCycles(width=w, height=h, factor=r, reads_per_table=reads,
                                   window_lanes=lanes_in[s], lanes=lanes, rows_per_input_row=rows,
                                   window_cycles_per_row=w // lanes_in[s] * phases,
-                                  reorder_cycles_per_row=r * r * w / lanes))
+                                  reorder_cycles_per_row=r * r * w / lanes, phases=phases))
         rows, w, h = rows * r, w * r, h * r
     costs = {}
     for s, st in enumerate(stages):
@@ -160,7 +163,7 @@ def timeline(stages, planes: int) -> dict:
     Returns the cycle (counted from the first input transfer) of the first and last
     output beat and of the first output beat of every frame.
     """
-    window_moves, pipeline_depth, _, output_delay = _structure()
+    rtl = _structure()
     first = stages[0]
     # Input row y is visible to the stage-0 reader the cycle after its last pixel.
     ready = [(y + 1) * first.width for y in range(planes * first.height)]
@@ -170,12 +173,12 @@ def timeline(stages, planes: int) -> dict:
         row_beats = w * r // st.lanes
         needs = [ready[(g // h) * h + min(g % h + 2, h - 1)] for g in range(planes * h)]
         entered = _window_rows(needs, w // st.window_lanes, st.phases,
-                               window_moves(st.window_lanes))
+                               rtl.window_moves(st.window_lanes))
         out, next_ready, frame_out = None, [], []
         for g, last_in in enumerate(entered):
-            last_block = last_in + st.phases + pipeline_depth
-            out = (last_block + output_delay if out is None
-                   else max(last_block + output_delay, out + beats))
+            last_block = last_in + st.phases + rtl.pipeline_depth
+            out = (last_block + rtl.output_delay if out is None
+                   else max(last_block + rtl.output_delay, out + beats))
             if g % h == 0:
                 frame_out.append(out)
             next_ready += [out + (dy + 1) * row_beats for dy in range(r)]
