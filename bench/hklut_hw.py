@@ -61,6 +61,16 @@ def _artifact() -> Artifact:
     return Artifact("hklut", config.to_dict(), tables, provenance={"source": "random", "seed": SEED})
 
 
+def _image(size: int) -> np.ndarray:
+    """The seeded random RGB frame every run measures."""
+    return np.random.default_rng(SEED + 1).integers(0, 256, size=(size, size, 3), dtype=np.uint8)
+
+
+def _printer(progress: bool):
+    """Progress lines to stderr, or None when quiet (``Design.cost`` takes either)."""
+    return (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else None
+
+
 def _measure(design: HKLUTDesign, image: np.ndarray) -> dict:
     planes = design.channels
     t0 = time.monotonic()
@@ -107,10 +117,11 @@ def _cost(design: HKLUTDesign, progress) -> dict:
 
 def run(size: int = 64, *, cost: bool = False, configs=CONFIGS, progress: bool = True) -> dict:
     """Measure every config; return the results as plain data."""
-    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    printer = _printer(progress)
+    say = printer or (lambda msg: None)
     engine = _engine_commit()     # before the long run: the tree may move meanwhile
     artifact = _artifact()
-    image = np.random.default_rng(SEED + 1).integers(0, 256, size=(size, size, 3), dtype=np.uint8)
+    image = _image(size)
     rows = []
     for reads, lanes in configs:
         design = HKLUTDesign(artifact, width=size, height=size, reads_per_table=reads,
@@ -120,7 +131,7 @@ def run(size: int = 64, *, cost: bool = False, configs=CONFIGS, progress: bool =
         row = {"reads_per_table": list(reads), "out_pixels": lanes, **_measure(design, image)}
         if cost:
             say(f"[hklut_hw] {design.slug}: synthesis ...")
-            row["cost"] = _cost(design, say if progress else None)
+            row["cost"] = _cost(design, printer)
         say(f"[hklut_hw] {design.slug}: done in {time.monotonic() - t0:.0f} s")
         rows.append(row)
     return {"command": COMMAND + (" --cost" if cost else "") + (f" --size {size}" if size != 64 else ""),
@@ -144,11 +155,10 @@ def _engine_commit() -> str | None:
 
 def fmax(reads, lanes: int, part: str, width: int, height: int, *, progress: bool = True) -> dict:
     """Synthesise one config for one ECP5 part; return its area, Fmax and fit."""
-    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else None
     engine = _engine_commit()     # before the long run: the tree may move meanwhile
     design = HKLUTDesign(_artifact(), width=width, height=height, reads_per_table=tuple(reads),
                          out_pixels=lanes, channels=3)
-    res, = design.cost(("ecp5",), devices={"ecp5": part}, progress=say)
+    res, = design.cost(("ecp5",), devices={"ecp5": part}, progress=_printer(progress))
     model = design.cycles()
     return {"reads_per_table": list(reads), "out_pixels": lanes, "width": width, "height": height,
             "device": res.device, "resources": res.resources, "fmax_mhz": res.fmax_mhz,
@@ -162,22 +172,22 @@ def fmax(reads, lanes: int, part: str, width: int, height: int, *, progress: boo
 
 def full_rate(size: int = 128, *, progress: bool = True) -> dict:
     """Measure the full-rate config: LR pixels per cycle in Verilator, generic area, ECP5 fit."""
-    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    printer = _printer(progress)
+    say = printer or (lambda msg: None)
     (reads, lanes) = FULL_RATE
     engine = _engine_commit()     # before the long run: the tree may move meanwhile
     design = HKLUTDesign(_artifact(), width=size, height=size, reads_per_table=reads,
                          out_pixels=lanes, channels=3)
-    image = np.random.default_rng(SEED + 1).integers(0, 256, size=(size, size, 3), dtype=np.uint8)
     say(f"[hklut_hw] {design.slug}: build + cocotb runs ...")
     row = {"reads_per_table": list(reads), "out_pixels": lanes, "width": size, "height": size,
-           **_measure(design, image)}
+           **_measure(design, _image(size))}
     # Sustained rate: input transfers over the three planes streamed back to back (the
     # line buffers' slack is a few rows of 3 * size).
     row["lr_pixels_per_cycle_sustained"] = round(1 / row["steady_cycles_per_input"], 4)
     row["lr_pixels_per_cycle_whole_run"] = round(3 * size * size / row["cycles_measured"], 4)
     say(f"[hklut_hw] {design.slug}: synthesis (generic, {LARGEST_ECP5}) ...")
     generic, ecp5 = design.cost(("generic", "ecp5"), devices={"ecp5": LARGEST_ECP5},
-                                progress=say if progress else None)
+                                progress=printer)
     row["generic"] = {"resources": generic.resources, "memory_bits": generic.memory_bits,
                       "transistors": generic.transistors, "seconds": round(generic.seconds, 1)}
     row["ecp5"] = {"device": ecp5.device, "resources": ecp5.resources, "fits": ecp5.fits,
