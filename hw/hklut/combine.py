@@ -15,7 +15,7 @@ from amaranth.lib import data
 
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTWidths
 
-__all__ = ["pixel_layout", "FloorDiv", "floor_div", "times", "centre", "clamp_n", "combine",
+__all__ = ["pixel_layout", "FloorDiv", "floor_div", "times", "centre", "clamp_n",
            "round_half_even"]
 
 
@@ -85,17 +85,6 @@ def clamp_n(widths: HKLUTWidths, total):
     """Amaranth expression: signed ``total`` clamped to ``0..n_max`` (unsigned n_bits)."""
     clamped = Mux(total < 0, 0, Mux(total > widths.n_max, widths.n_max, total))
     return clamped.as_unsigned()[:widths.n_bits]
-
-
-def combine(widths: HKLUTWidths, s_msb, s_lsb, q_centre, rem_centre):
-    """Amaranth expression: the clamped stage output ``N`` of one sub-pixel (unsigned n_bits).
-
-    The engine computes the same sum split over pipeline registers
-    (:class:`~.lookup.LookupCombine`); this is the whole expression in one piece.
-    """
-    total = (times(s_msb, widths.w_msb) + times(s_lsb, widths.w_lsb)
-             + centre(widths, q_centre, rem_centre)).as_signed()
-    return clamp_n(widths, total)
 
 
 def round_half_even(q, rem, denom: int):

@@ -4,7 +4,8 @@ import pytest
 from amaranth import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from edgeforge.hw.hklut.combine import FloorDiv, combine, floor_div, round_half_even
+from edgeforge.hw.hklut.combine import (FloorDiv, centre, clamp_n, floor_div, round_half_even,
+                                        times)
 from edgeforge.schemes.hklut import HKLUTConfig
 
 CONFIGS = [HKLUTConfig(), HKLUTConfig(msb_kernels="hd"), HKLUTConfig(lsb_kernels="hdb")]
@@ -79,4 +80,7 @@ def test_combine_clamps_and_weights():
                            widths.n_max)
             assert ctx.get(n) == expected, (sm, sl, qc, rc)
 
-    _run_comb(n, combine(widths, s_msb, s_lsb, q, rem), check)
+    # The lookup's combine, in one piece (the engine splits it over pipeline registers).
+    total = (times(s_msb, widths.w_msb) + times(s_lsb, widths.w_lsb)
+             + centre(widths, q, rem)).as_signed()
+    _run_comb(n, clamp_n(widths, total), check)
