@@ -7,12 +7,16 @@ import functools
 
 from amaranth import Mux
 
-__all__ = ["BUFFER_LUTRAM_DEPTH", "buffer_attrs", "check_count", "equals", "refuse_quietly",
+__all__ = ["BUFFER_LUTRAM_DEPTH", "BUFFER_RAM", "buffer_attrs", "check_buffer_ram", "check_count", "equals", "refuse_quietly",
            "select"]
 
 # Line and re-order buffers up to this depth go to LUT RAM, leaving block RAM to the tables
 # (HKLUT-S tables alone take 52 of an ECP5-25F's 56 DP16KD).
 BUFFER_LUTRAM_DEPTH = 512
+# Memory kinds a design may ask for its buffers: "auto" splits by BUFFER_LUTRAM_DEPTH;
+# "block" suits a part with block RAM to spare, where thousands of LUT RAM cells would
+# congest the routing; "lut" keeps every block RAM for tables.
+BUFFER_RAM = ("auto", "block", "lut")
 
 
 def check_count(name: str, value, least: int = 1) -> None:
@@ -60,6 +64,16 @@ def select(index, options):
     return result
 
 
-def buffer_attrs(depth: int) -> dict:
-    """Memory attributes of a writable buffer of ``depth`` words (yosys ``ram_style``)."""
-    return {"ram_style": "distributed"} if depth <= BUFFER_LUTRAM_DEPTH else {}
+def check_buffer_ram(value) -> None:
+    """Refuse a buffer memory kind not in :data:`BUFFER_RAM`."""
+    if value not in BUFFER_RAM:
+        raise ValueError(f"buffer_ram must be one of {BUFFER_RAM}, got {value!r}")
+
+
+def buffer_attrs(depth: int, ram: str = "auto") -> dict:
+    """Memory attributes (yosys ``ram_style``) of a writable buffer of ``depth`` words,
+    of memory kind ``ram`` (one of :data:`BUFFER_RAM`)."""
+    check_buffer_ram(ram)
+    if ram == "auto":
+        ram = "lut" if depth <= BUFFER_LUTRAM_DEPTH else "block"
+    return {"ram_style": "distributed" if ram == "lut" else "block"}

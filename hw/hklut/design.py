@@ -3,7 +3,8 @@
 Hardware config: input frame ``width`` x ``height``, ``reads_per_table`` (one
 count per stage: reads per table per cycle, 1, 2 or 4, and for later stages 8 or
 16), ``out_pixels`` (output pixels per beat), ``channels`` (1 grey, 3 RGB: planes
-streamed one after another through the same engine) and ``axis`` (AXI4-Stream video ports,
+streamed one after another through the same engine), ``buffer_ram`` (memory kind of the
+line and re-order buffers) and ``axis`` (AXI4-Stream video ports,
 :class:`~edgeforge.hw.axis_video.AXISVideo`, instead of ``i``/``o``).
 """
 
@@ -45,6 +46,10 @@ class HKLUTDesign(Design):
         Output pixels per beat.
     channels : int
         1 (grey ``(H, W)`` inputs) or 3 (RGB ``(H, W, 3)``, streamed plane by plane).
+    buffer_ram : str
+        ``"auto"`` (buffers up to 512 words deep in LUT RAM, deeper ones in block
+        RAM), ``"block"`` or ``"lut"`` (all buffers in that kind): a synthesis hint,
+        the behaviour is the same (:data:`~edgeforge.hw.logic.BUFFER_RAM`).
     axis : bool
         Wrap the engine in :class:`~edgeforge.hw.axis_video.AXISVideo`: ports
         ``s_axis_video_*`` / ``m_axis_video_*`` with ``tuser`` on the first beat
@@ -64,11 +69,12 @@ class HKLUTDesign(Design):
     scheme = "hklut"
 
     def __init__(self, artifact, *, width: int, height: int, reads_per_table=None,
-                 out_pixels: int = 1, channels: int = 1, axis: bool = False):
+                 out_pixels: int = 1, channels: int = 1, buffer_ram: str = "auto",
+                 axis: bool = False):
         cfg = HKLUTConfig.from_dict(artifact.config)
         reads_per_table = HKLUTEngine.check_config(cfg, width=width, height=height,
                                                    reads_per_table=reads_per_table,
-                                                   out_pixels=out_pixels)
+                                                   out_pixels=out_pixels, buffer_ram=buffer_ram)
         if channels not in CHANNELS:
             raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
         if not isinstance(axis, bool):
@@ -76,16 +82,19 @@ class HKLUTDesign(Design):
         super().__init__(artifact, {"width": width, "height": height,
                                     "reads_per_table": list(reads_per_table),
                                     "out_pixels": out_pixels, "channels": channels,
-                                    "axis": axis})
+                                    "buffer_ram": buffer_ram, "axis": axis})
         self.hk_config = cfg
         self.width, self.height, self.channels = width, height, channels
         self.reads_per_table, self.out_pixels, self.axis = reads_per_table, out_pixels, axis
+        self.buffer_ram = buffer_ram
 
     @property
     def slug(self) -> str:
         reads = "-".join(str(r) for r in self.reads_per_table)
+        buffers = "" if self.buffer_ram == "auto" else f"_{self.buffer_ram}ram"
         axis = "_axis" if self.axis else ""
-        return f"w{self.width}h{self.height}_r{reads}_p{self.out_pixels}_c{self.channels}{axis}"
+        return (f"w{self.width}h{self.height}_r{reads}_p{self.out_pixels}_c{self.channels}"
+                f"{buffers}{axis}")
 
     def video_geometry(self) -> dict[str, int]:
         """Beats per line and lines per frame in and out (a frame is one channel plane)."""
@@ -97,7 +106,7 @@ class HKLUTDesign(Design):
     def build(self) -> HKLUTEngine | AXISVideo:
         engine = HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
                              height=self.height, reads_per_table=self.reads_per_table,
-                             out_pixels=self.out_pixels)
+                             out_pixels=self.out_pixels, buffer_ram=self.buffer_ram)
         return AXISVideo(engine, **self.video_geometry()) if self.axis else engine
 
     def verify(self, inputs=None, **kwargs):

@@ -12,7 +12,7 @@ one ``out_pixels``.
 
 from __future__ import annotations
 
-from amaranth import Module
+from amaranth import Module, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -20,7 +20,7 @@ from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 
 from .combine import pixel_layout, round_half_even
 from .linebuffer import LineWindow
-from ..logic import check_count, refuse_quietly
+from ..logic import check_buffer_ram, check_count, refuse_quietly
 from .lookup import LookupCombine, window_lanes
 from .reorder import BlockReorder
 from .tables import READS_PER_TABLE
@@ -51,6 +51,9 @@ class HKLUTEngine(wiring.Component):
     out_pixels : int
         Output pixels per beat ``P``, one of :data:`OUT_PIXELS`; must divide the
         output row (``width * scale``).
+    buffer_ram : str
+        Memory kind of the line and re-order buffers, one of
+        :data:`~edgeforge.hw.logic.BUFFER_RAM` (:func:`~edgeforge.hw.logic.buffer_attrs`).
 
     Members
     -------
@@ -68,18 +71,20 @@ class HKLUTEngine(wiring.Component):
     ValueError
         For a size below 3, a reads count not allowed for its stage or whose pixels
         a cycle do not divide the stage's width, one reads count per stage missing,
-        or an out_pixels not in :data:`OUT_PIXELS` or not dividing the output row.
+        an out_pixels not in :data:`OUT_PIXELS` or not dividing the output row, or an
+        unknown buffer_ram.
     """
 
     @refuse_quietly
     def __init__(self, tables, config: HKLUTConfig, *, width: int, height: int,
-                 reads_per_table=None, out_pixels: int = 1):
+                 reads_per_table=None, out_pixels: int = 1, buffer_ram: str = "auto"):
         reads_per_table = self.check_config(config, width=width, height=height,
                                             reads_per_table=reads_per_table,
-                                            out_pixels=out_pixels)
+                                            out_pixels=out_pixels, buffer_ram=buffer_ram)
         self.tables, self.config = tables, config
         self.width, self.height = width, height
         self.reads_per_table, self.out_pixels = reads_per_table, out_pixels
+        self.buffer_ram = buffer_ram
         self.widths = config.widths()
         self.pixel = pixel_layout(self.widths)
         super().__init__({"i": In(self.i_signature()),
@@ -87,7 +92,7 @@ class HKLUTEngine(wiring.Component):
 
     @staticmethod
     def check_config(config: HKLUTConfig, *, width: int, height: int, reads_per_table=None,
-                     out_pixels: int = 1) -> tuple[int, ...]:
+                     out_pixels: int = 1, buffer_ram: str = "auto") -> tuple[int, ...]:
         """Validate an engine config (see the class's Raises); return ``reads_per_table`` as a tuple."""
         if not isinstance(config, HKLUTConfig):
             raise TypeError(f"config must be an HKLUTConfig, got {type(config).__name__!r}")
@@ -121,6 +126,7 @@ class HKLUTEngine(wiring.Component):
         if (width * config.scale) % out_pixels:
             raise ValueError(f"out_pixels must divide the output row of {width * config.scale} "
                              f"pixels, got {out_pixels!r}")
+        check_buffer_ram(buffer_ram)
         return reads_per_table
 
     @staticmethod
@@ -143,34 +149,43 @@ class HKLUTEngine(wiring.Component):
         m = Module()
         stages = self.config.stages
         lanes = [window_lanes(reads) for reads in self.reads_per_table]
+        denom = self.widths.denom
         previous = None
         for s, ((w, h), r) in enumerate(zip(self.stage_sizes(), stages)):
             last = s == len(stages) - 1
-            window = LineWindow(self.pixel, w, h, lanes[s])
+            window = LineWindow(self.pixel, w, h, lanes[s], buffer_ram=self.buffer_ram,
+                                carries_rem=previous is not None)
             lookup = LookupCombine(self.tables, self.config, s, self.reads_per_table[s],
                                    self.pixel)
-            reorder = BlockReorder(self.pixel, r, w, self.out_pixels if last else lanes[s + 1],
-                                   lanes[s])
+            # The last stage's blocks are rounded to output pixels before they are
+            # re-ordered, so its buffer holds 8 bits a pixel, not (q, rem).
+            reorder = BlockReorder(unsigned(PIXEL_BITS) if last else self.pixel, r, w,
+                                   self.out_pixels if last else lanes[s + 1], lanes[s],
+                                   buffer_ram=self.buffer_ram)
             m.submodules[f"s{s}_window"] = window
             m.submodules[f"s{s}_lookup"] = lookup
             m.submodules[f"s{s}_reorder"] = reorder
             if previous is None:
-                # An 8-bit input pixel q is N = D q: (q, rem = 0).
+                # An 8-bit input pixel q is N = D q: (q, rem = 0), and rem is not stored.
                 m.d.comb += [window.i.payload[0].q.eq(self.i.payload),
-                             window.i.payload[0].rem.eq(0),
                              window.i.valid.eq(self.i.valid), self.i.ready.eq(window.i.ready)]
             else:
                 m.d.comb += [window.i.payload.eq(previous.o.payload),
                              window.i.valid.eq(previous.o.valid),
                              previous.o.ready.eq(window.i.ready)]
             wiring.connect(m, window=window.o, lookup=lookup.i)
-            wiring.connect(m, lookup=lookup.o, reorder=reorder.i)
+            if last:
+                m.d.comb += [reorder.i.valid.eq(lookup.o.valid),
+                             lookup.o.ready.eq(reorder.i.ready)]
+                for b in range(lanes[s]):
+                    for k in range(r * r):
+                        px = lookup.o.payload[b][k]
+                        m.d.comb += reorder.i.payload[b][k].eq(
+                            round_half_even(px.q, px.rem, denom))
+            else:
+                wiring.connect(m, lookup=lookup.o, reorder=reorder.i)
             previous = reorder
 
-        denom = self.widths.denom
-        for k in range(self.out_pixels):
-            px = previous.o.payload[k]
-            m.d.comb += self.o.payload[PIXEL_BITS * k:PIXEL_BITS * (k + 1)].eq(
-                round_half_even(px.q, px.rem, denom))
-        m.d.comb += [self.o.valid.eq(previous.o.valid), previous.o.ready.eq(self.o.ready)]
+        m.d.comb += [self.o.payload.eq(previous.o.payload),
+                     self.o.valid.eq(previous.o.valid), previous.o.ready.eq(self.o.ready)]
         return m

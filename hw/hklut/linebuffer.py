@@ -24,10 +24,10 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .index import RADIUS, SIDE, tap_index
-from ..logic import buffer_attrs, check_count, equals, refuse_quietly, select
+from ..logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
 
-__all__ = ["SLOTS", "LANES", "lookahead_words", "window_moves", "window_layout", "LineWindow",
-           "reflect"]
+__all__ = ["SLOTS", "LANES", "lookahead_words", "window_moves", "window_layout", "stored_layout",
+           "LineWindow", "reflect"]
 
 # Row slots: the 2*RADIUS + 1 rows a window reaches, plus rows the writer may
 # fill ahead; a power of two keeps slot arithmetic a plain wrap-around.
@@ -61,6 +61,11 @@ def window_layout(pixel: data.StructLayout) -> data.StructLayout:
         "rem": pixel["rem"].shape,
         "top": 1, "bottom": 1, "left": 1, "right": 1,
     })
+
+
+def stored_layout(pixel: data.StructLayout, carries_rem: bool) -> data.StructLayout:
+    """What the row memories hold of a pixel: all of it, or ``q`` alone."""
+    return pixel if carries_rem else data.StructLayout({"q": pixel["q"].shape})
 
 
 def _python_mux(cond, a, b):
@@ -99,10 +104,16 @@ class LineWindow(wiring.Component):
     lanes : int
         Adjacent pixels per input beat and windows per output beat, one of
         :data:`LANES`; must divide ``width``.
+    buffer_ram : str
+        Memory kind of the row memories (:func:`~edgeforge.hw.logic.buffer_attrs`).
+    carries_rem : bool
+        Whether input pixels carry ``rem``. False for the first stage, whose 8-bit
+        input pixels have ``rem = 0``: then ``i`` takes ``q`` alone, the row memories
+        store 8 bits a pixel, and the windows' ``rem`` is 0.
 
     Members
     -------
-    i : In(stream.Signature(data.ArrayLayout(pixel, lanes)))
+    i : In(stream.Signature(data.ArrayLayout(stored_layout(pixel, carries_rem), lanes)))
         Pixels in raster order, leftmost first.
     o : Out(stream.Signature(data.ArrayLayout(window_layout(pixel), lanes)))
         The windows of those pixels, in raster order.
@@ -112,16 +123,20 @@ class LineWindow(wiring.Component):
     """
 
     @refuse_quietly
-    def __init__(self, pixel: data.StructLayout, width: int, height: int, lanes: int = 1):
+    def __init__(self, pixel: data.StructLayout, width: int, height: int, lanes: int = 1,
+                 buffer_ram: str = "auto", carries_rem: bool = True):
         check_count("width", width, RADIUS + 1)
         check_count("height", height, RADIUS + 1)
         if lanes not in LANES:
             raise ValueError(f"lanes must be one of {LANES}, got {lanes!r}")
         if width % lanes:
             raise ValueError(f"lanes must divide the width of {width} pixels, got {lanes!r}")
+        check_buffer_ram(buffer_ram)
         self.pixel, self.width, self.height, self.lanes = pixel, width, height, lanes
+        self.buffer_ram, self.carries_rem = buffer_ram, carries_rem
+        self.stored = stored_layout(pixel, carries_rem)
         super().__init__({
-            "i": In(stream.Signature(data.ArrayLayout(pixel, lanes))),
+            "i": In(stream.Signature(data.ArrayLayout(self.stored, lanes))),
             "o": Out(stream.Signature(data.ArrayLayout(window_layout(pixel), lanes))),
         })
 
@@ -136,8 +151,8 @@ class LineWindow(wiring.Component):
 
         rows = []
         for s in range(SLOTS):
-            mem = memory.Memory(shape=data.ArrayLayout(self.pixel, lanes), depth=words, init=[],
-                                attrs=buffer_attrs(words))
+            mem = memory.Memory(shape=data.ArrayLayout(self.stored, lanes), depth=words, init=[],
+                                attrs=buffer_attrs(words, self.buffer_ram))
             m.submodules[f"row{s}"] = mem
             rows.append(mem)
 
@@ -235,12 +250,12 @@ class LineWindow(wiring.Component):
         meta_reg = Signal(data.ArrayLayout(meta, ahead + 1))   # [0]: the anchor word's
         with m.If(advance):
             for dy in range(SIDE):
-                word = data.ArrayLayout(self.pixel, lanes)(
+                word = data.ArrayLayout(self.stored, lanes)(
                     select(slot_e[dy], [read.as_value() for read in read_e]))
                 for p in range(span):
                     src = q_reg[dy][p + lanes] if p < span - lanes else word[p - span + lanes].q
                     m.d.sync += q_reg[dy][p].eq(src)
-                if dy == RADIUS:
+                if dy == RADIUS and self.carries_rem:
                     for p in range(span):
                         src = (rem_reg[p + lanes] if p < span - lanes
                                else word[p - span + lanes].rem)
@@ -277,7 +292,7 @@ class LineWindow(wiring.Component):
                         for dx in range(-RADIUS, RADIUS + 1):
                             m.d.sync += out.q[tap_index(dy, dx)].eq(
                                 column(q_reg[dy + RADIUS], v + dx))
-                    m.d.sync += [out.rem.eq(rem_reg[middle + v]),
+                    m.d.sync += [out.rem.eq(rem_reg[middle + v] if self.carries_rem else 0),
                                  out.top.eq(anchor.top), out.bottom.eq(anchor.bottom),
                                  out.left.eq(equals(anchor.lead, 0) if v == 0 else 0),
                                  out.right.eq(equals(anchor.trail, 0) if v == lanes - 1 else 0)]

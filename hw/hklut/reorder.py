@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import math
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Mux, Signal, Value
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..logic import buffer_attrs, check_count, equals, refuse_quietly, select
+from ..logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
 from .lookup import block_layout
 
 __all__ = ["OUTPUT_DELAY", "lanes_layout", "BlockReorder"]
 
 # Cycles from a block row's last block in to its first beat out: the buffer is marked
-# full, its first read is issued, the read data is registered.
-OUTPUT_DELAY = 3
+# full, its first read is issued, each memory's read data is registered, the selected
+# data is registered.
+OUTPUT_DELAY = 4
 
 
 def lanes_layout(pixel: data.StructLayout, lanes: int) -> data.ArrayLayout:
@@ -38,7 +39,8 @@ class BlockReorder(wiring.Component):
 
     Parameters
     ----------
-    pixel : data.StructLayout
+    pixel : shape-castable
+        A pixel: a stage pixel ``(q, rem)`` between stages, an 8-bit output pixel after the last.
     r : int
         Block side (the stage factor).
     width : int
@@ -47,6 +49,8 @@ class BlockReorder(wiring.Component):
         Pixels per output beat; must divide ``width * r``.
     blocks : int
         Adjacent blocks per input beat; must divide ``width``.
+    buffer_ram : str
+        Memory kind of the buffer (:func:`~edgeforge.hw.logic.buffer_attrs`).
 
     Members
     -------
@@ -59,8 +63,8 @@ class BlockReorder(wiring.Component):
     """
 
     @refuse_quietly
-    def __init__(self, pixel: data.StructLayout, r: int, width: int, lanes: int,
-                 blocks: int = 1):
+    def __init__(self, pixel, r: int, width: int, lanes: int, blocks: int = 1,
+                 buffer_ram: str = "auto"):
         for name, value in (("r", r), ("width", width), ("lanes", lanes), ("blocks", blocks)):
             check_count(name, value)
         if (width * r) % lanes:
@@ -68,7 +72,9 @@ class BlockReorder(wiring.Component):
                              f"got {lanes!r}")
         if width % blocks:
             raise ValueError(f"blocks must divide the width of {width} blocks, got {blocks!r}")
+        check_buffer_ram(buffer_ram)
         self.pixel, self.r, self.width, self.lanes, self.blocks = pixel, r, width, lanes, blocks
+        self.buffer_ram = buffer_ram
         super().__init__({
             "i": In(stream.Signature(data.ArrayLayout(block_layout(pixel, r), blocks))),
             "o": Out(stream.Signature(lanes_layout(pixel, lanes))),
@@ -94,7 +100,7 @@ class BlockReorder(wiring.Component):
         for dy in range(r):
             for c in range(banks):
                 mem = memory.Memory(shape=self.pixel, depth=2 * words, init=[],
-                                    attrs=buffer_attrs(2 * words))
+                                    attrs=buffer_attrs(2 * words, self.buffer_ram))
                 m.submodules[f"row{dy}_bank{c}"] = mem
                 mems[(dy, c)] = mem
                 port = mem.write_port()
@@ -148,17 +154,23 @@ class BlockReorder(wiring.Component):
             dy, c = key
             m.d.comb += [port.addr.eq(Mux(rbuf, words, 0) + rword),
                          port.en.eq(step & equals(rdy, dy) & equals(roff, c - c % lanes))]
-            reads[key] = port.data.as_value()
-        # The selected read data is registered: block RAM's clock-to-out is ~6 ns on ECP5.
-        valid_r = Signal()
-        sel_dy = Signal.like(rdy)
-        sel_off = Signal.like(roff)
+            reads[key] = Value.cast(port.data)
+        # Two registers: one after each memory's read, placed beside it (ECP5 block RAM's
+        # clock-to-out is ~6 ns, and at 1080p widths the selected memory may lie across the
+        # die), then one after the selection.
+        valid_r, valid_q = Signal(), Signal()
+        sel_dy, sel_dy_q = Signal.like(rdy), Signal.like(rdy)
+        sel_off, sel_off_q = Signal.like(roff), Signal.like(roff)
+        held = {key: Signal.like(read, name=f"held_row{key[0]}_bank{key[1]}")
+                for key, read in reads.items()}
         with m.If(advance):
             m.d.sync += [valid_r.eq(step), sel_dy.eq(rdy), sel_off.eq(roff),
-                         self.o.valid.eq(valid_r)]
+                         valid_q.eq(valid_r), sel_dy_q.eq(sel_dy), sel_off_q.eq(sel_off),
+                         self.o.valid.eq(valid_q)]
+            m.d.sync += [held[key].eq(read) for key, read in reads.items()]
             for k in range(lanes):
-                by_row = [select(sel_off // lanes, [reads[(dy, off + k)]
-                                                    for off in range(0, banks, lanes)])
+                by_row = [select(sel_off_q // lanes, [held[(dy, off + k)]
+                                                      for off in range(0, banks, lanes)])
                           for dy in range(r)]
-                m.d.sync += self.o.payload[k].eq(select(sel_dy, by_row))
+                m.d.sync += self.o.payload[k].eq(select(sel_dy_q, by_row))
         return m

@@ -1,5 +1,7 @@
 """HKLUTDesign: config checks, stream encoding, manifest, lint, and cocotb + Verilator vs golden."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,8 @@ def artifact():
                                   r"\(1, 2, 4, 8, 16\), got \(2, 3\)$"),
     ({"out_pixels": 5}, r"^out_pixels must be one of \(1, 2, 4, 8, 16\), got 5$"),
     ({"width": 1}, r"^width must be an integer of at least 3, got 1$"),
+    ({"buffer_ram": "bram"}, r"^buffer_ram must be one of \('auto', 'block', 'lut'\), "
+                             r"got 'bram'$"),
 ])
 def test_design_refuses_bad_configs(artifact, kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -79,6 +83,27 @@ def test_full_rate_verilog_lints_clean(artifact, tmp_path):
     assert lint.ok, lint.findings
 
 
+def _buffer_memories(verilog: str) -> list[tuple[str, str, int]]:
+    """(memory kind, name, bits a word) of every memory with a ``ram_style``."""
+    found = re.findall(r'\(\* ram_style = "(\w+)" \*\)\s*reg \[(\d+):0\] \\(\S+)', verilog)
+    return [(kind, name, int(msb) + 1) for kind, msb, name in found]
+
+
+@pytest.mark.parametrize("buffer_ram, kinds", [
+    ("auto", {"distributed"}), ("block", {"block"}), ("lut", {"distributed"})])
+def test_buffer_ram_places_every_buffer(artifact, buffer_ram, kinds):
+    design = HKLUTDesign(artifact, width=4, height=3, buffer_ram=buffer_ram)
+    memories = _buffer_memories(design.verilog)
+    # 8 line-buffer rows and 2 x 2 re-order banks per stage; nothing else has a ram_style.
+    assert len(memories) == 2 * (8 + 4)
+    assert {kind for kind, _, _ in memories} == kinds
+    assert design.slug.endswith("_c1" if buffer_ram == "auto" else f"_{buffer_ram}ram")
+    # Only what varies is stored: 8-bit input pixels (rem = 0) in the first line buffer,
+    # (q, rem) between stages, rounded 8-bit output pixels in the last re-order.
+    widths = {name.split(".")[0]: bits for _, name, bits in memories}
+    assert widths == {"s0_window": 8, "s0_reorder": 11, "s1_window": 11, "s1_reorder": 8}
+
+
 def _verify(design, inputs, **kwargs):
     result = design.verify(inputs, **kwargs)
     assert result.passed, result.failures
@@ -127,3 +152,10 @@ def test_rtl_released_luts_photo_64(hklut_official_dir):
     result = _verify(design, [photo], pauses="none:none")
     measured = result.measurements["stream/src=none/sink=none"]["cycles"]
     assert measured == pytest.approx(design.cycles().total_cycles(3), rel=0.02)
+
+
+def test_auto_buffers_split_by_depth():
+    from edgeforge.hw.logic import BUFFER_LUTRAM_DEPTH, buffer_attrs
+    assert buffer_attrs(BUFFER_LUTRAM_DEPTH) == {"ram_style": "distributed"}
+    assert buffer_attrs(BUFFER_LUTRAM_DEPTH + 1) == {"ram_style": "block"}
+    assert buffer_attrs(BUFFER_LUTRAM_DEPTH + 1, "lut") == {"ram_style": "distributed"}

@@ -25,9 +25,9 @@ def _expected(frame, i, j):
 PIXEL_BITS, WINDOW_BITS = 11, 207
 
 
-def _words(frames, lanes):
+def _words(frames, lanes, bits=PIXEL_BITS):
     """Input beats: ``lanes`` adjacent pixels, each ``rem << 8 | q``, leftmost lowest."""
-    return [sum(int(v) << (PIXEL_BITS * k) for k, v in enumerate(f.ravel()[n:n + lanes]))
+    return [sum(int(v) << (bits * k) for k, v in enumerate(f.ravel()[n:n + lanes]))
             for f in frames for n in range(0, f.size, lanes)]
 
 
@@ -42,11 +42,23 @@ def _words(frames, lanes):
     (12, 5, 4, 2, 0.9, 0.6),
 ])
 def test_windows_match_reflect_map(width, height, lanes, frames, p_valid, p_ready):
+    _check_windows(width, height, lanes, frames, p_valid, p_ready, carries_rem=True)
+
+
+@pytest.mark.parametrize("width, lanes", [(5, 1), (8, 2), (8, 4)])
+def test_windows_without_rem_store_q_alone(width, lanes):
+    # The first stage's 8-bit pixels: i takes q alone and every window's rem is 0.
+    _check_windows(width, 4, lanes, 2, 0.8, 0.7, carries_rem=False)
+
+
+def _check_windows(width, height, lanes, frames, p_valid, p_ready, *, carries_rem):
     rng = np.random.default_rng(width * 100 + height + lanes)
     # A pixel is rem << 8 | q (q in the low bits): the test reads both fields back.
-    data = [rng.integers(0, 1 << PIXEL_BITS, size=(height, width)) for _ in range(frames)]
-    dut = LineWindow(PIXEL, width, height, lanes)
-    outs, _, _ = run_flat(dut, _words(data, lanes), frames * width * height // lanes,
+    bits = PIXEL_BITS if carries_rem else 8
+    data = [rng.integers(0, 1 << bits, size=(height, width)) for _ in range(frames)]
+    dut = LineWindow(PIXEL, width, height, lanes, carries_rem=carries_rem)
+    assert dut.i.payload.shape().size == bits * lanes
+    outs, _, _ = run_flat(dut, _words(data, lanes, bits), frames * width * height // lanes,
                           p_valid=p_valid, p_ready=p_ready, seed=width + height)
     windows = [(beat >> (WINDOW_BITS * v)) & ((1 << WINDOW_BITS) - 1)
                for beat in outs for v in range(lanes)]
