@@ -12,6 +12,7 @@ Run::
 
     python -m edgeforge.bench.hklut_hw [--cost] [--size 64]
     python -m edgeforge.bench.hklut_hw --fmax 2,2:2@ecp5-25f [--width 480 --height 270]
+                                       [--buffer-ram block]
     python -m edgeforge.bench.hklut_hw --full-rate [--size 128]
 
 Writes ``bench/results/hklut_hw.json`` and ``.md``. ``--fmax`` synthesises one
@@ -153,21 +154,23 @@ def _engine_commit() -> str | None:
     return (out + ("+dirty" if dirty else "")) or None
 
 
-def fmax(reads, lanes: int, part: str, width: int, height: int, *, progress: bool = True) -> dict:
+def fmax(reads, lanes: int, part: str, width: int, height: int, *, buffer_ram: str = "auto",
+         progress: bool = True) -> dict:
     """Synthesise one config for one ECP5 part; return its area, Fmax and fit."""
     engine = _engine_commit()     # before the long run: the tree may move meanwhile
     design = HKLUTDesign(_artifact(), width=width, height=height, reads_per_table=tuple(reads),
-                         out_pixels=lanes, channels=3)
+                         out_pixels=lanes, channels=3, buffer_ram=buffer_ram)
     res, = design.cost(("ecp5",), devices={"ecp5": part}, progress=_printer(progress))
     model = design.cycles()
     return {"reads_per_table": list(reads), "out_pixels": lanes, "width": width, "height": height,
-            "device": res.device, "resources": res.resources, "fmax_mhz": res.fmax_mhz,
+            "buffer_ram": buffer_ram, "device": res.device, "resources": res.resources, "fmax_mhz": res.fmax_mhz,
             "fits": res.fits, "over": {k: list(v) for k, v in res.over.items()},
             "notes": res.notes, "seconds": round(res.seconds, 1),
             "cycles_per_input_pixel_predicted": model.cycles_per_input_pixel,
             "engine_commit": engine,
             "command": f"{COMMAND} --fmax {','.join(map(str, reads))}:{lanes}@{part} "
-                       f"--width {width} --height {height}"}
+                       f"--width {width} --height {height}"
+                       + ("" if buffer_ram == "auto" else f" --buffer-ram {buffer_ram}")}
 
 
 def full_rate(size: int = 128, *, progress: bool = True) -> dict:
@@ -226,16 +229,17 @@ def _render_fmax(rows: list[dict]) -> list[str]:
              "Output pixels/s at Fmax = Fmax / (predicted cycles per LR pixel) x 16. "
              "Engine: the last commit that changed the engine sources (hw/hklut, hw/logic.py) "
              "when the row was measured.", "",
-             "| R per stage | P | LR size | part | LUT4 | FF | LUT RAM | DP16KD | DSP | Fmax MHz "
-             "| fits | cyc/LR px | Mpx/s out at Fmax | engine | command |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| R per stage | P | LR size | buffers | part | LUT4 | FF | LUT RAM | DP16KD | DSP "
+             "| Fmax MHz | fits | cyc/LR px | Mpx/s out at Fmax | engine | command |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         res, f = r["resources"], r["fmax_mhz"]
         over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in r["over"].items())
         rate = "-" if f is None else f"{f / r['cycles_per_input_pixel_predicted'] * 16:.1f}"
         lines.append(
             f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
-            f"| {r['width']}x{r['height']} | {r['device']} | {res.get('lut4', '-')} "
+            f"| {r['width']}x{r['height']} | {r.get('buffer_ram', 'auto')} | {r['device']} "
+            f"| {res.get('lut4', '-')} "
             f"| {res.get('ff', '-')} | {res.get('lutram', '-')} | {res.get('bram', '-')} "
             f"| {res.get('dsp', '-')} | {'-' if f is None else round(f, 1)} "
             f"| {r['fits']}{' (' + over + ')' if over else ''} "
@@ -311,6 +315,8 @@ def main(argv=None) -> int:
                         help="synthesise this config for this ECP5 part only")
     parser.add_argument("--width", type=int, default=64, help="--fmax frame width (default 64)")
     parser.add_argument("--height", type=int, default=64, help="--fmax frame height (default 64)")
+    parser.add_argument("--buffer-ram", choices=("auto", "block", "lut"), default="auto",
+                        help="--fmax: memory of the line and re-order buffers (default auto)")
     parser.add_argument("--full-rate", action="store_true",
                         help="measure the full-rate config (size default 128)")
     args = parser.parse_args(argv)
@@ -320,8 +326,9 @@ def main(argv=None) -> int:
         report["full_rate"] = full_rate(args.size if args.size != 64 else 128)
     elif args.fmax:
         report = json.loads((args.out / "hklut_hw.json").read_text())
-        row = fmax(*args.fmax, args.width, args.height)
-        key = lambda r: (r["reads_per_table"], r["out_pixels"], r["width"], r["height"], r["device"])
+        row = fmax(*args.fmax, args.width, args.height, buffer_ram=args.buffer_ram)
+        key = lambda r: (r["reads_per_table"], r["out_pixels"], r["width"], r["height"],
+                         r.get("buffer_ram", "auto"), r["device"])
         report["fmax"] = [r for r in report.get("fmax", []) if key(r) != key(row)] + [row]
     else:
         old = args.out / "hklut_hw.json"
