@@ -6,7 +6,8 @@ tables (timing and area do not depend on the table values), runs it in cocotb
 on Verilator without pauses and under random valid gaps and ready backpressure
 (every beat checked against the golden model), and compares the measured
 cycles with the cycle model (``edgeforge.sim.cycles.hklut``). With ``--cost``
-it also synthesises for yosys' generic flow and ECP5 (``Design.cost``).
+it also synthesises for yosys' generic flow, ECP5 and iCE40 (``Design.cost``; place
+and route only where the design fits the part).
 
 Run::
 
@@ -109,7 +110,7 @@ def _measure(design: HKLUTDesign, image: np.ndarray) -> dict:
 
 def _cost(design: HKLUTDesign, progress) -> dict:
     out = {}
-    for res in design.cost(("generic", "ecp5"), progress=progress):
+    for res in design.cost(("generic", "ecp5", "ice40"), progress=progress):
         out[res.target] = {"device": res.device, "resources": res.resources,
                            "memory_bits": res.memory_bits, "fmax_mhz": res.fmax_mhz,
                            "fits": res.fits, "over": res.over, "seconds": round(res.seconds, 1)}
@@ -283,6 +284,20 @@ def render_markdown(report: dict) -> str:
                 f"| {'-' if fmax is None else round(fmax, 1)} "
                 f"| {ecp5.get('fits')}{' (' + over + ')' if over else ''} "
                 f"| {generic.get('resources', {}).get('gates', '-')} | {generic.get('memory_bits')} |")
+    iced = [r for r in costed if "ice40" in r["cost"]]
+    if iced:
+        lines += ["", f"iCE40 ({iced[0]['cost']['ice40'].get('device')}): yosys synth_ice40; "
+                  "nextpnr only where it fits.", "",
+                  "| R per stage | P | LUT4 | FF | SB_RAM40_4K | SPRAM | fits |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in iced:
+            ice = r["cost"]["ice40"]
+            res = ice.get("resources", {})
+            over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in ice.get("over", {}).items())
+            lines.append(
+                f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
+                f"| {res.get('lut4', '-')} | {res.get('ff', '-')} | {res.get('bram', '-')} "
+                f"| {res.get('spram', '-')} | {ice.get('fits')}{' (' + over + ')' if over else ''} |")
     t = report["rows"][0]["traffic_per_input_pixel"]
     lines += ["", "Traffic per input pixel of one plane (every config): "
               f"off-chip {t['offchip_bytes_in']} B in, {t['offchip_bytes_out']} B out; "
@@ -309,7 +324,8 @@ def _parse_fmax(text: str):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=64, help="frame side (default 64)")
-    parser.add_argument("--cost", action="store_true", help="also synthesise (generic, ECP5)")
+    parser.add_argument("--cost", action="store_true",
+                        help="also synthesise (generic, ECP5, iCE40)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument("--fmax", type=_parse_fmax, metavar="R1,R2:P@PART",
                         help="synthesise this config for this ECP5 part only")
