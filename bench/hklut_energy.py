@@ -41,17 +41,17 @@ def estimate(config: HKLUTConfig, width: int, height: int) -> dict:
     for (nbytes, word), count in sorted(by_size.items()):
         lines.append(EnergyLine(f"LUT reads, {nbytes} B table, {word}-bit word", count,
                                 sram_read_pj(nbytes, word)))
-    # Line and re-order buffers hold N (n_bits wide); cost them as arrays of 8 rows
-    # of the widest row the engine buffers (the last stage's output row).
-    widths = config.widths()
-    word = widths.n_bits
+    # Buffer words are as wide as the generator stores them (8-bit pixels, or (q, rem)
+    # between stages); cost each as an array of 8 rows of the widest row the engine
+    # buffers (the last stage's output row).
     widest = max(st.width for st in cycles.stages) * config.stages[-1]
-    buffer_bytes = 8 * widest * word // 8
-    for what, count in (("line-buffer writes", traffic["line_buffer_writes"]),
-                        ("line-buffer reads", traffic["line_buffer_reads"]),
-                        ("re-order writes", traffic["reorder_writes"]),
-                        ("re-order reads", traffic["reorder_reads"])):
-        lines.append(EnergyLine(f"{what}, {word}-bit word", count, sram_read_pj(buffer_bytes, word)))
+    for what, key in (("line-buffer writes", "line_buffer_writes"),
+                      ("line-buffer reads", "line_buffer_reads"),
+                      ("re-order writes", "reorder_writes"), ("re-order reads", "reorder_reads")):
+        for bits, count in sorted(traffic[f"{key}_by_bits"].items(), key=lambda kv: int(kv[0])):
+            word = int(bits)
+            lines.append(EnergyLine(f"{what}, {word}-bit word", count,
+                                    sram_read_pj(8 * widest * word // 8, word)))
     adds = sum(traffic["lut_reads"][name] * spec.shape[1] ** 2 for name, spec in specs.items())
     lines.append(EnergyLine("8-bit adds (table entries into sums)", adds, 0.03))
     on_chip = sum(line.pj for line in lines[2:])
@@ -67,7 +67,7 @@ def estimate(config: HKLUTConfig, width: int, height: int) -> dict:
             "physical_minimum_offchip_bytes": {"in": 1, "out": out_pixels},
             "offchip_bytes": {"in": traffic["offchip_bytes_in"],
                               "out": traffic["offchip_bytes_out"]},
-            "buffer_bytes_assumed": buffer_bytes, "context": ISRLUT,
+            "buffer_rows_assumed": 8, "buffer_row_pixels_assumed": widest, "context": ISRLUT,
             "pixel_bits": PIXEL_BITS}
 
 
@@ -82,8 +82,9 @@ Command: `{command}`
 
 Per LR pixel of one channel, HKLUT-S x4 (every R/P config makes the same accesses), frame
 {result['width']}x{result['height']}. Figures: {result['source']}; reads narrower than 64 bits are
-scaled linearly from the 64-bit figure (an approximation); buffers are costed as
-{result['buffer_bytes_assumed']} B arrays (8 rows of the widest row in the engine).
+scaled linearly from the 64-bit figure (an approximation); buffers are costed as arrays of
+{result['buffer_rows_assumed']} rows of {result['buffer_row_pixels_assumed']} words (the widest row in the engine), each word as
+wide as the engine stores it.
 
 Off-chip traffic: {result['offchip_bytes']['in']} B in, {result['offchip_bytes']['out']} B out
 per LR pixel = the physical minimum for x4 ({result['physical_minimum_offchip_bytes']['in']} B in,

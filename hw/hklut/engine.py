@@ -13,7 +13,7 @@ one ``out_pixels``.
 from __future__ import annotations
 
 from amaranth import Module, unsigned
-from amaranth.lib import stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
@@ -29,9 +29,16 @@ from .tables import READS_PER_TABLE
 # ceiling (4 reads per table per cycle).
 FIRST_STAGE_READS = tuple(r for r in READS_PER_TABLE if window_lanes(r) == 1)
 
-__all__ = ["OUT_PIXELS", "FIRST_STAGE_READS", "HKLUTEngine"]
+__all__ = ["OUT_PIXELS", "FIRST_STAGE_READS", "buffer_pixels", "HKLUTEngine"]
 
 OUT_PIXELS = (1, 2, 4, 8, 16)
+
+
+def buffer_pixels(pixel: data.StructLayout, stages: int) -> list[tuple[bool, object]]:
+    """What each stage's buffers store of a pixel: whether its line buffer keeps ``rem``
+    (not the first, whose 8-bit input pixels have ``rem = 0``), and the shape its re-order
+    holds (the last holds output pixels, rounded to 8 bits before re-ordering)."""
+    return [(s > 0, unsigned(PIXEL_BITS) if s == stages - 1 else pixel) for s in range(stages)]
 
 
 class HKLUTEngine(wiring.Component):
@@ -150,23 +157,22 @@ class HKLUTEngine(wiring.Component):
         stages = self.config.stages
         lanes = [window_lanes(reads) for reads in self.reads_per_table]
         denom = self.widths.denom
+        stored = buffer_pixels(self.pixel, len(stages))
         previous = None
         for s, ((w, h), r) in enumerate(zip(self.stage_sizes(), stages)):
             last = s == len(stages) - 1
+            carries_rem, reordered = stored[s]
             window = LineWindow(self.pixel, w, h, lanes[s], buffer_ram=self.buffer_ram,
-                                carries_rem=previous is not None)
+                                carries_rem=carries_rem)
             lookup = LookupCombine(self.tables, self.config, s, self.reads_per_table[s],
                                    self.pixel)
-            # The last stage's blocks are rounded to output pixels before they are
-            # re-ordered, so its buffer holds 8 bits a pixel, not (q, rem).
-            reorder = BlockReorder(unsigned(PIXEL_BITS) if last else self.pixel, r, w,
-                                   self.out_pixels if last else lanes[s + 1], lanes[s],
-                                   buffer_ram=self.buffer_ram)
+            reorder = BlockReorder(reordered, r, w, self.out_pixels if last else lanes[s + 1],
+                                   lanes[s], buffer_ram=self.buffer_ram)
             m.submodules[f"s{s}_window"] = window
             m.submodules[f"s{s}_lookup"] = lookup
             m.submodules[f"s{s}_reorder"] = reorder
             if previous is None:
-                # An 8-bit input pixel q is N = D q: (q, rem = 0), and rem is not stored.
+                # An 8-bit input pixel q is N = D q: (q, rem = 0); its line buffer keeps q.
                 m.d.comb += [window.i.payload[0].q.eq(self.i.payload),
                              window.i.valid.eq(self.i.valid), self.i.ready.eq(window.i.ready)]
             else:
@@ -175,6 +181,7 @@ class HKLUTEngine(wiring.Component):
                              previous.o.ready.eq(window.i.ready)]
             wiring.connect(m, window=window.o, lookup=lookup.i)
             if last:
+                # Rounded to output pixels before the re-order, which then holds 8 bits a pixel.
                 m.d.comb += [reorder.i.valid.eq(lookup.o.valid),
                              lookup.o.ready.eq(reorder.i.ready)]
                 for b in range(lanes[s]):

@@ -76,12 +76,22 @@ class HKLUTCycles:
 
 def _structure() -> SimpleNamespace:
     # The RTL's structural constants, read from the generator (not restated here).
-    from edgeforge.hw.hklut.linebuffer import window_moves
+    from amaranth import Shape
+    from edgeforge.hw.hklut.combine import pixel_layout
+    from edgeforge.hw.hklut.engine import buffer_pixels
+    from edgeforge.hw.hklut.linebuffer import stored_layout, window_moves
     from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH, window_lanes, window_phases
     from edgeforge.hw.hklut.reorder import OUTPUT_DELAY
+
+    def buffer_bits(config: HKLUTConfig) -> list[tuple[int, int]]:
+        """Bits a pixel in each stage's line buffer and re-order."""
+        pixel = pixel_layout(config.widths())
+        return [(stored_layout(pixel, carries_rem).size, Shape.cast(reordered).width)
+                for carries_rem, reordered in buffer_pixels(pixel, len(config.stages))]
+
     return SimpleNamespace(window_moves=window_moves, pipeline_depth=PIPELINE_DEPTH,
                            window_lanes=window_lanes, window_phases=window_phases,
-                           output_delay=OUTPUT_DELAY)
+                           output_delay=OUTPUT_DELAY, buffer_bits=buffer_bits)
 
 
 def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, out_pixels: int = 1,
@@ -126,7 +136,8 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
                        asymptotic_cycles_per_input_pixel=asymptotic,
                        frame_cycles=per_row * height,
                        latency_cycles=timeline(stages, 1)["first_output"], channels=channels,
-                       traffic_per_input_pixel=_traffic(config, stages, out_pixels))
+                       traffic_per_input_pixel=_traffic(config, stages,
+                                                        rtl.buffer_bits(config)))
 
 
 def _window_rows(needs, words: int, phases: int, depth: int):
@@ -187,8 +198,9 @@ def timeline(stages, planes: int) -> dict:
             "frame_first_outputs": frame_out}
 
 
-def _traffic(config: HKLUTConfig, stages, out_pixels: int) -> dict:
-    """Memory accesses per input pixel of one plane."""
+def _traffic(config: HKLUTConfig, stages, buffer_bits) -> dict:
+    """Memory accesses per input pixel of one plane; buffer accesses also by the bits
+    of the word (``*_by_bits``, keyed by the bit count as a string)."""
     from edgeforge.hw.hklut.index import RADIUS
     lut_reads = {}
     for name, s, _, kernel, r in config.tables():
@@ -197,15 +209,19 @@ def _traffic(config: HKLUTConfig, stages, out_pixels: int) -> dict:
         lut_reads[name] = ROTATIONS * pixels
         lut_reads.setdefault("by_size", {})
         lut_reads["by_size"][key] = lut_reads["by_size"].get(key, 0) + ROTATIONS * pixels
-    line_writes, line_reads, reorder = 0.0, 0.0, 0.0
-    for st in stages:
+    line_writes, line_reads, reorder = {}, {}, {}
+    for st, (line_bits, reorder_bits) in zip(stages, buffer_bits):
         pixels = st.rows_per_input_row ** 2
-        line_writes += pixels
+        line, out = str(line_bits), str(reorder_bits)
+        line_writes[line] = line_writes.get(line, 0.0) + pixels
         # Every pixel's word is read from each of the 2*RADIUS+1 rows a window reaches.
-        line_reads += pixels * (2 * RADIUS + 1)
-        reorder += pixels * st.factor ** 2
+        line_reads[line] = line_reads.get(line, 0.0) + pixels * (2 * RADIUS + 1)
+        reorder[out] = reorder.get(out, 0.0) + pixels * st.factor ** 2
     return {"offchip_bytes_in": 1, "offchip_bytes_out": config.scale ** 2,
             "lut_reads": lut_reads, "lut_reads_total": sum(v for k, v in lut_reads.items()
                                                          if k != "by_size"),
-            "line_buffer_writes": line_writes, "line_buffer_reads": line_reads,
-            "reorder_writes": reorder, "reorder_reads": reorder}
+            "line_buffer_writes": sum(line_writes.values()),
+            "line_buffer_reads": sum(line_reads.values()),
+            "reorder_writes": sum(reorder.values()), "reorder_reads": sum(reorder.values()),
+            "line_buffer_writes_by_bits": line_writes, "line_buffer_reads_by_bits": line_reads,
+            "reorder_writes_by_bits": reorder, "reorder_reads_by_bits": dict(reorder)}

@@ -64,3 +64,8 @@ def test_traffic_per_input_pixel():
     assert t["reorder_writes"] == 4 + 16
     # Each stage pixel is read once from each of the 5 rows its column's windows reach.
     assert t["line_buffer_reads"] == 5 * (1 + 4)
+    # 8-bit input pixels in the first line buffer, (q, rem) of 8 + 3 bits between stages,
+    # rounded 8-bit output pixels in the last re-order.
+    assert t["line_buffer_writes_by_bits"] == {"8": 1, "11": 4}
+    assert t["line_buffer_reads_by_bits"] == {"8": 5, "11": 20}
+    assert t["reorder_writes_by_bits"] == t["reorder_reads_by_bits"] == {"11": 4, "8": 16}
