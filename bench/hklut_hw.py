@@ -74,7 +74,7 @@ def _printer(progress: bool):
 
 
 def _measure(design: HKLUTDesign, image: np.ndarray) -> dict:
-    planes = design.channels
+    planes = design.planes_per_image
     t0 = time.monotonic()
     result = design.verify([image], pauses="none:none,random:random", seed=SEED)
     first = time.monotonic() - t0

@@ -48,6 +48,9 @@ def add_design_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out-pixels", type=int, metavar="P", help="HR pixels per output beat")
     g.add_argument("--channels", type=int, choices=(1, 3),
                    help="1 (grey/luma) or 3 (RGB planes one after another)")
+    g.add_argument("--rgb-lanes", action="store_const", const=True,
+                   help="with --channels 3: R, G and B of a pixel in one beat, through three "
+                        "engines at once (3x area, 1/3 of the cycles per image)")
     g.add_argument("--buffer-ram", choices=("auto", "block", "lut"),
                    help="memory of the line and re-order buffers: auto (up to 512 words deep "
                         "in LUT RAM, deeper in block RAM; default), block or lut (all in one "
@@ -56,7 +59,8 @@ def add_design_options(p: argparse.ArgumentParser) -> None:
 
 def design_config(args) -> dict:
     config = {}
-    for key in ("width", "height", "reads_per_table", "out_pixels", "channels", "buffer_ram"):
+    for key in ("width", "height", "reads_per_table", "out_pixels", "channels", "rgb_lanes",
+                "buffer_ram"):
         value = getattr(args, key, None)
         if value is not None:
             config[key] = tuple(value) if isinstance(value, list) else value

@@ -169,7 +169,7 @@ def hklut_flow(flow: Flow, out: Path, *, quick: bool, simulator: str) -> None:
         free = next((m for k, m in runs.items() if "src=none/sink=none" in k), None)
         # Whole-run cycles against the model's: the input rate alone runs ahead of steady
         # state while the line buffers fill, so it is not what the model predicts.
-        predicted = design.cycles().total_cycles(len(inputs) * design.channels) + 1
+        predicted = design.cycles().total_cycles(len(inputs) * design.planes_per_image) + 1
         rate = (f", {free['cycles']} cycles measured, {predicted} predicted by the cycle model"
                 if free else "")
         step.result = (f"{len(inputs)} images ({np.prod(inputs[0].shape)} px each) bit-exact "

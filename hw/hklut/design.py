@@ -3,7 +3,8 @@
 Hardware config: input frame ``width`` x ``height``, ``reads_per_table`` (one
 count per stage: reads per table per cycle, 1, 2 or 4, and for later stages 8 or
 16), ``out_pixels`` (output pixels per beat), ``channels`` (1 grey, 3 RGB: planes
-streamed one after another through the same engine), ``buffer_ram`` (memory kind of the
+streamed one after another through the same engine, or with ``rgb_lanes`` the three
+channels of a pixel in one beat, each through its own engine), ``buffer_ram`` (memory kind of the
 line and re-order buffers) and ``axis`` (AXI4-Stream video ports,
 :class:`~edgeforge.hw.axis_video.AXISVideo`, instead of ``i``/``o``).
 """
@@ -20,6 +21,7 @@ from edgeforge.sim.cycles.hklut import HKLUTCycles, predict
 from edgeforge.sim.golden.hklut import upscale
 
 from ..axis_video import AXISVideo
+from ..lanes import ParallelLanes
 from .combine import pixel_layout
 from .engine import HKLUTEngine
 from .linebuffer import SLOTS
@@ -46,6 +48,11 @@ class HKLUTDesign(Design):
         Output pixels per beat.
     channels : int
         1 (grey ``(H, W)`` inputs) or 3 (RGB ``(H, W, 3)``, streamed plane by plane).
+    rgb_lanes : bool
+        With ``channels=3``: a beat carries R, G and B of a pixel (pixel ``k``, channel
+        ``c`` at bits ``8 (3 k + c)``), and three engines
+        (:class:`~edgeforge.hw.lanes.ParallelLanes`), each with its own tables, process
+        the channels at once: three times the area, a third of the cycles per image.
     buffer_ram : str
         ``"auto"`` (buffers up to 512 words deep in LUT RAM, deeper ones in block
         RAM), ``"block"`` or ``"lut"`` (all buffers in that kind): a synthesis hint,
@@ -61,52 +68,64 @@ class HKLUTDesign(Design):
     ------
     ValueError
         For a config the engine cannot build (see :class:`~.engine.HKLUTEngine`),
-        a channel count other than 1 or 3, or ``verify`` on an ``axis`` design.
+        a channel count other than 1 or 3, ``rgb_lanes`` without 3 channels, or
+        ``verify`` on an ``axis`` design.
     TypeError
-        For an ``axis`` that is not a bool.
+        For an ``axis`` or ``rgb_lanes`` that is not a bool.
     """
 
     scheme = "hklut"
 
     def __init__(self, artifact, *, width: int, height: int, reads_per_table=None,
-                 out_pixels: int = 1, channels: int = 1, buffer_ram: str = "auto",
-                 axis: bool = False):
+                 out_pixels: int = 1, channels: int = 1, rgb_lanes: bool = False,
+                 buffer_ram: str = "auto", axis: bool = False):
         cfg = HKLUTConfig.from_dict(artifact.config)
         reads_per_table = HKLUTEngine.check_config(cfg, width=width, height=height,
                                                    reads_per_table=reads_per_table,
                                                    out_pixels=out_pixels, buffer_ram=buffer_ram)
         if channels not in CHANNELS:
             raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
-        if not isinstance(axis, bool):
-            raise TypeError(f"axis must be a bool, got {axis!r}")
+        for name, value in (("rgb_lanes", rgb_lanes), ("axis", axis)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {value!r}")
+        if rgb_lanes and channels != 3:
+            raise ValueError(f"rgb_lanes needs channels=3, got channels={channels!r}")
         super().__init__(artifact, {"width": width, "height": height,
                                     "reads_per_table": list(reads_per_table),
                                     "out_pixels": out_pixels, "channels": channels,
-                                    "buffer_ram": buffer_ram, "axis": axis})
+                                    "rgb_lanes": rgb_lanes, "buffer_ram": buffer_ram,
+                                    "axis": axis})
         self.hk_config = cfg
         self.width, self.height, self.channels = width, height, channels
         self.reads_per_table, self.out_pixels, self.axis = reads_per_table, out_pixels, axis
-        self.buffer_ram = buffer_ram
+        self.buffer_ram, self.rgb_lanes = buffer_ram, rgb_lanes
+        # Frames the engine streams per image: each channel plane, or one of RGB beats.
+        self.planes_per_image = 1 if rgb_lanes else channels
+        self.lanes = channels if rgb_lanes else 1
 
     @property
     def slug(self) -> str:
         reads = "-".join(str(r) for r in self.reads_per_table)
+        lanes = "_lanes" if self.rgb_lanes else ""
         buffers = "" if self.buffer_ram == "auto" else f"_{self.buffer_ram}ram"
         axis = "_axis" if self.axis else ""
         return (f"w{self.width}h{self.height}_r{reads}_p{self.out_pixels}_c{self.channels}"
-                f"{buffers}{axis}")
+                f"{lanes}{buffers}{axis}")
 
     def video_geometry(self) -> dict[str, int]:
-        """Beats per line and lines per frame in and out (a frame is one channel plane)."""
+        """Beats per line and lines per frame in and out (a frame is one channel plane, or
+        with ``rgb_lanes`` one RGB image)."""
         scale = self.hk_config.scale
         return {"in_beats_per_line": self.width, "in_lines": self.height,
                 "out_beats_per_line": self.width * scale // self.out_pixels,
                 "out_lines": self.height * scale}
 
-    def build(self) -> HKLUTEngine | AXISVideo:
-        engine = HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
-                             height=self.height, reads_per_table=self.reads_per_table,
-                             out_pixels=self.out_pixels, buffer_ram=self.buffer_ram)
+    def build(self) -> HKLUTEngine | ParallelLanes | AXISVideo:
+        def engine():
+            return HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
+                               height=self.height, reads_per_table=self.reads_per_table,
+                               out_pixels=self.out_pixels, buffer_ram=self.buffer_ram)
+        engine = ParallelLanes([engine() for _ in range(self.lanes)]) if self.rgb_lanes else engine()
         return AXISVideo(engine, **self.video_geometry()) if self.axis else engine
 
     def verify(self, inputs=None, **kwargs):
@@ -123,28 +142,34 @@ class HKLUTDesign(Design):
         return x
 
     def _planes(self, x: np.ndarray) -> np.ndarray:
-        """Channel planes ``(C, H, W)`` in stream order."""
-        return x[None] if x.ndim == 2 else np.moveaxis(x, 2, 0)
+        """What the engine streams, ``(frames, H, W, lanes)``: channel planes one after
+        another, or one frame whose pixels carry every channel (``rgb_lanes``)."""
+        if x.ndim == 2:
+            return x[None, ..., None]
+        return x[None] if self.rgb_lanes else np.moveaxis(x, 2, 0)[..., None]
 
     def golden(self, x: np.ndarray) -> np.ndarray:
         return upscale(self.artifact, self._check_input(x), "exact")
 
     def encode_inputs(self, xs: Sequence[np.ndarray]) -> np.ndarray:
         planes = [self._planes(self._check_input(x)).reshape(-1) for x in xs]
-        return np.concatenate(planes).astype(np.uint8).reshape(-1, 1)
+        return np.concatenate(planes).astype(np.uint8).reshape(-1, self.lanes)
 
     def encode_outputs(self, ys: Sequence[np.ndarray]) -> np.ndarray:
-        # Pixel k of a beat in bits [8k+7:8k]: little-endian bytes are the pixels in order.
+        # Pixel k (lane c) of a beat in bits [8(k L + c) + 7 : 8(k L + c)]: little-endian
+        # bytes are the pixels in order, each pixel's lanes together.
         flat = np.concatenate([self._planes(np.asarray(y, np.uint8)).reshape(-1) for y in ys])
-        return flat.reshape(-1, self.out_pixels)
+        return flat.reshape(-1, self.out_pixels * self.lanes)
 
     def decode_outputs(self, beats: np.ndarray, count: int) -> list[np.ndarray]:
         """Output beats back into ``count`` images (the inverse of :meth:`encode_outputs`)."""
         s = self.hk_config.scale
-        planes = np.asarray(beats, np.uint8).reshape(count, self.channels,
-                                                     self.height * s, self.width * s)
-        return [p[0] if self.channels == 1 else np.ascontiguousarray(np.moveaxis(p, 0, 2))
-                for p in planes]
+        frames = np.asarray(beats, np.uint8).reshape(count, self.planes_per_image,
+                                                     self.height * s, self.width * s, self.lanes)
+        if self.channels == 1:
+            return [f[0, ..., 0] for f in frames]
+        return [np.ascontiguousarray(f[0] if self.rgb_lanes else np.moveaxis(f[..., 0], 0, 2))
+                for f in frames]
 
     def test_inputs(self, seed: int = 0) -> list[np.ndarray]:
         """Flat 0 and 255, a checkerboard, a ramp, seeded random and a photo crop."""
@@ -179,26 +204,38 @@ class HKLUTDesign(Design):
     def describe(self) -> dict:
         widths = self.hk_config.widths()
         pixel = pixel_layout(widths)
-        streams = {
-            "i": {"payload_bits": PIXEL_BITS,
-                  "layout": "one 8-bit input pixel per beat, raster order, "
-                            "channel planes one after another"},
-            "o": {"payload_bits": PIXEL_BITS * self.out_pixels,
-                  "layout": f"{self.out_pixels} adjacent output pixels of one row per beat, "
-                            "pixel k in bits [8k+7:8k], raster order"},
-        }
+        if self.rgb_lanes:
+            streams = {
+                "i": {"payload_bits": PIXEL_BITS * self.lanes,
+                      "layout": "one RGB input pixel per beat, channel c in bits "
+                                "[8c+7:8c], raster order"},
+                "o": {"payload_bits": PIXEL_BITS * self.lanes * self.out_pixels,
+                      "layout": f"{self.out_pixels} adjacent RGB output pixels of one row per "
+                                "beat, channel c of pixel k in bits [8(3k+c)+7:8(3k+c)], "
+                                "raster order"},
+            }
+        else:
+            streams = {
+                "i": {"payload_bits": PIXEL_BITS,
+                      "layout": "one 8-bit input pixel per beat, raster order, "
+                                "channel planes one after another"},
+                "o": {"payload_bits": PIXEL_BITS * self.out_pixels,
+                      "layout": f"{self.out_pixels} adjacent output pixels of one row per "
+                                "beat, pixel k in bits [8k+7:8k], raster order"},
+            }
+        frame = "image" if self.rgb_lanes else "channel plane"
         if self.axis:
             g = self.video_geometry()
             streams = {
                 "s_axis_video": {**streams["i"], "beats_per_line": g["in_beats_per_line"],
                                  "lines_per_frame": g["in_lines"],
-                                 "tuser": "expected on the first beat of each channel plane",
+                                 "tuser": f"expected on the first beat of each {frame}",
                                  "tlast": "expected on the last beat of each line",
                                  "frame_error": "sticky: set when an input beat's tuser or tlast "
                                                 "differs from the count; cleared by rst"},
                 "m_axis_video": {**streams["o"], "beats_per_line": g["out_beats_per_line"],
                                  "lines_per_frame": g["out_lines"],
-                                 "tuser": "first beat of each channel plane",
+                                 "tuser": f"first beat of each {frame}",
                                  "tlast": "last beat of each line"},
             }
         return {
@@ -212,7 +249,8 @@ class HKLUTDesign(Design):
                                           predict(self.hk_config, width=self.width,
                                                   height=self.height,
                                                   reads_per_table=self.reads_per_table).stages],
-                          "line_buffer_slots": SLOTS, "lookup_pipeline_depth": PIPELINE_DEPTH},
+                          "line_buffer_slots": SLOTS, "lookup_pipeline_depth": PIPELINE_DEPTH,
+                          "engines": self.lanes, "frames_per_image": self.planes_per_image},
         }
 
     def cycles(self) -> HKLUTCycles:

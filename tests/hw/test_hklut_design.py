@@ -83,6 +83,14 @@ def test_full_rate_verilog_lints_clean(artifact, tmp_path):
     assert lint.ok, lint.findings
 
 
+def test_rgb_lanes_verilog_lints_clean(artifact, tmp_path):
+    from edgeforge.sim.lint import lint_verilog
+    design = HKLUTDesign(artifact, width=4, height=3, out_pixels=4, channels=3, rgb_lanes=True,
+                         axis=True)
+    lint = lint_verilog(design.write_verilog(tmp_path).verilog)
+    assert lint.ok, lint.findings
+
+
 def _buffer_memories(verilog: str) -> list[tuple[str, str, int]]:
     """(memory kind, name, bits a word) of every memory with a ``ram_style``."""
     found = re.findall(r'\(\* ram_style = "(\w+)" \*\)\s*reg \[(\d+):0\] \\(\S+)', verilog)
@@ -159,3 +167,34 @@ def test_auto_buffers_split_by_depth():
     assert buffer_attrs(BUFFER_LUTRAM_DEPTH) == {"ram_style": "distributed"}
     assert buffer_attrs(BUFFER_LUTRAM_DEPTH + 1) == {"ram_style": "block"}
     assert buffer_attrs(BUFFER_LUTRAM_DEPTH + 1, "lut") == {"ram_style": "distributed"}
+
+
+def test_rgb_lanes_encode_a_pixel_a_beat(artifact):
+    design = HKLUTDesign(artifact, width=4, height=3, reads_per_table=(2, 2), out_pixels=2,
+                         channels=3, rgb_lanes=True)
+    assert design.slug.endswith("_c3_lanes") and design.planes_per_image == 1
+    x = np.arange(36, dtype=np.uint8).reshape(3, 4, 3)
+    beats = design.encode_inputs([x])
+    assert beats.shape == (12, 3)
+    np.testing.assert_array_equal(beats[1], x[0, 1])                    # R, G, B of one pixel
+    y = design.golden(x)
+    out = design.encode_outputs([y])
+    assert out.shape == (12 * 16 // 2, 6)
+    np.testing.assert_array_equal(out[0], np.concatenate([y[0, 0], y[0, 1]]))
+    np.testing.assert_array_equal(design.decode_outputs(out, 1)[0], y)
+    streams = design.manifest()["streams"]
+    assert (streams["i"]["payload_bits"], streams["o"]["payload_bits"]) == (24, 48)
+    with pytest.raises(ValueError, match=r"^rgb_lanes needs channels=3, got channels=1$"):
+        HKLUTDesign(artifact, width=4, height=3, rgb_lanes=True)
+    with pytest.raises(TypeError, match=r"^rgb_lanes must be a bool, got 1$"):
+        HKLUTDesign(artifact, width=4, height=3, channels=3, rgb_lanes=1)
+
+
+def test_rtl_rgb_lanes_matches_golden_icarus(artifact):
+    # Three engines side by side: an RGB image costs the cycles of one plane.
+    design = HKLUTDesign(artifact, width=5, height=4, reads_per_table=(2, 2), out_pixels=2,
+                         channels=3, rgb_lanes=True)
+    images = design.test_inputs(seed=2)[3:5]                           # ramp, random
+    result = _verify(design, images, simulator="icarus", pauses="none:none,random:random")
+    steady = result.measurements["stream/src=none/sink=none"]
+    assert steady["cycles"] == design.cycles().total_cycles(len(images)) + 1
