@@ -13,7 +13,7 @@ Run::
 
     python -m edgeforge.bench.hklut_hw [--cost] [--size 64]
     python -m edgeforge.bench.hklut_hw --fmax 2,2:2@ecp5-25f [--width 480 --height 270]
-                                       [--buffer-ram block]
+                                       [--buffer-ram block] [--rgb-lanes]
     python -m edgeforge.bench.hklut_hw --full-rate [--size 128]
 
 Writes ``bench/results/hklut_hw.json`` and ``.md``. ``--fmax`` synthesises one
@@ -156,22 +156,24 @@ def _engine_commit() -> str | None:
 
 
 def fmax(reads, lanes: int, part: str, width: int, height: int, *, buffer_ram: str = "auto",
-         progress: bool = True) -> dict:
+         rgb_lanes: bool = False, progress: bool = True) -> dict:
     """Synthesise one config for one ECP5 part; return its area, Fmax and fit."""
     engine = _engine_commit()     # before the long run: the tree may move meanwhile
     design = HKLUTDesign(_artifact(), width=width, height=height, reads_per_table=tuple(reads),
-                         out_pixels=lanes, channels=3, buffer_ram=buffer_ram)
+                         out_pixels=lanes, channels=3, rgb_lanes=rgb_lanes,
+                         buffer_ram=buffer_ram)
     res, = design.cost(("ecp5",), devices={"ecp5": part}, progress=_printer(progress))
     model = design.cycles()
     return {"reads_per_table": list(reads), "out_pixels": lanes, "width": width, "height": height,
-            "buffer_ram": buffer_ram, "device": res.device, "resources": res.resources, "fmax_mhz": res.fmax_mhz,
+            "buffer_ram": buffer_ram, "rgb_lanes": rgb_lanes, "device": res.device, "resources": res.resources, "fmax_mhz": res.fmax_mhz,
             "fits": res.fits, "over": {k: list(v) for k, v in res.over.items()},
             "notes": res.notes, "seconds": round(res.seconds, 1),
             "cycles_per_input_pixel_predicted": model.cycles_per_input_pixel,
             "engine_commit": engine,
             "command": f"{COMMAND} --fmax {','.join(map(str, reads))}:{lanes}@{part} "
                        f"--width {width} --height {height}"
-                       + ("" if buffer_ram == "auto" else f" --buffer-ram {buffer_ram}")}
+                       + ("" if buffer_ram == "auto" else f" --buffer-ram {buffer_ram}")
+                       + (" --rgb-lanes" if rgb_lanes else "")}
 
 
 def full_rate(size: int = 128, *, progress: bool = True) -> dict:
@@ -227,25 +229,30 @@ def _render_full_rate(r: dict) -> list[str]:
 
 def _render_fmax(rows: list[dict]) -> list[str]:
     lines = ["", "## ECP5 Fmax per config and part (`--fmax`, synthesis only)", "",
-             "Output pixels/s at Fmax = Fmax / (predicted cycles per LR pixel) x 16. "
-             "Engine: the last commit that changed the engine sources (hw/hklut, hw/logic.py) "
-             "when the row was measured.", "",
-             "| R per stage | P | LR size | buffers | part | LUT4 | FF | LUT RAM | DP16KD | DSP "
-             "| Fmax MHz | fits | cyc/LR px | Mpx/s out at Fmax | engine | command |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "Output pixels/s at Fmax = Fmax / (predicted cycles per LR pixel) x 16, per channel. "
+             "RGB frames/s at Fmax = Fmax / (cycles per LR pixel x LR pixels x frames per image: "
+             "3 planes, or 1 with RGB lanes), steady state (each frame's fill adds ~0.2 % at "
+             "480x270). Engine: the last commit that changed the engine sources (hw/hklut, "
+             "hw/logic.py) when the row was measured.", "",
+             "| R per stage | P | LR size | RGB as | buffers | part | LUT4 | FF | LUT RAM | DP16KD "
+             "| DSP | Fmax MHz | fits | cyc/LR px | Mpx/s out at Fmax | RGB frames/s "
+             "| engine | command |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         res, f = r["resources"], r["fmax_mhz"]
         over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in r["over"].items())
-        rate = "-" if f is None else f"{f / r['cycles_per_input_pixel_predicted'] * 16:.1f}"
+        cycles = r["cycles_per_input_pixel_predicted"]
+        frames = 1 if r.get("rgb_lanes") else 3
+        rate = "-" if f is None else f"{f / cycles * 16:.1f}"
+        fps = "-" if f is None else f"{f * 1e6 / (cycles * r['width'] * r['height'] * frames):.1f}"
         lines.append(
             f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
-            f"| {r['width']}x{r['height']} | {r.get('buffer_ram', 'auto')} | {r['device']} "
-            f"| {res.get('lut4', '-')} "
+            f"| {r['width']}x{r['height']} | {'lanes' if r.get('rgb_lanes') else 'planes'} "
+            f"| {r.get('buffer_ram', 'auto')} | {r['device']} | {res.get('lut4', '-')} "
             f"| {res.get('ff', '-')} | {res.get('lutram', '-')} | {res.get('bram', '-')} "
             f"| {res.get('dsp', '-')} | {'-' if f is None else round(f, 1)} "
             f"| {r['fits']}{' (' + over + ')' if over else ''} "
-            f"| {r['cycles_per_input_pixel_predicted']:.4f} | {rate} | {r.get('engine_commit')} "
-            f"| `{r['command']}` |")
+            f"| {cycles:.4f} | {rate} | {fps} | {r.get('engine_commit')} | `{r['command']}` |")
     return lines
 
 
@@ -333,6 +340,8 @@ def main(argv=None) -> int:
     parser.add_argument("--height", type=int, default=64, help="--fmax frame height (default 64)")
     parser.add_argument("--buffer-ram", choices=("auto", "block", "lut"), default="auto",
                         help="--fmax: memory of the line and re-order buffers (default auto)")
+    parser.add_argument("--rgb-lanes", action="store_true",
+                        help="--fmax: R, G and B through three engines at once")
     parser.add_argument("--full-rate", action="store_true",
                         help="measure the full-rate config (size default 128)")
     args = parser.parse_args(argv)
@@ -342,9 +351,10 @@ def main(argv=None) -> int:
         report["full_rate"] = full_rate(args.size if args.size != 64 else 128)
     elif args.fmax:
         report = json.loads((args.out / "hklut_hw.json").read_text())
-        row = fmax(*args.fmax, args.width, args.height, buffer_ram=args.buffer_ram)
+        row = fmax(*args.fmax, args.width, args.height, buffer_ram=args.buffer_ram,
+                   rgb_lanes=args.rgb_lanes)
         key = lambda r: (r["reads_per_table"], r["out_pixels"], r["width"], r["height"],
-                         r.get("buffer_ram", "auto"), r["device"])
+                         r.get("buffer_ram", "auto"), r.get("rgb_lanes", False), r["device"])
         report["fmax"] = [r for r in report.get("fmax", []) if key(r) != key(row)] + [row]
     else:
         old = args.out / "hklut_hw.json"

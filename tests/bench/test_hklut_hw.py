@@ -31,13 +31,19 @@ def _report():
             "buffer_ram": "block", "device": "ecp5-85f", "resources": {"bram": 180},
             "fmax_mhz": 80.0, "fits": True, "over": {}, "cycles_per_input_pixel_predicted": 2.0,
             "engine_commit": "abc1234", "command": "python -m edgeforge.bench.hklut_hw --fmax x"}
+    lanes = {**fmax, "reads_per_table": [2, 2], "out_pixels": 2, "rgb_lanes": True,
+             "buffer_ram": "auto", "cycles_per_input_pixel_predicted": 8.0}
     return {"command": "c", "engine_commit": "abc1234", "image": "i", "tables": "t",
-            "rows": [row], "fmax": [fmax]}
+            "rows": [row], "fmax": [fmax, lanes]}
 
 
-def test_markdown_has_ice40_and_buffer_columns():
+def test_markdown_has_ice40_buffer_and_frame_rate_columns():
     text = render_markdown(_report())
     assert "| 2,2 | 2 | 4411 | - | 420 | - | False (bram 420/30) |" in text
-    # Fmax row: buffers column, and output pixels/s = 80 MHz / 2 cycles x 16.
-    assert "| 2,8 | 8 | 480x270 | block | ecp5-85f |" in text
-    assert "| 640.0 |" in text
+    # Fmax row: output pixels/s = 80 MHz / 2 cycles x 16; RGB frames/s = 80e6 / (2 x 480
+    # x 270 x 3 planes).
+    assert "| 2,8 | 8 | 480x270 | planes | block | ecp5-85f |" in text
+    assert "| 2.0000 | 640.0 | 102.9 | abc1234 |" in text
+    # RGB lanes: one frame per image, 80e6 / (8 x 480 x 270).
+    assert "| 2,2 | 2 | 480x270 | lanes | auto | ecp5-85f |" in text
+    assert "| 8.0000 | 160.0 | 77.2 | abc1234 |" in text
