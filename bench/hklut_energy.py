@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from edgeforge.bench.energy import SOURCE, EnergyLine, dram_pj, sram_read_pj
+from edgeforge.hw.hklut.linebuffer import SLOTS
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 from edgeforge.sim.cycles.hklut import predict
 
@@ -42,8 +43,8 @@ def estimate(config: HKLUTConfig, width: int, height: int) -> dict:
         lines.append(EnergyLine(f"LUT reads, {nbytes} B table, {word}-bit word", count,
                                 sram_read_pj(nbytes, word)))
     # Buffer words are as wide as the generator stores them (8-bit pixels, or (q, rem)
-    # between stages); cost each as an array of 8 rows of the widest row the engine
-    # buffers (the last stage's output row).
+    # between stages); cost each as an array of SLOTS rows (a line buffer's) of the widest
+    # row the engine buffers (the last stage's output row).
     widest = max(st.width for st in cycles.stages) * config.stages[-1]
     for what, key in (("line-buffer writes", "line_buffer_writes"),
                       ("line-buffer reads", "line_buffer_reads"),
@@ -51,7 +52,7 @@ def estimate(config: HKLUTConfig, width: int, height: int) -> dict:
         for bits, count in sorted(traffic[f"{key}_by_bits"].items(), key=lambda kv: int(kv[0])):
             word = int(bits)
             lines.append(EnergyLine(f"{what}, {word}-bit word", count,
-                                    sram_read_pj(8 * widest * word // 8, word)))
+                                    sram_read_pj(SLOTS * widest * word // 8, word)))
     adds = sum(traffic["lut_reads"][name] * spec.shape[1] ** 2 for name, spec in specs.items())
     lines.append(EnergyLine("8-bit adds (table entries into sums)", adds, 0.03))
     on_chip = sum(line.pj for line in lines[2:])
@@ -67,7 +68,7 @@ def estimate(config: HKLUTConfig, width: int, height: int) -> dict:
             "physical_minimum_offchip_bytes": {"in": 1, "out": out_pixels},
             "offchip_bytes": {"in": traffic["offchip_bytes_in"],
                               "out": traffic["offchip_bytes_out"]},
-            "buffer_rows_assumed": 8, "buffer_row_pixels_assumed": widest, "context": ISRLUT,
+            "buffer_rows_assumed": SLOTS, "buffer_row_pixels_assumed": widest, "context": ISRLUT,
             "pixel_bits": PIXEL_BITS}
 
 

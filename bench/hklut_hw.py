@@ -37,6 +37,7 @@ import numpy as np
 
 from ..artifact import Artifact
 from ..hw.hklut.design import HKLUTDesign
+from ..hw.logic import BUFFER_RAM
 from ..schemes.hklut import HKLUTConfig
 
 __all__ = ["CONFIGS", "FULL_RATE", "run", "fmax", "full_rate", "render_markdown", "main"]
@@ -165,7 +166,8 @@ def fmax(reads, lanes: int, part: str, width: int, height: int, *, buffer_ram: s
     res, = design.cost(("ecp5",), devices={"ecp5": part}, progress=_printer(progress))
     model = design.cycles()
     return {"reads_per_table": list(reads), "out_pixels": lanes, "width": width, "height": height,
-            "buffer_ram": buffer_ram, "rgb_lanes": rgb_lanes, "device": res.device, "resources": res.resources, "fmax_mhz": res.fmax_mhz,
+            "buffer_ram": buffer_ram, "rgb_lanes": rgb_lanes, "device": res.device,
+            "resources": res.resources, "fmax_mhz": res.fmax_mhz,
             "fits": res.fits, "over": {k: list(v) for k, v in res.over.items()},
             "notes": res.notes, "seconds": round(res.seconds, 1),
             "cycles_per_input_pixel_predicted": model.cycles_per_input_pixel,
@@ -227,6 +229,12 @@ def _render_full_rate(r: dict) -> list[str]:
             f"DP16KD {e['resources'].get('bram', '-')}.", ""]
 
 
+def _fits(result: dict) -> str:
+    """A table cell: whether a result fits its part, and what it is short of."""
+    over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in result.get("over", {}).items())
+    return f"{result.get('fits')}{' (' + over + ')' if over else ''}"
+
+
 def _render_fmax(rows: list[dict]) -> list[str]:
     lines = ["", "## ECP5 Fmax per config and part (`--fmax`, synthesis only)", "",
              "Output pixels/s at Fmax = Fmax / (predicted cycles per LR pixel) x 16, per channel. "
@@ -240,7 +248,6 @@ def _render_fmax(rows: list[dict]) -> list[str]:
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         res, f = r["resources"], r["fmax_mhz"]
-        over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in r["over"].items())
         cycles = r["cycles_per_input_pixel_predicted"]
         frames = 1 if r.get("rgb_lanes") else 3
         rate = "-" if f is None else f"{f / cycles * 16:.1f}"
@@ -251,8 +258,7 @@ def _render_fmax(rows: list[dict]) -> list[str]:
             f"| {r.get('buffer_ram', 'auto')} | {r['device']} | {res.get('lut4', '-')} "
             f"| {res.get('ff', '-')} | {res.get('lutram', '-')} | {res.get('bram', '-')} "
             f"| {res.get('dsp', '-')} | {'-' if f is None else round(f, 1)} "
-            f"| {r['fits']}{' (' + over + ')' if over else ''} "
-            f"| {cycles:.4f} | {rate} | {fps} | {r.get('engine_commit')} | `{r['command']}` |")
+            f"| {_fits(r)} | {cycles:.4f} | {rate} | {fps} | {r.get('engine_commit')} | `{r['command']}` |")
     return lines
 
 
@@ -283,13 +289,12 @@ def render_markdown(report: dict) -> str:
             ecp5, generic = r["cost"].get("ecp5", {}), r["cost"].get("generic", {})
             res = ecp5.get("resources", {})
             fmax = ecp5.get("fmax_mhz")
-            over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in ecp5.get("over", {}).items())
             lines.append(
                 f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
                 f"| {res.get('lut4', '-')} | {res.get('ff', '-')} | {res.get('lutram', '-')} "
                 f"| {res.get('bram', '-')} | {res.get('dsp', '-')} "
                 f"| {'-' if fmax is None else round(fmax, 1)} "
-                f"| {ecp5.get('fits')}{' (' + over + ')' if over else ''} "
+                f"| {_fits(ecp5)} "
                 f"| {generic.get('resources', {}).get('gates', '-')} | {generic.get('memory_bits')} |")
     iced = [r for r in costed if "ice40" in r["cost"]]
     if iced:
@@ -300,11 +305,10 @@ def render_markdown(report: dict) -> str:
         for r in iced:
             ice = r["cost"]["ice40"]
             res = ice.get("resources", {})
-            over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in ice.get("over", {}).items())
             lines.append(
                 f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
                 f"| {res.get('lut4', '-')} | {res.get('ff', '-')} | {res.get('bram', '-')} "
-                f"| {res.get('spram', '-')} | {ice.get('fits')}{' (' + over + ')' if over else ''} |")
+                f"| {res.get('spram', '-')} | {_fits(ice)} |")
     t = report["rows"][0]["traffic_per_input_pixel"]
     lines += ["", "Traffic per input pixel of one plane (every config): "
               f"off-chip {t['offchip_bytes_in']} B in, {t['offchip_bytes_out']} B out; "
@@ -338,7 +342,7 @@ def main(argv=None) -> int:
                         help="synthesise this config for this ECP5 part only")
     parser.add_argument("--width", type=int, default=64, help="--fmax frame width (default 64)")
     parser.add_argument("--height", type=int, default=64, help="--fmax frame height (default 64)")
-    parser.add_argument("--buffer-ram", choices=("auto", "block", "lut"), default="auto",
+    parser.add_argument("--buffer-ram", choices=BUFFER_RAM, default="auto",
                         help="--fmax: memory of the line and re-order buffers (default auto)")
     parser.add_argument("--rgb-lanes", action="store_true",
                         help="--fmax: R, G and B through three engines at once")

@@ -51,7 +51,8 @@ def add_design_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--rgb-lanes", action="store_const", const=True,
                    help="with --channels 3: R, G and B of a pixel in one beat, through three "
                         "engines at once (3x area, 1/3 of the cycles per image)")
-    g.add_argument("--buffer-ram", choices=("auto", "block", "lut"),
+    # The design refuses an unknown kind (hw.logic.BUFFER_RAM), naming the field.
+    g.add_argument("--buffer-ram", metavar="KIND",
                    help="memory of the line and re-order buffers: auto (up to 512 words deep "
                         "in LUT RAM, deeper in block RAM; default), block or lut (all in one "
                         "kind; block suits a part with block RAM to spare)")

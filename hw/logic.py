@@ -7,8 +7,8 @@ import functools
 
 from amaranth import Mux
 
-__all__ = ["BUFFER_LUTRAM_DEPTH", "BUFFER_RAM", "buffer_attrs", "check_buffer_ram", "check_count", "equals", "refuse_quietly",
-           "select"]
+__all__ = ["BUFFER_LUTRAM_DEPTH", "BUFFER_RAM", "buffer_attrs", "check_buffer_ram", "check_count",
+           "equals", "refuse_quietly", "select"]
 
 # Line and re-order buffers up to this depth go to LUT RAM, leaving block RAM to the tables
 # (HKLUT-S tables alone take 52 of an ECP5-25F's 56 DP16KD).

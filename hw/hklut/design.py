@@ -121,11 +121,11 @@ class HKLUTDesign(Design):
                 "out_lines": self.height * scale}
 
     def build(self) -> HKLUTEngine | ParallelLanes | AXISVideo:
-        def engine():
-            return HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
+        engines = [HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
                                height=self.height, reads_per_table=self.reads_per_table,
                                out_pixels=self.out_pixels, buffer_ram=self.buffer_ram)
-        engine = ParallelLanes([engine() for _ in range(self.lanes)]) if self.rgb_lanes else engine()
+                   for _ in range(self.lanes)]
+        engine = ParallelLanes(engines) if self.rgb_lanes else engines[0]
         return AXISVideo(engine, **self.video_geometry()) if self.axis else engine
 
     def verify(self, inputs=None, **kwargs):
@@ -205,24 +205,18 @@ class HKLUTDesign(Design):
         widths = self.hk_config.widths()
         pixel = pixel_layout(widths)
         if self.rgb_lanes:
-            streams = {
-                "i": {"payload_bits": PIXEL_BITS * self.lanes,
-                      "layout": "one RGB input pixel per beat, channel c in bits "
-                                "[8c+7:8c], raster order"},
-                "o": {"payload_bits": PIXEL_BITS * self.lanes * self.out_pixels,
-                      "layout": f"{self.out_pixels} adjacent RGB output pixels of one row per "
-                                "beat, channel c of pixel k in bits [8(3k+c)+7:8(3k+c)], "
-                                "raster order"},
-            }
+            pixel_in = "one RGB input pixel per beat, channel c in bits [8c+7:8c], raster order"
+            pixels_out = "RGB output pixels", "channel c of pixel k in bits [8(3k+c)+7:8(3k+c)]"
         else:
-            streams = {
-                "i": {"payload_bits": PIXEL_BITS,
-                      "layout": "one 8-bit input pixel per beat, raster order, "
-                                "channel planes one after another"},
-                "o": {"payload_bits": PIXEL_BITS * self.out_pixels,
-                      "layout": f"{self.out_pixels} adjacent output pixels of one row per "
-                                "beat, pixel k in bits [8k+7:8k], raster order"},
-            }
+            pixel_in = ("one 8-bit input pixel per beat, raster order, "
+                        "channel planes one after another")
+            pixels_out = "output pixels", "pixel k in bits [8k+7:8k]"
+        streams = {
+            "i": {"payload_bits": PIXEL_BITS * self.lanes, "layout": pixel_in},
+            "o": {"payload_bits": PIXEL_BITS * self.lanes * self.out_pixels,
+                  "layout": f"{self.out_pixels} adjacent {pixels_out[0]} of one row per beat, "
+                            f"{pixels_out[1]}, raster order"},
+        }
         frame = "image" if self.rgb_lanes else "channel plane"
         if self.axis:
             g = self.video_geometry()
