@@ -22,6 +22,7 @@ __all__ = ["SCHEMES", "Scheme", "get_scheme"]
 SCHEMES = {
     "smoke": "edgeforge.schemes.smoke:SmokeScheme",
     "hklut": "edgeforge.schemes.hklut:HKLUTScheme",
+    "network": "edgeforge.schemes.network:NetworkScheme",
 }
 
 
