@@ -124,7 +124,7 @@ class DenseTransform(Transform):
     """Dense int weights: conv2d ``(out, in, k, k)``, linear ``(out, in)``; int32 bias ``(out,)``."""
 
     name = "dense"
-    golden = "edgeforge.sim.golden.dense:GOLDEN"
+    golden = "edgeforge.sim.golden.dense:accumulate"
     cycles = "edgeforge.sim.cycles.network:dense_cycles"
     core = "edgeforge.hw.network.mac:DenseCore"
 
