@@ -184,8 +184,8 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
                     beats=inputs // cur[0].lanes)
             vectors = cur[0].beats
             nf = outputs // pe
-            add("core", layer, "core", Stream(lw.acc_bits, True, pe, vectors * nf), pe=pe,
-                simd=simd, sf=inputs // simd, nf=nf)
+            add("core", layer, "core", Stream(lw.acc_bits, True, pe, vectors * nf),
+                transform=layer.fields["transform"], pe=pe, simd=simd, sf=inputs // simd, nf=nf)
             add("requant", layer, "requant", Stream(out_bits, out_signed, pe, vectors * nf),
                 lanes=pe, shift=layer.fields["shift"], clip=lw.clip)
             if nf > 1:

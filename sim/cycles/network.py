@@ -1,0 +1,306 @@
+"""Cycle model of the network pipeline (``edgeforge.hw.network``), from its plan and folding.
+
+Per stage, the cycles an image costs it (FINN's ``get_exp_cycles``, exact here):
+
+- a dense core: ``vectors x F`` with ``F = (N / SIMD)(M / PE)`` (:func:`dense_cycles`,
+  the dense transform's cycle formula, named by its registry entry);
+- a window generator: ``max(input pixels, windows)`` (one write and one window a
+  cycle);
+- every other block: its input beats (one a cycle); the source: the image's beats.
+
+The pipeline's interval (cycles per image in steady state) is the slowest
+stage's cost, and its latency the sum of the stages' fills. Both, and the
+cycle of every image's output beat, come from :func:`predict`'s timeline: a
+cycle-by-cycle run of each block's control (its counters and valid flags,
+no data), read from the same plan as the generator, with the pipeline depths
+the generator modules export (:data:`~edgeforge.hw.network.window.READ_DEPTH`,
+:data:`~edgeforge.hw.network.mac.CORE_DEPTH`). The timeline repeats once the
+pipeline is periodic, so a long run costs a few images' worth of steps.
+Cycles count from the first input transfer (cycle 0), inputs back to back,
+output always ready.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+__all__ = ["dense_cycles", "StageCycles", "NetworkCycles", "predict"]
+
+
+def dense_cycles(outputs: int, inputs: int, pe: int, simd: int) -> int:
+    """Cycles of one input vector through a dense core: ``(inputs / SIMD) (outputs / PE)``."""
+    return (inputs // simd) * (outputs // pe)
+
+
+# -- the blocks' control, cycle by cycle -------------------------------------------------
+# Each block: `ready(out_ready)` is its i.ready (it may depend on o.ready, never on
+# i.valid), `valid` its registered o.valid, `tick(fire_in, out_ready)` one clock edge.
+
+class _Register:
+    """A block with one output register and ``i.ready = ~o.valid | o.ready`` that emits on
+    the input beats where ``emits[count]`` (count runs modulo ``len(emits)``): requant,
+    arg-max (every beat), gather (the last of ``B``), max-pool (the window's last pixel)."""
+
+    def __init__(self, emits):
+        self.emits, self.count, self.valid = tuple(emits), 0, False
+
+    def ready(self, out_ready):
+        return not self.valid or out_ready
+
+    def tick(self, fire, out_ready):
+        if fire:
+            self.valid = self.emits[self.count]
+            self.count = (self.count + 1) % len(self.emits)
+        elif out_ready:
+            self.valid = False
+
+    def state(self):
+        return (self.count, self.valid)
+
+
+class _Serialise:
+    def __init__(self, count):
+        self.count, self.part, self.valid = count, 0, False
+
+    def ready(self, out_ready):
+        return not self.valid or (out_ready and self.part == self.count - 1)
+
+    def tick(self, fire, out_ready):
+        if fire:
+            self.valid, self.part = True, 0
+        elif self.valid and out_ready:
+            if self.part == self.count - 1:
+                self.valid, self.part = False, 0
+            else:
+                self.part += 1
+
+    def state(self):
+        return (self.part, self.valid)
+
+
+class _Core:
+    """Stage A walks ``folds`` folds; a fold whose synapse index is the last emits a beat
+    ``depth`` enabled cycles later; everything freezes while the output is blocked."""
+
+    def __init__(self, folds, sf, depth):
+        self.folds, self.sf = folds, sf
+        self.busy, self.t = False, 0
+        self.pipe = [False] * depth            # pipe[-1] is o.valid
+
+    @property
+    def valid(self):
+        return self.pipe[-1]
+
+    def ready(self, out_ready):
+        en = not self.valid or out_ready
+        return en and (not self.busy or self.t == self.folds - 1)
+
+    def tick(self, fire, out_ready):
+        if self.valid and not out_ready:
+            return
+        emits = self.busy and self.t % self.sf == self.sf - 1
+        self.pipe = [emits] + self.pipe[:-1]
+        if fire:
+            self.busy, self.t = True, 0
+        elif self.busy:
+            if self.t == self.folds - 1:
+                self.busy = False
+            else:
+                self.t += 1
+
+    def state(self):
+        return (self.busy, self.t, tuple(self.pipe))
+
+
+class _Window:
+    """Writer: a pixel a cycle while a slot is free; reader: a window a cycle while the rows
+    of its output row are held; a step reaches the output ``depth`` advancing cycles later."""
+
+    def __init__(self, height, width, kernel, padding, depth):
+        from edgeforge.hw.network.window import row_plans, slots
+        self.plans = row_plans(height, kernel, padding)
+        self.slots, self.width = slots(kernel, padding), width
+        self.out_width = width + 2 * padding - kernel + 1
+        self.wcol = self.occupied = self.ox = self.oy = 0
+        self.pipe = [False] * depth
+
+    @property
+    def valid(self):
+        return self.pipe[-1]
+
+    def ready(self, out_ready):
+        return self.occupied != self.slots
+
+    def tick(self, fire, out_ready):
+        advance = not self.valid or out_ready
+        row_written = fire and self.wcol == self.width - 1
+        plan = self.plans[self.oy]
+        step = advance and self.occupied >= plan.need
+        release = 0
+        if step:
+            if self.ox == self.out_width - 1:
+                release, self.ox = plan.release, 0
+                self.oy = (self.oy + 1) % len(self.plans)
+            else:
+                self.ox += 1
+        if advance:
+            self.pipe = [step] + self.pipe[:-1]
+        if fire:
+            self.wcol = 0 if row_written else self.wcol + 1
+        self.occupied += row_written - release
+
+    def state(self):
+        return (self.wcol, self.occupied, self.ox, self.oy, tuple(self.pipe))
+
+
+def _pool_emits(width: int, size: int) -> list[bool]:
+    """Which pixels of ``size`` rows end a window (its last column of its last row)."""
+    return [y == size - 1 and x % size == size - 1 for y in range(size) for x in range(width)]
+
+
+def _blocks(plan):
+    from edgeforge.hw.network.mac import CORE_DEPTH
+    from edgeforge.hw.network.window import READ_DEPTH
+    blocks = []
+    for st in plan.stages:
+        p = st.params
+        if st.kind == "serialise":
+            blocks.append(_Serialise(p["count"]))
+        elif st.kind == "window":
+            blocks.append(_Window(p["height"], p["width"], p["kernel"], p["padding"], READ_DEPTH))
+        elif st.kind == "core":
+            blocks.append(_Core(p["sf"] * p["nf"], p["sf"], CORE_DEPTH))
+        elif st.kind == "gather":
+            blocks.append(_Register([False] * (p["beats"] - 1) + [True]))
+        elif st.kind == "pool":
+            blocks.append(_Register(_pool_emits(p["width"], p["size"])))
+        else:                                              # requant, argmax
+            blocks.append(_Register([True]))
+    return blocks
+
+
+def _timeline(plan):
+    """Yield ``(cycle, stage)`` of every output beat of every stage (stage ``len - 1`` is the
+    pipeline's output), for an endless run of images; and, once the whole state repeats
+    at an output of the last stage, stop with the repeat's period."""
+    blocks = _blocks(plan)
+    n = len(blocks)
+    beats = plan.inp.beats
+    src_phase, t = 0, 0
+    while True:
+        ready = [False] * (n + 1)
+        ready[n] = True
+        for k in reversed(range(n)):
+            ready[k] = blocks[k].ready(ready[k + 1])
+        fires = [ready[0]] + [blocks[k - 1].valid and ready[k] for k in range(1, n)]
+        outs = [k for k in range(n) if blocks[k].valid and ready[k + 1]]
+        for k in range(n):
+            blocks[k].tick(fires[k], ready[k + 1])
+        if fires[0]:
+            src_phase = (src_phase + 1) % beats
+        for k in outs:
+            yield t, k, (src_phase, *(b.state() for b in blocks)) if k == n - 1 else None
+        t += 1
+
+
+@dataclass(frozen=True)
+class StageCycles:
+    """One block of the plan: its cycles per image and its fill (first output of the
+    block minus the first output of the block before it, the source's first beat for the
+    first block)."""
+    name: str
+    kind: str
+    layer: int
+    cycles_per_image: int
+    fill: int
+
+
+@dataclass
+class NetworkCycles:
+    """Predicted timing of one pipeline config (see :func:`predict`)."""
+    stages: tuple[StageCycles, ...]
+    layer_cycles: dict
+    input_beats_per_image: int
+    interval: int
+    bottleneck: str
+    latency_cycles: int
+    _starts: list = field(default_factory=list, repr=False)
+    _period: tuple | None = field(default=None, repr=False)
+
+    def output_start(self, k: int) -> int:
+        """The cycle of image ``k``'s output beat (images back to back from cycle 0)."""
+        if k < len(self._starts):
+            return self._starts[k]
+        first, images, cycles = self._period
+        back = first + (k - first) % images
+        return self._starts[back] + (k - back) // images * cycles
+
+    def schedule(self, n_images: int) -> tuple[list[int], int]:
+        """``(output cycle of each image, last output cycle)`` for ``n_images`` back to back."""
+        starts = [self.output_start(k) for k in range(n_images)]
+        return starts, starts[-1]
+
+    def total_cycles(self, n_images: int) -> int:
+        """Cycles from the first input transfer to the last output transfer, inclusive."""
+        return self.schedule(n_images)[1] + 1
+
+    def to_dict(self) -> dict:
+        return {"interval_cycles_per_image": self.interval, "bottleneck": self.bottleneck,
+                "latency_cycles": self.latency_cycles,
+                "input_beats_per_image": self.input_beats_per_image,
+                "layer_cycles_per_image": {str(k): v for k, v in self.layer_cycles.items()},
+                "stages": [vars(s) for s in self.stages],
+                "schedule_first_outputs": self.schedule(4)[0]}
+
+
+def _stage_cost(plan, st) -> int:
+    if st.kind == "core":
+        from edgeforge.schemes.network import TRANSFORMS
+        layer_transform = st.params.get("transform", "dense")
+        module, attr = TRANSFORMS[layer_transform].cycles.split(":")
+        formula = getattr(importlib.import_module(module), attr)
+        outputs = st.params["pe"] * st.params["nf"]
+        inputs = st.params["simd"] * st.params["sf"]
+        return st.inp.beats * formula(outputs, inputs, st.params["pe"], st.params["simd"])
+    if st.kind == "window":
+        return max(st.inp.beats, st.out.beats)
+    if st.kind == "serialise":
+        return st.out.beats
+    return st.inp.beats
+
+
+def predict(plan, max_images: int = 64) -> NetworkCycles:
+    """The cycle model of a :class:`~edgeforge.hw.network.plan.Plan` (no backpressure).
+
+    The timeline runs until its state repeats at an output (or ``max_images``
+    outputs, beyond which :meth:`NetworkCycles.output_start` is not defined).
+    """
+    costs = [_stage_cost(plan, st) for st in plan.stages]
+    source = plan.inp.beats
+    layer_cycles: dict[int, int] = {}
+    for st, c in zip(plan.stages, costs):
+        layer_cycles[st.layer] = max(layer_cycles.get(st.layer, 0), c, 0)
+    interval = max([source] + costs)
+    bottleneck = "input" if interval == source else plan.stages[costs.index(interval)].name
+    n = len(plan.stages)
+    first_out = [None] * n
+    starts, seen, period = [], {}, None
+    for t, k, state in _timeline(plan):
+        if first_out[k] is None:
+            first_out[k] = t
+        if k == n - 1:
+            starts.append(t)
+            if state in seen:
+                k0 = seen[state]
+                period = (k0 + 1, len(starts) - 1 - k0, t - starts[k0])
+                break
+            seen[state] = len(starts) - 1
+            if len(starts) >= max_images:
+                break
+    fills = [first_out[0]] + [first_out[k] - first_out[k - 1] for k in range(1, n)]
+    stages = tuple(StageCycles(st.name, st.kind, st.layer, c, f)
+                   for st, c, f in zip(plan.stages, costs, fills))
+    return NetworkCycles(stages=stages, layer_cycles=layer_cycles, input_beats_per_image=source,
+                         interval=interval, bottleneck=bottleneck, latency_cycles=starts[0],
+                         _starts=starts, _period=period)
