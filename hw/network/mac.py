@@ -27,7 +27,7 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..logic import equals, refuse_quietly
-from .vectors import vector_signature, view
+from .vectors import index_signal, vector_signature, view
 
 __all__ = ["CORE_DEPTH", "check_folding", "weight_rom", "adder_tree", "DenseCore"]
 
@@ -158,9 +158,9 @@ class DenseCore(wiring.Component):
         chunk_bits = self.x_shape.width * simd
         x = Signal(self.i.payload.shape())
         busy = Signal()
-        sf = Signal(range(sf_n))
-        nf = Signal(range(nf_n))
-        fold = Signal(range(self.folds))
+        sf = index_signal(sf_n, "sf")
+        nf = index_signal(nf_n, "nf")
+        fold = index_signal(self.folds, "fold")
         last = busy & equals(sf, sf_n - 1) & equals(nf, nf_n - 1)
         m.d.comb += self.i.ready.eq(en & (~busy | last))
         with m.If(en):

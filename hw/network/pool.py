@@ -15,7 +15,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..logic import equals, refuse_quietly, select
-from .vectors import vector_signature, view
+from .vectors import index_signal, vector_signature, view
 
 __all__ = ["MaxPool"]
 
@@ -58,9 +58,9 @@ class MaxPool(wiring.Component):
         m = Module()
         s, c = self.size, self.channels
         cols = self.width // s
-        xi = Signal(range(s))          # column within the window
-        yi = Signal(range(s))          # row within the window
-        j = Signal(range(cols))        # window column
+        xi = index_signal(s, "xi")          # column within the window
+        yi = index_signal(s, "yi")          # row within the window
+        j = index_signal(cols, "j")         # window column
         v = view(self.i.payload, self.shape, c)
         run = view(Signal(self.shape.width * c, name="run"), self.shape, c)
         col = [view(Signal(self.shape.width * c, name=f"col{n}"), self.shape, c)

@@ -16,7 +16,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..logic import check_count, equals, refuse_quietly
-from .vectors import vector_signature, view
+from .vectors import index_signal, vector_signature, view
 
 __all__ = ["Gather", "Serialise"]
 
@@ -51,7 +51,7 @@ class Gather(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        count = Signal(range(self.beats))
+        count = index_signal(self.beats, "count")
         parts = view(self.o.payload, Shape(self.shape.width * self.lanes), self.beats)
         m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
         with m.If(self.i.valid & self.i.ready):
@@ -95,7 +95,7 @@ class Serialise(wiring.Component):
         part_bits = self.shape.width * self.lanes
         # The held beat shifts down a part as each part leaves (no count-way multiplexer).
         held = Signal(self.i.payload.shape())
-        part = Signal(range(self.count))
+        part = index_signal(self.count, "part")
         last = equals(part, self.count - 1)
         m.d.comb += [self.o.payload.eq(held[:part_bits]),
                      self.i.ready.eq(~self.o.valid | (self.o.ready & last))]

@@ -23,7 +23,7 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..logic import buffer_attrs, equals, refuse_quietly, select
-from .vectors import vector_signature, view
+from .vectors import index_signal, vector_signature, view
 
 __all__ = ["READ_DEPTH", "slots", "RowPlan", "row_plans", "Window"]
 
@@ -121,7 +121,7 @@ class Window(wiring.Component):
             rows.append(mem)
 
         # -- writer: fill slot `head` pixel by pixel ------------------------------------
-        wcol = Signal(range(w))
+        wcol = index_signal(w, "wcol")
         head = Signal(slot_bits)
         tail = Signal(slot_bits)
         occupied = Signal(range(n_slots + 1))          # complete rows held, from `tail`
@@ -142,12 +142,13 @@ class Window(wiring.Component):
         # -- reader: the plan of the current output row is registered, loaded with the
         # next row's (a table of constants indexed by the row) --------------------------
         advance = ~self.o.valid | self.o.ready
-        oy = Signal(range(self.out_height))
-        ox = Signal(range(self.out_width))
+        oy = index_signal(self.out_height, "oy")
+        ox = index_signal(self.out_width, "ox")
         need_w = range(n_slots + 1)
         need = Signal(need_w, init=plans[0].need)
         release_now = Signal(range(self.height + 1), init=plans[0].release)
-        offsets = [Signal(range(max(1, k)), init=plans[0].offsets[dy] or 0, name=f"offset{dy}")
+        offset_w = range(max(2, k))
+        offsets = [Signal(offset_w, init=plans[0].offsets[dy] or 0, name=f"offset{dy}")
                    for dy in range(k)]
         present = [Signal(init=plans[0].offsets[dy] is not None, name=f"present{dy}")
                    for dy in range(k)]
@@ -167,7 +168,7 @@ class Window(wiring.Component):
                     need.eq(select(oy, table([q.need for q in nxt], need_w))),
                     release_now.eq(select(oy, table([q.release for q in nxt],
                                                     range(self.height + 1)))),
-                    *(o.eq(select(oy, table([q.offsets[dy] or 0 for q in nxt], range(max(1, k)))))
+                    *(o.eq(select(oy, table([q.offsets[dy] or 0 for q in nxt], offset_w)))
                       for dy, o in enumerate(offsets)),
                     *(v.eq(select(oy, table([q.offsets[dy] is not None for q in nxt], 1)))
                       for dy, v in enumerate(present)),

@@ -246,7 +246,9 @@ class NetworkCycles:
         return self.schedule(n_images)[1] + 1
 
     def to_dict(self) -> dict:
-        return {"interval_cycles_per_image": self.interval, "bottleneck": self.bottleneck,
+        return {"interval_cycles_per_image": self.interval,
+                "cycles_per_input_beat": self.interval / self.input_beats_per_image,
+                "bottleneck": self.bottleneck,
                 "latency_cycles": self.latency_cycles,
                 "input_beats_per_image": self.input_beats_per_image,
                 "layer_cycles_per_image": {str(k): v for k, v in self.layer_cycles.items()},
