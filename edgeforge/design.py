@@ -217,7 +217,12 @@ class Design(ABC):
         work = Path(work_dir) if work_dir is not None else cache_dir() / "verify" / self.name
         files = self.write_verilog(work / "rtl")
         vectors = work / f"vectors_{vectors_hash}.npz"
-        np.savez(vectors, in_beats=in_beats, out_beats=out_beats)
+        # A cycle model that states its steady input interval per beat gives the testbench
+        # its hang budget and its no-pause throughput check (designs far slower than a beat a
+        # cycle, such as a folded network, would otherwise count as hung).
+        per_beat = (self.cycle_model() or {}).get("cycles_per_input_beat")
+        extra = {} if per_beat is None else {"expected_cycles_per_input": float(per_beat)}
+        np.savez(vectors, in_beats=in_beats, out_beats=out_beats, **extra)
         result_json = work / f"measured_{vectors_hash}_{simulator}.json"
         result_json.unlink(missing_ok=True)
         env = {"EDGEFORGE_VECTORS": str(vectors.resolve()),
