@@ -11,24 +11,7 @@ from edgeforge.schemes import get_scheme
 from edgeforge.schemes.network import (TRANSFORMS, derive_widths, parse_network, random_artifact,
                                        random_config, range_bits, requant_range)
 
-DIGITS_INPUT = {"channels": 1, "height": 8, "width": 8, "bits": 8}
-
-
-def conv(cin, cout, k=3, p=1, **kw):
-    return {"kind": "conv2d", "transform": "dense", "in_channels": cin, "out_channels": cout,
-            "kernel": k, "padding": p, "weight_bits": 8, "bias_bits": 16, "shift": 6,
-            "out_bits": 8, **kw}
-
-
-def linear(fin, fout, **kw):
-    return {"kind": "linear", "transform": "dense", "in_features": fin, "out_features": fout,
-            "weight_bits": 8, "bias_bits": 16, "shift": 6, "out_bits": 8, **kw}
-
-
-DIGITS_REF = {"input": DIGITS_INPUT, "layers": [
-    conv(1, 8), {"kind": "relu"}, {"kind": "maxpool", "size": 2}, conv(8, 8), {"kind": "relu"},
-    {"kind": "maxpool", "size": 2}, {"kind": "flatten"}, linear(32, 32), {"kind": "relu"},
-    linear(32, 10), {"kind": "argmax"}]}
+from network_helpers import DIGITS_REF
 
 
 def with_layer(index, **changes):

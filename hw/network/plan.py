@@ -27,6 +27,7 @@ from typing import Mapping
 from edgeforge.schemes.network import Layer, Network, NetworkWidths, range_bits
 
 from .argmax import class_bits
+from .mac import check_folding
 
 __all__ = ["FOLDINGS", "Stream", "Stage", "Plan", "transform_size", "resolve_folding",
            "check_pixels_per_beat", "plan_pipeline", "input_order"]
@@ -110,13 +111,7 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
         where = f"folding of layer {layer.index} ({layer.kind})"
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
             raise ValueError(f"{where} must be a (PE, SIMD) pair, got {pair!r}")
-        outputs, inputs = transform_size(layer)
-        for name, value, size, what in (("PE", pair[0], outputs, "output channels"),
-                                        ("SIMD", pair[1], inputs, "inputs")):
-            if (not isinstance(value, int) or isinstance(value, bool) or value < 1
-                    or size % value):
-                raise ValueError(f"{where}: {name} must divide its {size} {what}, "
-                                 f"got {value!r}")
+        check_folding(where, pair[0], pair[1], *transform_size(layer))
         out[layer.index] = (pair[0], pair[1])
     return out
 

@@ -1,0 +1,60 @@
+"""Shared helpers of the network tests: the digits-ref / digits-mlp shapes, test images, and
+running a NetworkDesign's pipeline in Amaranth's simulator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeforge.sim.amaranth_stream import run_stream
+
+DIGITS_INPUT = {"channels": 1, "height": 8, "width": 8, "bits": 8}
+
+
+def conv(cin, cout, k=3, p=1, **kw):
+    return {"kind": "conv2d", "transform": "dense", "in_channels": cin, "out_channels": cout,
+            "kernel": k, "padding": p, "weight_bits": 8, "bias_bits": 16, "shift": 6,
+            "out_bits": 8, **kw}
+
+
+def linear(fin, fout, **kw):
+    return {"kind": "linear", "transform": "dense", "in_features": fin, "out_features": fout,
+            "weight_bits": 8, "bias_bits": 16, "shift": 6, "out_bits": 8, **kw}
+
+
+RELU, FLATTEN, ARGMAX = {"kind": "relu"}, {"kind": "flatten"}, {"kind": "argmax"}
+POOL2 = {"kind": "maxpool", "size": 2}
+
+#: The reference network's shape (shifts are placeholders; random_artifact picks them).
+DIGITS_REF = {"input": DIGITS_INPUT, "layers": [
+    conv(1, 8), RELU, POOL2, conv(8, 8), RELU, POOL2, FLATTEN, linear(32, 32), RELU,
+    linear(32, 10), ARGMAX]}
+DIGITS_MLP = {"input": DIGITS_INPUT, "layers": [FLATTEN, linear(64, 32), RELU, linear(32, 10),
+                                                ARGMAX]}
+#: Foldings of digits-ref: a middle one between "folded" and "parallel".
+DIGITS_REF_MIDDLE = [(2, 3), (4, 8), (4, 8), (5, 4)]
+
+
+def edge_images(shape, n_random: int, seed: int = 0) -> list[np.ndarray]:
+    """All 0, all 255, then ``n_random`` seeded random uint8 images."""
+    rng = np.random.default_rng(seed)
+    return ([np.zeros(shape, np.uint8), np.full(shape, 255, np.uint8)]
+            + [rng.integers(0, 256, size=shape, dtype=np.uint8) for _ in range(n_random)])
+
+
+def beat_ints(beats: np.ndarray) -> list[int]:
+    """Little-endian beat bytes as integers (what a stream driver sets)."""
+    return [int.from_bytes(bytes(row), "little") for row in np.asarray(beats, np.uint8)]
+
+
+def run_design(design, xs, **kwargs) -> tuple[list[int], list[int], int]:
+    """Stream ``xs`` through ``design``'s pipeline in Amaranth's simulator.
+
+    Returns ``(output payloads, expected payloads, cycle of the last output)``,
+    the cycle counted from the first input transfer (cycle 0).
+    """
+    got, done = run_stream(design.build(), beat_ints(design.encode_inputs(xs)),
+                           len(design.encode_outputs([design.golden(x) for x in xs])),
+                           max_cycles=kwargs.pop("max_cycles", 2_000_000), **kwargs)
+    expected = beat_ints(design.encode_outputs([design.golden(x) for x in xs]))
+    # run_stream counts the edge of a transfer; the first input moves at edge 1 (cycle 0).
+    return got, expected, done - 1
