@@ -58,3 +58,26 @@ def run_design(design, xs, **kwargs) -> tuple[list[int], list[int], int]:
     expected = beat_ints(design.encode_outputs([design.golden(x) for x in xs]))
     # run_stream counts the edge of a transfer; the first input moves at edge 1 (cycle 0).
     return got, expected, done - 1
+
+
+def digits_test_images() -> np.ndarray:
+    """The 540 scikit-learn digits test images of the spec's split, uint8 (N, 1, 8, 8)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    digits = load_digits()
+    _, test = train_test_split(np.arange(len(digits.target)), test_size=0.3,
+                               stratify=digits.target, random_state=0)
+    pixels = digits.images[test].astype(np.int64)
+    return ((pixels * 255 + 8) // 16).astype(np.uint8)[:, None]
+
+
+def random_folding(network, rng) -> list[tuple[int, int]]:
+    """A random (PE, SIMD) of divisors for every conv2d / linear layer."""
+    from edgeforge.hw.network.plan import transform_size
+    out = []
+    for layer in network.layers:
+        if layer.transform is not None:
+            m, n = transform_size(layer)
+            out.append((int(rng.choice([d for d in range(1, m + 1) if m % d == 0])),
+                        int(rng.choice([d for d in range(1, n + 1) if n % d == 0]))))
+    return out

@@ -222,24 +222,30 @@ class NetworkCycles:
     stages: tuple[StageCycles, ...]
     layer_cycles: dict
     input_beats_per_image: int
+    output_beats_per_image: int
     interval: int
     bottleneck: str
     latency_cycles: int
     _starts: list = field(default_factory=list, repr=False)
     _period: tuple | None = field(default=None, repr=False)
 
-    def output_start(self, k: int) -> int:
-        """The cycle of image ``k``'s output beat (images back to back from cycle 0)."""
+    def beat_cycle(self, k: int) -> int:
+        """The cycle of output beat ``k`` (images back to back from cycle 0)."""
         if k < len(self._starts):
             return self._starts[k]
-        first, images, cycles = self._period
-        back = first + (k - first) % images
-        return self._starts[back] + (k - back) // images * cycles
+        first, beats, cycles = self._period
+        back = first + (k - first) % beats
+        return self._starts[back] + (k - back) // beats * cycles
+
+    def output_start(self, k: int) -> int:
+        """The cycle of image ``k``'s first output beat."""
+        return self.beat_cycle(k * self.output_beats_per_image)
 
     def schedule(self, n_images: int) -> tuple[list[int], int]:
-        """``(output cycle of each image, last output cycle)`` for ``n_images`` back to back."""
+        """``(first output cycle of each image, last output cycle)`` for ``n_images`` back to
+        back."""
         starts = [self.output_start(k) for k in range(n_images)]
-        return starts, starts[-1]
+        return starts, self.beat_cycle(n_images * self.output_beats_per_image - 1)
 
     def total_cycles(self, n_images: int) -> int:
         """Cycles from the first input transfer to the last output transfer, inclusive."""
@@ -275,8 +281,8 @@ def _stage_cost(plan, st) -> int:
 def predict(plan, max_images: int = 64) -> NetworkCycles:
     """The cycle model of a :class:`~edgeforge.hw.network.plan.Plan` (no backpressure).
 
-    The timeline runs until its state repeats at an output (or ``max_images``
-    outputs, beyond which :meth:`NetworkCycles.output_start` is not defined).
+    The timeline runs until its state repeats at an output beat (or for ``max_images``
+    images' beats, beyond which :meth:`NetworkCycles.beat_cycle` is not defined).
     """
     costs = [_stage_cost(plan, st) for st in plan.stages]
     source = plan.inp.beats
@@ -292,17 +298,18 @@ def predict(plan, max_images: int = 64) -> NetworkCycles:
         if first_out[k] is None:
             first_out[k] = t
         if k == n - 1:
-            starts.append(t)
+            starts.append(t)           # every output beat
             if state in seen:
                 k0 = seen[state]
                 period = (k0 + 1, len(starts) - 1 - k0, t - starts[k0])
                 break
             seen[state] = len(starts) - 1
-            if len(starts) >= max_images:
+            if len(starts) >= max_images * plan.out.beats:
                 break
     fills = [first_out[0]] + [first_out[k] - first_out[k - 1] for k in range(1, n)]
     stages = tuple(StageCycles(st.name, st.kind, st.layer, c, f)
                    for st, c, f in zip(plan.stages, costs, fills))
     return NetworkCycles(stages=stages, layer_cycles=layer_cycles, input_beats_per_image=source,
-                         interval=interval, bottleneck=bottleneck, latency_cycles=starts[0],
+                         output_beats_per_image=plan.out.beats, interval=interval,
+                         bottleneck=bottleneck, latency_cycles=starts[0],
                          _starts=starts, _period=period)

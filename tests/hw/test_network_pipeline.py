@@ -1,0 +1,77 @@
+"""The whole network pipeline in Amaranth's simulator: RTL == golden (class and logits) on
+digits-ref at three foldings and on random small networks (random shapes, foldings and pixels
+per beat, weights at the int extremes), and the cycle model's output cycles == the RTL's."""
+
+import numpy as np
+import pytest
+
+from edgeforge.hw.network.design import NetworkDesign
+from edgeforge.schemes.network import parse_network, random_artifact, random_config
+
+from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, edge_images,
+                             random_folding, run_design)
+
+
+@pytest.fixture(scope="module")
+def digits_ref():
+    return random_artifact(DIGITS_REF, seed=5)
+
+
+@pytest.mark.parametrize("folding, images", [("parallel", 3), (DIGITS_REF_MIDDLE, 3),
+                                             ("folded", 2)])
+def test_digits_ref_output_cycles_equal_the_model(digits_ref, folding, images):
+    design = NetworkDesign(digits_ref, folding=folding, logits=True)
+    xs = edge_images((1, 8, 8), images - 2, seed=1)[:images]
+    model = design.cycles()
+    for n in range(1, images + 1):
+        got, expected, last = run_design(design, xs[:n])
+        assert got == expected
+        assert last == model.schedule(n)[1] == model.output_start(n - 1)
+    # The steady spacing is the slowest stage's cost.
+    assert model.output_start(images) - model.output_start(images - 1) == model.interval
+
+
+def test_digits_ref_intervals_follow_the_folding(digits_ref):
+    intervals = {name: NetworkDesign(digits_ref, folding=f).cycles().interval
+                 for name, f in (("folded", "folded"), ("middle", DIGITS_REF_MIDDLE),
+                                 ("parallel", "parallel"))}
+    # Folded: conv2 is 16 windows x 72 x 8 folds; parallel: input-bound at a pixel a beat.
+    assert intervals == {"folded": 16 * 72 * 8, "middle": 64 * 3 * 4, "parallel": 64}
+
+
+def test_digits_mlp_eight_pixels_a_beat_takes_eight_cycles_an_image():
+    design = NetworkDesign(random_artifact(DIGITS_MLP, seed=2), folding="parallel",
+                           pixels_per_beat=8, logits=True)
+    model = design.cycles()
+    assert model.interval == 8
+    xs = edge_images((1, 8, 8), 4, seed=3)
+    got, expected, last = run_design(design, xs)
+    assert got == expected and last == model.schedule(len(xs))[1]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_networks_rtl_equals_golden(seed):
+    art = random_artifact(random_config(seed), seed=seed, extremes=0.5)
+    net = parse_network(art.config)
+    rng = np.random.default_rng(seed)
+    pixels = net.height * net.width
+    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
+    design = NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
+                           logits=True)
+    xs = edge_images(net.input_shape, 3, seed=seed)
+    got, expected, last = run_design(design, xs)
+    assert got == expected
+    assert last == design.cycles().schedule(len(xs))[1]
+    # With valid gaps and backpressure: the same beats, never sooner than the model.
+    got, _, slow = run_design(design, xs, seed=seed, p_valid=0.6, p_ready=0.5)
+    assert got == expected and slow >= last
+
+
+@pytest.mark.parametrize("layer", [0, 2, 3, 7, 9])
+def test_one_layer_alone_equals_its_golden(digits_ref, layer):
+    design = NetworkDesign(digits_ref, folding=DIGITS_REF_MIDDLE, layer=layer)
+    xs = design.test_inputs(seed=layer)[:4]
+    got, expected, last = run_design(design, xs, p_valid=0.8, p_ready=0.8)
+    assert got == expected
+    got, _, last = run_design(design, xs)
+    assert last == design.cycles().schedule(len(xs))[1]
