@@ -11,6 +11,7 @@ from amaranth.lib import memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..design import Design
+from ..sim.cycles.record import Performance, RunCycles, TrafficLine
 from ..sim.golden.smoke import lookup
 from .stream_beats import pack_beats
 
@@ -113,5 +114,14 @@ class SmokeDesign(Design):
                             "o": {"payload_bits": self.data_bits, "layout": "table[address]"}},
                 "latency_cycles": 1, "throughput_beats_per_cycle": 1}
 
-    def cycle_model(self) -> dict:
-        return {"cycles_per_input": 1.0, "latency_cycles": 1}
+    def cycle_model(self) -> Performance:
+        """One address a cycle through a one-cycle ROM read: a run of n beats ends at n."""
+        def schedule(beats_per_input):
+            starts = [1 + int(sum(beats_per_input[:k])) for k in range(len(beats_per_input))]
+            return RunCycles(tuple(starts), int(sum(beats_per_input)))
+
+        return Performance(input_unit="address", output_unit="table entry", outputs_per_input=1,
+                           cycles_per_input=1.0, latency_cycles=1,
+                           traffic=(TrafficLine("rom table", self.data_bits, 1, 0),),
+                           offchip_bytes_in=-(-self.addr_bits // 8),
+                           offchip_bytes_out=-(-self.data_bits // 8), schedule=schedule)

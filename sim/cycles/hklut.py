@@ -26,12 +26,14 @@ The timeline assumes no backpressure between stages (their buffers absorb it).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from types import SimpleNamespace
 
-from edgeforge.schemes.hklut import ROTATIONS, HKLUTConfig
+from edgeforge.schemes.hklut import ROTATIONS, TABLE_BITS, HKLUTConfig
 
-__all__ = ["StageCycles", "HKLUTCycles", "predict"]
+from .record import Performance, RunCycles, TrafficLine
+
+__all__ = ["StageCycles", "HKLUTCycles", "predict", "timeline"]
 
 
 @dataclass(frozen=True)
@@ -61,17 +63,34 @@ class HKLUTCycles:
     frame_cycles: float
     latency_cycles: int
     channels: int
-    traffic_per_input_pixel: dict
+    scale: int
+    traffic_per_input_pixel: tuple[TrafficLine, ...]
 
     def total_cycles(self, planes: int) -> int:
         """Cycles from the first input beat to the last output beat of ``planes`` frames."""
         return timeline(self.stages, planes)["last_output"] + 1
 
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        out["stages"] = [asdict(s) for s in self.stages]
-        out["cycles_per_input_pixel_per_channel"] = self.cycles_per_input_pixel
-        return out
+    def performance(self, planes_per_image: int) -> Performance:
+        """The record of an input = one image: ``channels`` planes, streamed as
+        ``planes_per_image`` frames (one with RGB lanes, where three engines share a beat)."""
+        first = self.stages[0]
+        pixels = first.width * first.height * self.channels
+
+        def schedule(beats_per_input):
+            t = timeline(self.stages, len(beats_per_input) * planes_per_image)
+            return RunCycles(tuple(t["frame_first_outputs"][::planes_per_image]),
+                             t["last_output"])
+
+        detail = {k: v for k, v in asdict(self).items() if k != "traffic_per_input_pixel"}
+        return Performance(
+            input_unit="image", output_unit="HR pixel",
+            outputs_per_input=first.width * first.height * self.scale ** 2,
+            cycles_per_input=self.frame_cycles * planes_per_image,
+            latency_cycles=self.latency_cycles,
+            traffic=tuple(replace(t, reads=t.reads * pixels, writes=t.writes * pixels)
+                          for t in self.traffic_per_input_pixel),
+            offchip_bytes_in=pixels, offchip_bytes_out=pixels * self.scale ** 2,
+            schedule=schedule, detail=detail)
 
 
 def _structure() -> SimpleNamespace:
@@ -136,7 +155,7 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
                        asymptotic_cycles_per_input_pixel=asymptotic,
                        frame_cycles=per_row * height,
                        latency_cycles=timeline(stages, 1)["first_output"], channels=channels,
-                       traffic_per_input_pixel=_traffic(config, stages,
+                       scale=config.scale, traffic_per_input_pixel=_traffic(config, stages,
                                                         rtl.buffer_bits(config)))
 
 
@@ -198,30 +217,18 @@ def timeline(stages, planes: int) -> dict:
             "frame_first_outputs": frame_out}
 
 
-def _traffic(config: HKLUTConfig, stages, buffer_bits) -> dict:
-    """Memory accesses per input pixel of one plane; buffer accesses also by the bits
-    of the word (``*_by_bits``, keyed by the bit count as a string)."""
+def _traffic(config: HKLUTConfig, stages, buffer_bits) -> tuple[TrafficLine, ...]:
+    """Memory accesses per input pixel of one plane, one line per memory: every table,
+    and each stage's line buffer and re-order, at the word width the generator stores."""
     from edgeforge.hw.hklut.index import RADIUS
-    lut_reads = {}
-    for name, s, _, kernel, r in config.tables():
-        pixels = stages[s].rows_per_input_row ** 2
-        key = f"{kernel.entries}x{8 * r * r}b"
-        lut_reads[name] = ROTATIONS * pixels
-        lut_reads.setdefault("by_size", {})
-        lut_reads["by_size"][key] = lut_reads["by_size"].get(key, 0) + ROTATIONS * pixels
-    line_writes, line_reads, reorder = {}, {}, {}
-    for st, (line_bits, reorder_bits) in zip(stages, buffer_bits):
+    lines = [TrafficLine(f"lut {name}", TABLE_BITS * r * r,
+                         ROTATIONS * stages[s].rows_per_input_row ** 2, 0)
+             for name, s, _, kernel, r in config.tables()]
+    for s, (st, (line_bits, reorder_bits)) in enumerate(zip(stages, buffer_bits)):
         pixels = st.rows_per_input_row ** 2
-        line, out = str(line_bits), str(reorder_bits)
-        line_writes[line] = line_writes.get(line, 0.0) + pixels
         # Every pixel's word is read from each of the 2*RADIUS+1 rows a window reaches.
-        line_reads[line] = line_reads.get(line, 0.0) + pixels * (2 * RADIUS + 1)
-        reorder[out] = reorder.get(out, 0.0) + pixels * st.factor ** 2
-    return {"offchip_bytes_in": 1, "offchip_bytes_out": config.scale ** 2,
-            "lut_reads": lut_reads, "lut_reads_total": sum(v for k, v in lut_reads.items()
-                                                         if k != "by_size"),
-            "line_buffer_writes": sum(line_writes.values()),
-            "line_buffer_reads": sum(line_reads.values()),
-            "reorder_writes": sum(reorder.values()), "reorder_reads": sum(reorder.values()),
-            "line_buffer_writes_by_bits": line_writes, "line_buffer_reads_by_bits": line_reads,
-            "reorder_writes_by_bits": reorder, "reorder_reads_by_bits": dict(reorder)}
+        lines.append(TrafficLine(f"line buffer s{s}", line_bits, pixels * (2 * RADIUS + 1),
+                                 pixels))
+        blocks = pixels * st.factor ** 2
+        lines.append(TrafficLine(f"reorder s{s}", reorder_bits, blocks, blocks))
+    return tuple(lines)

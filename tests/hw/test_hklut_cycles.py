@@ -54,18 +54,31 @@ def test_frame_period_is_the_bottleneck():
 
 def test_traffic_per_input_pixel():
     model = predict(HKLUT_S, width=64, height=64, reads_per_table=(1, 1))
-    t = model.traffic_per_input_pixel
-    assert (t["offchip_bytes_in"], t["offchip_bytes_out"]) == (1, 16)
-    assert t["lut_reads"]["s0_msb_h"] == 4 and t["lut_reads"]["s1_lsb_d"] == 16
+    t = {line.memory: line for line in model.traffic_per_input_pixel}
     # 3 MSB + 2 LSB tables read 4 times per stage pixel: 1 + 4 stage pixels per input pixel.
-    assert t["lut_reads_total"] == 5 * 4 * (1 + 4)
-    assert t["lut_reads"]["by_size"] == {"4096x32b": 3 * 4 * 5, "256x32b": 2 * 4 * 5}
-    assert t["line_buffer_writes"] == 1 + 4
-    assert t["reorder_writes"] == 4 + 16
-    # Each stage pixel is read once from each of the 5 rows its column's windows reach.
-    assert t["line_buffer_reads"] == 5 * (1 + 4)
+    assert t["lut s0_msb_h"].reads == 4 and t["lut s1_lsb_d"].reads == 16
+    assert sum(line.reads for k, line in t.items() if k.startswith("lut ")) == 5 * 4 * (1 + 4)
+    assert all(t[k].word_bits == 32 and t[k].writes == 0 for k in t if k.startswith("lut "))
+    # Each stage pixel is written once and read from each of the 5 rows its windows reach:
     # 8-bit input pixels in the first line buffer, (q, rem) of 8 + 3 bits between stages,
     # rounded 8-bit output pixels in the last re-order.
-    assert t["line_buffer_writes_by_bits"] == {"8": 1, "11": 4}
-    assert t["line_buffer_reads_by_bits"] == {"8": 5, "11": 20}
-    assert t["reorder_writes_by_bits"] == t["reorder_reads_by_bits"] == {"11": 4, "8": 16}
+    assert (t["line buffer s0"].word_bits, t["line buffer s0"].writes, t["line buffer s0"].reads) \
+        == (8, 1, 5)
+    assert (t["line buffer s1"].word_bits, t["line buffer s1"].writes, t["line buffer s1"].reads) \
+        == (11, 4, 20)
+    assert (t["reorder s0"].word_bits, t["reorder s0"].writes, t["reorder s0"].reads) == (11, 4, 4)
+    assert (t["reorder s1"].word_bits, t["reorder s1"].writes, t["reorder s1"].reads) == (8, 16, 16)
+
+
+def test_performance_record_is_per_image():
+    model = predict(HKLUT_S, width=8, height=6, reads_per_table=(2, 2), out_pixels=2, channels=3)
+    perf = model.performance(planes_per_image=3)
+    assert (perf.input_unit, perf.outputs_per_input) == ("image", 8 * 6 * 16)
+    assert perf.cycles_per_input == 3 * model.frame_cycles
+    assert (perf.offchip_bytes_in, perf.offchip_bytes_out) == (3 * 48, 3 * 48 * 16)
+    assert perf.traffic_by("lut ")[0] == 3 * 48 * 5 * 4 * 5
+    run = perf.run([8 * 6 * 3] * 2)
+    frames = timeline(model.stages, 6)
+    assert run.output_starts == tuple(frames["frame_first_outputs"][::3])
+    assert run.total_cycles == model.total_cycles(6)
+    assert perf.to_dict()["detail"]["bottleneck"] == model.bottleneck
