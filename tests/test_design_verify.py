@@ -1,7 +1,5 @@
 """Design.verify holds the RTL to its cycle model: exact without pauses, at least with them."""
 
-import dataclasses
-
 import pytest
 
 from edgeforge.design import cycle_mismatches
@@ -37,16 +35,6 @@ def test_a_paused_run_cannot_beat_the_model():
                    f"model predicts without; reproduce with seed=3"]
 
 
-class OptimisticSmoke(SmokeDesign):
-    """The smoke ROM with a model that claims one cycle less latency than the RTL has."""
-
-    def cycle_model(self):
-        true = super().cycle_model()
-        shifted = lambda beats: RunCycles(tuple(s - 1 for s in true.run(beats).output_starts),
-                                          true.run(beats).last_output - 1)
-        return dataclasses.replace(true, latency_cycles=0, schedule=shifted)
-
-
 @pytest.fixture(scope="module")
 def quick_sim():
     for sim in ("icarus", "verilator"):
@@ -55,7 +43,8 @@ def quick_sim():
     pytest.skip("neither icarus nor verilator is available")
 
 
-def test_verify_passes_the_true_model_and_fails_a_wrong_one(quick_sim, tmp_path):
+def test_verify_passes_the_true_model_and_fails_a_wrong_one(quick_sim, tmp_path,
+                                                          optimistic_smoke):
     art = default_artifact(addr_bits=6, data_bits=8)
     inputs = SmokeDesign(art).test_inputs(seed=1)
     good = SmokeDesign(art).verify(inputs, simulator=quick_sim, work_dir=tmp_path / "good")
@@ -65,7 +54,7 @@ def test_verify_passes_the_true_model_and_fails_a_wrong_one(quick_sim, tmp_path)
     assert free["run_cycles"] == good.predicted.total_cycles
     assert tuple(free["output_start_cycles"]) == good.predicted.output_starts
 
-    bad = OptimisticSmoke(art).verify(inputs, simulator=quick_sim, work_dir=tmp_path / "bad")
+    bad = optimistic_smoke(art).verify(inputs, simulator=quick_sim, work_dir=tmp_path / "bad")
     assert not bad.passed
     total = good.predicted.total_cycles
     assert bad.failures[0].startswith(f"{FREE}: cycles: measured {total}, cycle model predicts "

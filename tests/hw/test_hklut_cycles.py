@@ -6,8 +6,9 @@ import pytest
 from edgeforge.hw.hklut.engine import HKLUTEngine
 from edgeforge.schemes.hklut import HKLUTConfig
 from edgeforge.sim.cycles.hklut import predict, timeline
+from edgeforge.sim.amaranth_stream import run_stream
 
-from hklut_helpers import random_tables, run_flat
+from hklut_helpers import random_tables
 
 HKLUT_S = HKLUTConfig()
 
@@ -36,9 +37,10 @@ def test_timeline_matches_the_rtl_cycle_for_cycle(reads, lanes, size, frames):
     dut = HKLUTEngine(random_tables(HKLUT_S, 1), HKLUT_S, width=w, height=h,
                       reads_per_table=reads, out_pixels=lanes)
     n_in = frames * w * h
-    _, first, last = run_flat(dut, [v % 256 for v in range(n_in)], n_in * 16 // lanes)
+    run = run_stream(dut, [v % 256 for v in range(n_in)], n_in * 16 // lanes)
+    first, last = run.first, run.last
     model = predict(HKLUT_S, width=w, height=h, reads_per_table=reads, out_pixels=lanes)
-    # run_flat counts the edge of the first input transfer as cycle 1; the model as 0.
+    # run_stream counts the edge of the first input transfer as cycle 1; the model as 0.
     assert first - 1 == model.latency_cycles
     assert last - 1 == timeline(model.stages, frames)["last_output"]
     assert model.total_cycles(frames) == last

@@ -8,8 +8,8 @@ from edgeforge.hw.hklut.combine import pixel_layout
 from edgeforge.hw.hklut.reorder import BlockReorder
 from edgeforge.hw.hklut.tables import pack_table, table_bank
 from edgeforge.schemes.hklut import HKLUTConfig
+from edgeforge.sim.amaranth_stream import run_stream
 
-from hklut_helpers import run_flat
 
 PIXEL = pixel_layout(HKLUTConfig().widths())     # 11 bits: q | rem << 8
 PX_BITS = 11
@@ -39,8 +39,8 @@ def test_blocks_come_out_in_raster_order(r, width, lanes, blocks, rows, p_valid,
                 beat |= sum(int(v) << (PX_BITS * e) for e, v in enumerate(block)) << (block_bits * b)
             beats.append(beat)
     dut = BlockReorder(PIXEL, r, width, lanes, blocks)
-    outs, _, _ = run_flat(dut, beats, image.size // lanes, p_valid=p_valid, p_ready=p_ready,
-                          seed=r + lanes)
+    outs = run_stream(dut, beats, image.size // lanes, p_valid=p_valid, p_ready=p_ready,
+                      seed=r + lanes).outputs
     got = [(v >> (PX_BITS * k)) & ((1 << PX_BITS) - 1) for v in outs for k in range(lanes)]
     assert got == [int(v) for v in image.ravel()]
 
@@ -50,8 +50,8 @@ def test_reorder_keeps_up_one_beat_per_cycle():
     r, width, lanes = 2, 8, 2
     dut = BlockReorder(PIXEL, r, width, lanes)
     n_out = 2 * r * r * width // lanes
-    _, first, last = run_flat(dut, list(range(2 * width)), n_out)
-    assert last - first == n_out - 1
+    run = run_stream(dut, list(range(2 * width)), n_out)
+    assert run.last - run.first == n_out - 1
 
 
 def test_reorder_refuses_lanes_not_dividing_row():
