@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from amaranth.sim import Simulator
+from .memory_probe import MemoryProbe, simulator
 
 __all__ = ["run_stream"]
 
@@ -17,13 +17,16 @@ DRAIN_CYCLES = 20
 
 
 def run_stream(dut, inputs: Sequence[int], n_out: int, *, seed: int = 0, p_valid: float = 1.0,
-               p_ready: float = 1.0, max_cycles: int | None = None, vcd: str | None = None):
+               p_ready: float = 1.0, max_cycles: int | None = None, vcd: str | None = None,
+               probe: MemoryProbe | None = None):
     """Drive ``inputs`` into ``dut.i`` and collect ``n_out`` payloads from ``dut.o``.
 
     ``p_valid`` / ``p_ready`` are the per-cycle probabilities that the source
     offers a beat and the sink accepts one (seeded by ``seed``). Returns
     ``(outputs, cycles)``; raises ``AssertionError`` naming the seed if the
-    design stalls for ``max_cycles`` or emits a beat too many.
+    design stalls for ``max_cycles`` or emits a beat too many. With a ``probe`` of
+    ``dut`` (:class:`~edgeforge.sim.memory_probe.MemoryProbe`), the run counts its
+    memory accesses.
     """
     rng = random.Random(seed)
     limit = max_cycles or 50 * (len(inputs) + n_out) + 1000
@@ -56,7 +59,7 @@ def run_stream(dut, inputs: Sequence[int], n_out: int, *, seed: int = 0, p_valid
             assert cycle < limit, (f"stalled after {len(outputs)} of {n_out} outputs in {limit} "
                                    f"cycles; reproduce with seed={seed}")
 
-    sim = Simulator(dut)
+    sim = simulator(dut, probe)
     sim.add_clock(1e-8)
     sim.add_testbench(source, background=True)
     sim.add_testbench(sink)

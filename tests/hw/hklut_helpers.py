@@ -6,10 +6,10 @@ import random
 
 import numpy as np
 from amaranth.hdl import Value
-from amaranth.sim import Simulator
 
 from edgeforge.artifact import Artifact
 from edgeforge.schemes.hklut import HKLUTConfig
+from edgeforge.sim.memory_probe import simulator
 
 
 def random_tables(config: HKLUTConfig, seed: int = 0, spread: int = 128) -> dict[str, np.ndarray]:
@@ -23,11 +23,12 @@ def random_artifact(config: HKLUTConfig, seed: int = 0, spread: int = 128) -> Ar
     return Artifact("hklut", config.to_dict(), random_tables(config, seed, spread))
 
 
-def run_flat(dut, inputs, n_out, *, seed=0, p_valid=1.0, p_ready=1.0, max_cycles=None):
+def run_flat(dut, inputs, n_out, *, seed=0, p_valid=1.0, p_ready=1.0, max_cycles=None, probe=None):
     """Drive flat integer payloads into ``dut.i`` and collect ``n_out`` from ``dut.o``.
 
     Payloads are the raw bits of the (possibly layout-shaped) ports. Returns
-    ``(outputs, first_out_cycle, last_out_cycle)``; asserts on a stall.
+    ``(outputs, first_out_cycle, last_out_cycle)``; asserts on a stall. With a ``probe``
+    of ``dut`` (``edgeforge.sim.memory_probe``), the run counts its memory accesses.
     """
     rng = random.Random(seed)
     sink_rng = random.Random(seed + 1)
@@ -57,7 +58,7 @@ def run_flat(dut, inputs, n_out, *, seed=0, p_valid=1.0, p_ready=1.0, max_cycles
                 times.append(cycle)
             assert cycle < limit, f"stalled after {len(outputs)} of {n_out} outputs (seed={seed})"
 
-    sim = Simulator(dut)
+    sim = simulator(dut, probe)
     sim.add_clock(1e-8)
     sim.add_testbench(source, background=True)
     sim.add_testbench(sink)
