@@ -8,8 +8,9 @@ memory); figures from ``edgeforge.bench.energy``. The counts are measured:
 (seven configs from (1,1),1 to (4,16),16, two or three small frames back to back,
 and one under random pauses) with ``edgeforge.sim.memory_probe.MemoryProbe``,
 which counts the cycles each memory port's enable is high, and holds every
-memory's reads, writes and word width equal to the model's. A read is one port's cycle, of one word: each lane of a
-table bank counts, and a line-buffer word holds the pixels of one beat.
+memory's reads, writes and word width equal to the model's. A read is one port's
+cycle, of one word: each lane of a table bank counts, and a line-buffer word holds
+the pixels of one beat.
 
 The estimate is of the one-read-per-table config (R = 1, one pixel a beat).
 Other configs make the same table and re-order accesses; with more than one pixel
