@@ -1,11 +1,24 @@
 """HKLUT engine: memory traffic and an energy estimate per output pixel, against the physical minimum.
 
-Counts come from the cycle/traffic model (``edgeforge.sim.cycles.hklut``, checked
-cycle-exact against the RTL); figures from ``edgeforge.bench.energy``. Every
-config of the engine makes the same accesses per pixel (the parallelism knobs
-change how many happen per cycle, not how many there are), and all tables stay
-on chip, so off-chip traffic is the physical minimum for x4: 1 byte in and 16
-bytes out per LR pixel and channel.
+Counts come from the performance record of the traffic model
+(``edgeforge.sim.cycles.hklut``: ``predict(...).performance(1)``, one line per
+memory); figures from ``edgeforge.bench.energy``. The counts are measured:
+``tests/hw/test_hklut_cycles.py`` (``test_timeline_and_traffic_match_the_rtl``,
+``test_stalls_add_no_memory_access``) runs the engine in Amaranth's simulator
+(seven configs from (1,1),1 to (4,16),16, two or three small frames back to back,
+and one under random pauses) with ``edgeforge.sim.memory_probe.MemoryProbe``,
+which counts the cycles each memory port's enable is high, and holds every
+memory's reads, writes and word width equal to the model's. A read is one port's
+cycle, of one word: each lane of a table bank counts, and a line-buffer word holds
+the pixels of one beat.
+
+The estimate is of the one-read-per-table config (R = 1, one pixel a beat).
+Other configs make the same table and re-order accesses; with more than one pixel
+a beat into a stage, its line buffer makes fewer accesses of wider words. The
+rows next to the top and bottom read fewer row memories (reflect maps window rows
+onto rows already read), so line-buffer reads per pixel depend a little on the
+frame height. All tables stay on chip, so off-chip traffic is the physical
+minimum for x4: 1 byte in and 16 bytes out per LR pixel and channel.
 
 Command: ``python -m edgeforge.bench.hklut_energy [--width 480 --height 270]``
 """
@@ -98,8 +111,9 @@ def render_markdown(result: dict, command: str) -> str:
 
 Command: `{command}`
 
-Per LR pixel of one channel, HKLUT-S x4 (every R/P config makes the same accesses), frame
-{result['width']}x{result['height']}. Figures: {result['source']}; reads narrower than 64 bits are
+Per LR pixel of one channel, HKLUT-S x4, one read per table a cycle (R = 1), frame
+{result['width']}x{result['height']}; counts measured in simulation (`tests/hw/test_hklut_cycles.py`).
+Figures: {result['source']}; reads narrower than 64 bits are
 scaled linearly from the 64-bit figure (an approximation); buffers are costed as arrays of
 {result['buffer_rows_assumed']} rows of {result['buffer_row_pixels_assumed']} words (the widest row in the engine), each word as
 wide as the engine stores it.

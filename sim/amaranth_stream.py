@@ -17,6 +17,8 @@ from amaranth import ClockDomain, Module
 from amaranth.hdl import Value
 from amaranth.sim import Simulator
 
+from .memory_probe import MemoryProbe, simulator
+
 __all__ = ["Port", "StreamRun", "run_stream"]
 
 DRAIN_CYCLES = 20
@@ -57,7 +59,8 @@ class StreamRun:
 def run_stream(dut, inputs: Sequence, n_out: int, *, seed: int = 0, p_valid: float = 1.0,
                p_ready: float = 1.0, max_cycles: int | None = None, vcd: str | None = None,
                i: Port | None = None, o: Port | None = None,
-               on_input: Callable | None = None, reset_after: int | None = None) -> StreamRun:
+               on_input: Callable | None = None, reset_after: int | None = None,
+               probe: MemoryProbe | None = None) -> StreamRun:
     """Drive ``inputs`` into the ``i`` port and collect ``n_out`` payloads from ``o``.
 
     Parameters
@@ -71,6 +74,9 @@ def run_stream(dut, inputs: Sequence, n_out: int, *, seed: int = 0, p_valid: flo
         ``on_input(ctx)`` after each input transfer; its results go to ``after_inputs``.
     reset_after : int, optional
         Pulse the sync domain's reset for one cycle after that many input transfers.
+    probe : MemoryProbe, optional
+        A probe of ``dut`` (:class:`~edgeforge.sim.memory_probe.MemoryProbe`): the run counts
+        its memory accesses.
 
     Raises
     ------
@@ -85,6 +91,9 @@ def run_stream(dut, inputs: Sequence, n_out: int, *, seed: int = 0, p_valid: flo
     run = StreamRun([], 0, 0)
     top = dut
     if reset_after is not None:
+        if probe is not None:
+            raise ValueError("a probed run cannot also pulse the reset (the probe elaborates "
+                             "the design alone), got probe and reset_after")
         top = Module()
         top.domains.sync = sync = ClockDomain()
         top.submodules.dut = dut
@@ -130,7 +139,7 @@ def run_stream(dut, inputs: Sequence, n_out: int, *, seed: int = 0, p_valid: flo
             assert cycle < limit, (f"stalled after {len(run.outputs)} of {n_out} outputs in "
                                    f"{limit} cycles; reproduce with seed={seed}")
 
-    sim = Simulator(top)
+    sim = simulator(dut, probe) if top is dut else Simulator(top)
     sim.add_clock(1e-8)
     sim.add_testbench(source, background=True)
     sim.add_testbench(sink)

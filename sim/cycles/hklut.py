@@ -33,7 +33,7 @@ from edgeforge.schemes.hklut import ROTATIONS, TABLE_BITS, HKLUTConfig
 
 from .record import Performance, RunCycles, TrafficLine
 
-__all__ = ["StageCycles", "HKLUTCycles", "predict", "timeline"]
+__all__ = ["StageCycles", "HKLUTCycles", "predict", "timeline", "traffic_line_of"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,12 @@ class StageCycles:
 
 @dataclass(frozen=True)
 class HKLUTCycles:
-    """Predicted timing and traffic of one HKLUT engine config."""
+    """Predicted timing and traffic of one HKLUT engine config.
+
+    ``traffic_per_plane``: the memory accesses of one frame of one channel through
+    the engine, exact integers (``tests/hw/test_hklut_cycles.py`` measures them with
+    :class:`~edgeforge.sim.memory_probe.MemoryProbe` and holds them equal);
+    :attr:`traffic_per_input_pixel` divides them by the plane's pixels."""
     stages: tuple[StageCycles, ...]
     bottleneck: str
     cycles_per_input_row: float
@@ -64,7 +69,14 @@ class HKLUTCycles:
     latency_cycles: int
     channels: int
     scale: int
-    traffic_per_input_pixel: tuple[TrafficLine, ...]
+    traffic_per_plane: tuple[TrafficLine, ...]
+
+    @property
+    def traffic_per_input_pixel(self) -> tuple[TrafficLine, ...]:
+        """:attr:`traffic_per_plane` per input pixel of the plane."""
+        pixels = self.stages[0].width * self.stages[0].height
+        return tuple(replace(t, reads=t.reads / pixels, writes=t.writes / pixels)
+                     for t in self.traffic_per_plane)
 
     def total_cycles(self, planes: int) -> int:
         """Cycles from the first input beat to the last output beat of ``planes`` frames."""
@@ -75,20 +87,22 @@ class HKLUTCycles:
         ``planes_per_image`` frames (one with RGB lanes, where three engines share a beat)."""
         first = self.stages[0]
         pixels = first.width * first.height * self.channels
+        # Every channel is one plane through the engine (or one of the RGB lanes' engines).
+        planes = self.channels
 
         def schedule(beats_per_input):
             t = timeline(self.stages, len(beats_per_input) * planes_per_image)
             return RunCycles(tuple(t["frame_first_outputs"][::planes_per_image]),
                              t["last_output"])
 
-        detail = {k: v for k, v in asdict(self).items() if k != "traffic_per_input_pixel"}
+        detail = {k: v for k, v in asdict(self).items() if k != "traffic_per_plane"}
         return Performance(
             input_unit="image", output_unit="HR pixel",
             outputs_per_input=first.width * first.height * self.scale ** 2,
             cycles_per_input=self.frame_cycles * planes_per_image,
             latency_cycles=self.latency_cycles,
-            traffic=tuple(replace(t, reads=t.reads * pixels, writes=t.writes * pixels)
-                          for t in self.traffic_per_input_pixel),
+            traffic=tuple(replace(t, reads=t.reads * planes, writes=t.writes * planes)
+                          for t in self.traffic_per_plane),
             offchip_bytes_in=pixels, offchip_bytes_out=pixels * self.scale ** 2,
             schedule=schedule, detail=detail)
 
@@ -98,7 +112,7 @@ def _structure() -> SimpleNamespace:
     from amaranth import Shape
     from edgeforge.hw.hklut.combine import pixel_layout
     from edgeforge.hw.hklut.engine import buffer_pixels
-    from edgeforge.hw.hklut.linebuffer import stored_layout, window_moves
+    from edgeforge.hw.hklut.linebuffer import rows_read, stored_layout, window_moves
     from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH, window_lanes, window_phases
     from edgeforge.hw.hklut.reorder import OUTPUT_DELAY
 
@@ -110,7 +124,8 @@ def _structure() -> SimpleNamespace:
 
     return SimpleNamespace(window_moves=window_moves, pipeline_depth=PIPELINE_DEPTH,
                            window_lanes=window_lanes, window_phases=window_phases,
-                           output_delay=OUTPUT_DELAY, buffer_bits=buffer_bits)
+                           output_delay=OUTPUT_DELAY, buffer_bits=buffer_bits,
+                           rows_read=rows_read)
 
 
 def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, out_pixels: int = 1,
@@ -155,8 +170,9 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
                        asymptotic_cycles_per_input_pixel=asymptotic,
                        frame_cycles=per_row * height,
                        latency_cycles=timeline(stages, 1)["first_output"], channels=channels,
-                       scale=config.scale, traffic_per_input_pixel=_traffic(config, stages,
-                                                        rtl.buffer_bits(config)))
+                       scale=config.scale,
+                       traffic_per_plane=_traffic(config, stages, rtl.buffer_bits(config),
+                                                  rtl.rows_read))
 
 
 def _window_rows(needs, words: int, phases: int, depth: int):
@@ -217,18 +233,49 @@ def timeline(stages, planes: int) -> dict:
             "frame_first_outputs": frame_out}
 
 
-def _traffic(config: HKLUTConfig, stages, buffer_bits) -> tuple[TrafficLine, ...]:
-    """Memory accesses per input pixel of one plane, one line per memory: every table,
-    and each stage's line buffer and re-order, at the word width the generator stores."""
-    from edgeforge.hw.hklut.index import RADIUS
-    lines = [TrafficLine(f"lut {name}", TABLE_BITS * r * r,
-                         ROTATIONS * stages[s].rows_per_input_row ** 2, 0)
-             for name, s, _, kernel, r in config.tables()]
+# The engine's submodules per stage s: f"s{s}_window" (line buffer), f"s{s}_lookup" (one
+# table bank per table, named by the table), f"s{s}_reorder" (edgeforge.hw.hklut.engine).
+_BUFFER_LINES = {"window": "line buffer", "reorder": "reorder"}
+
+
+def traffic_line_of(path: tuple[str, ...]) -> str:
+    """The traffic line of the engine memory at ``path`` (submodule names from an
+    :class:`~edgeforge.hw.hklut.engine.HKLUTEngine`, as
+    :class:`~edgeforge.sim.memory_probe.MemoryProbe` finds them).
+
+    Raises
+    ------
+    ValueError
+        For a path that is no memory of a stage's line buffer, tables or re-order.
+    """
+    stage, _, block = path[0].partition("_") if path else ("", "", "")
+    if block == "lookup" and len(path) > 1:
+        return f"lut {path[1]}"
+    if block in _BUFFER_LINES:
+        return f"{_BUFFER_LINES[block]} {stage}"
+    raise ValueError(f"path must be a memory of an HKLUT stage's window, lookup or reorder, "
+                     f"got {path!r}")
+
+
+def _traffic(config: HKLUTConfig, stages, buffer_bits, rows_read) -> tuple[TrafficLine, ...]:
+    """Memory accesses per plane (one frame of one channel), one line per memory: every
+    table, and each stage's line buffer and re-order, counted as the RTL makes them: a
+    port access is a cycle with the port's enable high, of one word of the port's width."""
+    lines = []
+    for name, s, _, kernel, r in config.tables():
+        st = stages[s]
+        # Each stage pixel's window reads every table once per rotation (one lane a rotation).
+        lines.append(TrafficLine(f"lut {name}", TABLE_BITS * r * r,
+                                 ROTATIONS * st.width * st.height, 0))
     for s, (st, (line_bits, reorder_bits)) in enumerate(zip(stages, buffer_bits)):
-        pixels = st.rows_per_input_row ** 2
-        # Every pixel's word is read from each of the 2*RADIUS+1 rows a window reaches.
-        lines.append(TrafficLine(f"line buffer s{s}", line_bits, pixels * (2 * RADIUS + 1),
-                                 pixels))
-        blocks = pixels * st.factor ** 2
+        # A line-buffer word holds the `window_lanes` pixels of one beat: one write a beat,
+        # and one read of each distinct row a word's windows reach (fewer at the borders,
+        # where reflect maps window rows onto rows already read).
+        words = st.width // st.window_lanes
+        lines.append(TrafficLine(f"line buffer s{s}", line_bits * st.window_lanes,
+                                 words * sum(rows_read(y, st.height) for y in range(st.height)),
+                                 words * st.height))
+        # A re-order memory word is one pixel: each block's r*r pixels written, each read once.
+        blocks = st.width * st.height * st.factor ** 2
         lines.append(TrafficLine(f"reorder s{s}", reorder_bits, blocks, blocks))
     return tuple(lines)

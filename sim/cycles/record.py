@@ -13,7 +13,10 @@ the same way and the bench, the energy estimate and ``compare`` read one shape:
 - ``traffic``: on-chip memory accesses per input, one :class:`TrafficLine` per
   memory; a read is one cycle with the memory port's enable high (where ports share
   an enable, as the lanes of one ROM bank do, each lane's read counts), a write
-  likewise; plus off-chip bytes in and out per input.
+  likewise (a cycle with any bit of a write port's enable high), each of one word
+  of the port's width, whatever number of pixels or values the word holds; plus
+  off-chip bytes in and out per input. ``edgeforge.sim.memory_probe`` measures
+  these counts in simulation, on any design built from ``amaranth.lib.memory``.
 
 Scheme-specific figures (stages, bottleneck, per-layer cycles) go in ``detail``,
 as JSON types.
@@ -29,7 +32,10 @@ __all__ = ["TrafficLine", "RunCycles", "Performance"]
 
 @dataclass(frozen=True)
 class TrafficLine:
-    """Accesses of one on-chip memory per input."""
+    """Accesses of one on-chip memory per input (see the module docstring for what counts).
+
+    ``memory`` names one memory or a group of alike ones (a line buffer's row memories);
+    ``word_bits`` is the width of one access, the port's word."""
     memory: str
     word_bits: int
     reads: float

@@ -46,3 +46,10 @@ def test_every_access_of_the_performance_record_is_costed_once():
             == pytest.approx((reads, writes))
     assert (costed("off-chip bytes in") * pixels, costed("off-chip bytes out") * pixels) \
         == (perf.offchip_bytes_in, perf.offchip_bytes_out)
+
+
+def test_line_buffer_reads_are_fewer_on_the_border_rows():
+    # 5 rows a window, less 3 row reads over the top two rows and 3 over the bottom two.
+    lines = {line["what"]: line for line in estimate(HKLUTConfig(), 64, 48)["lines"]}
+    assert lines["line-buffer reads, 8-bit word"]["count"] == pytest.approx(5 - 6 / 48)
+    assert lines["line-buffer reads, 11-bit word"]["count"] == pytest.approx(4 * (5 - 6 / 96))
