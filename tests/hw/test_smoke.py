@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 import edgeforge
-from edgeforge.hw.smoke import SmokeLookup
+from edgeforge.hw.smoke import TRAFFIC_LINE, SmokeLookup
 from edgeforge.schemes.smoke import default_artifact
 from edgeforge.sim.amaranth_stream import run_stream
+from edgeforge.sim.cycles.record import TrafficLine
+from edgeforge.sim.memory_probe import MemoryProbe
 
 
 @pytest.mark.parametrize("p_valid, p_ready", [(1.0, 1.0), (0.5, 0.5), (0.9, 0.2)])
@@ -62,3 +64,15 @@ def test_emission_is_byte_identical(tmp_path):
     assert manifest["artifact"]["content_hash"] == default_artifact().content_hash
     assert files_a.filelist.read_text() == f"{files_a.verilog.name}\n"
     assert f"toplevel: {manifest['top']}" in files_a.core.read_text()
+
+
+@pytest.mark.parametrize("p", [1.0, 0.5])
+def test_rom_reads_once_per_address_as_the_model_says(p):
+    design = edgeforge.generate(default_artifact(6, 8))
+    dut = design.build()
+    probe = MemoryProbe(dut)
+    addresses = list(range(64)) * 2
+    run_stream(dut, addresses, len(addresses), seed=3, p_valid=p, p_ready=p, probe=probe)
+    line, = design.cycle_model().traffic
+    assert probe.lines(lambda path: TRAFFIC_LINE) == (
+        TrafficLine(TRAFFIC_LINE, 8, line.reads * len(addresses), 0),)
