@@ -18,6 +18,7 @@ import numpy as np
 from edgeforge.design import Design
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 from edgeforge.sim.cycles.hklut import HKLUTCycles, predict
+from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.golden.hklut import upscale
 
 from ..axis_video import AXISVideo
@@ -253,5 +254,5 @@ class HKLUTDesign(Design):
                        reads_per_table=self.reads_per_table, out_pixels=self.out_pixels,
                        channels=self.channels)
 
-    def cycle_model(self) -> dict:
-        return self.cycles().to_dict()
+    def cycle_model(self) -> Performance:
+        return self.cycles().performance(self.planes_per_image)
