@@ -15,22 +15,24 @@ Hardware config:
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
 
 from edgeforge.design import Design
 from edgeforge.schemes.network import derive_widths, parse_network
-from edgeforge.sim.cycles.network import NetworkCycles, predict
+from edgeforge.sim.cycles.network import NetworkCycles, performance, predict
+from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.golden.network import forward, run_layer
 
 from ..logic import check_buffer_ram
-from ..stream_beats import payload_bytes
+from ..stream_beats import pack_beats
 from .argmax import class_bits
 from .pipeline import NetworkPipeline
 from .plan import input_order, plan_pipeline
 
-__all__ = ["LAYER_KINDS", "pack_vectors", "unpack_vectors", "NetworkDesign"]
+__all__ = ["LAYER_KINDS", "pack_vectors", "NetworkDesign"]
 
 #: Layer kinds that can be generated alone.
 LAYER_KINDS = ("conv2d", "linear", "maxpool")
@@ -40,22 +42,10 @@ def pack_vectors(values: np.ndarray, bits: int) -> np.ndarray:
     """uint8 ``(beats, bytes)`` little-endian payloads of integer ``values`` ``(beats, lanes)``:
     element ``k`` (two's complement, ``bits`` wide) at bits ``[bits k + bits - 1 : bits k]``."""
     values = np.asarray(values, np.int64)
-    beats, lanes = values.shape
-    bit = (values[..., None] >> np.arange(bits)) & 1                     # (beats, lanes, bits)
-    flat = bit.reshape(beats, lanes * bits).astype(np.uint8)
-    pad = payload_bytes(lanes * bits) * 8 - lanes * bits
-    flat = np.pad(flat, ((0, 0), (0, pad)))
-    return np.packbits(flat, axis=1, bitorder="little")
-
-
-def unpack_vectors(beats: np.ndarray, bits: int, lanes: int, signed: bool) -> np.ndarray:
-    """The inverse of :func:`pack_vectors`: ``(beats, lanes)`` int64."""
-    flat = np.unpackbits(np.asarray(beats, np.uint8), axis=1, bitorder="little")
-    bit = flat[:, :lanes * bits].reshape(len(flat), lanes, bits).astype(np.int64)
-    values = (bit << np.arange(bits)).sum(axis=2)
-    if signed:
-        values -= (values >> (bits - 1) & 1) << bits
-    return values
+    mask = (1 << bits) - 1
+    words = [sum((int(v) & mask) << (bits * k) for k, v in enumerate(row)) for row in values]
+    # As Python integers: a list of them above 2**63 would become float64 in NumPy.
+    return pack_beats(np.array(words, dtype=object), bits * values.shape[1])
 
 
 class NetworkDesign(Design):
@@ -178,18 +168,18 @@ class NetworkDesign(Design):
     def encode_outputs(self, ys: Sequence[np.ndarray]) -> np.ndarray:
         s = self.plan.out
         if self.layer is None:
-            n = self.network.layers[-1].in_shape[0]
-            cls = np.array([int(y[0]) for y in ys], np.int64)[:, None]
-            if not self.logits:
-                return pack_vectors(cls, class_bits(n))
+            # Class in the low bits, then the logits (ArgMax's output_layout).
+            cb = class_bits(self.network.layers[-1].in_shape[0])
             logit_bits = self.plan.stages[-1].params["logit_bits"]
-            cls_beats = np.unpackbits(pack_vectors(cls, class_bits(n)), axis=1, bitorder="little")
-            logit_beats = np.unpackbits(pack_vectors(np.array([y[1:] for y in ys]), logit_bits),
-                                        axis=1, bitorder="little")
-            bits = np.concatenate([cls_beats[:, :class_bits(n)], logit_beats[:, :n * logit_bits]],
-                                  axis=1)
-            bits = np.pad(bits, ((0, 0), (0, payload_bytes(s.bits) * 8 - bits.shape[1])))
-            return np.packbits(bits, axis=1, bitorder="little")
+            words = []
+            for y in ys:
+                word = int(y[0])
+                if logit_bits is not None:
+                    mask = (1 << logit_bits) - 1
+                    word |= sum((int(v) & mask) << (cb + logit_bits * j)
+                                for j, v in enumerate(y[1:]))
+                words.append(word)
+            return pack_beats(np.array(words, dtype=object), s.bits)
         out = self.network.layers[self.layer].out_shape
         index = self.layer + 1
         flat = np.concatenate([self._stream_order(np.asarray(y, np.int64), index) if len(out) == 3
@@ -201,14 +191,14 @@ class NetworkDesign(Design):
         if self.layer is not None:
             raise ValueError(f"decode_outputs reads whole-network beats, got layer {self.layer!r}")
         n = self.network.layers[-1].in_shape[0]
-        flat = np.unpackbits(np.asarray(beats, np.uint8), axis=1, bitorder="little")
         cb = class_bits(n)
-        out = {"classes": (flat[:, :cb].astype(np.int64) << np.arange(cb)).sum(axis=1)}
+        words = [int.from_bytes(bytes(row), "little") for row in np.asarray(beats, np.uint8)]
+        out = {"classes": np.array([w & ((1 << cb) - 1) for w in words], np.int64)}
         if self.logits:
             lb = self.plan.stages[-1].params["logit_bits"]
-            out["logits"] = unpack_vectors(np.packbits(
-                np.pad(flat[:, cb:cb + n * lb], ((0, 0), (0, -(n * lb) % 8))), axis=1,
-                bitorder="little"), lb, n, True)
+            out["logits"] = np.array([[((w >> (cb + lb * j)) & ((1 << lb) - 1))
+                                       - (((w >> (cb + lb * j + lb - 1)) & 1) << lb)
+                                       for j in range(n)] for w in words], np.int64)
         return out
 
     def test_inputs(self, seed: int = 0) -> list[np.ndarray]:
@@ -259,7 +249,18 @@ class NetworkDesign(Design):
 
     def cycles(self) -> NetworkCycles:
         """The cycle model of this config (``edgeforge.sim.cycles.network``)."""
+        return self._model
+
+    @cached_property
+    def _model(self) -> NetworkCycles:
         return predict(self.plan)
 
-    def cycle_model(self) -> dict:
-        return self.cycles().to_dict()
+    @cached_property
+    def _performance(self) -> Performance:
+        return performance(self.plan, "image" if self.plan.first == 0 else "layer input",
+                           self._model)
+
+    def cycle_model(self) -> Performance:
+        """Cycles, latency, schedule and memory traffic per input (an image, or for a single
+        layer its input map or vector)."""
+        return self._performance

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth import Const, Module, Mux, Shape, Signal, signed
-from amaranth.lib import memory, wiring
+from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..logic import equals, refuse_quietly
+from ..rom import RomBank
 from .vectors import index_signal, vector_signature, view
 
 __all__ = ["CORE_DEPTH", "check_folding", "weight_rom", "adder_tree", "DenseCore"]
@@ -51,13 +52,11 @@ def check_folding(where: str, pe, simd, outputs: int, inputs: int) -> None:
 
 
 def weight_rom(m: Module, name: str, words: list[int], width: int, addr, en):
-    """A synchronous-read ROM of ``words`` (``width`` bits) read at ``addr`` when ``en``;
-    returns its data (the word at the last enabled cycle's address)."""
-    rom = memory.Memory(shape=width, depth=len(words), init=words, attrs={"rom_style": "block"})
-    m.submodules[name] = rom
-    port = rom.read_port(domain="sync", transparent_for=())
-    m.d.comb += [port.addr.eq(addr), port.en.eq(en)]
-    return port.data
+    """A one-lane :class:`~edgeforge.hw.rom.RomBank` of ``words`` (``width`` bits) read at
+    ``addr`` when ``en``; returns its data (the word at the last enabled cycle's address)."""
+    m.submodules[name] = rom = RomBank(words, width, reads=1)
+    m.d.comb += [rom.addr[0].eq(addr), rom.en.eq(en)]
+    return rom.data[0]
 
 
 def adder_tree(terms):
@@ -187,22 +186,23 @@ class DenseCore(wiring.Component):
             def weight(p_, s_):
                 return int(self.weights[p_, s_])
         else:
+            # Read once a fold: only while stage A walks one (traffic = F words a vector).
             data = weight_rom(m, "weights", self.rom_words(), self.weight_bits * pe * simd,
-                              fold, en)
+                              fold, en & busy)
             w_view = view(data, signed(self.weight_bits), pe * simd)
 
             def weight(p_, s_):
                 return w_view[p_ * simd + s_]
-        # Biases: constants with one neuron fold, else a ROM word of PE biases per fold, read
-        # with the weights (its address is the neuron fold).
+        # Biases: constants with one neuron fold, else a ROM word of PE biases per neuron fold,
+        # read at its first synapse fold (NF words a vector) and held for the others.
         if nf_n == 1:
             def bias(p_):
                 return Const(int(self.bias[p_]), acc_shape)
         else:
             words = [sum((int(self.bias[n * pe + p_]) & ((1 << self.acc_bits) - 1))
                          << (self.acc_bits * p_) for p_ in range(pe)) for n in range(nf_n)]
-            bias_view = view(weight_rom(m, "biases", words, self.acc_bits * pe, nf, en),
-                             acc_shape, pe)
+            bias_view = view(weight_rom(m, "biases", words, self.acc_bits * pe, nf,
+                                        en & busy & equals(sf, 0)), acc_shape, pe)
 
             def bias(p_):
                 return bias_view[p_]

@@ -24,12 +24,20 @@ from .reshape import Gather, Serialise
 from .vectors import elem_shape, vector_signature
 from .window import Window
 
-__all__ = ["stream_shape", "NetworkPipeline"]
+__all__ = ["stream_shape", "traffic_line", "NetworkPipeline"]
 
 
 def stream_shape(s: Stream):
     """The element shape of a plan stream."""
     return elem_shape(s.bits, s.signed)
+
+
+def traffic_line(path: tuple[str, ...]) -> str:
+    """The traffic line of a memory at submodule ``path``: ``<stage>.rows`` for a window
+    generator's row memories, ``<stage>.weights`` / ``<stage>.biases`` for a core's ROMs
+    (what :func:`edgeforge.sim.cycles.network.traffic` names)."""
+    stage, part = path[0], path[1]
+    return f"{stage}.rows" if part.startswith("row") else f"{stage}.{part}"
 
 
 def _core_class(layer):

@@ -180,7 +180,8 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
             vectors = cur[0].beats
             nf = outputs // pe
             add("core", layer, "core", Stream(lw.acc_bits, True, pe, vectors * nf),
-                transform=layer.fields["transform"], pe=pe, simd=simd, sf=inputs // simd, nf=nf)
+                transform=layer.fields["transform"], pe=pe, simd=simd, sf=inputs // simd, nf=nf,
+                weight_bits=layer.fields["weight_bits"])
             add("requant", layer, "requant", Stream(out_bits, out_signed, pe, vectors * nf),
                 lanes=pe, shift=layer.fields["shift"], clip=lw.clip)
             if nf > 1:

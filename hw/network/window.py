@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth import Const, Module, Mux, Shape, Signal
+from amaranth import Cat, Const, Module, Mux, Shape, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -190,9 +190,16 @@ class Window(wiring.Component):
 
         ports = [[mem.read_port(domain="sync", transparent_for=()) for _ in range(k)]
                  for mem in rows]
+        # Only the ports a window reads are enabled: slots of rows in the image, columns in
+        # the image (a read is then one tap's word; a disabled port holds its data, which
+        # is then never selected).
+        slot_of = [Signal(slot_bits, name=f"slot{dy}") for dy in range(k)]
+        m.d.comb += [slot_of[dy].eq(tail + offsets[dy]) for dy in range(k)]
         for s in range(n_slots):
+            used = Cat(present[dy] & equals(slot_of[dy], s) for dy in range(k)).any()
             for dx in range(k):
-                m.d.comb += [ports[s][dx].addr.eq(ox + (dx - p)), ports[s][dx].en.eq(advance)]
+                m.d.comb += [ports[s][dx].addr.eq(ox + (dx - p)),
+                             ports[s][dx].en.eq(step & used & col_ok[dx])]
 
         # -- stage D: the read data arrives with what the reader knew of it -------------
         d_valid = Signal()
@@ -201,7 +208,7 @@ class Window(wiring.Component):
         d_col = [Signal(name=f"d_col{dx}") for dx in range(k)]
         with m.If(advance):
             m.d.sync += d_valid.eq(step)
-            m.d.sync += [d_slot[dy].eq(tail + offsets[dy]) for dy in range(k)]
+            m.d.sync += [d_slot[dy].eq(slot_of[dy]) for dy in range(k)]
             m.d.sync += [d_row[dy].eq(present[dy]) for dy in range(k)]
             m.d.sync += [d_col[dx].eq(col_ok[dx]) for dx in range(k)]
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-__all__ = ["dense_cycles", "StageCycles", "NetworkCycles", "predict"]
+from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
+
+__all__ = ["dense_cycles", "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
 
 
 def dense_cycles(outputs: int, inputs: int, pe: int, simd: int) -> int:
@@ -253,7 +255,6 @@ class NetworkCycles:
 
     def to_dict(self) -> dict:
         return {"interval_cycles_per_image": self.interval,
-                "cycles_per_input_beat": self.interval / self.input_beats_per_image,
                 "bottleneck": self.bottleneck,
                 "latency_cycles": self.latency_cycles,
                 "input_beats_per_image": self.input_beats_per_image,
@@ -313,3 +314,62 @@ def predict(plan, max_images: int = 64) -> NetworkCycles:
                          output_beats_per_image=plan.out.beats, interval=interval,
                          bottleneck=bottleneck, latency_cycles=starts[0],
                          _starts=starts, _period=period)
+
+
+def traffic(plan) -> tuple[TrafficLine, ...]:
+    """On-chip memory accesses per image, one line per memory group (named as
+    :func:`edgeforge.hw.network.pipeline.traffic_line` names the RTL's):
+
+    - a window generator's rows: a write per input pixel; per window, a read of one
+      pixel word for every tap row inside the image times every tap column inside it;
+    - a core's weight ROM (when not fully parallel): a word of ``PE x SIMD`` weights a
+      fold; its bias ROM (with several neuron folds): a word of ``PE`` biases a neuron
+      fold.
+    """
+    from edgeforge.hw.network.window import row_plans
+    lines = []
+    for st in plan.stages:
+        p = st.params
+        if st.kind == "window":
+            k, pad, w = p["kernel"], p["padding"], p["width"]
+            out_w = w + 2 * pad - k + 1
+            cols = sum(0 <= ox - pad + dx < w for ox in range(out_w) for dx in range(k))
+            rows = sum(sum(o is not None for o in q.offsets)
+                       for q in row_plans(p["height"], k, pad))
+            lines.append(TrafficLine(f"{st.name}.rows", st.inp.bits * st.inp.lanes,
+                                     reads=rows * cols, writes=st.inp.beats))
+        elif st.kind == "core":
+            vectors = st.inp.beats
+            if p["sf"] * p["nf"] > 1:
+                lines.append(TrafficLine(f"{st.name}.weights", p["pe"] * p["simd"] * p["weight_bits"],
+                                         reads=vectors * p["sf"] * p["nf"], writes=0))
+            if p["nf"] > 1:
+                lines.append(TrafficLine(f"{st.name}.biases", p["pe"] * st.out.bits,
+                                         reads=vectors * p["nf"], writes=0))
+    return tuple(lines)
+
+
+def performance(plan, unit: str = "image", model: NetworkCycles | None = None) -> Performance:
+    """The typed performance record of a pipeline plan (``model``, :func:`predict`'s, in
+    ``detail``).
+
+    Its schedule takes images of the plan's input beats each (a pipeline has one image
+    size).
+    """
+    from edgeforge.hw.stream_beats import payload_bytes
+    model = model or predict(plan)
+    beats = plan.inp.beats
+
+    def schedule(counts):
+        if any(c != beats for c in counts):
+            raise ValueError(f"every input of this pipeline is {beats} beats, got {list(counts)!r}")
+        starts, last = model.schedule(len(counts))
+        return RunCycles(tuple(starts), last)
+
+    return Performance(
+        input_unit=unit, output_unit="beat", outputs_per_input=plan.out.beats,
+        cycles_per_input=float(model.interval), latency_cycles=model.latency_cycles,
+        traffic=traffic(plan),
+        offchip_bytes_in=float(beats * payload_bytes(plan.inp.bits * plan.inp.lanes)),
+        offchip_bytes_out=float(plan.out.beats * payload_bytes(plan.out.bits * plan.out.lanes)),
+        schedule=schedule, detail=model.to_dict())

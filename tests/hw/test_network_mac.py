@@ -35,8 +35,9 @@ def run_core(m_out, n_in, pe, simd, weight_bits=8, x_bits=8, x_signed=False, see
     hi = max(int(a.max()) for a in accs) + 2 ** 20
     acc_bits = range_bits(lo, hi)[0]
     dut = DenseCore(weights, bias, elem_shape(x_bits, x_signed), weight_bits, acc_bits, pe, simd)
-    got, cycles = run_stream(dut, [pack(x, x_bits) for x in xs], len(xs) * (m_out // pe),
-                             seed=seed, p_valid=p_valid, p_ready=p_ready)
+    run = run_stream(dut, [pack(x, x_bits) for x in xs], len(xs) * (m_out // pe),
+                     seed=seed, p_valid=p_valid, p_ready=p_ready)
+    got, cycles = run.outputs, run.last
     flat = [v for word in got for v in unpack(word, acc_bits, pe)]
     assert flat == [int(v) for a in accs for v in a]
     return cycles

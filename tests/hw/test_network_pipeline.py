@@ -75,3 +75,21 @@ def test_one_layer_alone_equals_its_golden(digits_ref, layer):
     assert got == expected
     got, _, last = run_design(design, xs)
     assert last == design.cycles().schedule(len(xs))[1]
+
+
+@pytest.mark.parametrize("folding", [DIGITS_REF_MIDDLE, "parallel"])
+def test_memory_traffic_equals_the_model(digits_ref, folding):
+    from edgeforge.hw.network.pipeline import traffic_line
+    from edgeforge.sim.memory_probe import MemoryProbe
+    design = NetworkDesign(digits_ref, folding=folding)
+    xs = edge_images((1, 8, 8), 0)
+    dut = design.build()
+    probe = MemoryProbe(dut)
+    got, expected, _ = run_design(design, xs, dut=dut, probe=probe, p_valid=0.7, p_ready=0.6)
+    assert got == expected
+    measured = {t.memory: t for t in probe.lines(traffic_line)}
+    model = {t.memory: t for t in design.cycle_model().traffic}
+    assert sorted(measured) == sorted(model)
+    for name, line in model.items():
+        assert (measured[name].reads, measured[name].writes, measured[name].word_bits) == (
+            line.reads * len(xs), line.writes * len(xs), line.word_bits), name

@@ -37,7 +37,7 @@ def test_pool_takes_the_max_of_every_window(c, h, w, size, is_signed, p_valid, p
     expected = [list(p[:, y, x]) for p in pooled for y in range(h // size)
                 for x in range(w // size)]
     dut = MaxPool(elem_shape(bits, is_signed), c, w, size)
-    got, _ = run_stream(dut, ins, len(expected), seed=size, p_valid=p_valid, p_ready=p_ready)
+    got = run_stream(dut, ins, len(expected), seed=size, p_valid=p_valid, p_ready=p_ready).outputs
     assert [unpack(g, bits, c, is_signed) for g in got] == expected
 
 
@@ -57,8 +57,8 @@ def test_argmax_every_tie_pattern(n, levels, is_signed):
     patterns = [list(p) for p in itertools.product(levels, repeat=n)]
     logit_bits = 8 if is_signed else 4
     dut = ArgMax(elem_shape(bits, is_signed), n, logit_bits)
-    got, _ = run_stream(dut, [pack(p, bits) for p in patterns], len(patterns), seed=n,
-                        p_valid=0.8, p_ready=0.7)
+    got = run_stream(dut, [pack(p, bits) for p in patterns], len(patterns), seed=n,
+                        p_valid=0.8, p_ready=0.7).outputs
     cb = class_bits(n)
     assert output_layout(n, logit_bits).size == cb + n * logit_bits
     assert [g & ((1 << cb) - 1) for g in got] == list(argmax(np.array(patterns)))
@@ -68,5 +68,5 @@ def test_argmax_every_tie_pattern(n, levels, is_signed):
 def test_argmax_class_alone():
     dut = ArgMax(elem_shape(4, True), 10, None)
     patterns = [[3] * 10, [0] * 9 + [7], [-8] * 5 + [-7] + [-8] * 4]
-    got, _ = run_stream(dut, [pack(p, 4) for p in patterns], 3)
+    got = run_stream(dut, [pack(p, 4) for p in patterns], 3).outputs
     assert got == [0, 9, 5] and dut.o.payload.shape().width == 4

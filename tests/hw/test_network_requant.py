@@ -39,8 +39,8 @@ def test_requant_matches_golden_at_the_extremes(acc_bits, shift, clip):
     beats = np.array(values).reshape(-1, lanes)
     out_bits, out_signed = range_bits(*requant_bounds(acc_bits, shift, clip, lo, hi - half))
     dut = Requant(acc_bits, lanes, shift, clip, elem_shape(out_bits, out_signed))
-    got, _ = run_stream(dut, [pack(b, acc_bits) for b in beats], len(beats), seed=shift,
-                        p_valid=0.8, p_ready=0.7)
+    got = run_stream(dut, [pack(b, acc_bits) for b in beats], len(beats), seed=shift,
+                        p_valid=0.8, p_ready=0.7).outputs
     flat = [v for word in got for v in unpack(word, out_bits, lanes, out_signed)]
     assert flat == list(requantise(beats.ravel(), shift, *clip))
 

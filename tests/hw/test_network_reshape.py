@@ -16,7 +16,7 @@ def test_gather_concatenates_beats_lowest_first(lanes, beats, p_valid, p_ready):
     expected = [sum(v << (bits * b) for b, v in enumerate(ins[n:n + beats]))
                 for n in range(0, len(ins), beats)]
     dut = Gather(elem_shape(5, True), lanes, beats)
-    got, _ = run_stream(dut, ins, len(expected), seed=beats, p_valid=p_valid, p_ready=p_ready)
+    got = run_stream(dut, ins, len(expected), seed=beats, p_valid=p_valid, p_ready=p_ready).outputs
     assert got == expected
 
 
@@ -27,8 +27,8 @@ def test_serialise_splits_beats_lowest_first(lanes, count, p_valid, p_ready):
     ins = [(k * 40503 + 17) % (1 << (bits * count)) for k in range(5)]
     expected = [(v >> (bits * c)) & ((1 << bits) - 1) for v in ins for c in range(count)]
     dut = Serialise(elem_shape(8, False), lanes, count)
-    got, cycles = run_stream(dut, ins, len(expected), seed=count, p_valid=p_valid,
-                             p_ready=p_ready)
+    run = run_stream(dut, ins, len(expected), seed=count, p_valid=p_valid, p_ready=p_ready)
+    got, cycles = run.outputs, run.last
     assert got == expected
     if p_valid == p_ready == 1.0:
         assert cycles == len(expected) + 1      # a part a cycle, one cycle in
