@@ -81,3 +81,28 @@ def random_folding(network, rng) -> list[tuple[int, int]]:
             out.append((int(rng.choice([d for d in range(1, m + 1) if m % d == 0])),
                         int(rng.choice([d for d in range(1, n + 1) if n % d == 0]))))
     return out
+
+
+def pack(values, bits: int) -> int:
+    """Integers as one payload, element ``k`` (two's complement) at ``bits k``."""
+    return sum((int(v) & ((1 << bits) - 1)) << (bits * k) for k, v in enumerate(values))
+
+
+def unpack(word: int, bits: int, n: int, is_signed: bool = True) -> list[int]:
+    """The ``n`` elements of a payload (the inverse of :func:`pack`)."""
+    vals = [(word >> (bits * k)) & ((1 << bits) - 1) for k in range(n)]
+    return [v - (1 << bits) if is_signed and v >> (bits - 1) else v for v in vals]
+
+
+def random_network_design(seed: int):
+    """A NetworkDesign of a random small network (weights half at the int extremes), with a
+    random folding and a random pixels per beat."""
+    from edgeforge.hw.network.design import NetworkDesign
+    from edgeforge.schemes.network import parse_network, random_artifact, random_config
+    art = random_artifact(random_config(seed), seed=seed, extremes=0.5)
+    net = parse_network(art.config)
+    rng = np.random.default_rng(seed)
+    pixels = net.height * net.width
+    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
+    return NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
+                         logits=True)

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from edgeforge.hw.network.design import NetworkDesign
-from edgeforge.schemes.network import parse_network, random_artifact, random_config
+from edgeforge.schemes.network import random_artifact
 from edgeforge.sim.golden.network import classify
 from edgeforge.sim.runner import simulator_missing_reason
 
 from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, digits_test_images,
-                             edge_images, random_folding)
+                             edge_images, random_network_design)
 
 
 @pytest.fixture(scope="module")
@@ -146,13 +146,7 @@ def test_one_layer_alone(digits_ref):
 
 
 def _random_network_case(seed):
-    art = random_artifact(random_config(seed), seed=seed, extremes=0.5)
-    net = parse_network(art.config)
-    rng = np.random.default_rng(seed)
-    pixels = net.height * net.width
-    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
-    design = NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
-                           logits=True)
+    design = random_network_design(seed)
     _verify(design, design.test_inputs(seed=seed))
 
 

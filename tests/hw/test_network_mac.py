@@ -10,14 +10,7 @@ from edgeforge.hw.network.vectors import elem_shape
 from edgeforge.schemes.network import range_bits
 from edgeforge.sim.amaranth_stream import run_stream
 
-
-def pack(values, bits):
-    return sum((int(v) & ((1 << bits) - 1)) << (bits * k) for k, v in enumerate(values))
-
-
-def unpack(word, bits, n):
-    vals = [(word >> (bits * k)) & ((1 << bits) - 1) for k in range(n)]
-    return [v - (1 << bits) if v >> (bits - 1) else v for v in vals]
+from network_helpers import pack, unpack
 
 
 def run_core(m_out, n_in, pe, simd, weight_bits=8, x_bits=8, x_signed=False, seed=0,

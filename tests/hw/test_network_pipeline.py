@@ -2,14 +2,13 @@
 digits-ref at three foldings and on random small networks (random shapes, foldings and pixels
 per beat, weights at the int extremes), and the cycle model's output cycles == the RTL's."""
 
-import numpy as np
 import pytest
 
 from edgeforge.hw.network.design import NetworkDesign
-from edgeforge.schemes.network import parse_network, random_artifact, random_config
+from edgeforge.schemes.network import random_artifact
 
 from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, edge_images,
-                             random_folding, run_design)
+                             random_network_design, run_design)
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +50,8 @@ def test_digits_mlp_eight_pixels_a_beat_takes_eight_cycles_an_image():
 
 @pytest.mark.parametrize("seed", range(10))
 def test_random_networks_rtl_equals_golden(seed):
-    art = random_artifact(random_config(seed), seed=seed, extremes=0.5)
-    net = parse_network(art.config)
-    rng = np.random.default_rng(seed)
-    pixels = net.height * net.width
-    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
-    design = NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
-                           logits=True)
-    xs = edge_images(net.input_shape, 3, seed=seed)
+    design = random_network_design(seed)
+    xs = edge_images(design.network.input_shape, 3, seed=seed)
     got, expected, last = run_design(design, xs)
     assert got == expected
     assert last == design.cycles().schedule(len(xs))[1]

@@ -10,16 +10,9 @@ from edgeforge.hw.network.argmax import ArgMax, class_bits, output_layout
 from edgeforge.hw.network.pool import MaxPool
 from edgeforge.hw.network.vectors import elem_shape
 from edgeforge.sim.amaranth_stream import run_stream
+
+from network_helpers import pack, unpack
 from edgeforge.sim.golden.network import argmax, maxpool
-
-
-def pack(values, bits):
-    return sum((int(v) & ((1 << bits) - 1)) << (bits * k) for k, v in enumerate(values))
-
-
-def unpack(word, bits, n, is_signed):
-    vals = [(word >> (bits * k)) & ((1 << bits) - 1) for k in range(n)]
-    return [v - (1 << bits) if is_signed and v >> (bits - 1) else v for v in vals]
 
 
 @pytest.mark.parametrize("c, h, w, size, is_signed, p_valid, p_ready", [

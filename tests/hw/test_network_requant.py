@@ -8,16 +8,9 @@ from edgeforge.hw.network.requant import Requant
 from edgeforge.hw.network.vectors import elem_shape
 from edgeforge.schemes.network import range_bits
 from edgeforge.sim.amaranth_stream import run_stream
+
+from network_helpers import pack, unpack
 from edgeforge.sim.golden.network import requantise
-
-
-def pack(values, bits):
-    return sum((int(v) & ((1 << bits) - 1)) << (bits * k) for k, v in enumerate(values))
-
-
-def unpack(word, bits, n, is_signed):
-    vals = [(word >> (bits * k)) & ((1 << bits) - 1) for k in range(n)]
-    return [v - (1 << bits) if is_signed and v >> (bits - 1) else v for v in vals]
 
 
 @pytest.mark.parametrize("acc_bits, shift, clip", [

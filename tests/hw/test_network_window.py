@@ -8,9 +8,7 @@ from edgeforge.hw.network.vectors import elem_shape
 from edgeforge.hw.network.window import Window, row_plans, slots
 from edgeforge.sim.amaranth_stream import run_stream
 
-
-def pack(values, bits):
-    return sum((int(v) & ((1 << bits) - 1)) << (bits * k) for k, v in enumerate(values))
+from network_helpers import pack
 
 
 def expected_windows(image, k, p):
