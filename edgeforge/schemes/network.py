@@ -456,6 +456,8 @@ def derive_widths(network: Network, arrays: Mapping[str, np.ndarray],
 class NetworkScheme(Scheme):
     name = "network"
     version = 1
+    flows = "edgeforge.schemes.network_flows"
+    title = "classifier networks"
 
     def check_config(self, config: dict) -> dict:
         parse_network(config)
