@@ -6,7 +6,10 @@ Hardware config:
   conv2d / linear fully parallel) or a list of ``(PE, SIMD)``, one per conv2d /
   linear layer in order (:func:`~.plan.resolve_folding`);
 - ``pixels_per_beat``: input pixels a beat (a divisor of the image's pixels,
-  up to the whole image);
+  up to the whole image). A network whose first layer is a linear (after
+  flatten) takes a beat a cycle, so 8 pixels a beat make an 8x8 image 8 cycles;
+  a first conv2d or maxpool takes a pixel a cycle whatever the beat holds (a
+  serialiser splits the beat);
 - ``logits``: the output beat carries the logits above the class;
 - ``layer``: generate one conv2d, linear or maxpool layer alone (its input and
   output streams as the pipeline carries them), for per-layer benchmarks;

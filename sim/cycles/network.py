@@ -235,6 +235,9 @@ class NetworkCycles:
         """The cycle of output beat ``k`` (images back to back from cycle 0)."""
         if k < len(self._starts):
             return self._starts[k]
+        if self._period is None:
+            raise ValueError(f"the timeline ran {len(self._starts)} output beats without "
+                             f"repeating; beat {k!r} is beyond it (predict max_images)")
         first, beats, cycles = self._period
         back = first + (k - first) % beats
         return self._starts[back] + (k - back) // beats * cycles
