@@ -147,3 +147,28 @@ def test_array_values_are_checked_against_their_bits(tmp_path):
     art.arrays["l0_weight"][0, 0, 0, 0] = 8
     with pytest.raises(ArtifactError, match=r"^l0_weight: values span \[-8, 8\], outside \[-8, 7\]"):
         save(art, tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_value_lies_in_its_derived_range(seed):
+    # The derivation bounds what the golden model computes: accumulators (full sums) and
+    # every layer's output, on images at the extremes and random ones.
+    from edgeforge.sim.golden.dense import accumulate
+    from edgeforge.sim.golden.network import forward
+    art = random_artifact(random_config(seed), seed=seed, extremes=0.5)
+    net = parse_network(art.config)
+    widths = derive_widths(net, art.arrays)
+    rng = np.random.default_rng(seed)
+    images = np.concatenate([np.zeros((1, *net.input_shape), np.uint8),
+                             np.full((1, *net.input_shape), 255, np.uint8),
+                             rng.integers(0, 256, size=(30, *net.input_shape), dtype=np.uint8)])
+    outs = forward(art, images)
+    x = images.astype(np.int64)
+    for layer, lw, y in zip(net.layers, widths.layers, outs):
+        assert lw.in_range[0] <= x.min() and x.max() <= lw.in_range[1]
+        if layer.transform is not None:
+            acc = accumulate(layer, art.arrays, x)
+            assert lw.acc_range[0] <= acc.min() and acc.max() <= lw.acc_range[1]
+        if layer.kind != "argmax":
+            assert lw.out_range[0] <= y.min() and y.max() <= lw.out_range[1]
+        x = y

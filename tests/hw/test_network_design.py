@@ -97,9 +97,12 @@ def test_manifest_describes_streams_widths_and_cycles(digits_ref, tmp_path):
     assert lint.ok, lint.findings
 
 
-def test_parallel_folding_lints_clean(digits_ref, tmp_path):
+@pytest.mark.parametrize("kwargs", [{"folding": "parallel"}, {"folding": "folded"},
+                                    {"folding": "parallel", "pixels_per_beat": 64},
+                                    {"folding": DIGITS_REF_MIDDLE, "layer": 7}])
+def test_other_configs_lint_clean(digits_ref, tmp_path, kwargs):
     from edgeforge.sim.lint import lint_verilog
-    lint = lint_verilog(NetworkDesign(digits_ref, folding="parallel").write_verilog(tmp_path).verilog)
+    lint = lint_verilog(NetworkDesign(digits_ref, **kwargs).write_verilog(tmp_path).verilog)
     assert lint.ok, lint.findings
 
 
