@@ -115,6 +115,15 @@ class Transform:
         """Return this kind's own fields, checked; raise ArtifactError naming a bad one."""
         return {}
 
+    def size(self, layer: "Layer") -> tuple[int, int]:
+        """``(outputs, inputs)`` of the layer's transform: the output channels and the length
+        of the input vector (a conv's ``k k C`` window). A folding ``(PE, SIMD)`` divides
+        them: the core's output and input lanes a cycle."""
+        f = layer.fields
+        if layer.kind == "conv2d":
+            return f["out_channels"], f["kernel"] ** 2 * f["in_channels"]
+        return f["out_features"], f["in_features"]
+
     def array_specs(self, layer: "Layer") -> dict[str, ArraySpec]:
         """The arrays a layer of this kind holds, keyed by artifact array name."""
         raise NotImplementedError

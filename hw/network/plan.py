@@ -76,12 +76,8 @@ class Plan:
 
 
 def transform_size(layer: Layer) -> tuple[int, int]:
-    """``(outputs M, inputs N)`` of a conv2d / linear layer's weight matrix (a conv's inputs
-    are its ``k k C`` window)."""
-    f = layer.fields
-    if layer.kind == "conv2d":
-        return f["out_channels"], f["kernel"] ** 2 * f["in_channels"]
-    return f["out_features"], f["in_features"]
+    """``(outputs M, inputs N)`` of a conv2d / linear layer's transform (its kind says)."""
+    return layer.transform.size(layer)
 
 
 def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
