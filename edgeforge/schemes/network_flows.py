@@ -15,7 +15,7 @@ def folding_arg(text: str):
     """``folded``, ``parallel`` or ``PExSIMD`` pairs, one per conv2d/linear layer
     (``2x3,4x8,4x8,5x4``); the design checks that each divides its layer."""
     import argparse
-    if text in ("folded", "parallel"):
+    if text in ("folded", "parallel", "balanced"):
         return text
     try:
         return [tuple(int(v) for v in pair.split("x")) for pair in text.split(",") if pair]
@@ -28,7 +28,8 @@ DESIGN_OPTIONS = (
     Option(("--folding",), "folding", {
         "type": folding_arg, "metavar": "F",
         "help": "networks: folded (PE = SIMD = 1, the smallest; default), parallel (every layer "
-                "at once) or PExSIMD per conv/linear layer, e.g. 2x3,4x8,4x8,5x4"}),
+                "at once), balanced (each layer with the fewest MACs that keeps the fastest "
+                "interval) or PExSIMD per conv/linear layer, e.g. 2x3,4x8,4x8,5x4"}),
     Option(("--pixels-per-beat",), "pixels_per_beat", {
         "type": int, "metavar": "P",
         "help": "networks: input pixels per beat (a divisor of the image's pixels)"}),

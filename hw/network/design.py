@@ -3,8 +3,10 @@
 Hardware config:
 
 - ``folding``: ``"folded"`` (PE = SIMD = 1 everywhere), ``"parallel"`` (every
-  conv2d / linear fully parallel) or a list of ``(PE, SIMD)``, one per conv2d /
-  linear layer in order (:func:`~.plan.resolve_folding`);
+  conv2d / linear fully parallel), ``"balanced"`` (the fewest MACs a cycle at the
+  fully parallel interval, :func:`~.plan.balanced_folding`) or a list of
+  ``(PE, SIMD)``, one per conv2d / linear layer in order
+  (:func:`~.plan.resolve_folding`);
 - ``pixels_per_beat``: input pixels a beat (a divisor of the image's pixels,
   up to the whole image). A network whose first layer is a linear (after
   flatten) takes a beat a cycle, so 8 pixels a beat make an 8x8 image 8 cycles;

@@ -30,10 +30,14 @@ from .argmax import class_bits
 from .mac import check_folding
 
 __all__ = ["FOLDINGS", "Stream", "Stage", "Plan", "transform_size", "resolve_folding",
+           "balanced_folding",
            "check_pixels_per_beat", "plan_pipeline", "input_order"]
 
-#: Folding shorthands: PE = SIMD = 1 everywhere, or every layer fully parallel.
-FOLDINGS = ("folded", "parallel")
+#: Folding shorthands: PE = SIMD = 1 everywhere; every layer fully parallel; or each layer
+#: with the fewest MACs a cycle that keeps it within the fully parallel pipeline's interval
+#: (FINN's folding for a target cycles per frame, the target being the fastest the stream
+#: allows: at a pixel a beat, digits-ref's 64 cycles an image with 237 MACs a cycle).
+FOLDINGS = ("folded", "parallel", "balanced")
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,9 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
         if folding not in FOLDINGS:
             raise ValueError(f"folding must be one of {FOLDINGS} or a list of (PE, SIMD), "
                              f"got {folding!r}")
+        if folding == "balanced":
+            raise ValueError("folding 'balanced' depends on the pipeline's streams: "
+                             "plan_pipeline resolves it, got it in resolve_folding")
         return {layer.index: (1, 1) if folding == "folded" else transform_size(layer)
                 for layer in dense}
     if not isinstance(folding, (list, tuple)) or len(folding) != len(dense):
@@ -109,6 +116,27 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
             raise ValueError(f"{where} must be a (PE, SIMD) pair, got {pair!r}")
         check_folding(where, pair[0], pair[1], *transform_size(layer))
         out[layer.index] = (pair[0], pair[1])
+    return out
+
+
+def balanced_folding(network: Network, widths: NetworkWidths,
+                     pixels_per_beat: int = 1) -> list[tuple[int, int]]:
+    """Per conv2d / linear layer, the ``(PE, SIMD)`` with the fewest MACs a cycle (``PE x
+    SIMD``; on a tie the wider SIMD, as FINN widens SIMD first) whose cycles an image stay
+    within the interval of the fully parallel pipeline."""
+    from edgeforge.sim.cycles.network import stage_cycles
+    fastest = plan_pipeline(network, widths, "parallel", pixels_per_beat=pixels_per_beat)
+    target = max([fastest.inp.beats] + [stage_cycles(st) for st in fastest.stages])
+    vectors = {st.layer: st.inp.beats for st in fastest.stages if st.kind == "core"}
+    out = []
+    for layer in network.layers:
+        if layer.transform is None:
+            continue
+        m, n = transform_size(layer)
+        pairs = [(pe, simd) for pe in range(1, m + 1) if m % pe == 0
+                 for simd in range(1, n + 1) if n % simd == 0
+                 if vectors[layer.index] * (m // pe) * (n // simd) <= target]
+        out.append(min(pairs, key=lambda p: (p[0] * p[1], -p[1])))
     return out
 
 
@@ -130,8 +158,10 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
     first layer takes the stream the whole pipeline would carry into it.
     """
     first, last = layers if layers is not None else (0, len(network.layers) - 1)
-    fold = resolve_folding(network, folding)
     ppb = check_pixels_per_beat(network, pixels_per_beat) if first == 0 else 1
+    if isinstance(folding, str) and folding == "balanced":
+        folding = balanced_folding(network, widths, ppb)
+    fold = resolve_folding(network, folding)
     stages: list[Stage] = []
 
     def add(kind, layer, name, out, **params):

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
 
-__all__ = ["dense_cycles", "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
+__all__ = ["dense_cycles", "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic",
+           "performance"]
 
 
 def dense_cycles(outputs: int, inputs: int, pe: int, simd: int) -> int:
@@ -266,7 +267,8 @@ class NetworkCycles:
                 "schedule_first_outputs": self.schedule(4)[0]}
 
 
-def _stage_cost(plan, st) -> int:
+def stage_cycles(st) -> int:
+    """Cycles an image costs one plan stage (see the module docstring)."""
     if st.kind == "core":
         from edgeforge.schemes.network import TRANSFORMS
         layer_transform = st.params.get("transform", "dense")
@@ -288,7 +290,7 @@ def predict(plan, max_images: int = 64) -> NetworkCycles:
     The timeline runs until its state repeats at an output beat (or for ``max_images``
     images' beats, beyond which :meth:`NetworkCycles.beat_cycle` is not defined).
     """
-    costs = [_stage_cost(plan, st) for st in plan.stages]
+    costs = [stage_cycles(st) for st in plan.stages]
     source = plan.inp.beats
     layer_cycles: dict[int, int] = {}
     for st, c in zip(plan.stages, costs):

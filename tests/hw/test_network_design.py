@@ -36,7 +36,8 @@ def _verify(design, xs, simulator="verilator"):
 
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"folding": "fast"}, ValueError,
-     r"^folding must be one of \('folded', 'parallel'\) or a list of \(PE, SIMD\), got 'fast'$"),
+     r"^folding must be one of \('folded', 'parallel', 'balanced'\) or a list of \(PE, SIMD\), "
+     r"got 'fast'$"),
     ({"folding": [(1, 1), (3, 1), (1, 1), (1, 1)]}, ValueError,
      r"^folding of layer 3 \(conv2d\): PE must divide its 8 output channels, got 3$"),
     ({"folding": [(1, 1), (1, 1), (1, 5), (1, 1)]}, ValueError,

@@ -38,6 +38,19 @@ def test_digits_ref_intervals_follow_the_folding(digits_ref):
     assert intervals == {"folded": 16 * 72 * 8, "middle": 64 * 3 * 4, "parallel": 64}
 
 
+def test_balanced_folding_is_input_bound_with_the_fewest_macs(digits_ref):
+    design = NetworkDesign(digits_ref, folding="balanced", logits=True)
+    # conv1 fully parallel (64 windows in 64 cycles), conv2 4 folds a window, linears 64.
+    assert design.folding == [[8, 9], [2, 72], [1, 16], [5, 1]]
+    assert sum(pe * simd for pe, simd in design.folding) == 237
+    model = design.cycles()
+    assert model.interval == 64 and model.bottleneck == "input"
+    xs = edge_images((1, 8, 8), 2, seed=4)
+    got, expected, last = run_design(design, xs)
+    assert got == expected and last == model.schedule(len(xs))[1]
+    assert model.output_start(3) - model.output_start(2) == 64
+
+
 def test_digits_mlp_eight_pixels_a_beat_takes_eight_cycles_an_image():
     design = NetworkDesign(random_artifact(DIGITS_MLP, seed=2), folding="parallel",
                            pixels_per_beat=8, logits=True)
