@@ -23,7 +23,6 @@ Writes ``bench/results/hklut_golden_speed.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -31,6 +30,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from .. import jsonfile
 
 __all__ = ["run", "render_markdown", "main"]
 
@@ -173,7 +174,7 @@ def main(argv=None) -> int:
     results = run(args.size, args.repeats, args.luts)
     results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "hklut_golden_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    jsonfile.write(args.out / "hklut_golden_speed.json", results, indent=2)
     (args.out / "hklut_golden_speed.md").write_text(render_markdown(results))
     print(render_markdown(results), end="")
     return 0

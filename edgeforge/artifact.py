@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .jsonfile import dumps
+
 __all__ = ["FORMAT", "FORMAT_VERSION", "ArtifactError", "ArraySpec", "Artifact", "save", "load",
            "validate"]
 
@@ -118,7 +120,7 @@ def save(artifact: Artifact, path: str | Path) -> Path:
     check(artifact)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    manifest = json.dumps(artifact.manifest(), indent=2, sort_keys=True).encode()
+    manifest = dumps(artifact.manifest(), what="manifest", indent=2, sort_keys=True).encode()
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(zipfile.ZipInfo(MANIFEST_MEMBER, _ZIP_DATE), manifest, zipfile.ZIP_DEFLATED)

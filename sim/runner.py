@@ -52,6 +52,8 @@ from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
 
+from ..jsonfile import dumps
+
 __all__ = [
     "SIMULATORS",
     "SimBuildError",
@@ -401,7 +403,8 @@ def _build_if_needed(runner, sources: list[Path], toplevel: str, key_dir: Path, 
             f"{runner.__class__.__name__} failed to build {toplevel!r} ({exc}); "
             f"log {build_log}:\n{_tail(build_log)}"
         ) from None
-    stamp.write_text(json.dumps({"sources": fingerprint, "toplevel": toplevel}, indent=1))
+    stamp.write_text(dumps({"sources": fingerprint, "toplevel": toplevel}, what=str(stamp),
+                           indent=1))
     return True
 
 

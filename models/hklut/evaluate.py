@@ -12,7 +12,6 @@ in, a PNG out.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from rich.progress import Progress
 from rich.table import Table
 
+from ... import jsonfile
 from ...artifact import Artifact
 from ...images import check_uint8_image
 from ..metrics import psnr_y, ssim_y
@@ -236,8 +236,7 @@ def evaluate(artifact, pairs=None, *, arithmetic: str = "exact", out_dir=None,
     report = EvalReport(scale=scale, arithmetic=arithmetic, images=scores, mean=_mean(scores),
                         pictures=pictures, artifact=label)
     if out_dir is not None:
-        (out_dir / "eval.json").write_text(json.dumps(report.to_dict(), indent=2,
-                                                      allow_nan=False) + "\n")
+        jsonfile.write(out_dir / "eval.json", report.to_dict(), indent=2)
     return report
 
 
