@@ -1,7 +1,10 @@
 """The CLI: every subcommand has --help, errors are one line, unfinished commands say so."""
 
+import json
+import math
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -78,3 +81,52 @@ def test_export_refuses_a_foreign_file(tmp_path, capsys):
     bad.write_bytes(b"junk")
     assert main(["export", str(bad), "-o", str(tmp_path / "b.npz")]) == 2
     assert "is not a readable torch checkpoint" in capsys.readouterr().err
+
+
+def _strict_json(text):
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+TINY_TRAIN = ["--batch", "2", "--patch", "8", "--nf", "4", "--threads", "1", "--no-progress"]
+
+
+def test_train_again_in_the_same_folder_refuses_the_earlier_run(tmp_path, monkeypatch, capsys):
+    """Issue 10.1: the second run used to export the first run's best.pt under its own name."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "-o", "a.npz", "--stop-after", "3", *TINY_TRAIN]) == 0
+    capsys.readouterr()
+    assert main(["train", "-o", "b.npz", "--stages", "2", "--stop-after", "2", *TINY_TRAIN]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: checkpoint_dir: 'checkpoints/hklut' holds an earlier run's "
+                          "last.pt and best.pt") and "\n" not in err
+    assert not (tmp_path / "b.npz").exists()
+
+
+def test_train_stopped_before_its_first_evaluation_exports_evaluated_weights(tmp_path, capsys):
+    """Issue 10.2: --stop-after below --eval-every reported -inf dB and wrote -Infinity."""
+    from edgeforge import load
+    out = tmp_path / "b.npz"
+    assert main(["train", "-o", str(out), "--stages", "2", "--stop-after", "5",
+                 "--checkpoint-dir", str(tmp_path / "ckpt"), *TINY_TRAIN]) == 0
+    printed = capsys.readouterr().out
+    assert "at iteration 5 " in printed and "-inf" not in printed
+    with zipfile.ZipFile(out) as zf:
+        manifest = _strict_json(zf.read("manifest.json"))
+    assert math.isfinite(manifest["provenance"]["psnr"])
+    assert manifest["provenance"]["best_iteration"] == 5
+    assert load(out).provenance["psnr"] == manifest["provenance"]["psnr"]
+    assert main(["generate", str(out), "--width", "4", "--height", "4",
+                 "-o", str(tmp_path / "rtl")]) == 0
+    assert _strict_json((tmp_path / "rtl" / "manifest.json").read_text())["artifact"]
+
+
+@pytest.mark.parametrize("lr", ["inf", "nan", "5"])
+def test_train_refuses_a_learning_rate_that_cannot_train(lr, tmp_path, capsys):
+    """Issue 10.3: --lr inf trained to all-zero tables and exited 0."""
+    assert main(["train", "-o", str(tmp_path / "t.npz"), "--lr", lr,
+                 "--checkpoint-dir", str(tmp_path / "ckpt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: TrainConfig.lr must be a number in (0, 1], got {float(lr)!r}"
+    assert not any(tmp_path.iterdir())
