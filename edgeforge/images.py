@@ -1,15 +1,20 @@
-"""The one check of an 8-bit image argument: data, metrics, evaluation and golden models share it.
+"""The one check of an 8-bit image argument, and the one reader of image files.
 
-It lives in the core rather than beside any one user because both sides of the
-artifact use it: ``models/`` (data, metrics, evaluation) and ``sim/golden/``,
-which must not import the training side.
+:func:`check_uint8_image` is shared by data, metrics, evaluation and golden
+models; :func:`read_image` by every command that reads image files, so that a
+file one command refuses (16-bit, transparent) is never read differently by
+another. They live in the core rather than beside any one user because both
+sides of the artifact use them: ``models/`` (data, metrics, evaluation) and
+``sim/golden/``, which must not import the training side.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-__all__ = ["check_uint8_image"]
+__all__ = ["check_uint8_image", "read_image"]
 
 
 def _layout(channels: int) -> str:
@@ -59,3 +64,65 @@ def check_uint8_image(name: str, img, *, channels: tuple[int, ...] = (1, 3)) -> 
         layouts = " or ".join(_layout(c) for c in channels)
         raise ValueError(f"{name} must be {layouts}, got shape {img.shape!r}")
     return img
+
+
+def read_image(path, name: str = "image") -> np.ndarray:
+    """Read an image file as ``uint8`` grey ``(H, W)`` or RGB ``(H, W, 3)``: the one reader of
+    every command (``upscale``, ``evaluate --test-dir``, ``train --train-dir``).
+
+    Grey stays grey and RGB stays RGB. Palette images are expanded to RGB and
+    bilevel ones to grey. An alpha channel is dropped when it is fully opaque
+    and refused otherwise (upscaling would lose it); 16-bit and float images
+    are refused, naming the mode, since reducing them to 8 bits would change
+    every pixel (Pillow opens a 16-bit RGB PNG as plain 8-bit ``"RGB"``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Any file Pillow reads.
+    name : str
+        What the image is, to start every error message (an argument name or
+        the file's path).
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` is not a file.
+    ValueError
+        If it is not an image Pillow reads, or not 8-bit grey, RGB, palette or
+        (opaque) grey/RGB with alpha.
+    """
+    from PIL import Image, UnidentifiedImageError
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{name} does not exist, got {str(path)!r}")
+    try:
+        im = Image.open(path)
+    except UnidentifiedImageError:
+        raise ValueError(f"{name} is not an image Pillow can read, got {str(path)!r}") from None
+    with im:
+        # Pillow silently reduces 16-bit RGB PNGs to mode "RGB"; the raw mode still says ";16".
+        args = im.tile[0].args if im.tile else ""
+        raw = args if isinstance(args, str) else (args[0] if args else "")
+        if ";16" in str(raw) or im.mode.startswith("I;16") or im.mode in ("I", "F"):
+            raise ValueError(f"{name} must be an 8-bit grey or RGB image; 16-bit and float images "
+                             f"are not read, got mode {im.mode!r} stored as {raw!r}")
+        if im.mode == "1":
+            im = im.convert("L")
+        if im.mode == "P":
+            im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        if im.mode in ("RGBA", "LA"):
+            alpha = np.asarray(im.getchannel("A"))
+            if alpha.min() < 255:
+                raise ValueError(f"{name} has transparent pixels, which upscaling would lose; "
+                                 f"flatten it onto a background first, got mode {im.mode!r}")
+            # Fully opaque: the alpha channel carries nothing, so it is dropped.
+            im = im.convert("L" if im.mode == "LA" else "RGB")
+        if im.mode not in ("L", "RGB"):
+            raise ValueError(f"{name} must be an 8-bit grey, RGB or palette image, "
+                             f"got mode {im.mode!r}")
+        return np.asarray(im)

@@ -10,6 +10,7 @@ import pytest
 
 from edgeforge import save
 from edgeforge.cli import build_parser, main
+from edgeforge.models.hklut import PRETRAINED as PRETRAINED_PATH
 from edgeforge.schemes.smoke import default_artifact
 
 COMMANDS = ["demo", "train", "export", "import-hklut", "inspect", "generate", "verify", "cost",
@@ -130,3 +131,23 @@ def test_train_refuses_a_learning_rate_that_cannot_train(lr, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err == f"error: TrainConfig.lr must be a number in (0, 1], got {float(lr)!r}"
     assert not any(tmp_path.iterdir())
+
+
+PRETRAINED = str(PRETRAINED_PATH)
+
+
+def test_evaluate_refuses_a_16_bit_test_image_as_upscale_does(tmp_path, capsys):
+    """Issue 10.4: evaluate --test-dir clipped a 16-bit PNG to 255 and reported 6.19 dB."""
+    import numpy as np
+    from PIL import Image
+    root = tmp_path / "Set1"
+    (root / "HR").mkdir(parents=True)
+    (root / "LR_bicubic" / "X4").mkdir(parents=True)
+    Image.fromarray(np.full((4, 4), 30_000, np.uint16)).save(root / "LR_bicubic" / "X4" / "a.png")
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(root / "HR" / "a.png")
+    assert main(["evaluate", PRETRAINED, "--test-dir", str(root)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: image '") and "a.png' must be an 8-bit grey or RGB image" in err
+    assert main(["upscale", PRETRAINED, str(root / "LR_bicubic" / "X4" / "a.png"),
+                 "-o", str(tmp_path / "up.png")]) == 2
+    assert "must be an 8-bit grey or RGB image" in capsys.readouterr().err

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont
 from rich.progress import Progress
 from rich.table import Table
 
 from ... import jsonfile
 from ...artifact import Artifact
-from ...images import check_uint8_image
+from ...images import check_uint8_image, read_image
 from ..metrics import psnr_y, ssim_y
 from .storage import as_hklut
 
@@ -271,45 +271,14 @@ def render_eval_table(report: EvalReport) -> Table:
     return table
 
 
-def _read_8bit_image(path: Path) -> np.ndarray:
-    """An image file as uint8 grey (H, W) or RGB (H, W, 3); anything else raises naming the mode."""
-    if not path.is_file():
-        raise FileNotFoundError(f"in_png does not exist, got {str(path)!r}")
-    try:
-        im = Image.open(path)
-    except UnidentifiedImageError:
-        raise ValueError(f"in_png is not an image Pillow can read, got {str(path)!r}") from None
-    with im:
-        # Pillow silently reduces 16-bit RGB PNGs to mode "RGB"; the raw mode still says ";16".
-        args = im.tile[0].args if im.tile else ""
-        raw = args if isinstance(args, str) else (args[0] if args else "")
-        if ";16" in str(raw) or im.mode.startswith("I;16") or im.mode in ("I", "F"):
-            raise ValueError(f"in_png must be an 8-bit grey or RGB image; 16-bit and float images "
-                             f"are not read, got mode {im.mode!r} stored as {raw!r}")
-        if im.mode == "1":
-            im = im.convert("L")
-        if im.mode == "P":
-            im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-        if im.mode in ("RGBA", "LA"):
-            alpha = np.asarray(im.getchannel("A"))
-            if alpha.min() < 255:
-                raise ValueError(f"in_png has transparent pixels, which upscaling would lose; "
-                                 f"flatten it onto a background first, got mode {im.mode!r}")
-            # Fully opaque: the alpha channel carries nothing, so it is dropped.
-            im = im.convert("L" if im.mode == "LA" else "RGB")
-        if im.mode not in ("L", "RGB"):
-            raise ValueError(f"in_png must be an 8-bit grey, RGB or palette image, "
-                             f"got mode {im.mode!r}")
-        return np.asarray(im)
-
-
 def upscale_file(artifact, in_png, out_png, arithmetic: str = "exact", *,
                  upscaler: Upscaler | None = None) -> Path:
     """Upscale an 8-bit image file with an HKLUT artifact and write the result as PNG.
 
-    Grey stays grey and RGB stays RGB. Palette images are expanded to RGB and
-    bilevel ones to grey. An alpha channel is dropped when it is fully opaque
-    and refused otherwise; 16-bit and float images are refused, naming the mode.
+    The image is read by :func:`edgeforge.images.read_image`: grey stays grey
+    and RGB stays RGB, palette images become RGB and bilevel ones grey, an
+    opaque alpha channel is dropped and a transparent one refused, and 16-bit
+    and float images are refused, naming the mode.
 
     Parameters
     ----------
@@ -337,7 +306,7 @@ def upscale_file(artifact, in_png, out_png, arithmetic: str = "exact", *,
     artifact, config = as_hklut(artifact)
     arithmetic = _check_arithmetic(arithmetic)
     in_png = Path(in_png)
-    lr = _read_8bit_image(in_png)
+    lr = read_image(in_png, "in_png")
     sr = _run(upscaler or _default_upscaler(), artifact, lr, arithmetic, config.scale, in_png.name)
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
