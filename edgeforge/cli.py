@@ -14,6 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .paths import check_output_dir, check_output_file
+
 console = Console(stderr=False)
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -77,6 +79,7 @@ def load_artifact(path):
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
+    check_output_dir(args.out, "--out")
     return run_demo(Path(args.out), quick=args.quick, simulator=args.simulator)
 
 
@@ -85,6 +88,7 @@ def cmd_train(args) -> int:
     from .models.hklut.train import TrainConfig, train
     from .models.hklut.transfer import transfer
     from .schemes.hklut import HKLUTConfig
+    check_output_file(args.output, "-o/--output")   # now, not after the training
     model_config = HKLUTConfig.from_dict({"stages": args.stages, "msb_kernels": args.msb_kernels,
                                           "lsb_kernels": args.lsb_kernels})
     fields = ("iterations", "batch", "patch", "lr", "seed", "eval_every", "checkpoint_dir", "nf",
@@ -107,6 +111,7 @@ def cmd_export(args) -> int:
     from .artifact import save
     from .models.hklut.train import load_checkpoint
     from .models.hklut.transfer import transfer
+    check_output_file(args.output, "-o/--output")
     net, payload = load_checkpoint(args.checkpoint)
     artifact = transfer(net, command=f"edgeforge export {args.checkpoint}",
                         seed=payload["train_config"]["seed"],
@@ -119,6 +124,7 @@ def cmd_export(args) -> int:
 def cmd_import_hklut(args) -> int:
     from .artifact import save
     from .models.hklut.importer import import_lut_dir
+    check_output_file(args.output, "-o/--output")
     artifact = import_lut_dir(args.directory)
     out = save(artifact, args.output)
     console.print(f"imported {len(artifact.arrays)} tables, config {artifact.config}; "
@@ -146,6 +152,8 @@ def cmd_inspect(args) -> int:
 
 def cmd_generate(args) -> int:
     from . import generate
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
     config = design_config(args)
     if args.axis:
         config["axis"] = True
@@ -172,6 +180,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_cost(args) -> int:
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
     art = load_artifact(args.artifact)
     if art.scheme == "hklut":
         from .models.hklut.storage import render_storage_table
@@ -196,6 +206,8 @@ def cmd_cost(args) -> int:
 def cmd_evaluate(args) -> int:
     from .models.hklut.evaluate import evaluate, render_eval_table
     pairs = None
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
     art = load_artifact(args.artifact)
     if args.test_dir:
         from .models.data import load_benchmark_dir
@@ -213,10 +225,11 @@ def art_scale(art) -> int:
 
 
 def cmd_upscale(args) -> int:
-    from .models.hklut.evaluate import upscale_file
-    out = upscale_file(load_artifact(args.artifact), args.input, args.output,
-                       arithmetic=args.arithmetic)
-    console.print(f"wrote [bold]{out}[/]")
+    from .models.hklut.evaluate import upscale_files
+    for out in upscale_files(load_artifact(args.artifact), args.input, args.output,
+                             arithmetic=args.arithmetic, progress=True,
+                             inputs_field="input", out_field="-o/--output"):
+        console.print(f"wrote [bold]{out}[/]")
     return 0
 
 
@@ -311,10 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="folder for side-by-side PNGs and eval.json")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("upscale", help="super-resolve a PNG with an HKLUT artifact")
+    p = sub.add_parser("upscale", help="super-resolve images with an HKLUT artifact")
     p.add_argument("artifact")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("input", nargs="+", help="image files and folders of them")
+    p.add_argument("-o", "--output", required=True,
+                   help="output image (one input; its suffix names the format: .png, .jpg, "
+                        ".bmp, .tif, .webp) or folder (<stem>.png per input)")
     p.add_argument("--arithmetic", default="exact", choices=("exact", "float32"))
     p.set_defaults(func=cmd_upscale)
 
@@ -333,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as e:
         err_console.print(f"[red]error:[/] {e}", highlight=False)
         return e.status
-    except (ArtifactError, ValueError, TypeError, FileNotFoundError, NotADirectoryError) as e:
+    except (ArtifactError, ValueError, TypeError, OSError) as e:
         if os.environ.get("EDGEFORGE_DEBUG"):
             raise
         err_console.print(f"[red]error:[/] {e}", highlight=False)

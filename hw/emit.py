@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..design import DesignFiles
 from ..jsonfile import dumps
+from ..paths import check_output_dir
 
 __all__ = ["flat_verilog", "write_design_files", "capi2_core"]
 
@@ -69,7 +70,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def write_design_files(out_dir: Path, name: str, verilog: str, manifest: dict) -> DesignFiles:
-    out_dir = Path(out_dir)
+    out_dir = check_output_dir(out_dir, "out_dir")
     out_dir.mkdir(parents=True, exist_ok=True)
     files = DesignFiles(dir=out_dir, verilog=out_dir / f"{name}.v",
                         manifest=out_dir / "manifest.json", filelist=out_dir / f"{name}.f",

@@ -5,6 +5,7 @@ import math
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +152,132 @@ def test_evaluate_refuses_a_16_bit_test_image_as_upscale_does(tmp_path, capsys):
     assert main(["upscale", PRETRAINED, str(root / "LR_bicubic" / "X4" / "a.png"),
                  "-o", str(tmp_path / "up.png")]) == 2
     assert "must be an 8-bit grey or RGB image" in capsys.readouterr().err
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A folder this process cannot write: chmod'ed, or /sys where root ignores the mode."""
+    import os
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.access(ro, os.W_OK):      # root: chmod does not stop it, sysfs does
+        ro = Path("/sys")
+    yield ro
+    (tmp_path / "ro").chmod(0o755)
+
+
+def _small_png(path, shape=(6, 5, 3)):
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(path)
+    return path
+
+
+def _one_line_error(capsys, *parts):
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err, err
+    for part in parts:
+        assert part in err, err
+    return err
+
+
+def _output_commands(tmp_path, out):
+    smoke = save(default_artifact(), tmp_path / "smoke.npz")
+    src = _small_png(tmp_path / "in.png")
+    return {
+        "train": ["train", "-o", str(out / "t.npz"), "--checkpoint-dir", str(tmp_path / "ck")],
+        "export": ["export", str(tmp_path / "none.pt"), "-o", str(out / "e.npz")],
+        "import-hklut": ["import-hklut", str(tmp_path / "none"), "-o", str(out / "i.npz")],
+        "generate": ["generate", str(smoke), "-o", str(out / "rtl")],
+        "cost": ["cost", str(smoke), "-o", str(out / "rtl")],
+        "evaluate": ["evaluate", PRETRAINED, "-o", str(out / "ev")],
+        "upscale": ["upscale", PRETRAINED, str(src), "-o", str(out / "up.png")],
+        "demo": ["demo", "--out", str(out / "demo")],
+    }
+
+
+@pytest.mark.parametrize("command", ["train", "export", "import-hklut", "generate", "cost",
+                                     "evaluate", "upscale", "demo"])
+def test_output_in_a_read_only_folder_is_refused_before_the_work(command, tmp_path,
+                                                                 read_only_dir, capsys):
+    """Issue 10.6: an OSError traceback, for train only after the whole training."""
+    argv = _output_commands(tmp_path, read_only_dir)[command]
+    assert main(argv) == 2
+    _one_line_error(capsys, "-o/--output: " if command != "demo" else "--out: ",
+                    f"folder '{read_only_dir}' is not writable")
+    assert not (tmp_path / "ck").exists()     # train stopped before making its checkpoints
+
+
+@pytest.mark.parametrize("command", ["train", "export", "import-hklut"])
+def test_an_existing_folder_as_output_file_is_refused(command, tmp_path, capsys):
+    (tmp_path / "d").mkdir()
+    argv = _output_commands(tmp_path, tmp_path)[command]
+    argv[argv.index("-o") + 1] = str(tmp_path / "d")
+    assert main(argv) == 2
+    _one_line_error(capsys, f"error: -o/--output: '{tmp_path / 'd'}' is a folder; name a file")
+
+
+@pytest.mark.parametrize("command", ["generate", "cost", "evaluate"])
+def test_an_existing_file_as_output_folder_is_refused(command, tmp_path, capsys):
+    (tmp_path / "f").write_text("")
+    argv = _output_commands(tmp_path, tmp_path)[command]
+    argv[argv.index("-o") + 1] = str(tmp_path / "f")
+    assert main(argv) == 2
+    _one_line_error(capsys, f"error: -o/--output: '{tmp_path / 'f'}' is a file; give a folder")
+
+
+def test_upscale_into_an_existing_folder_writes_there(tmp_path, capsys):
+    """Issue 10.6: -o naming an existing folder was an IsADirectoryError traceback."""
+    from PIL import Image
+    (tmp_path / "out").mkdir()
+    assert main(["upscale", PRETRAINED, str(_small_png(tmp_path / "a.png")),
+                 "-o", str(tmp_path / "out")]) == 0
+    assert Image.open(tmp_path / "out" / "a.png").size == (20, 24)
+
+
+def test_upscale_writes_the_format_its_suffix_names(tmp_path, capsys):
+    """Issue 10.10: -o out.jpg wrote PNG data under a .jpg name."""
+    from PIL import Image
+    src = _small_png(tmp_path / "a.png")
+    for suffix, fmt in ((".jpg", "JPEG"), (".JPEG", "JPEG"), (".bmp", "BMP"), (".png", "PNG")):
+        assert main(["upscale", PRETRAINED, str(src), "-o", str(tmp_path / f"o{suffix}")]) == 0
+        assert Image.open(tmp_path / f"o{suffix}").format == fmt
+    assert main(["upscale", PRETRAINED, str(src), "-o", str(tmp_path / "o.xyz")]) == 2
+    _one_line_error(capsys, "-o/--output: ", "must end in an image suffix", "got '.xyz'")
+    assert not (tmp_path / "o.xyz").exists()
+
+
+def test_upscale_png_is_lossless_at_the_fast_zlib_level(tmp_path, capsys):
+    """Issue 10.9: Pillow's default zlib level took 0.7 of 0.85 s; PNG_COMPRESS_LEVEL is fast."""
+    import numpy as np
+    from PIL import Image
+    from edgeforge import load, upscale
+    src = _small_png(tmp_path / "a.png", (16, 16, 3))
+    assert main(["upscale", PRETRAINED, str(src), "-o", str(tmp_path / "o.png")]) == 0
+    expected = upscale(load(PRETRAINED), np.asarray(Image.open(src)))
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "o.png")), expected)
+    data = (tmp_path / "o.png").read_bytes()
+    idat = data.index(b"IDAT") + 4
+    # zlib's header records its level class: 0 = the fastest levels (0 and 1), 2 = default (6).
+    assert data[idat + 1] >> 6 == 0
+
+
+def test_upscale_several_images_and_a_folder_in_one_process(tmp_path, capsys):
+    """Issue 10.9: upscale took one image per process."""
+    from PIL import Image
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("b.png", "c.bmp"):
+        _small_png(folder / name)
+    (folder / "notes.txt").write_text("not an image")
+    single = _small_png(tmp_path / "a.png", (4, 7))
+    assert main(["upscale", PRETRAINED, str(single), str(folder), "-o", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png", "c.png"]
+    assert Image.open(tmp_path / "out" / "a.png").size == (28, 16)
+    assert main(["upscale", PRETRAINED, str(single), str(folder / "b.png"), str(folder / "b.png"),
+                 "-o", str(tmp_path / "out")]) == 2
+    _one_line_error(capsys, "would both be written to")
+    assert main(["upscale", PRETRAINED, str(folder), "-o", str(folder)]) == 2
+    _one_line_error(capsys, "would replace its input")

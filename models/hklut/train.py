@@ -45,6 +45,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
+from ...paths import check_output_dir
 from ...schemes.hklut import HKLUTConfig
 from .. import data as sr_data
 from ..metrics import psnr_y
@@ -370,6 +371,7 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
         raise ValueError(f"resume: no checkpoint at {str(last_path)!r}")
     if not resume:
         _refuse_earlier_run(ckpt_dir, last_path, best_path)
+    check_output_dir(ckpt_dir, "checkpoint_dir")
 
     train_pairs = (sr_data.load_train_dir(train_dir, scale) if train_dir is not None
                    else sr_data.builtin_pairs(scale, "train"))
