@@ -158,8 +158,14 @@ def cmd_generate(args) -> int:
     if args.axis:
         config["axis"] = True
     design = generate(load_artifact(args.artifact), **config)
-    files = design.write_verilog(args.output or Path("rtl_out") / design.name)
     console.print(f"design [bold]{design.name}[/]")
+    if hasattr(design, "memory_bits"):
+        # Said before the build, which takes seconds to minutes as the frame widens.
+        bits = design.memory_bits()
+        console.print(f"  memories: {bits['tables']:,} table bits, {bits['buffers']:,} buffer "
+                      f"bits")
+    with console.status(f"generating Verilog for {design.name}"):
+        files = design.write_verilog(args.output or Path("rtl_out") / design.name)
     for f in (files.verilog, files.manifest, files.filelist, files.core):
         console.print(f"  wrote {f}")
     return 0

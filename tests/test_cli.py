@@ -281,3 +281,25 @@ def test_upscale_several_images_and_a_folder_in_one_process(tmp_path, capsys):
     _one_line_error(capsys, "would both be written to")
     assert main(["upscale", PRETRAINED, str(folder), "-o", str(folder)]) == 2
     _one_line_error(capsys, "would replace its input")
+
+
+@pytest.mark.parametrize("size, value", [("--height", "4294967296"), ("--width", "100000"),
+                                         ("--height", "99999999999999999999")])
+def test_generate_refuses_a_frame_beyond_the_largest_supported(size, value, tmp_path, capsys):
+    """Issue 10.5: these took all memory, 112 s and 203 MB, or an OverflowError traceback."""
+    other = "--width" if size == "--height" else "--height"
+    assert main(["generate", PRETRAINED, size, value, other, "8",
+                 "-o", str(tmp_path / "rtl")]) == 2
+    _one_line_error(capsys, f"error: {size[2:]} must be at most 4096, the side of the largest "
+                            f"supported LR frame", f"got {value}")
+    assert not (tmp_path / "rtl").exists()
+
+
+def test_generate_states_the_memory_before_building(tmp_path, capsys):
+    from edgeforge import generate
+    bits = generate(PRETRAINED, width=4, height=4).memory_bits()
+    assert main(["generate", PRETRAINED, "--width", "4", "--height", "4",
+                 "-o", str(tmp_path / "rtl")]) == 0
+    out = capsys.readouterr().out
+    said = f"memories: {bits['tables']:,} table bits, {bits['buffers']:,} buffer bits"
+    assert out.index(said) < out.index("wrote ")
