@@ -173,9 +173,13 @@ def cmd_generate(args) -> int:
 
 def cmd_verify(args) -> int:
     from . import generate
+    from .sim.runner import check_verify_options
+    # Every option checked, and the seed drawn and printed, before anything is built.
+    seed = check_verify_options(args.simulator, args.seed, args.pauses)
     design = generate(load_artifact(args.artifact), **design_config(args))
+    console.print(f"seed {seed} (--seed {seed} repeats this run)")
     with console.status(f"verifying {design.name} on {args.simulator} (first build compiles C++)"):
-        result = design.verify(simulator=args.simulator, waves=args.waves, seed=args.seed,
+        result = design.verify(simulator=args.simulator, waves=args.waves, seed=seed,
                                pauses=args.pauses)
     console.print(result.summary())
     for failure in result.failures:
@@ -248,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgeforge",
         description="Compile hardware-friendly neural networks into verified, costed Verilog.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run the whole flow on built-in defaults")
@@ -308,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_design_options(p)
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--waves", action="store_true", help="dump waveforms (FST on Verilator)")
-    p.add_argument("--seed", type=int, help="random seed of data and backpressure")
+    p.add_argument("--seed", type=int, help="random seed of data and backpressure, 0 to 2**32-1 "
+                                            "(default: drawn, and printed)")
     p.add_argument("--pauses", help="src:sink pause modes, e.g. none:none,random:random")
     p.set_defaults(func=cmd_verify)
 

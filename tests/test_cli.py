@@ -303,3 +303,68 @@ def test_generate_states_the_memory_before_building(tmp_path, capsys):
     out = capsys.readouterr().out
     said = f"memories: {bits['tables']:,} table bits, {bits['buffers']:,} buffer bits"
     assert out.index(said) < out.index("wrote ")
+
+
+def test_generate_without_a_frame_size_names_the_flags(capsys):
+    """Issue 10.8: Python's 'missing 2 required keyword-only arguments' reached the user."""
+    assert main(["generate", PRETRAINED]) == 2
+    _one_line_error(capsys, "error: width, height: the hklut design needs a value for each "
+                            "(--width, --height on the command line), got none")
+
+
+def test_design_options_are_checked_by_name():
+    from edgeforge import generate
+    with pytest.raises(ValueError, match=r"^height: the hklut design needs a value for each "
+                                         r"\(--height on the command line\), got none$"):
+        generate(PRETRAINED, width=8)
+    with pytest.raises(ValueError, match=r"^colour: not an option of the hklut design, whose "
+                                         r"options are width, height, .*; got 'red'$"):
+        generate(PRETRAINED, width=8, height=8, colour="red")
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--seed", "-1", r"seed must be an integer in [0, 2**32), got -1"),
+    ("--seed", str(2 ** 32), r"seed must be an integer in [0, 2**32), got 4294967296"),
+    ("--pauses", "random:sometimes", "pauses entries must be src:sink with modes from "
+                                     "['heavy', 'none', 'random'], not 'random:sometimes'"),
+])
+def test_verify_checks_every_option_before_building(option, value, message, tmp_path,
+                                                     monkeypatch, capsys):
+    """Issue 10.7/10.8: --pauses built for 18 s, then a cocotb traceback; --seed -1 named no field."""
+    monkeypatch.setenv("EDGEFORGE_CACHE", str(tmp_path / "cache"))
+    assert main(["verify", PRETRAINED, "--width", "4", "--height", "4", option, value]) == 2
+    _one_line_error(capsys, f"error: {message}")
+    assert not (tmp_path / "cache").exists()      # nothing was written or built
+
+
+def test_verify_prints_the_seed_that_reproduces_it(tmp_path, capsys):
+    """Issue 10.10: the seed was time-based and not printed."""
+    import re
+    from edgeforge import generate
+    smoke = save(default_artifact(), tmp_path / "smoke.npz")
+    assert main(["verify", str(smoke)]) == 0
+    out = capsys.readouterr().out
+    seed = int(re.search(r"^seed (\d+) \(--seed \1 repeats this run\)$", out, re.M).group(1))
+    assert f"PASS: 3 input(s), 763 beats in, 763 beats out on verilator, seed {seed}" in out
+    # The printed seed is the one cocotb ran with: every test's record quotes it.
+    result = generate(smoke).verify(seed=seed, work_dir=tmp_path / "again")
+    assert result.seed == seed and {m["seed"] for m in result.measurements.values()} == {seed}
+
+
+def test_cost_reports_go_to_the_folder_write_verilog_was_given(tmp_path, monkeypatch):
+    """Issue 10.10: cost wrote a second copy of the design under rtl_out/."""
+    from edgeforge import generate
+    monkeypatch.chdir(tmp_path)
+    design = generate(default_artifact())
+    design.write_verilog(tmp_path / "mine")
+    design.verify(work_dir=tmp_path / "verify")      # its cache copy does not move the reports
+    design.cost(("generic",), place_route=False)
+    assert (tmp_path / "mine" / "reports").is_dir() and not (tmp_path / "rtl_out").exists()
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out == f"edgeforge {version('edgeforge')}\n"
