@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import jsonfile
 
-__all__ = ["run", "render_markdown", "main"]
+__all__ = ["run", "render_markdown", "main", "best_of"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -62,7 +62,7 @@ def _tables(luts: Path | None, seed: int):
     return (tables, config), f"random int8, HKLUT-S x4 shapes, seed {seed}"
 
 
-def _best_of(fn, repeats: int) -> tuple[float, np.ndarray]:
+def best_of(fn, repeats: int) -> tuple[float, np.ndarray]:
     """Shortest wall time of ``repeats`` calls (after one warm-up call) and the last output."""
     out = fn()
     best = float("inf")
@@ -103,17 +103,17 @@ def run(size: int = 256, repeats: int = 3, luts: Path | None = None, seed: int =
     model, tables_note = _tables(luts, seed)
     image = _image(size)
     threads = torch.get_num_threads()
-    t_ref, out_ref = _best_of(lambda: reference.upscale(model, image), repeats)
+    t_ref, out_ref = best_of(lambda: reference.upscale(model, image), repeats)
     # torch's intra-op threads spin and stall when other jobs share the cores, so
     # the reference is also timed on one thread; the speed-ups use the faster.
     torch.set_num_threads(1)
     try:
-        t_ref1, _ = _best_of(lambda: reference.upscale(model, image), repeats)
+        t_ref1, _ = best_of(lambda: reference.upscale(model, image), repeats)
     finally:
         torch.set_num_threads(threads)
     t_base = min(t_ref, t_ref1)
-    t_f32, out_f32 = _best_of(lambda: golden.upscale(model, image, "float32"), repeats)
-    t_exact, out_exact = _best_of(lambda: golden.upscale(model, image, "exact"), repeats)
+    t_f32, out_f32 = best_of(lambda: golden.upscale(model, image, "float32"), repeats)
+    t_exact, out_exact = best_of(lambda: golden.upscale(model, image, "exact"), repeats)
     return {
         "command": COMMAND, "input": f"astronaut, Pillow bicubic to {size}x{size} RGB, x4",
         "output_shape": list(out_f32.shape), "tables": tables_note, "repeats": repeats,

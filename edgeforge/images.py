@@ -20,10 +20,12 @@ __all__ = ["check_uint8_image", "read_image", "write_image", "image_format", "IM
 #: Output suffix -> Pillow format: a file holds the format its name says.
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF",
                  ".tiff": "TIFF", ".webp": "WEBP"}
-#: zlib level of every PNG written. Pillow's default (6) spent 0.36 s of a 0.6 s
-#: ``upscale`` on a 1024x1024 RGB output; level 1 takes 0.06 s for a file 16 % larger
-#: (1.45 MB against 1.25 MB): ``python -m edgeforge.bench.upscale_speed`` measures
-#: every level (``bench/results/upscale_speed.md``).
+#: zlib level of every PNG written. For a 1024x1024 RGB ``upscale`` output Pillow's
+#: default (6) took 0.28 s, more than the upscaling (0.05-0.07 s); level 1 takes 0.06 s
+#: for a file 16 % larger (1.45 MB against 1.25 MB). Level 4 would keep the size at
+#: 0.11 s; PNGs stay lossless at any level, so speed was chosen over 16 % of disk.
+#: ``python -m edgeforge.bench.upscale_speed`` measures every level
+#: (``bench/results/upscale_speed.md``).
 PNG_COMPRESS_LEVEL = 1
 # Lossy formats only when the name asks for them, then at a quality that hides it.
 _SAVE_OPTIONS = {"PNG": {"compress_level": PNG_COMPRESS_LEVEL}, "JPEG": {"quality": 95},
