@@ -190,8 +190,17 @@ def cmd_verify(args) -> int:
 
 
 def cmd_cost(args) -> int:
+    from .bench.devices import get_device
     if args.output:
         check_output_dir(args.output, "-o/--output")
+    targets = tuple(args.target or ("generic", "ice40", "ecp5"))
+    devices = {}
+    for name in args.device or []:
+        family = get_device(name).family
+        if family not in targets:
+            raise CommandError(f"--device: {name} is an {family} part, but the targets are "
+                               f"{', '.join(targets)}; add --target {family}")
+        devices[family] = name
     art = load_artifact(args.artifact)
     if art.scheme == "hklut":
         from .models.hklut.storage import render_storage_table
@@ -203,12 +212,8 @@ def cmd_cost(args) -> int:
     from . import generate
     from .bench.report import render_cost_table
     design = generate(art, **config)
-    devices = {}
-    for name in args.device or []:
-        from .bench.devices import get_device
-        devices[get_device(name).family] = name
-    results = design.cost(tuple(args.target or ("generic", "ice40", "ecp5")), devices=devices,
-                          out_dir=args.output, place_route=not args.no_pnr)
+    results = design.cost(targets, devices=devices, out_dir=args.output,
+                          place_route=not args.no_pnr)
     console.print(render_cost_table(results))
     return 0
 

@@ -368,3 +368,15 @@ def test_version(capsys):
         main(["--version"])
     assert e.value.code == 0
     assert capsys.readouterr().out == f"edgeforge {version('edgeforge')}\n"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--device", "ecp5-nope"], "error: device must be one of "),
+    (["--target", "ecp5", "--device", "up5k-sg48"],
+     "error: --device: up5k-sg48 is an ice40 part, but the targets are ecp5; add --target ice40"),
+])
+def test_cost_checks_its_parts_before_anything_else(extra, message, tmp_path, capsys):
+    smoke = save(default_artifact(), tmp_path / "smoke.npz")
+    assert main(["cost", str(smoke), *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(message)
