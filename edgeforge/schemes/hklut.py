@@ -164,6 +164,8 @@ class HKLUTWidths:
 class HKLUTScheme(Scheme):
     name = "hklut"
     version = 1
+    title = "HKLUT"
+    flows = "edgeforge.schemes.hklut_flows"
 
     def check_config(self, config: dict) -> dict:
         return HKLUTConfig.from_dict(config).to_dict()

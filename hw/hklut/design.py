@@ -18,15 +18,16 @@ import numpy as np
 from edgeforge.design import Design
 from edgeforge.schemes.hklut import PIXEL_BITS, TABLE_BITS, HKLUTConfig
 from edgeforge.sim.cycles.hklut import HKLUTCycles, predict
+from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.golden.hklut import upscale
 
 from ..axis_video import AXISVideo
 from ..lanes import ParallelLanes
+from ..rom import PORTS_PER_COPY
 from .combine import pixel_layout
 from .engine import HKLUTEngine, buffer_bits
 from .linebuffer import SLOTS
 from .lookup import PIPELINE_DEPTH
-from .tables import PORTS_PER_COPY
 
 __all__ = ["CHANNELS", "HKLUTDesign"]
 
@@ -117,7 +118,7 @@ class HKLUTDesign(Design):
         """Bits of memory the design holds, known before it is built (its size estimate).
 
         ``tables``: every table entry times the copies its stage's reads need
-        (:class:`~.tables.TableBank`); ``buffers``: the line and re-order buffers
+        (:class:`~edgeforge.hw.rom.RomBank`); ``buffers``: the line and re-order buffers
         (:func:`~.engine.buffer_bits`); both for all engines (``rgb_lanes``: three).
         """
         copies = [-(-reads // PORTS_PER_COPY) for reads in self.reads_per_table]
@@ -267,5 +268,5 @@ class HKLUTDesign(Design):
                        reads_per_table=self.reads_per_table, out_pixels=self.out_pixels,
                        channels=self.channels)
 
-    def cycle_model(self) -> dict:
-        return self.cycles().to_dict()
+    def cycle_model(self) -> Performance:
+        return self.cycles().performance(self.planes_per_image)
