@@ -16,12 +16,13 @@ A record is plain JSON data, so that the report module renders it from files alo
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
+
+from .. import jsonfile
 
 __all__ = ["REPO", "RESULTS", "MeasureError", "measure", "engine_commit", "printer",
            "write_json"]
@@ -112,5 +113,4 @@ def measure(design, inputs=None, *, command: str, engine_paths: Sequence[str] = 
 def write_json(path: Path, data) -> Path:
     """Write ``data`` as sorted, indented JSON (NaN and infinities refused: strict JSON)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
-    return path
+    return jsonfile.write(path, data, indent=2, sort_keys=True)
