@@ -25,7 +25,7 @@ from typing import Sequence
 from .. import jsonfile
 
 __all__ = ["REPO", "RESULTS", "MeasureError", "measure", "engine_commit", "printer",
-           "write_json"]
+           "write_json", "publish"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -108,6 +108,16 @@ def measure(design, inputs=None, *, command: str, engine_paths: Sequence[str] = 
                        "seconds": round(r.seconds, 1)}
             for r in design.cost(tuple(targets), devices=devices, progress=printer(progress))}
     return record
+
+
+def publish(out: Path, stem: str, results: dict, render) -> None:
+    """A benchmark's results as ``<stem>.json`` (strict JSON) and ``<stem>.md``
+    (``render(results)``) in ``out``, and the Markdown on stdout."""
+    out.mkdir(parents=True, exist_ok=True)
+    jsonfile.write(out / f"{stem}.json", results, indent=2)
+    markdown = render(results)
+    (out / f"{stem}.md").write_text(markdown)
+    print(markdown, end="")
 
 
 def write_json(path: Path, data) -> Path:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import jsonfile
+from .harness import publish
 
 __all__ = ["run", "render_markdown", "main", "best_of"]
 
@@ -173,10 +173,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     results = run(args.size, args.repeats, args.luts)
     results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
-    args.out.mkdir(parents=True, exist_ok=True)
-    jsonfile.write(args.out / "hklut_golden_speed.json", results, indent=2)
-    (args.out / "hklut_golden_speed.md").write_text(render_markdown(results))
-    print(render_markdown(results), end="")
+    publish(args.out, "hklut_golden_speed", results, render_markdown)
     return 0
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import jsonfile
+from .harness import publish
 from .hklut_golden_speed import best_of
 
 __all__ = ["run", "render_markdown", "main"]
@@ -199,10 +199,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     results = run(args.size, args.repeats, args.images, args.artifact)
     results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
-    args.out.mkdir(parents=True, exist_ok=True)
-    jsonfile.write(args.out / "upscale_speed.json", results, indent=2)
-    (args.out / "upscale_speed.md").write_text(render_markdown(results))
-    print(render_markdown(results), end="")
+    publish(args.out, "upscale_speed", results, render_markdown)
     return 0
 
 
