@@ -212,14 +212,15 @@ def _memory_bits_built(component) -> int:
     from amaranth.lib import memory
     total = 0
     m = component.elaborate(None)
+    # Read here, never handed to a backend: no "created but never used" warnings.
+    component._MustUse__silence = m._MustUse__silence = True
     if isinstance(m, Module):
         # Module keeps its submodules, as (submodule, source location), in these two
         # private fields (amaranth 0.5).
         for sub in [*m._named_submodules.values(), *m._anon_submodules]:
             sub = sub[0] if isinstance(sub, tuple) else sub
-            # Read here, never handed to a backend: no "created but never used" warning.
-            sub._MustUse__silence = True
             if isinstance(sub, memory.Memory):
+                sub._MustUse__silence = True
                 total += Shape.cast(sub.shape).width * sub.depth
             else:
                 total += _memory_bits_built(sub)
