@@ -16,15 +16,16 @@ A record is plain JSON data, so that the report module renders it from files alo
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
+from .. import jsonfile
+
 __all__ = ["REPO", "RESULTS", "MeasureError", "measure", "engine_commit", "printer",
-           "write_json"]
+           "write_json", "publish"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -109,8 +110,17 @@ def measure(design, inputs=None, *, command: str, engine_paths: Sequence[str] = 
     return record
 
 
+def publish(out: Path, stem: str, results: dict, render) -> None:
+    """A benchmark's results as ``<stem>.json`` (strict JSON) and ``<stem>.md``
+    (``render(results)``) in ``out``, and the Markdown on stdout."""
+    out.mkdir(parents=True, exist_ok=True)
+    jsonfile.write(out / f"{stem}.json", results, indent=2)
+    markdown = render(results)
+    (out / f"{stem}.md").write_text(markdown)
+    print(markdown, end="")
+
+
 def write_json(path: Path, data) -> Path:
     """Write ``data`` as sorted, indented JSON (NaN and infinities refused: strict JSON)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
-    return path
+    return jsonfile.write(path, data, indent=2, sort_keys=True)

@@ -26,10 +26,10 @@ Command: ``python -m edgeforge.bench.hklut_energy [--width 480 --height 270]``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from edgeforge import jsonfile
 from edgeforge.bench.energy import SOURCE, EnergyLine, dram_pj, sram_read_pj
 from edgeforge.hw.hklut.linebuffer import SLOTS
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     command = "python -m edgeforge.bench.hklut_energy " + " ".join(
         sys.argv[1:] if argv is None else argv)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "hklut_energy.json").write_text(json.dumps(result, indent=2) + "\n")
+    jsonfile.write(RESULTS / "hklut_energy.json", result, indent=2)
     (RESULTS / "hklut_energy.md").write_text(render_markdown(result, command.strip()))
     print(render_markdown(result, command.strip()))
     return 0

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .paths import check_output_dir, check_output_file
+
 console = Console(stderr=False)
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -92,6 +94,7 @@ def _scheme_of(art):
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
+    check_output_dir(args.out, "--out")
     return run_demo(Path(args.out), quick=args.quick, simulator=args.simulator)
 
 
@@ -105,6 +108,7 @@ def cmd_train(args) -> int:
         raise CommandError(f"--scheme: {args.scheme!r} has no training; schemes that train: "
                            f"{sorted(s.name for s, f in _schemes() if hasattr(f, 'train'))}")
     scheme_values(args, scheme, "TRAIN_OPTIONS")
+    check_output_file(args.output, "-o/--output")   # now, not after the training
     return flows.train(args)
 
 
@@ -135,18 +139,30 @@ def _design(args):
 
 
 def cmd_generate(args) -> int:
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
     _, _, design = _design(args)
-    files = design.write_verilog(args.output or Path("rtl_out") / design.name)
     console.print(f"design [bold]{design.name}[/]")
+    if hasattr(design, "memory_bits"):
+        # Said before the build, which takes seconds to minutes as the frame widens.
+        bits = design.memory_bits()
+        console.print(f"  memories: {bits['tables']:,} table bits, {bits['buffers']:,} buffer "
+                      f"bits")
+    with console.status(f"generating Verilog for {design.name}"):
+        files = design.write_verilog(args.output or Path("rtl_out") / design.name)
     for f in (files.verilog, files.manifest, files.filelist, files.core):
         console.print(f"  wrote {f}")
     return 0
 
 
 def cmd_verify(args) -> int:
+    from .sim.runner import check_verify_options
+    # Every option checked, and the seed drawn and printed, before anything is built.
+    seed = check_verify_options(args.simulator, args.seed, args.pauses)
     _, _, design = _design(args)
+    console.print(f"seed {seed} (--seed {seed} repeats this run)")
     with console.status(f"verifying {design.name} on {args.simulator} (first build compiles C++)"):
-        result = design.verify(simulator=args.simulator, waves=args.waves, seed=args.seed,
+        result = design.verify(simulator=args.simulator, waves=args.waves, seed=seed,
                                pauses=args.pauses)
     console.print(result.summary())
     for failure in result.failures:
@@ -157,6 +173,17 @@ def cmd_verify(args) -> int:
 
 
 def cmd_cost(args) -> int:
+    from .bench.devices import get_device
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
+    targets = tuple(args.target or ("generic", "ice40", "ecp5"))
+    devices = {}
+    for name in args.device or []:
+        family = get_device(name).family
+        if family not in targets:
+            raise CommandError(f"--device: {name} is an {family} part, but the targets are "
+                               f"{', '.join(targets)}; add --target {family}")
+        devices[family] = name
     art = load_artifact(args.artifact)
     flows = _scheme_of(art).flows_module()
     if hasattr(flows, "storage_table"):
@@ -168,17 +195,15 @@ def cmd_cost(args) -> int:
     from . import generate
     from .bench.report import render_cost_table
     design = generate(art, **config)
-    devices = {}
-    for name in args.device or []:
-        from .bench.devices import get_device
-        devices[get_device(name).family] = name
-    results = design.cost(tuple(args.target or ("generic", "ice40", "ecp5")), devices=devices,
-                          out_dir=args.output, place_route=not args.no_pnr)
+    results = design.cost(targets, devices=devices, out_dir=args.output,
+                          place_route=not args.no_pnr)
     console.print(render_cost_table(results))
     return 0
 
 
 def cmd_evaluate(args) -> int:
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
     art = load_artifact(args.artifact)
     scheme = _scheme_of(art)
     flows = scheme.flows_module()
@@ -197,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgeforge",
         description="Compile hardware-friendly neural networks into verified, costed Verilog.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run the whole flow on built-in defaults")
@@ -232,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_scheme_options(p, "DESIGN_OPTIONS", "design options")
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--waves", action="store_true", help="dump waveforms (FST on Verilator)")
-    p.add_argument("--seed", type=int, help="random seed of data and backpressure")
+    p.add_argument("--seed", type=int, help="random seed of data and backpressure, 0 to 2**32-1 "
+                                            "(default: drawn, and printed)")
     p.add_argument("--pauses", help="src:sink pause modes, e.g. none:none,random:random")
     p.set_defaults(func=cmd_verify)
 
@@ -275,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as e:
         err_console.print(f"[red]error:[/] {e}", highlight=False)
         return e.status
-    except (ArtifactError, ValueError, TypeError, FileNotFoundError, NotADirectoryError) as e:
+    except (ArtifactError, ValueError, TypeError, OSError) as e:
         if os.environ.get("EDGEFORGE_DEBUG"):
             raise
         err_console.print(f"[red]error:[/] {e}", highlight=False)

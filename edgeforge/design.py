@@ -78,11 +78,12 @@ class VerifyResult:
     build_dir: Path
     waves: Path | None
     seconds: float
+    seed: int | None = None     # reproduces the run: verify(..., seed=seed)
 
     def summary(self) -> str:
         state = "PASS" if self.passed else "FAIL"
         return (f"{state}: {self.inputs} input(s), {self.input_beats} beats in, "
-                f"{self.output_beats} beats out on {self.simulator}")
+                f"{self.output_beats} beats out on {self.simulator}, seed {self.seed}")
 
 
 def cycle_mismatches(measurements: dict, predicted: RunCycles) -> list[str]:
@@ -132,6 +133,7 @@ class Design(ABC):
                              f"got {artifact.scheme!r}")
         self.artifact = artifact
         self.config = dict(config)
+        self.verilog_dir: Path | None = None     # of the last write_verilog: cost writes there
 
     # -- scheme-specific -------------------------------------------------
     @property
@@ -224,11 +226,17 @@ class Design(ABC):
     def write_verilog(self, out_dir: str | Path | None = None) -> DesignFiles:
         """Write ``<name>.v``, ``manifest.json``, ``<name>.f`` and ``<name>.core`` into ``out_dir``.
 
-        The same artifact and config always give byte-identical files.
+        ``out_dir`` defaults to ``rtl_out/<name>``; :meth:`cost` then writes its
+        reports into the same folder (:attr:`verilog_dir`). The same artifact and
+        config always give byte-identical files.
         """
-        out = Path(out_dir) if out_dir is not None else Path("rtl_out") / self.name
+        files = self._write_files(out_dir if out_dir is not None else Path("rtl_out") / self.name)
+        self.verilog_dir = files.dir
+        return files
+
+    def _write_files(self, out_dir) -> DesignFiles:
         from .hw.emit import write_design_files
-        return write_design_files(out, self.name, self.verilog, self.manifest())
+        return write_design_files(Path(out_dir), self.name, self.verilog, self.manifest())
 
     def verify(self, inputs: Sequence[np.ndarray] | None = None, *, simulator: str = "verilator",
                waves: bool = False, seed: int | None = None, pauses: str | None = None,
@@ -241,12 +249,15 @@ class Design(ABC):
         valid gaps and ready backpressure. Without pauses the run must take exactly the
         cycles the model predicts (:meth:`Performance.run`: every input's first output
         and the last output, so the total and the interval between inputs); with pauses,
-        at least as many. A failure is reported in the result (``passed`` False,
-        ``failures`` with the reproducing seed and the measured and predicted figures),
-        never raised.
+        at least as many. ``seed`` (in ``[0, 2**32)``) seeds the pauses and the default
+        inputs; without one a seed is drawn, and ``result.seed`` says which. Every option
+        is checked before anything is built. A failure is reported in the result
+        (``passed`` False, ``failures`` with the reproducing seed and the measured and
+        predicted figures), never raised.
         """
-        from .sim.runner import run_cocotb
-        xs = list(inputs) if inputs is not None else self.test_inputs(seed or 0)
+        from .sim.runner import check_verify_options, run_cocotb
+        seed = check_verify_options(simulator, seed, pauses)
+        xs = list(inputs) if inputs is not None else self.test_inputs(seed)
         if not xs:
             raise ValueError("verify needs at least one input, got an empty list")
         # encode_inputs/encode_outputs of a list are the concatenation of each input's beats.
@@ -257,7 +268,7 @@ class Design(ABC):
         predicted = self.cycle_model().run([len(i) for i in ins])
         vectors_hash = hashlib.sha256(in_beats.tobytes() + out_beats.tobytes()).hexdigest()[:12]
         work = Path(work_dir) if work_dir is not None else cache_dir() / "verify" / self.name
-        files = self.write_verilog(work / "rtl")
+        files = self._write_files(work / "rtl")    # a cache copy: not where cost reports go
         vectors = work / f"vectors_{vectors_hash}.npz"
         np.savez(vectors, in_beats=in_beats, out_beats=out_beats, out_marks=out_marks,
                  predicted_cycles=predicted.total_cycles)
@@ -281,7 +292,8 @@ class Design(ABC):
         return VerifyResult(passed=not failures, simulator=simulator, failures=failures,
                             inputs=len(xs), input_beats=len(in_beats), output_beats=len(out_beats),
                             measurements=sim.measurements, predicted=predicted,
-                            build_dir=sim.build_dir, waves=sim.waves, seconds=sim.seconds)
+                            build_dir=sim.build_dir, waves=sim.waves, seconds=sim.seconds,
+                            seed=seed)
 
     def cost(self, targets: Sequence[str] = ("generic", "ice40", "ecp5"), *,
              devices: dict[str, str] | None = None, out_dir: str | Path | None = None,
@@ -289,11 +301,13 @@ class Design(ABC):
         """Synthesise for each target and return the ``SynthResult`` list (cached by design hash).
 
         ``devices`` maps a family to a part name (``{"ecp5": "ecp5-45f"}``); the
-        defaults are in ``edgeforge.bench.devices.DEFAULT_DEVICES``.
+        defaults are in ``edgeforge.bench.devices.DEFAULT_DEVICES``. The design's
+        files and a ``reports/`` folder go to ``out_dir``, by default the folder
+        the last :meth:`write_verilog` wrote (``rtl_out/<name>`` if none).
         """
         from .bench.devices import DEFAULT_DEVICES
         from .bench.synth import synthesize
-        files = self.write_verilog(out_dir)
+        files = self.write_verilog(out_dir if out_dir is not None else self.verilog_dir)
         chosen = {**DEFAULT_DEVICES, **(devices or {})}
         results = []
         for target in targets:

@@ -102,8 +102,10 @@ def random_pause(p: float, seed: int) -> Iterator[bool]:
         yield rng.random() < p
 
 
-def parse_pauses(text: str) -> list[tuple[str, str]]:
+def parse_pauses(text: str, name: str = "EDGEFORGE_PAUSES") -> list[tuple[str, str]]:
     """Parse an EDGEFORGE_PAUSES value into (source mode, sink mode) pairs.
+
+    ``name`` starts the error message: the variable, or the option that gave the text.
 
     Raises
     ------
@@ -115,7 +117,7 @@ def parse_pauses(text: str) -> list[tuple[str, str]]:
         parts = entry.strip().split(":")
         if len(parts) != 2 or any(p not in PAUSE_MODES for p in parts):
             raise ValueError(
-                f"EDGEFORGE_PAUSES entries must be src:sink with modes from "
+                f"{name} entries must be src:sink with modes from "
                 f"{sorted(PAUSE_MODES)}, not {entry!r}"
             )
         combos.append((parts[0], parts[1]))

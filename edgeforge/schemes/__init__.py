@@ -12,6 +12,7 @@ else in the core or the CLI changes.
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from ..artifact import Artifact, ArraySpec
     from ..design import Design
 
-__all__ = ["SCHEMES", "Command", "Option", "Scheme", "get_scheme"]
+__all__ = ["SCHEMES", "Command", "Option", "Scheme", "get_scheme", "check_design_options"]
 
 # name -> "module:class", imported on first use so that loading an artifact
 # never imports torch or Amaranth.
@@ -79,6 +80,34 @@ class Scheme:
     def design(self, artifact: "Artifact", **hw_config) -> "Design":
         """Build the design for ``artifact`` under a hardware config."""
         raise NotImplementedError
+
+
+def check_design_options(scheme: str, design_cls: type, options: dict) -> dict:
+    """Refuse hardware options a design class does not take, or lacks, naming them; return them.
+
+    The options are the keyword-only parameters of ``design_cls.__init__``.
+    Without this check Python's own words reach the user ("missing 2 required
+    keyword-only arguments"), which name neither the scheme nor the flags.
+
+    Raises
+    ------
+    ValueError
+        ``"<option>: ..."`` for an unknown option, or one without a default
+        that is missing (with its command-line flag).
+    """
+    params = inspect.signature(design_cls.__init__).parameters
+    known = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: not an option of the {scheme} design, whose options are "
+                         f"{', '.join(known)}; got {options[unknown[0]]!r}")
+    missing = [n for n in known if params[n].default is inspect.Parameter.empty
+               and n not in options]
+    if missing:
+        flags = ", ".join("--" + n.replace("_", "-") for n in missing)
+        raise ValueError(f"{', '.join(missing)}: the {scheme} design needs a value for each "
+                         f"({flags} on the command line), got none")
+    return options
 
 
 def get_scheme(name: str) -> Scheme:

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from ..artifact import ArraySpec, ArtifactError
-from . import Scheme
+from . import Scheme, check_design_options
 
 __all__ = ["KERNEL_SETS", "Kernel", "HKLUTConfig", "HKLUTWidths", "HKLUTScheme", "table_name"]
 
@@ -175,4 +175,4 @@ class HKLUTScheme(Scheme):
 
     def design(self, artifact, **hw_config):
         from ..hw.hklut.design import HKLUTDesign
-        return HKLUTDesign(artifact, **hw_config)
+        return HKLUTDesign(artifact, **check_design_options(self.name, HKLUTDesign, hw_config))

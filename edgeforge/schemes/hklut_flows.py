@@ -147,6 +147,8 @@ def _export(args) -> int:
     from ..artifact import save
     from ..models.hklut.train import load_checkpoint
     from ..models.hklut.transfer import transfer
+    from ..paths import check_output_file
+    check_output_file(args.output, "-o/--output")
     net, payload = load_checkpoint(args.checkpoint)
     artifact = transfer(net, command=f"edgeforge export {args.checkpoint}",
                         seed=payload["train_config"]["seed"],
@@ -164,6 +166,8 @@ def _import_arguments(p) -> None:
 def _import(args) -> int:
     from ..artifact import save
     from ..models.hklut.importer import import_lut_dir
+    from ..paths import check_output_file
+    check_output_file(args.output, "-o/--output")
     artifact = import_lut_dir(args.directory)
     out = save(artifact, args.output)
     console.print(f"imported {len(artifact.arrays)} tables, config {artifact.config}; "
@@ -173,16 +177,20 @@ def _import(args) -> int:
 
 def _upscale_arguments(p) -> None:
     p.add_argument("artifact")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("input", nargs="+", help="image files and folders of them")
+    p.add_argument("-o", "--output", required=True,
+                   help="output image (one input; its suffix names the format: .png, .jpg, "
+                        ".bmp, .tif, .webp) or folder (<stem>.png per input)")
     p.add_argument("--arithmetic", default="exact", choices=("exact", "float32"))
 
 
 def _upscale(args) -> int:
     from ..artifact import load
-    from ..models.hklut.evaluate import upscale_file
-    out = upscale_file(load(args.artifact), args.input, args.output, arithmetic=args.arithmetic)
-    console.print(f"wrote [bold]{out}[/]")
+    from ..models.hklut.evaluate import upscale_files
+    for out in upscale_files(load(args.artifact), args.input, args.output,
+                             arithmetic=args.arithmetic, progress=True, inputs_field="input",
+                             out_field="-o/--output"):
+        console.print(f"wrote [bold]{out}[/]")
     return 0
 
 
@@ -191,7 +199,8 @@ COMMANDS = (
             _export),
     Command("import-hklut", "import LUT files in the HKLUT authors' layout", _import_arguments,
             _import),
-    Command("upscale", "super-resolve a PNG with an HKLUT artifact", _upscale_arguments, _upscale),
+    Command("upscale", "super-resolve images with an HKLUT artifact", _upscale_arguments,
+            _upscale),
 )
 
 

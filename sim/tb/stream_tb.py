@@ -39,6 +39,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
+from edgeforge.jsonfile import dumps
 from edgeforge.sim.stream import (
     BeatChecker,
     StreamMonitor,
@@ -219,4 +220,4 @@ def _write_result(name: str, record: dict) -> None:
     path = Path(path)
     data = json.loads(path.read_text()) if path.is_file() else {}
     data[name] = record
-    path.write_text(json.dumps(data, indent=2, sort_keys=True))
+    path.write_text(dumps(data, what=str(path), indent=2, sort_keys=True))
