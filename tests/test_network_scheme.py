@@ -128,8 +128,8 @@ def test_widths_are_the_exact_worst_case():
     # Input 0..255: the worst sums take x = 255 where w > 0 (high) or w < 0 (low), else 0.
     assert first.acc_range == (int((b + 255 * np.minimum(w, 0).sum(1)).min()),
                                int((b + 255 * np.maximum(w, 0).sum(1)).max()))
-    assert first.acc_bits == range_bits(min(first.acc_range[0], -1),
-                                        first.acc_range[1] + (1 << (net.layers[0].fields["shift"] - 1)))[0]
+    half = 1 << (net.layers[0].fields["shift"] - 1)
+    assert first.acc_bits == range_bits(min(first.acc_range[0], -1), first.acc_range[1] + half)[0]
     assert first.clip == (0, 255)                    # relu follows
     assert widths.layers[9].clip == (-128, 127)      # the logits: signed
     assert widths.layers[3].in_range == widths.layers[2].out_range == first.out_range
@@ -145,7 +145,8 @@ def test_random_artifacts_round_trip(tmp_path):
 def test_array_values_are_checked_against_their_bits(tmp_path):
     art = random_artifact(with_layer(0, weight_bits=4), seed=1)
     art.arrays["l0_weight"][0, 0, 0, 0] = 8
-    with pytest.raises(ArtifactError, match=r"^l0_weight: values span \[-8, 8\], outside \[-8, 7\]"):
+    with pytest.raises(ArtifactError,
+                       match=r"^l0_weight: values span \[-8, 8\], outside \[-8, 7\]"):
         save(art, tmp_path / "bad.npz")
 
 

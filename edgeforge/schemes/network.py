@@ -130,7 +130,8 @@ class Transform:
 
 
 class DenseTransform(Transform):
-    """Dense int weights: conv2d ``(out, in, k, k)``, linear ``(out, in)``; int32 bias ``(out,)``."""
+    """Dense int weights, conv2d ``(out, in, k, k)`` or linear ``(out, in)``; int32 bias
+    ``(out,)``."""
 
     name = "dense"
     golden = "edgeforge.sim.golden.dense:accumulate"
@@ -381,10 +382,10 @@ def requant_range(lo: int, hi: int, shift: int) -> tuple[int, int]:
 class LayerWidths:
     """Exact integer ranges of one layer, derived from its weights and its input range.
 
-    ``acc_range`` bounds every partial sum too: it is taken over inputs in
-    ``in_range`` and 0, and a partial sum is a full sum with some inputs 0. ``out_range`` is what the
-    layer can actually emit, within ``clip``; the stream after the layer
-    carries ``out_bits``/``out_signed`` (the narrowest type of ``out_range``).
+    ``acc_range`` bounds every partial sum too: it is taken over inputs in ``in_range``
+    and 0, and a partial sum is a full sum with some inputs 0. ``out_range`` is what the
+    layer can actually emit, within ``clip``; the stream after the layer carries
+    ``out_bits``/``out_signed`` (the narrowest type of ``out_range``).
     """
     index: int
     kind: str

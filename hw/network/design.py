@@ -1,4 +1,5 @@
-"""``NetworkDesign``: a network artifact plus a hardware config, as one :class:`~edgeforge.design.Design`.
+"""``NetworkDesign``: a network artifact plus a hardware config, as one
+:class:`~edgeforge.design.Design`.
 
 Hardware config:
 

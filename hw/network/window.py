@@ -116,7 +116,8 @@ class Window(wiring.Component):
         plans = row_plans(self.height, k, p)
         rows = []
         for s in range(n_slots):
-            mem = memory.Memory(shape=pixel, depth=w, init=[], attrs=buffer_attrs(w, self.buffer_ram))
+            mem = memory.Memory(shape=pixel, depth=w, init=[],
+                                attrs=buffer_attrs(w, self.buffer_ram))
             m.submodules[f"row{s}"] = mem
             rows.append(mem)
 

@@ -42,8 +42,8 @@ def dense_cycles(outputs: int, inputs: int, pe: int, simd: int) -> int:
 
 class _Register:
     """A block with one output register and ``i.ready = ~o.valid | o.ready`` that emits on
-    the input beats where ``emits[count]`` (count runs modulo ``len(emits)``): requant,
-    arg-max (every beat), gather (the last of ``B``), max-pool (the window's last pixel)."""
+    the input beats where ``emits[count]`` (count runs modulo ``len(emits)``): requant
+    (every beat), gather (the last of ``B``), max-pool (the window's last pixel)."""
 
     def __init__(self, emits):
         self.emits, self.count, self.valid = tuple(emits), 0, False
@@ -60,6 +60,28 @@ class _Register:
 
     def state(self):
         return (self.count, self.valid)
+
+
+class _Pipe:
+    """``depth`` register stages that move together (``i.ready = ~o.valid | o.ready``) and
+    freeze while the output is blocked: a pipelined arg-max."""
+
+    def __init__(self, depth):
+        self.pipe = [False] * depth
+
+    @property
+    def valid(self):
+        return self.pipe[-1]
+
+    def ready(self, out_ready):
+        return not self.valid or out_ready
+
+    def tick(self, fire, out_ready):
+        if not self.valid or out_ready:
+            self.pipe = [fire] + self.pipe[:-1]
+
+    def state(self):
+        return tuple(self.pipe)
 
 
 class _Serialise:
@@ -163,6 +185,7 @@ def _pool_emits(width: int, size: int) -> list[bool]:
 
 
 def _blocks(plan):
+    from edgeforge.hw.network.argmax import argmax_depth
     from edgeforge.hw.network.mac import CORE_DEPTH
     from edgeforge.hw.network.window import READ_DEPTH
     blocks = []
@@ -178,7 +201,9 @@ def _blocks(plan):
             blocks.append(_Register([False] * (p["beats"] - 1) + [True]))
         elif st.kind == "pool":
             blocks.append(_Register(_pool_emits(p["width"], p["size"])))
-        else:                                              # requant, argmax
+        elif st.kind == "argmax":
+            blocks.append(_Pipe(argmax_depth(p["n"])))
+        else:                                              # requant
             blocks.append(_Register([True]))
     return blocks
 
@@ -346,7 +371,8 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
         elif st.kind == "core":
             vectors = st.inp.beats
             if p["sf"] * p["nf"] > 1:
-                lines.append(TrafficLine(f"{st.name}.weights", p["pe"] * p["simd"] * p["weight_bits"],
+                word = p["pe"] * p["simd"] * p["weight_bits"]
+                lines.append(TrafficLine(f"{st.name}.weights", word,
                                          reads=vectors * p["sf"] * p["nf"], writes=0))
             if p["nf"] > 1:
                 lines.append(TrafficLine(f"{st.name}.biases", p["pe"] * st.out.bits,

@@ -74,7 +74,7 @@ def _batch(network: Network, images) -> np.ndarray:
 
 
 def forward(artifact, images, upto: int | None = None) -> list[np.ndarray]:
-    """Every layer's output (the first ``upto`` layers) on a batch of uint8 images ``(N, C, H, W)``."""
+    """Every layer's output (of the first ``upto`` layers) on uint8 images ``(N, C, H, W)``."""
     network = parse_network(artifact.config)
     x = _batch(network, images)
     outputs = []
