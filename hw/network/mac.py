@@ -12,9 +12,10 @@ it). The accumulators start at the bias, so ``acc = bias + sum(w x)`` exactly,
 in the derived accumulator width.
 
 Pipeline: stage A holds the vector and walks the folds (issuing the ROM read
-and latching the fold's ``SIMD`` inputs), stage B multiplies and accumulates,
-and the last synapse fold of a neuron fold loads the output register. A vector
-accepted in cycle ``a`` gives its last beat in cycle ``a + F + CORE_DEPTH``,
+and latching the fold's ``SIMD`` inputs), stage B receives the ROM words (with
+ROMs, a register stage follows it), the MAC multiplies and accumulates, and
+the last synapse fold of a neuron fold loads the output register. A vector
+accepted in cycle ``a`` gives its last beat in cycle ``a + F + core_depth(F)``,
 and the next vector is taken in the cycle of the last fold, so vectors follow
 every ``F`` cycles. Backpressure on ``o`` freezes the whole core.
 """
@@ -30,11 +31,14 @@ from ..logic import equals, refuse_quietly
 from ..rom import RomBank
 from .vectors import index_signal, vector_signature, view
 
-__all__ = ["CORE_DEPTH", "check_folding", "weight_rom", "adder_tree", "DenseCore"]
+__all__ = ["core_depth", "check_folding", "weight_rom", "adder_tree", "DenseCore"]
 
-#: Cycles from a vector's last fold in stage A to its last beat at the output register:
-#: stage B, then the output register.
-CORE_DEPTH = 2
+
+def core_depth(folds: int) -> int:
+    """Cycles from a vector's last fold in stage A to its last beat in the output register:
+    stage B and the output register, and with ROM weights (``folds > 1``) the register
+    stage after the ROM."""
+    return 2 + (folds > 1)
 
 
 def check_folding(where: str, pe, simd, outputs: int, inputs: int) -> None:
@@ -181,50 +185,64 @@ class DenseCore(wiring.Component):
             m.d.sync += [b_valid.eq(busy), b_first.eq(equals(sf, 0)),
                          b_last.eq(equals(sf, sf_n - 1)), b_x.as_value().eq(x[:chunk_bits])]
 
-        # -- stage B: multiply-accumulate -------------------------------------------------
+        # -- stage B: the ROM words arrive. A ROM's clock-to-out (5.6 ns on ECP5) straight into
+        # the multiplier and adder was a folded digits-ref's critical path (62 MHz), so with
+        # ROMs a register stage (R) holds the words, the inputs and the flags before the MAC.
         if self.folds == 1:
             def weight(p_, s_):
                 return int(self.weights[p_, s_])
+            mac_x, mac_valid, mac_first, mac_last = b_x, b_valid, b_first, b_last
         else:
             # Read once a fold: only while stage A walks one (traffic = F words a vector).
-            data = weight_rom(m, "weights", self.rom_words(), self.weight_bits * pe * simd,
-                              fold, en & busy)
-            w_view = view(data, signed(self.weight_bits), pe * simd)
+            words = weight_rom(m, "weights", self.rom_words(), self.weight_bits * pe * simd,
+                               fold, en & busy)
+            r_words = Signal.like(words, name="r_words")
+            mac_x = view(Signal(chunk_bits, name="r_x"), self.x_shape, simd)
+            mac_valid, mac_first, mac_last = Signal(), Signal(), Signal()
+            with m.If(en):
+                m.d.sync += [r_words.eq(words), mac_x.as_value().eq(b_x.as_value()),
+                             mac_valid.eq(b_valid), mac_first.eq(b_first), mac_last.eq(b_last)]
+            w_view = view(r_words, signed(self.weight_bits), pe * simd)
 
             def weight(p_, s_):
                 return w_view[p_ * simd + s_]
         # Biases: constants with one neuron fold, else a ROM word of PE biases per neuron fold,
-        # read at its first synapse fold (NF words a vector) and held for the others.
+        # read at its first synapse fold (NF words a vector) and registered with the weights.
         if nf_n == 1:
             def bias(p_):
                 return Const(int(self.bias[p_]), acc_shape)
         else:
             words = [sum((int(self.bias[n * pe + p_]) & ((1 << self.acc_bits) - 1))
                          << (self.acc_bits * p_) for p_ in range(pe)) for n in range(nf_n)]
-            bias_view = view(weight_rom(m, "biases", words, self.acc_bits * pe, nf,
-                                        en & busy & equals(sf, 0)), acc_shape, pe)
+            data = weight_rom(m, "biases", words, self.acc_bits * pe, nf, en & busy & equals(sf, 0))
+            r_bias = Signal.like(data, name="r_bias")
+            with m.If(en & b_first):
+                m.d.sync += r_bias.eq(data)
+            bias_view = view(r_bias, acc_shape, pe)
 
             def bias(p_):
                 return bias_view[p_]
+
+        # -- MAC: multiply, add, accumulate; the last synapse fold loads the output --------
         acc = [Signal(acc_shape, name=f"acc{p_}") for p_ in range(pe)]
         out = view(self.o.payload, acc_shape, pe)
         with m.If(en):
-            m.d.sync += self.o.valid.eq(b_valid & b_last)
+            m.d.sync += self.o.valid.eq(mac_valid & mac_last)
             for p_ in range(pe):
                 terms = []
                 for s_ in range(simd):
                     w = weight(p_, s_)
                     if isinstance(w, int):
                         if w:
-                            terms.append(b_x[s_] * w)
+                            terms.append(mac_x[s_] * w)
                     else:
-                        terms.append(b_x[s_] * w)
-                base = bias(p_) if sf_n == 1 else Mux(b_first, bias(p_), acc[p_])
+                        terms.append(mac_x[s_] * w)
+                base = bias(p_) if sf_n == 1 else Mux(mac_first, bias(p_), acc[p_])
                 total = Signal(acc_shape, name=f"total{p_}")
                 m.d.comb += total.eq(base + adder_tree(terms))
-                with m.If(b_valid & b_last):
+                with m.If(mac_valid & mac_last):
                     m.d.sync += out[p_].eq(total)
                 if sf_n > 1:
-                    with m.If(b_valid):
+                    with m.If(mac_valid):
                         m.d.sync += acc[p_].eq(total)
         return m

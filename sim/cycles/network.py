@@ -14,7 +14,8 @@ cycle of every image's output beat, come from :func:`predict`'s timeline: a
 cycle-by-cycle run of each block's control (its counters and valid flags,
 no data), read from the same plan as the generator, with the pipeline depths
 the generator modules export (:data:`~edgeforge.hw.network.window.READ_DEPTH`,
-:data:`~edgeforge.hw.network.mac.CORE_DEPTH`). The timeline repeats once the
+:func:`~edgeforge.hw.network.mac.core_depth`,
+:func:`~edgeforge.hw.network.argmax.argmax_depth`). The timeline repeats once the
 pipeline is periodic, so a long run costs a few images' worth of steps.
 Cycles count from the first input transfer (cycle 0), inputs back to back,
 output always ready.
@@ -186,7 +187,7 @@ def _pool_emits(width: int, size: int) -> list[bool]:
 
 def _blocks(plan):
     from edgeforge.hw.network.argmax import argmax_depth
-    from edgeforge.hw.network.mac import CORE_DEPTH
+    from edgeforge.hw.network.mac import core_depth
     from edgeforge.hw.network.window import READ_DEPTH
     blocks = []
     for st in plan.stages:
@@ -196,7 +197,8 @@ def _blocks(plan):
         elif st.kind == "window":
             blocks.append(_Window(p["height"], p["width"], p["kernel"], p["padding"], READ_DEPTH))
         elif st.kind == "core":
-            blocks.append(_Core(p["sf"] * p["nf"], p["sf"], CORE_DEPTH))
+            folds = p["sf"] * p["nf"]
+            blocks.append(_Core(folds, p["sf"], core_depth(folds)))
         elif st.kind == "gather":
             blocks.append(_Register([False] * (p["beats"] - 1) + [True]))
         elif st.kind == "pool":

@@ -55,11 +55,12 @@ def test_narrow_weights_at_their_extremes():
 
 
 def test_vectors_follow_every_fold_count_cycles():
-    # Without pauses the last beat of vector v leaves at v F + F + CORE_DEPTH (+ the accept).
-    from edgeforge.hw.network.mac import CORE_DEPTH
-    folds = (6 // 2) * (4 // 1)
-    cycles = run_core(4, 6, 1, 2, vectors=5)
-    assert cycles - 1 == 5 * folds + CORE_DEPTH
+    # Without pauses the last beat of the fifth vector (taken at 4 F) leaves at 5 F + depth.
+    from edgeforge.hw.network.mac import core_depth
+    for pe, simd in ((1, 2), (4, 6)):
+        folds = (6 // simd) * (4 // pe)
+        cycles = run_core(4, 6, pe, simd, vectors=5)
+        assert cycles - 1 == 5 * folds + core_depth(folds)
 
 
 def test_weights_sit_in_a_block_rom_unless_fully_parallel():
