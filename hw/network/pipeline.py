@@ -20,7 +20,7 @@ from .argmax import ArgMax
 from .plan import Plan, Stream
 from .pool import MaxPool
 from .requant import Requant
-from .reshape import Gather, Serialise
+from .reshape import Gather, Serialise, Skid
 from .vectors import elem_shape, vector_signature
 from .window import Window
 
@@ -81,6 +81,8 @@ class NetworkPipeline(wiring.Component):
         if stage.kind == "window":
             return Window(shape_in, p["channels"], p["height"], p["width"], p["kernel"],
                           p["padding"], self.buffer_ram)
+        if stage.kind == "skid":
+            return Skid(stage.inp.bits * stage.inp.lanes)
         if stage.kind == "gather":
             return Gather(shape_in, stage.inp.lanes, p["beats"])
         if stage.kind == "core":

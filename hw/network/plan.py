@@ -9,7 +9,9 @@ Each conv2d / linear layer becomes, in order: what shapes its input (a
 linear's input vector arrives in several beats), the transform's core
 (:class:`~.mac.DenseCore`), a :class:`~.requant.Requant` and, when the core
 emits several neuron folds, a :class:`~.reshape.Gather` of them. A maxpool is
-a :class:`~.pool.MaxPool`, argmax an :class:`~.argmax.ArgMax`; relu (fused
+a :class:`~.pool.MaxPool`, argmax an :class:`~.argmax.ArgMax`. Each layer
+but the first starts with a :class:`~.reshape.Skid` unless a window generator
+starts it (both have a registered ``i.ready``). Relu (fused
 into the requantisation) and flatten (the stream order already is the
 flattened order, up to the permutation the linear's weights absorb) add no
 block.
@@ -185,6 +187,11 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
     for layer in network.layers[first:last + 1]:
         lw = widths.layers[layer.index]
         out_bits, out_signed = range_bits(*lw.out_range)
+        # Between layers, a skid buffer cuts the ready path, except before a window generator,
+        # whose ready is a register already (and not at the pipeline's input).
+        if stages and layer.kind in ("conv2d", "linear", "maxpool", "argmax") and not (
+                layer.kind == "conv2d" and cur[0].lanes == layer.in_shape[0]):
+            add("skid", layer, "skid", cur[0])
         s = cur[0]
         if layer.kind in ("conv2d", "maxpool"):
             c, h, w = layer.in_shape

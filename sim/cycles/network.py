@@ -85,6 +85,26 @@ class _Pipe:
         return tuple(self.pipe)
 
 
+class _Skid:
+    """Two entries; ``i.ready`` and ``o.valid`` from the fill count."""
+
+    def __init__(self):
+        self.count = 0
+
+    @property
+    def valid(self):
+        return self.count > 0
+
+    def ready(self, out_ready):
+        return self.count < 2
+
+    def tick(self, fire, out_ready):
+        self.count += fire - (self.valid and out_ready)
+
+    def state(self):
+        return self.count
+
+
 class _Serialise:
     def __init__(self, count):
         self.count, self.part, self.valid = count, 0, False
@@ -205,6 +225,8 @@ def _blocks(plan):
             blocks.append(_Register(_pool_emits(p["width"], p["size"])))
         elif st.kind == "argmax":
             blocks.append(_Pipe(argmax_depth(p["n"])))
+        elif st.kind == "skid":
+            blocks.append(_Skid())
         else:                                              # requant
             blocks.append(_Register([True]))
     return blocks

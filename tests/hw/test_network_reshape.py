@@ -3,7 +3,7 @@ random valid gaps and backpressure."""
 
 import pytest
 
-from edgeforge.hw.network.reshape import Gather, Serialise
+from edgeforge.hw.network.reshape import Gather, Serialise, Skid
 from edgeforge.hw.network.vectors import elem_shape
 from edgeforge.sim.amaranth_stream import run_stream
 
@@ -37,3 +37,13 @@ def test_serialise_splits_beats_lowest_first(lanes, count, p_valid, p_ready):
 def test_counts_are_checked():
     with pytest.raises(ValueError, match=r"^beats must be a positive integer, got 0$"):
         Gather(elem_shape(8, False), 1, 0)
+
+
+@pytest.mark.parametrize("p_valid, p_ready", [(1.0, 1.0), (0.7, 0.4), (0.4, 0.9), (0.9, 0.6)])
+def test_skid_passes_every_beat_in_order(p_valid, p_ready):
+    ins = [(k * 7919) % 4096 for k in range(200)]
+    run = run_stream(Skid(12), ins, len(ins), seed=int(p_ready * 10), p_valid=p_valid,
+                     p_ready=p_ready)
+    assert run.outputs == ins
+    if p_valid == p_ready == 1.0:
+        assert run.last == len(ins) + 1          # a beat a cycle, one cycle in
