@@ -72,12 +72,12 @@ def digits_test_images() -> np.ndarray:
 
 
 def random_folding(network, rng) -> list[tuple[int, int]]:
-    """A random (PE, SIMD) of divisors for every conv2d / linear layer."""
-    from edgeforge.hw.network.plan import transform_size
+    """A random pair of divisors for every conv2d / linear layer (its kind's two knobs:
+    dense (PE, SIMD), PECAN-D (groups, prototypes) a cycle)."""
     out = []
     for layer in network.layers:
         if layer.transform is not None:
-            m, n = transform_size(layer)
+            (m, _), (n, _) = layer.transform.fold_sizes(layer)
             out.append((int(rng.choice([d for d in range(1, m + 1) if m % d == 0])),
                         int(rng.choice([d for d in range(1, n + 1) if n % d == 0]))))
     return out

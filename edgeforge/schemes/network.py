@@ -18,17 +18,20 @@ Every layer dict has a ``kind`` and exactly the fields of :data:`LAYER_FIELDS`
 kind          fields
 ============  ==============================================================
 ``conv2d``    transform, in_channels, out_channels, kernel (odd), padding
-              (0..kernel//2), weight_bits (2..8), bias_bits (2..32),
-              shift (>= 0), out_bits (2..8); stride 1, zero padding
-``linear``    transform, in_features, out_features, weight_bits, bias_bits,
-              shift, out_bits
+              (0..kernel//2), bias_bits (2..32), shift (>= 0), out_bits (2..8);
+              stride 1, zero padding; plus the transform's own fields (dense:
+              weight_bits (2..8); pecan-d: groups, group_size, prototypes,
+              table_bits (2..16))
+``linear``    transform, in_features, out_features, bias_bits, shift, out_bits,
+              plus the transform's own fields
 ``relu``      none; only directly after a conv2d or linear
 ``maxpool``   size (>= 2; stride = size, H and W must divide)
 ``flatten``   none; (C, H, W) -> C*H*W in torch's order c*H*W + h*W + w
 ``argmax``    none; the last layer, directly after a linear
 ============  ==============================================================
 
-Arithmetic (golden = RTL): ``acc = bias + sum(w * x)`` exactly, then
+Arithmetic (golden = RTL): ``acc = bias + sum(w * x)`` exactly (dense; PECAN-D:
+``acc = bias + sum_j Y_j[:, k_j]``, :class:`PecanDTransform`), then
 ``y = (acc + (1 << (shift - 1))) >> shift`` (flooring shift; ``y = acc`` for
 shift 0), clipped to ``[0, 2**out_bits - 1]`` when a relu follows, else to the
 signed ``out_bits`` range. Max-pool takes the max of each window; arg-max the
@@ -51,7 +54,8 @@ import numpy as np
 from ..artifact import ArraySpec, ArtifactError
 from . import Scheme
 
-__all__ = ["LAYER_FIELDS", "TRANSFORMS", "Transform", "DenseTransform", "Layer", "Network",
+__all__ = ["LAYER_FIELDS", "TRANSFORMS", "Transform", "DenseTransform", "PecanDTransform",
+           "check_divisors", "codebook_type", "resolve", "with_transform", "Layer", "Network",
            "LayerWidths", "NetworkWidths", "NetworkScheme", "parse_network", "derive_widths",
            "range_bits", "requant_range", "clip_range", "random_artifact", "random_config"]
 
@@ -59,15 +63,16 @@ MAX_INPUT_BITS = 8
 WEIGHT_BITS = (2, 8)
 BIAS_BITS = (2, 32)
 OUT_BITS = (2, 8)
+# A PECAN-D result table entry: signed, int16 in the artifact.
+TABLE_BITS = (2, 16)
 # A shift beyond the accumulator's width only ever yields 0 or -1; 62 keeps int64 golden exact.
 MAX_SHIFT = 62
 
 #: Fields of each layer kind besides ``kind`` (a transform kind may add its own).
 LAYER_FIELDS: dict[str, tuple[str, ...]] = {
-    "conv2d": ("transform", "in_channels", "out_channels", "kernel", "padding", "weight_bits",
-               "bias_bits", "shift", "out_bits"),
-    "linear": ("transform", "in_features", "out_features", "weight_bits", "bias_bits", "shift",
-               "out_bits"),
+    "conv2d": ("transform", "in_channels", "out_channels", "kernel", "padding", "bias_bits",
+               "shift", "out_bits"),
+    "linear": ("transform", "in_features", "out_features", "bias_bits", "shift", "out_bits"),
     "relu": (),
     "maxpool": ("size",),
     "flatten": (),
@@ -90,6 +95,32 @@ def _int_field(layer: dict, index: int, field: str, lo: int, hi: int | None = No
     return value
 
 
+def check_divisors(where: str, knobs) -> None:
+    """Refuse a folding knob that is not a positive divisor of what it folds.
+
+    ``knobs`` lists ``(name, value, size, what)``: e.g. ``("PE", 3, 4, "output channels")``.
+
+    Raises
+    ------
+    ValueError
+        ``"<where>: <name> must divide its <size> <what>, got <value>"``.
+    """
+    for name, value, size, what in knobs:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1 or size % value:
+            raise ValueError(f"{where}: {name} must divide its {size} {what}, got {value!r}")
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def resolve(target: str):
+    """The object a registry string ``"module:attribute"`` names (imported on use)."""
+    import importlib
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
 class Transform:
     """What the network compiler needs of one transform kind.
 
@@ -99,16 +130,21 @@ class Transform:
         The ``transform`` value in a layer dict.
     extra_fields : tuple of str
         Layer fields this kind adds to :data:`LAYER_FIELDS`.
-    golden, cycles, core : str
-        ``"module:attribute"`` of its golden function, cycle formula and
-        hardware core (imported on use, so that loading an artifact imports
+    knobs : tuple of (str, str)
+        Names of the two folding knobs of its core (the pair a folding gives per layer).
+    golden, cycles, traffic, core : str
+        ``"module:attribute"`` of its golden function (the layer's accumulators), cycle
+        formula (cycles per input vector from the core stage's params), memory-traffic
+        lines and hardware core (imported on use, so that loading an artifact imports
         neither NumPy-heavy models nor Amaranth).
     """
 
     name: str
     extra_fields: tuple[str, ...] = ()
+    knobs: tuple[str, str]
     golden: str
     cycles: str
+    traffic: str
     core: str
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -117,28 +153,90 @@ class Transform:
 
     def size(self, layer: "Layer") -> tuple[int, int]:
         """``(outputs, inputs)`` of the layer's transform: the output channels and the length
-        of the input vector (a conv's ``k k C`` window). A folding ``(PE, SIMD)`` divides
-        them: the core's output and input lanes a cycle."""
+        of the input vector (a conv's ``k k C`` window, tap-major: ``(dy k + dx) C + c``)."""
         f = layer.fields
         if layer.kind == "conv2d":
             return f["out_channels"], f["kernel"] ** 2 * f["in_channels"]
         return f["out_features"], f["in_features"]
 
-    def array_specs(self, layer: "Layer") -> dict[str, ArraySpec]:
+    def array_specs(self, layer: "Layer", network: "Network") -> dict[str, ArraySpec]:
         """The arrays a layer of this kind holds, keyed by artifact array name."""
         raise NotImplementedError
+
+    def acc_range(self, layer: "Layer", arrays, lo: int, hi: int) -> tuple[tuple[int, int], dict]:
+        """The exact range of the layer's accumulator (and of every partial sum its core
+        forms) for inputs in ``lo..hi`` and 0, and the kind's own derived widths."""
+        raise NotImplementedError
+
+    # -- folding -----------------------------------------------------------------------
+    def fold_sizes(self, layer: "Layer") -> tuple[tuple[int, str], tuple[int, str]]:
+        """What each knob divides: ``((size, what), (size, what))``."""
+        raise NotImplementedError
+
+    def check_folding(self, where: str, pair, layer: "Layer") -> None:
+        """Refuse a folding pair whose knobs do not divide the layer (naming ``where``)."""
+        (n0, w0), (n1, w1) = self.fold_sizes(layer)
+        check_divisors(where, ((self.knobs[0], pair[0], n0, w0),
+                               (self.knobs[1], pair[1], n1, w1)))
+
+    def parallel(self, layer: "Layer") -> tuple[int, int]:
+        """The fully parallel pair (``(1, 1)`` is fully folded for every kind)."""
+        (n0, _), (n1, _) = self.fold_sizes(layer)
+        return (n0, n1)
+
+    def candidates(self, layer: "Layer") -> list[tuple[int, int]]:
+        """Every valid folding pair of the layer."""
+        (n0, _), (n1, _) = self.fold_sizes(layer)
+        return [(a, b) for a in _divisors(n0) for b in _divisors(n1)]
+
+    def units(self, pair) -> int:
+        """The parallel hardware units of a folding (MACs, match units): what the balanced
+        folding minimises."""
+        return pair[0] * pair[1]
+
+    def core_params(self, layer: "Layer", pair) -> dict:
+        """The core stage's params: ``folds`` (cycles an input vector), ``emit`` (folds per
+        output beat), ``lanes`` (accumulators a beat), ``beats`` (beats a vector), and
+        whatever the kind's core, cycle formula and traffic lines read."""
+        raise NotImplementedError
+
+    # -- random artifacts ---------------------------------------------------------------
+    def bias_span(self, layer: "Layer") -> int:
+        """Random biases lie within +-this: the scale of a few terms of the sum."""
+        raise NotImplementedError
+
+    def random_arrays(self, layer: "Layer", network: "Network", rng,
+                      extremes: float) -> dict[str, np.ndarray]:
+        """Seeded random arrays: uniform over each spec's range, a fraction ``extremes`` at
+        its ends; biases within :meth:`bias_span`."""
+        arrays = {}
+        for name, spec in self.array_specs(layer, network).items():
+            values = rng.integers(spec.min, spec.max + 1, size=spec.shape)
+            if name.endswith("_bias"):
+                span = min(spec.max, self.bias_span(layer))
+                values = rng.integers(-span, span + 1, size=spec.shape)
+            ends = rng.random(spec.shape) < extremes
+            values = np.where(ends, rng.choice([spec.min, spec.max], size=spec.shape), values)
+            arrays[name] = values.astype(spec.dtype)
+        return arrays
 
 
 class DenseTransform(Transform):
     """Dense int weights, conv2d ``(out, in, k, k)`` or linear ``(out, in)``; int32 bias
-    ``(out,)``."""
+    ``(out,)``. Its own field: ``weight_bits`` (2..8)."""
 
     name = "dense"
+    extra_fields = ("weight_bits",)
+    knobs = ("PE", "SIMD")
     golden = "edgeforge.sim.golden.dense:accumulate"
     cycles = "edgeforge.sim.cycles.network:dense_cycles"
+    traffic = "edgeforge.sim.cycles.network:dense_traffic"
     core = "edgeforge.hw.network.mac:DenseCore"
 
-    def array_specs(self, layer: "Layer") -> dict[str, ArraySpec]:
+    def check_fields(self, layer: dict, index: int) -> dict:
+        return {"weight_bits": _int_field(layer, index, "weight_bits", *WEIGHT_BITS)}
+
+    def array_specs(self, layer: "Layer", network: "Network") -> dict[str, ArraySpec]:
         f = layer.fields
         if layer.kind == "conv2d":
             shape = (f["out_channels"], f["in_channels"], f["kernel"], f["kernel"])
@@ -147,9 +245,131 @@ class DenseTransform(Transform):
         return {f"l{layer.index}_weight": ArraySpec("int8", shape, f["weight_bits"], True),
                 f"l{layer.index}_bias": ArraySpec("int32", (shape[0],), f["bias_bits"], True)}
 
+    def acc_range(self, layer, arrays, lo, hi):
+        i = layer.index
+        return _acc_range(arrays[f"l{i}_weight"], arrays[f"l{i}_bias"], lo, hi), {}
+
+    def fold_sizes(self, layer):
+        outputs, inputs = self.size(layer)
+        return (outputs, "output channels"), (inputs, "inputs")
+
+    def candidates(self, layer):
+        # On a tie in MACs the wider SIMD first, as FINN widens SIMD first.
+        return sorted(super().candidates(layer), key=lambda p: -p[1])
+
+    def core_params(self, layer, pair):
+        outputs, inputs = self.size(layer)
+        pe, simd = pair
+        sf, nf = inputs // simd, outputs // pe
+        return {"pe": pe, "simd": simd, "sf": sf, "nf": nf, "folds": sf * nf, "emit": sf,
+                "lanes": pe, "beats": nf, "weight_bits": layer.fields["weight_bits"]}
+
+    def bias_span(self, layer):
+        return 1 << (layer.fields["weight_bits"] + 6)
+
+
+class PecanDTransform(Transform):
+    """PECAN-D (Ran et al., DATE 2023, distance variant): product quantisation, no multiplier.
+
+    The layer's input vector (a conv's window tap-major, ``(dy k + dx) C + c``, as the
+    window generator streams it; a linear's input in torch's order) splits into ``groups``
+    (D) consecutive groups of ``group_size`` (d) values, ``D d`` = the vector's length.
+    Group ``j`` has a codebook of ``prototypes`` (p) prototypes of d values on the layer
+    input's own integer scale (its activation bits and signedness), so that the L1
+    distances are exact integers. The matched prototype ``k_j = argmin_q
+    sum_i |x_ji - C[j, q, i]|`` (ties to the lowest index) selects column ``k_j`` of
+    group j's result table ``Y_j = W_j C_j`` (``c_out x p``, signed ``table_bits``):
+    ``acc = bias + sum_j Y_j[:, k_j]``, then the same shift requantisation as dense.
+
+    Arrays: ``l{i}_codebook`` ``(D, p, d)``, ``l{i}_table`` ``(D, c_out, p)`` int16,
+    ``l{i}_bias`` ``(c_out,)`` int32. Folding knobs: groups matched a cycle and prototypes
+    compared a cycle (divisors of D and p).
+    """
+
+    name = "pecan-d"
+    extra_fields = ("groups", "group_size", "prototypes", "table_bits")
+    knobs = ("groups per cycle", "prototypes per cycle")
+    golden = "edgeforge.sim.golden.pecan_d:accumulate"
+    cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
+    traffic = "edgeforge.sim.cycles.network:pecan_d_traffic"
+    core = "edgeforge.hw.network.cam:CamCore"
+
+    def check_fields(self, layer: dict, index: int) -> dict:
+        fields = {key: _int_field(layer, index, key, 1)
+                  for key in ("groups", "group_size", "prototypes")}
+        fields["table_bits"] = _int_field(layer, index, "table_bits", *TABLE_BITS)
+        # The layer's own fields are checked already (integers).
+        inputs = (layer["kernel"] ** 2 * layer["in_channels"] if layer["kind"] == "conv2d"
+                  else layer["in_features"])
+        if fields["groups"] * fields["group_size"] != inputs:
+            raise ArtifactError(_where(index, "groups"), f"groups x group_size must be the "
+                                f"{inputs} inputs of the layer, got {fields['groups']!r} x "
+                                f"{fields['group_size']!r}")
+        return fields
+
+    def array_specs(self, layer: "Layer", network: "Network") -> dict[str, ArraySpec]:
+        f, i = layer.fields, layer.index
+        outputs, _ = self.size(layer)
+        d_, d, p = f["groups"], f["group_size"], f["prototypes"]
+        bits, signed = network.input_type(i)
+        return {f"l{i}_codebook": ArraySpec("int8" if signed else "uint8", (d_, p, d), bits,
+                                            signed),
+                f"l{i}_table": ArraySpec("int16", (d_, outputs, p), f["table_bits"], True),
+                f"l{i}_bias": ArraySpec("int32", (outputs,), f["bias_bits"], True)}
+
+    def acc_range(self, layer, arrays, lo, hi):
+        i = layer.index
+        table = np.asarray(arrays[f"l{i}_table"], np.int64)            # (D, O, p)
+        bias = np.asarray(arrays[f"l{i}_bias"], np.int64)
+        # A partial sum (the first groups' columns) is a full sum with the rest 0: each
+        # group adds between min(0, its smallest entry) and max(0, its largest), per output.
+        low = bias + np.minimum(table.min(axis=2), 0).sum(axis=0)
+        high = bias + np.maximum(table.max(axis=2), 0).sum(axis=0)
+        # The L1 distance of an input (its values in lo..hi, or 0 for a padded tap) to a
+        # prototype is at most sum_i max(c_i - lo, hi - c_i).
+        lo, hi = min(lo, 0), max(hi, 0)
+        cb = np.asarray(arrays[f"l{i}_codebook"], np.int64)
+        dist = np.maximum(cb - lo, hi - cb).sum(axis=2).max()
+        return (int(low.min()), int(high.max())), {"dist_bits": range_bits(0, int(dist))[0],
+                                                   "codebook_bits": codebook_type(cb)[0]}
+
+    def fold_sizes(self, layer):
+        f = layer.fields
+        return (f["groups"], "groups"), (f["prototypes"], "prototypes")
+
+    def candidates(self, layer):
+        # On a tie in match units, more prototypes a cycle first: fewer running-min folds.
+        return sorted(super().candidates(layer), key=lambda p: -p[1])
+
+    def core_params(self, layer, pair):
+        f = layer.fields
+        outputs, _ = self.size(layer)
+        gpc, ppc = pair
+        gf, pf = f["groups"] // gpc, f["prototypes"] // ppc
+        return {"groups": f["groups"], "group_size": f["group_size"],
+                "prototypes": f["prototypes"], "table_bits": f["table_bits"],
+                "gpc": gpc, "ppc": ppc, "gf": gf, "pf": pf, "folds": gf * pf,
+                "emit": gf * pf, "lanes": outputs, "beats": 1}
+
+    def bias_span(self, layer):
+        return 1 << (layer.fields["table_bits"] + 1)
+
+    def random_arrays(self, layer, network, rng, extremes):
+        arrays = super().random_arrays(layer, network, rng, extremes)
+        # Copies of a prototype tie with it on every input: the lower index must win,
+        # and the copies' table columns differ, so a wrong tie-break shows in the sums.
+        cb = arrays[f"l{layer.index}_codebook"]
+        d_, p, _ = cb.shape
+        if p > 1:
+            for j in range(d_):
+                if rng.random() < 0.5:
+                    a, b = sorted(rng.choice(p, size=2, replace=False))
+                    cb[j, b] = cb[j, a]
+        return arrays
+
 
 #: Transform kinds: name -> :class:`Transform`.
-TRANSFORMS: dict[str, Transform] = {"dense": DenseTransform()}
+TRANSFORMS: dict[str, Transform] = {"dense": DenseTransform(), "pecan-d": PecanDTransform()}
 
 
 @dataclass(frozen=True)
@@ -187,11 +407,19 @@ class Network:
     def output_shape(self) -> tuple[int, ...]:
         return self.layers[-1].out_shape
 
+    def input_type(self, index: int) -> tuple[int, bool]:
+        """``(bits, signed)`` of layer ``index``'s input activations: the clip type of the
+        last conv2d / linear before it (unsigned with a relu), else the image's."""
+        for layer in reversed(self.layers[:index]):
+            if layer.transform is not None:
+                return layer.fields["out_bits"], not layer.relu
+        return self.bits, False
+
     def array_specs(self) -> dict[str, ArraySpec]:
         specs = {}
         for layer in self.layers:
             if layer.transform is not None:
-                specs.update(layer.transform.array_specs(layer))
+                specs.update(layer.transform.array_specs(layer, self))
         return specs
 
 
@@ -254,8 +482,6 @@ def _check_fields(layer, index: int) -> dict:
                                     f"got {fields[key]!r}")
         elif key == "padding":
             fields[key] = _int_field(layer, index, key, 0, fields["kernel"] // 2)
-        elif key == "weight_bits":
-            fields[key] = _int_field(layer, index, key, *WEIGHT_BITS)
         elif key == "bias_bits":
             fields[key] = _int_field(layer, index, key, *BIAS_BITS)
         elif key == "out_bits":
@@ -394,6 +620,7 @@ class LayerWidths:
     acc_range: tuple[int, int] | None = None
     acc_bits: int | None = None          # signed width holding acc_range (and acc + rounding half)
     clip: tuple[int, int] | None = None
+    transform: Mapping | None = None     # the transform kind's own widths (PECAN-D: dist_bits)
 
     @property
     def in_bits(self) -> tuple[int, bool]:
@@ -417,9 +644,16 @@ class NetworkWidths:
                      "out_range": list(lw.out_range), "out_bits": bits, "out_signed": signed}
             if lw.acc_range is not None:
                 entry.update(acc_range=list(lw.acc_range), acc_bits=lw.acc_bits,
-                             clip=list(lw.clip))
+                             clip=list(lw.clip), **dict(lw.transform or {}))
             out.append(entry)
         return out
+
+
+def codebook_type(codebook) -> tuple[int, bool]:
+    """``(bits, signed)`` of a PECAN-D codebook's values in hardware: the narrowest type of
+    its actual values (the ROM word and the subtractors' width)."""
+    cb = np.asarray(codebook, np.int64)
+    return range_bits(int(cb.min()), int(cb.max()))
 
 
 def _acc_range(weight: np.ndarray, bias: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
@@ -447,7 +681,7 @@ def derive_widths(network: Network, arrays: Mapping[str, np.ndarray],
     for layer in network.layers[:upto]:
         if layer.kind in TRANSFORM_LAYERS:
             i = layer.index
-            acc = _acc_range(arrays[f"l{i}_weight"], arrays[f"l{i}_bias"], *rng)
+            acc, own = layer.transform.acc_range(layer, arrays, *rng)
             clip = clip_range(layer)
             shift = layer.fields["shift"]
             r_lo, r_hi = requant_range(*acc, shift)
@@ -455,7 +689,7 @@ def derive_widths(network: Network, arrays: Mapping[str, np.ndarray],
             # acc + (1 << (shift - 1)) must fit as well as acc itself.
             half = (1 << (shift - 1)) if shift else 0
             acc_bits = range_bits(min(acc[0], -1), acc[1] + half)[0]
-            out.append(LayerWidths(i, layer.kind, rng, result, acc, acc_bits, clip))
+            out.append(LayerWidths(i, layer.kind, rng, result, acc, acc_bits, clip, own))
         else:
             out.append(LayerWidths(layer.index, layer.kind, rng, rng))
             result = rng
@@ -507,16 +741,7 @@ def random_artifact(config: dict, seed: int = 0, extremes: float = 0.25,
         layer = network.layers[index]
         if layer.transform is None:
             continue
-        for name, spec in layer.transform.array_specs(layer).items():
-            values = rng.integers(spec.min, spec.max + 1, size=spec.shape)
-            if name.endswith("_bias"):
-                # Biases on the scale of a few products, not of the whole bias range.
-                wb = layer.fields["weight_bits"]
-                span = min(spec.max, 1 << (wb + 6))
-                values = rng.integers(-span, span + 1, size=spec.shape)
-            ends = rng.random(spec.shape) < extremes
-            values = np.where(ends, rng.choice([spec.min, spec.max], size=spec.shape), values)
-            arrays[name] = values.astype(spec.dtype)
+        arrays.update(layer.transform.random_arrays(layer, network, rng, extremes))
         if shifts:
             widths = derive_widths(network, arrays, upto=index + 1).layers[index]
             lo, hi = widths.acc_range
@@ -528,10 +753,12 @@ def random_artifact(config: dict, seed: int = 0, extremes: float = 0.25,
                     arrays=arrays, provenance={"source": "edgeforge built-in random", "seed": seed})
 
 
-def random_config(seed: int = 0, *, max_side: int = 6, max_channels: int = 4) -> dict:
+def random_config(seed: int = 0, *, max_side: int = 6, max_channels: int = 4,
+                  transforms: tuple[str, ...] = ("dense",)) -> dict:
     """A seeded random small network config: convs (with or without relu and pooling), flatten,
     linears, argmax; random kernels, paddings and bit-widths (shifts are placeholders that
-    :func:`random_artifact` replaces)."""
+    :func:`random_artifact` replaces). Each conv2d / linear takes a transform kind drawn
+    from ``transforms`` (:func:`with_transform`)."""
     rng = np.random.default_rng(seed)
     c = int(rng.integers(1, 3))
     h, w = (int(v) for v in rng.integers(3, max_side + 1, size=2))
@@ -564,4 +791,33 @@ def random_config(seed: int = 0, *, max_side: int = 6, max_channels: int = 4) ->
     layers.append({"kind": "linear", "transform": "dense", "in_features": features,
                    "out_features": int(rng.integers(2, 7)), **bits()})
     layers.append({"kind": "argmax"})
+    if tuple(transforms) == ("dense",):
+        return config
+    # A second generator, so that the dense draws above stay those of a dense-only config.
+    rng = np.random.default_rng([seed, 1])
+    for index, layer in enumerate(layers):
+        if layer["kind"] in TRANSFORM_LAYERS:
+            layers[index] = with_transform(layer, str(rng.choice(list(transforms))), rng)
     return config
+
+
+def with_transform(layer: dict, name: str, rng=None) -> dict:
+    """A dense conv2d / linear layer dict recast as transform kind ``name``; for
+    ``"pecan-d"`` with seeded random groups (a divisor of the inputs), prototypes (1..6)
+    and table bits (3..12), or, without ``rng``, one group per tap (``d`` = the input
+    channels; a linear: groups of 4 where they divide) of 8 prototypes and 8-bit tables."""
+    layer = {key: value for key, value in layer.items() if key != "weight_bits"}
+    if name == "dense":
+        return {**layer, "transform": "dense", "weight_bits": 8}
+    if name != "pecan-d":
+        raise ValueError(f"name must be one of {sorted(TRANSFORMS)}, got {name!r}")
+    inputs = (layer["kernel"] ** 2 * layer["in_channels"] if layer["kind"] == "conv2d"
+              else layer["in_features"])
+    if rng is None:
+        d = layer["in_channels"] if layer["kind"] == "conv2d" else (4 if inputs % 4 == 0 else 1)
+        p, table_bits = 8, 8
+    else:
+        d = int(rng.choice(_divisors(inputs)))
+        p, table_bits = int(rng.integers(1, 7)), int(rng.integers(3, 13))
+    return {**layer, "transform": "pecan-d", "groups": inputs // d, "group_size": d,
+            "prototypes": p, "table_bits": table_bits}

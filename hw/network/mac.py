@@ -27,6 +27,8 @@ from amaranth import Const, Module, Mux, Shape, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from edgeforge.schemes.network import check_divisors
+
 from ..logic import equals, refuse_quietly
 from ..rom import RomBank
 from .vectors import index_signal, vector_signature, view
@@ -49,10 +51,8 @@ def check_folding(where: str, pe, simd, outputs: int, inputs: int) -> None:
     ValueError
         Naming ``where`` (the layer) and the value.
     """
-    for name, value, size, what in (("PE", pe, outputs, "output channels"),
-                                    ("SIMD", simd, inputs, "inputs")):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1 or size % value:
-            raise ValueError(f"{where}: {name} must divide its {size} {what}, got {value!r}")
+    check_divisors(where, (("PE", pe, outputs, "output channels"),
+                           ("SIMD", simd, inputs, "inputs")))
 
 
 def weight_rom(m: Module, name: str, words: list[int], width: int, addr, en):
@@ -129,6 +129,11 @@ class DenseCore(wiring.Component):
         lw = widths.layers[layer.index]
         return cls(matrix, arrays[f"l{layer.index}_bias"], x_shape,
                    layer.fields["weight_bits"], lw.acc_bits, pe, simd)
+
+    @staticmethod
+    def depth(params) -> int:
+        """:func:`core_depth` of a plan stage's ``params`` (what the cycle model asks)."""
+        return core_depth(params["folds"])
 
     @property
     def folds(self) -> int:

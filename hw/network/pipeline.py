@@ -9,11 +9,11 @@ kind names (:data:`edgeforge.schemes.network.TRANSFORMS`), built by the core's
 
 from __future__ import annotations
 
-import importlib
-
 from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from edgeforge.schemes.network import resolve
 
 from ..logic import refuse_quietly
 from .argmax import ArgMax
@@ -34,15 +34,15 @@ def stream_shape(s: Stream):
 
 def traffic_line(path: tuple[str, ...]) -> str:
     """The traffic line of a memory at submodule ``path``: ``<stage>.rows`` for a window
-    generator's row memories, ``<stage>.weights`` / ``<stage>.biases`` for a core's ROMs
-    (what :func:`edgeforge.sim.cycles.network.traffic` names)."""
+    generator's row memories, ``<stage>.<rom>`` for a core's ROMs (``weights`` / ``biases``,
+    ``codebook`` / ``table<lane>``: what :func:`edgeforge.sim.cycles.network.traffic`
+    names)."""
     stage, part = path[0], path[1]
     return f"{stage}.rows" if part.startswith("row") else f"{stage}.{part}"
 
 
 def _core_class(layer):
-    module, attr = layer.transform.core.split(":")
-    return getattr(importlib.import_module(module), attr)
+    return resolve(layer.transform.core)
 
 
 class NetworkPipeline(wiring.Component):
@@ -88,7 +88,7 @@ class NetworkPipeline(wiring.Component):
         if stage.kind == "core":
             layer = self.network.layers[stage.layer]
             return _core_class(layer).for_layer(self.network, self.arrays, layer, self.widths,
-                                                shape_in, p["pe"], p["simd"])
+                                                shape_in, *self.plan.folding[stage.layer])
         if stage.kind == "requant":
             return Requant(stage.inp.bits, p["lanes"], p["shift"], p["clip"],
                            stream_shape(stage.out))

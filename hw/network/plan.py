@@ -7,7 +7,7 @@ Each conv2d / linear layer becomes, in order: what shapes its input (a
 :class:`~.reshape.Serialise` if its beats carry several pixels, a
 :class:`~.window.Window` for a conv, a :class:`~.reshape.Gather` when a
 linear's input vector arrives in several beats), the transform's core
-(:class:`~.mac.DenseCore`), a :class:`~.requant.Requant` and, when the core
+(its kind's, e.g. :class:`~.mac.DenseCore`, :class:`~.cam.CamCore`), a :class:`~.requant.Requant` and, when the core
 emits several neuron folds, a :class:`~.reshape.Gather` of them. A maxpool is
 a :class:`~.pool.MaxPool`, argmax an :class:`~.argmax.ArgMax`. Each layer
 but the first starts with a :class:`~.reshape.Skid` unless a window generator
@@ -23,13 +23,12 @@ channels together, or whole vectors; the network input carries
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from edgeforge.schemes.network import Layer, Network, NetworkWidths, range_bits
 
 from .argmax import class_bits
-from .mac import check_folding
 
 __all__ = ["FOLDINGS", "Stream", "Stage", "Plan", "transform_size", "resolve_folding",
            "balanced_folding",
@@ -89,14 +88,17 @@ def transform_size(layer: Layer) -> tuple[int, int]:
 def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
     """``{layer index: (PE, SIMD)}`` for every conv2d / linear layer.
 
-    ``folding`` is ``"folded"``, ``"parallel"`` or a list of ``(PE, SIMD)``, one per
-    conv2d / linear layer in order.
+    ``folding`` is ``"folded"``, ``"parallel"`` or a list of pairs, one per conv2d /
+    linear layer in order: the two knobs of the layer's transform kind
+    (``Transform.knobs``: dense ``(PE, SIMD)``, PECAN-D ``(groups per cycle,
+    prototypes per cycle)``).
 
     Raises
     ------
     ValueError
-        Naming the layer and the value: a PE that does not divide the layer's output
-        channels, a SIMD that does not divide its inputs, a wrong list length.
+        Naming the layer and the value: a knob that does not divide what it folds (a PE
+        the layer's output channels, a SIMD its inputs, groups per cycle its groups,
+        prototypes per cycle its prototypes), a wrong list length.
     """
     dense = [layer for layer in network.layers if layer.transform is not None]
     if isinstance(folding, str):
@@ -106,7 +108,7 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
         if folding == "balanced":
             raise ValueError("folding 'balanced' depends on the pipeline's streams: "
                              "plan_pipeline resolves it, got it in resolve_folding")
-        return {layer.index: (1, 1) if folding == "folded" else transform_size(layer)
+        return {layer.index: (1, 1) if folding == "folded" else layer.transform.parallel(layer)
                 for layer in dense}
     if not isinstance(folding, (list, tuple)) or len(folding) != len(dense):
         raise ValueError(f"folding must list one (PE, SIMD) per conv2d/linear layer "
@@ -114,31 +116,34 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
     out = {}
     for layer, pair in zip(dense, folding):
         where = f"folding of layer {layer.index} ({layer.kind})"
+        knobs = layer.transform.knobs
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError(f"{where} must be a (PE, SIMD) pair, got {pair!r}")
-        check_folding(where, pair[0], pair[1], *transform_size(layer))
+            raise ValueError(f"{where} must be a ({knobs[0]}, {knobs[1]}) pair, got {pair!r}")
+        layer.transform.check_folding(where, pair, layer)
         out[layer.index] = (pair[0], pair[1])
     return out
 
 
 def balanced_folding(network: Network, widths: NetworkWidths,
                      pixels_per_beat: int = 1) -> list[tuple[int, int]]:
-    """Per conv2d / linear layer, the ``(PE, SIMD)`` with the fewest MACs a cycle (``PE x
-    SIMD``; on a tie the wider SIMD, as FINN widens SIMD first) whose cycles an image stay
-    within the interval of the fully parallel pipeline."""
+    """Per conv2d / linear layer, the folding with the fewest parallel units (dense: MACs a
+    cycle, ``PE x SIMD``, on a tie the wider SIMD, as FINN widens SIMD first; PECAN-D:
+    match units, on a tie more prototypes a cycle) whose cycles an image stay within the
+    interval of the fully parallel pipeline."""
     from edgeforge.sim.cycles.network import stage_cycles
     fastest = plan_pipeline(network, widths, "parallel", pixels_per_beat=pixels_per_beat)
     target = max([fastest.inp.beats] + [stage_cycles(st) for st in fastest.stages])
-    vectors = {st.layer: st.inp.beats for st in fastest.stages if st.kind == "core"}
+    cores = {st.layer: st for st in fastest.stages if st.kind == "core"}
     out = []
     for layer in network.layers:
         if layer.transform is None:
             continue
-        m, n = transform_size(layer)
-        pairs = [(pe, simd) for pe in range(1, m + 1) if m % pe == 0
-                 for simd in range(1, n + 1) if n % simd == 0
-                 if vectors[layer.index] * (m // pe) * (n // simd) <= target]
-        out.append(min(pairs, key=lambda p: (p[0] * p[1], -p[1])))
+        t, st = layer.transform, cores[layer.index]
+        # The kind's candidates come in its order of preference; min keeps the first.
+        pairs = [pair for pair in t.candidates(layer)
+                 if stage_cycles(replace(st, params={**st.params, **t.core_params(layer, pair)}))
+                 <= target]
+        out.append(min(pairs, key=t.units))
     return out
 
 
@@ -200,7 +205,6 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
                     count=s.lanes // c)
         if layer.kind in ("conv2d", "linear"):
             outputs, inputs = transform_size(layer)
-            pe, simd = fold[layer.index]
             if layer.kind == "conv2d":
                 c, h, w = layer.in_shape
                 _, ho, wo = layer.out_shape
@@ -211,15 +215,15 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
                 add("gather", layer, "gather", Stream(s.bits, s.signed, inputs, 1),
                     beats=inputs // cur[0].lanes)
             vectors = cur[0].beats
-            nf = outputs // pe
-            add("core", layer, "core", Stream(lw.acc_bits, True, pe, vectors * nf),
-                transform=layer.fields["transform"], pe=pe, simd=simd, sf=inputs // simd, nf=nf,
-                weight_bits=layer.fields["weight_bits"])
-            add("requant", layer, "requant", Stream(out_bits, out_signed, pe, vectors * nf),
-                lanes=pe, shift=layer.fields["shift"], clip=lw.clip)
-            if nf > 1:
+            core = layer.transform.core_params(layer, fold[layer.index])
+            lanes, beats = core["lanes"], core["beats"]
+            add("core", layer, "core", Stream(lw.acc_bits, True, lanes, vectors * beats),
+                transform=layer.fields["transform"], **core, **dict(lw.transform or {}))
+            add("requant", layer, "requant", Stream(out_bits, out_signed, lanes, vectors * beats),
+                lanes=lanes, shift=layer.fields["shift"], clip=lw.clip)
+            if beats > 1:
                 add("gather", layer, "folds", Stream(out_bits, out_signed, outputs, vectors),
-                    beats=nf)
+                    beats=beats)
         elif layer.kind == "maxpool":
             c, h, w = layer.in_shape
             size = layer.fields["size"]

@@ -2,8 +2,9 @@
 
 Per stage, the cycles an image costs it (FINN's ``get_exp_cycles``, exact here):
 
-- a dense core: ``vectors x F`` with ``F = (N / SIMD)(M / PE)`` (:func:`dense_cycles`,
-  the dense transform's cycle formula, named by its registry entry);
+- a transform core: ``vectors x F``, ``F`` its kind's cycle formula (named by its
+  registry entry): dense ``F = (N / SIMD)(M / PE)`` (:func:`dense_cycles`), PECAN-D
+  ``F = (D / groups per cycle)(p / prototypes per cycle)`` (:func:`pecan_d_cycles`);
 - a window generator: ``max(input pixels, windows)`` (one write and one window a
   cycle);
 - every other block: its input beats (one a cycle); the source: the image's beats.
@@ -14,7 +15,7 @@ cycle of every image's output beat, come from :func:`predict`'s timeline: a
 cycle-by-cycle run of each block's control (its counters and valid flags,
 no data), read from the same plan as the generator, with the pipeline depths
 the generator modules export (:data:`~edgeforge.hw.network.window.READ_DEPTH`,
-:func:`~edgeforge.hw.network.mac.core_depth`,
+each core's ``depth``,
 :func:`~edgeforge.hw.network.argmax.argmax_depth`). The timeline repeats once the
 pipeline is periodic, so a long run costs a few images' worth of steps.
 Cycles count from the first input transfer (cycle 0), inputs back to back,
@@ -23,18 +24,35 @@ output always ready.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 
 from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
 
-__all__ = ["dense_cycles", "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic",
+__all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic", "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic",
            "performance"]
 
 
-def dense_cycles(outputs: int, inputs: int, pe: int, simd: int) -> int:
-    """Cycles of one input vector through a dense core: ``(inputs / SIMD) (outputs / PE)``."""
-    return (inputs // simd) * (outputs // pe)
+def dense_cycles(params) -> int:
+    """Cycles of one input vector through a dense core (its plan stage's ``params``):
+    ``SF NF = (inputs / SIMD) (outputs / PE)``."""
+    return params["sf"] * params["nf"]
+
+
+def pecan_d_cycles(params) -> int:
+    """Cycles of one input vector through a PECAN-D CAM core: ``(D / groups per cycle)
+    (p / prototypes per cycle)``, one match of a cycle's groups against a cycle's
+    prototypes each."""
+    return params["gf"] * params["pf"]
+
+
+def _transform(st):
+    from edgeforge.schemes.network import TRANSFORMS
+    return TRANSFORMS[st.params["transform"]]
+
+
+def _core_depth(st) -> int:
+    from edgeforge.schemes.network import resolve
+    return resolve(_transform(st).core).depth(st.params)
 
 
 # -- the blocks' control, cycle by cycle -------------------------------------------------
@@ -207,7 +225,6 @@ def _pool_emits(width: int, size: int) -> list[bool]:
 
 def _blocks(plan):
     from edgeforge.hw.network.argmax import argmax_depth
-    from edgeforge.hw.network.mac import core_depth
     from edgeforge.hw.network.window import READ_DEPTH
     blocks = []
     for st in plan.stages:
@@ -217,8 +234,7 @@ def _blocks(plan):
         elif st.kind == "window":
             blocks.append(_Window(p["height"], p["width"], p["kernel"], p["padding"], READ_DEPTH))
         elif st.kind == "core":
-            folds = p["sf"] * p["nf"]
-            blocks.append(_Core(folds, p["sf"], core_depth(folds)))
+            blocks.append(_Core(p["folds"], p["emit"], _core_depth(st)))
         elif st.kind == "gather":
             blocks.append(_Register([False] * (p["beats"] - 1) + [True]))
         elif st.kind == "pool":
@@ -319,13 +335,8 @@ class NetworkCycles:
 def stage_cycles(st) -> int:
     """Cycles an image costs one plan stage (see the module docstring)."""
     if st.kind == "core":
-        from edgeforge.schemes.network import TRANSFORMS
-        layer_transform = st.params.get("transform", "dense")
-        module, attr = TRANSFORMS[layer_transform].cycles.split(":")
-        formula = getattr(importlib.import_module(module), attr)
-        outputs = st.params["pe"] * st.params["nf"]
-        inputs = st.params["simd"] * st.params["sf"]
-        return st.inp.beats * formula(outputs, inputs, st.params["pe"], st.params["simd"])
+        from edgeforge.schemes.network import resolve
+        return st.inp.beats * resolve(_transform(st).cycles)(st.params)
     if st.kind == "window":
         return max(st.inp.beats, st.out.beats)
     if st.kind == "serialise":
@@ -393,15 +404,38 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
             lines.append(TrafficLine(f"{st.name}.rows", st.inp.bits * st.inp.lanes,
                                      reads=rows * cols, writes=st.inp.beats))
         elif st.kind == "core":
-            vectors = st.inp.beats
-            if p["sf"] * p["nf"] > 1:
-                word = p["pe"] * p["simd"] * p["weight_bits"]
-                lines.append(TrafficLine(f"{st.name}.weights", word,
-                                         reads=vectors * p["sf"] * p["nf"], writes=0))
-            if p["nf"] > 1:
-                lines.append(TrafficLine(f"{st.name}.biases", p["pe"] * st.out.bits,
-                                         reads=vectors * p["nf"], writes=0))
+            from edgeforge.schemes.network import resolve
+            lines += resolve(_transform(st).traffic)(st)
     return tuple(lines)
+
+
+def dense_traffic(st) -> list[TrafficLine]:
+    """A dense core's ROM lines: its weight ROM (when not fully parallel), a word of ``PE x
+    SIMD`` weights a fold; its bias ROM (with several neuron folds), a word of ``PE``
+    biases a neuron fold."""
+    p, vectors, lines = st.params, st.inp.beats, []
+    if p["folds"] > 1:
+        lines.append(TrafficLine(f"{st.name}.weights", p["pe"] * p["simd"] * p["weight_bits"],
+                                 reads=vectors * p["folds"], writes=0))
+    if p["nf"] > 1:
+        lines.append(TrafficLine(f"{st.name}.biases", p["pe"] * st.out.bits,
+                                 reads=vectors * p["nf"], writes=0))
+    return lines
+
+
+def pecan_d_traffic(st) -> list[TrafficLine]:
+    """A PECAN-D core's ROM lines: its codebook ROM (when not fully parallel), a word of
+    the fold's ``groups per cycle x prototypes per cycle`` prototypes a fold; each
+    group lane's table ROM, a column of ``c_out`` entries per group fold."""
+    p, vectors, lines = st.params, st.inp.beats, []
+    if p["folds"] > 1:
+        word = p["gpc"] * p["ppc"] * p["group_size"] * p["codebook_bits"]
+        lines.append(TrafficLine(f"{st.name}.codebook", word, reads=vectors * p["folds"],
+                                 writes=0))
+    for lane in range(p["gpc"]):
+        lines.append(TrafficLine(f"{st.name}.table{lane}", p["lanes"] * p["table_bits"],
+                                 reads=vectors * p["gf"], writes=0))
+    return lines
 
 
 def performance(plan, unit: str = "image", model: NetworkCycles | None = None) -> Performance:

@@ -10,13 +10,12 @@ the lowest index). Everything is batched over images: ``(N, C, H, W)`` maps,
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from edgeforge.schemes.network import Network, clip_range, parse_network
+from edgeforge.schemes.network import Network, clip_range, parse_network, resolve
 
 __all__ = ["requantise", "maxpool", "argmax", "run_layer", "forward", "classify", "Classified"]
 
@@ -42,8 +41,7 @@ def argmax(logits: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=None)
 def _transform_golden(target: str):
-    module, attr = target.split(":")
-    return getattr(importlib.import_module(module), attr)
+    return resolve(target)
 
 
 def run_layer(network: Network, arrays, index: int, x: np.ndarray) -> np.ndarray:
