@@ -1,0 +1,120 @@
+"""PECAN-D networks through the pipeline in Amaranth's simulator: RTL == golden (class and
+logits) and the cycle model's output cycles == the RTL's, for the PECAN-D digits-ref at three
+foldings, a mixed network (dense first layer, PECAN-D after it) and random PECAN-D networks
+(tied prototypes, values at the extremes, random foldings, backpressure)."""
+
+import numpy as np
+import pytest
+
+from edgeforge.hw.network.design import NetworkDesign
+from edgeforge.schemes.network import (parse_network, random_artifact, random_config,
+                                       with_transform)
+
+from network_helpers import DIGITS_REF, edge_images, random_folding, run_design
+from test_network_scheme_pecan_d import PECAN_REF
+
+#: digits-ref with its first conv dense and the rest PECAN-D.
+MIXED_REF = {"input": PECAN_REF["input"],
+             "layers": [DIGITS_REF["layers"][0], *PECAN_REF["layers"][1:]]}
+#: (groups, prototypes) a cycle per layer: between folded and parallel.
+PECAN_REF_MIDDLE = [(3, 4), (9, 2), (4, 8), (2, 8)]
+
+
+@pytest.fixture(scope="module")
+def pecan_ref():
+    return random_artifact(PECAN_REF, seed=5)
+
+
+@pytest.mark.parametrize("folding, images", [("parallel", 3), (PECAN_REF_MIDDLE, 3),
+                                             ("folded", 2)])
+def test_pecan_ref_output_cycles_equal_the_model(pecan_ref, folding, images):
+    design = NetworkDesign(pecan_ref, folding=folding, logits=True)
+    xs = edge_images((1, 8, 8), images - 2, seed=1)[:images]
+    model = design.cycles()
+    got, expected, last = run_design(design, xs)
+    assert got == expected
+    assert last == model.schedule(images)[1]
+    assert model.output_start(images) - model.output_start(images - 1) == model.interval
+
+
+def test_pecan_ref_intervals_follow_the_folding(pecan_ref):
+    intervals = {name: NetworkDesign(pecan_ref, folding=f).cycles().interval
+                 for name, f in (("folded", "folded"), ("middle", PECAN_REF_MIDDLE),
+                                 ("parallel", "parallel"))}
+    # Folded: conv1 is 64 windows x 9 groups x 8 prototypes; middle: conv1 64 x 3 x 2.
+    assert intervals == {"folded": 64 * 9 * 8, "middle": 64 * 3 * 2, "parallel": 64}
+
+
+def test_balanced_folding_keeps_the_parallel_interval_with_fewer_match_units(pecan_ref):
+    design = NetworkDesign(pecan_ref, folding="balanced", logits=True)
+    parallel = NetworkDesign(pecan_ref, folding="parallel")
+    assert design.cycles().interval == parallel.cycles().interval == 64
+    units = sum(g * p for g, p in design.folding)
+    assert units < sum(g * p for g, p in parallel.folding)
+    # conv2 (16 windows) may take 4 cycles a window: 9 x 8 / 4 units.
+    assert design.folding[1][0] * design.folding[1][1] == 9 * 8 // 4
+    got, expected, last = run_design(design, edge_images((1, 8, 8), 1, seed=4))
+    assert got == expected and last == design.cycles().schedule(3)[1]
+
+
+def test_mixed_network_dense_first_layer(pecan_ref):
+    art = random_artifact(MIXED_REF, seed=8)
+    for folding in ([(2, 3), (9, 4), (2, 8), (4, 8)], "parallel"):
+        design = NetworkDesign(art, folding=folding, logits=True)
+        xs = edge_images((1, 8, 8), 2, seed=8)
+        got, expected, last = run_design(design, xs)
+        assert got == expected and last == design.cycles().schedule(len(xs))[1]
+
+
+def test_folding_names_the_pecan_knobs(pecan_ref):
+    with pytest.raises(ValueError, match=r"^folding of layer 3 \(conv2d\): prototypes per cycle "
+                                         r"must divide its 8 prototypes, got 3$"):
+        NetworkDesign(pecan_ref, folding=[(1, 1), (1, 3), (1, 1), (1, 1)])
+    with pytest.raises(ValueError, match=r"^folding of layer 0 \(conv2d\): groups per cycle must "
+                                         r"divide its 9 groups, got 2$"):
+        NetworkDesign(pecan_ref, folding=[(2, 1), (1, 1), (1, 1), (1, 1)])
+    with pytest.raises(ValueError, match=r"^folding of layer 9 \(linear\) must be a \(groups per "
+                                         r"cycle, prototypes per cycle\) pair, got 4$"):
+        NetworkDesign(pecan_ref, folding=[(1, 1), (1, 1), (1, 1), 4])
+
+
+def random_pecan_design(seed, transforms=("pecan-d",)):
+    """A random small network of PECAN-D layers (tied prototypes, half the values at the
+    ends of their ranges), a random folding and pixels per beat."""
+    art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
+    net = parse_network(art.config)
+    rng = np.random.default_rng(seed)
+    pixels = net.height * net.width
+    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
+    return NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
+                         logits=True)
+
+
+@pytest.mark.parametrize("seed, transforms", [(s, ("pecan-d",)) for s in range(6)]
+                         + [(s, ("pecan-d", "dense")) for s in (20, 21, 22)])
+def test_random_networks_rtl_equals_golden(seed, transforms):
+    design = random_pecan_design(seed, transforms)
+    xs = edge_images(design.network.input_shape, 3, seed=seed)
+    got, expected, last = run_design(design, xs)
+    assert got == expected
+    assert last == design.cycles().schedule(len(xs))[1]
+    got, _, slow = run_design(design, xs, seed=seed, p_valid=0.6, p_ready=0.5)
+    assert got == expected and slow >= last
+
+
+@pytest.mark.parametrize("folding", [PECAN_REF_MIDDLE, "parallel"])
+def test_memory_traffic_equals_the_model(pecan_ref, folding):
+    from edgeforge.hw.network.pipeline import traffic_line
+    from edgeforge.sim.memory_probe import MemoryProbe
+    design = NetworkDesign(pecan_ref, folding=folding)
+    xs = edge_images((1, 8, 8), 0)
+    dut = design.build()
+    probe = MemoryProbe(dut)
+    got, expected, _ = run_design(design, xs, dut=dut, probe=probe, p_valid=0.7, p_ready=0.6)
+    assert got == expected
+    measured = {t.memory: t for t in probe.lines(traffic_line)}
+    model = {t.memory: t for t in design.cycle_model().traffic}
+    assert sorted(measured) == sorted(model)
+    for name, line in model.items():
+        assert (measured[name].reads, measured[name].writes, measured[name].word_bits) == (
+            line.reads * len(xs), line.writes * len(xs), line.word_bits), name
