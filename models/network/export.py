@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 
 import torch
 
@@ -47,7 +48,7 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
         From :func:`~edgeforge.models.network.train.train_network`.
     command : str, optional
         The command that trained it, for the provenance; default: this
-        process's command line.
+        process's command line, the program by name (no folder).
 
     Returns
     -------
@@ -84,7 +85,9 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
         "float_accuracy": round(result.float_accuracy, 6),
         "unquantised_accuracy": round(result.unquantised_accuracy, 6),
         "train_accuracy": round(result.train_accuracy, 6), "accuracy_split": "test",
-        "command": command if command is not None else shlex.join([sys.executable] + sys.argv),
+        # The program's name, not its path, so that the same run gives the same file anywhere.
+        "command": command if command is not None else shlex.join([Path(sys.argv[0]).name,
+                                                                   *sys.argv[1:]]),
     }
     artifact = Artifact(scheme=SCHEME, config={"input": dict(net.network["input"]),
                                                "layers": layers},

@@ -236,16 +236,16 @@ class QNet(nn.Module):
         """Fix every layer's exponents from ``images`` (the training set), first layer first.
 
         The weight exponent comes from ``max |w|``; the output exponent from the
-        largest output over ``images`` computed with the layers before already
-        quantised, so that no weight and no training activation saturates,
-        and ``shift >= 0``.
+        largest accumulator over ``images`` (integer weights, layers before
+        already quantised), so that no weight and no training activation
+        saturates, and ``shift >= 0``.
         """
         h, a = self.inputs(images), self.input_bits
         for m in self.layers:
             if isinstance(m, QuantLayer):
                 m.calibrate_weights(a)
-                y = m(h)
-                m.calibrate_output((y.clamp(min=0) if m.unsigned else y.abs()).max().item())
+                acc = m.accumulate(h)
+                m.calibrate_output((acc.clamp(min=0) if m.unsigned else acc.abs()).max().item())
                 a = m.a_out
             h = m(h)
 

@@ -169,12 +169,15 @@ class QuantLayer(nn.Module):
             b = torch.clamp(b, -(1 << (self.bias_bits - 1)), signed_max(self.bias_bits))
         return b
 
+    def accumulate(self, x: torch.Tensor) -> torch.Tensor:
+        """The accumulator on the integer weights and bias (needs ``a_in`` and ``f_w``)."""
+        return self.op(x, self.weight_int() * 2.0 ** -self.f_w,
+                       self.bias_int() * 2.0 ** -self.acc_exponent)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.quantized:
             return self.op(x, self.weight, self.bias)
-        acc = self.op(x, self.weight_int() * 2.0 ** -self.f_w,
-                      self.bias_int() * 2.0 ** -self.acc_exponent)
-        return requantize(acc, self.a_out, self.out_bits, self.unsigned)
+        return requantize(self.accumulate(x), self.a_out, self.out_bits, self.unsigned)
 
     def calibrate_weights(self, a_in: int) -> None:
         """Fix ``a_in`` and the weight exponent from ``max |w|`` (no weight saturates)."""
@@ -182,7 +185,7 @@ class QuantLayer(nn.Module):
         self.f_w = exponent_for(self.weight.detach().abs().max().item(), signed_max(self.weight_bits))
 
     def calibrate_output(self, out_max: float) -> None:
-        """Fix ``a_out`` from the largest output magnitude seen, keeping ``shift >= 0``."""
+        """Fix ``a_out`` from the largest accumulator magnitude seen, keeping ``shift >= 0``."""
         limit = (1 << self.out_bits) - 1 if self.unsigned else signed_max(self.out_bits)
         self.a_out = min(exponent_for(out_max, limit), self.acc_exponent)
 

@@ -154,3 +154,22 @@ def test_export_refuses_what_is_not_a_calibrated_train_result(trained):
                       float_accuracy=0.0, unquantised_accuracy=0.0, train_accuracy=0.0)
     with pytest.raises(ValueError, match=r"^the network is not calibrated"):
         export_network(raw)
+
+
+def test_default_command_names_the_program_not_its_folder(trained, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["/some/venv/bin/edgeforge", "train", "--seed", "1"])
+    assert export_network(trained["narrow"]).provenance["command"] == "edgeforge train --seed 1"
+
+
+def test_saved_artifact_is_byte_identical_loads_and_evaluates(tmp_path, trained, artifacts):
+    from edgeforge.artifact import load, save
+    from edgeforge.schemes import SCHEMES
+    if "network" not in SCHEMES:
+        pytest.skip("scheme 'network' (edgeforge.schemes.network) is not registered yet")
+    a = save(artifacts["ref"], tmp_path / "a.npz")
+    b = save(export_network(train_network("digits-ref", TrainConfig(iterations=400, seed=1),
+                                          progress=False), command="pytest"), tmp_path / "b.npz")
+    assert a.read_bytes() == b.read_bytes()
+    loaded = load(a)
+    assert loaded.config == artifacts["ref"].config and loaded.scales == artifacts["ref"].scales
+    assert evaluate_network(a) == trained["ref"].float_accuracy
