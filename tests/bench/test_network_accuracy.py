@@ -30,7 +30,7 @@ def test_run_summarises_seeds_and_renders():
                                                 abs=1e-6)
     assert "mean" not in results["target"]       # digits-ref was not run
     md = network_accuracy.render_markdown(results)
-    assert "| digits-mlp | 2,368 |" in md and "network_reference.py" in md
+    assert "| digits-mlp | 2,368 |" in md and results["integer_model"] in md
     json.dumps(results)
 
 
