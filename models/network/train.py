@@ -32,6 +32,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
+from ..data_digits import INPUT as DIGITS_INPUT
 from ..data_digits import load_digits
 from .net import QNet
 from .zoo import preset as named_preset
@@ -122,7 +123,8 @@ class TrainResult:
     train_accuracy : float
         Training-set accuracy of ``net``.
     history : list of dict
-        ``{"iteration", "phase", "loss", "lr"}`` every ``len // 20`` iterations.
+        ``{"iteration", "phase", "loss", "lr"}`` every ``iterations // 20`` iterations
+        (``loss``: the mean since the previous row).
     seconds : float
         Wall time of the run.
     """
@@ -196,6 +198,9 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {config!r}")
     name, network = (preset, named_preset(preset)) if isinstance(preset, str) else ("custom", preset)
+    if not isinstance(network, dict) or network.get("input") != DIGITS_INPUT:
+        got = network.get("input") if isinstance(network, dict) else network
+        raise ValueError(f"the network's input must be digits' {DIGITS_INPUT}, got {got!r}")
     x_train, y_train = load_digits("train")
     x_test, y_test = load_digits("test")
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()

@@ -68,6 +68,14 @@ def test_custom_network_dict_trains():
     assert r.net.layers[1].weight_int().abs().max().item() <= 7
 
 
+def test_network_must_take_digits_images():
+    net = preset("digits-mlp")
+    net["input"] = {"channels": 3, "height": 8, "width": 8, "bits": 8}
+    with pytest.raises(ValueError, match=r"^the network's input must be digits' \{'channels': 1, "
+                                         r"'height': 8, 'width': 8, 'bits': 8\}, got \{'channels': 3"):
+        train_network(net, TrainConfig(iterations=5), progress=False)
+
+
 def test_config_must_be_a_train_config():
     with pytest.raises(TypeError, match=r"^config must be a TrainConfig, got \{'iterations': 5\}$"):
         train_network("digits-mlp", {"iterations": 5})
