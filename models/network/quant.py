@@ -112,8 +112,9 @@ def exponent_for(magnitude: float, limit: int) -> int:
 class QuantLayer(nn.Module):
     """A conv2d or linear layer that trains in float and then in the hardware's fixed point.
 
-    Before :meth:`calibrate` it is a plain float layer; after it, every
-    forward is the quantised arithmetic of the module docstring. Subclasses
+    Until its exponents are set (:meth:`~edgeforge.models.network.net.QNet.calibrate`,
+    or :meth:`set_exponents` from an artifact) it is a plain float layer; then
+    every forward is the quantised arithmetic of the module docstring. Subclasses
     give the layer kind, its extra fields, the parameters and the linear
     operation (:meth:`op`).
 

@@ -140,6 +140,13 @@ def test_contradicting_scales_and_wrong_scheme_are_refused(artifacts):
     with pytest.raises(ValueError, match=rf"^scales\.l3 gives a_in \+ f_w - a_out = {shift - 1}, "
                                          rf"but layers\[3\]\.shift is {shift}$"):
         network_from_artifact(bad)
+    a_in = art.scales["l0"]["a_out"]
+    off = Artifact("network", art.config, art.arrays,
+                   scales={**art.scales, "l3": {**art.scales["l3"], "a_in": a_in + 1,
+                                                "f_w": art.scales["l3"]["f_w"] - 1}})
+    with pytest.raises(ValueError, match=rf"^scales\.l3\.a_in must be {a_in} \(the previous "
+                                         rf"layer's a_out or the input bits\), got {a_in + 1}$"):
+        network_from_artifact(off)
     missing = Artifact("network", art.config, art.arrays, scales={"l0": art.scales["l0"]})
     with pytest.raises(ValueError, match=r"^scales\.l3 must hold a_in, f_w and a_out, got None$"):
         network_from_artifact(missing)
