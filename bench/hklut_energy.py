@@ -1,11 +1,24 @@
 """HKLUT engine: memory traffic and an energy estimate per output pixel, against the physical minimum.
 
-Counts come from the cycle/traffic model (``edgeforge.sim.cycles.hklut``, checked
-cycle-exact against the RTL); figures from ``edgeforge.bench.energy``. Every
-config of the engine makes the same accesses per pixel (the parallelism knobs
-change how many happen per cycle, not how many there are), and all tables stay
-on chip, so off-chip traffic is the physical minimum for x4: 1 byte in and 16
-bytes out per LR pixel and channel.
+Counts come from the performance record of the traffic model
+(``edgeforge.sim.cycles.hklut``: ``predict(...).performance(1)``, one line per
+memory); figures from ``edgeforge.bench.energy``. The counts are measured:
+``tests/hw/test_hklut_cycles.py`` (``test_timeline_and_traffic_match_the_rtl``,
+``test_stalls_add_no_memory_access``) runs the engine in Amaranth's simulator
+(seven configs from (1,1),1 to (4,16),16, two or three small frames back to back,
+and one under random pauses) with ``edgeforge.sim.memory_probe.MemoryProbe``,
+which counts the cycles each memory port's enable is high, and holds every
+memory's reads, writes and word width equal to the model's. A read is one port's
+cycle, of one word: each lane of a table bank counts, and a line-buffer word holds
+the pixels of one beat.
+
+The estimate is of the one-read-per-table config (R = 1, one pixel a beat).
+Other configs make the same table and re-order accesses; with more than one pixel
+a beat into a stage, its line buffer makes fewer accesses of wider words. The
+rows next to the top and bottom read fewer row memories (reflect maps window rows
+onto rows already read), so line-buffer reads per pixel depend a little on the
+frame height. All tables stay on chip, so off-chip traffic is the physical
+minimum for x4: 1 byte in and 16 bytes out per LR pixel and channel.
 
 Command: ``python -m edgeforge.bench.hklut_energy [--width 480 --height 270]``
 """
@@ -13,48 +26,66 @@ Command: ``python -m edgeforge.bench.hklut_energy [--width 480 --height 270]``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from edgeforge import jsonfile
 from edgeforge.bench.energy import SOURCE, EnergyLine, dram_pj, sram_read_pj
 from edgeforge.hw.hklut.linebuffer import SLOTS
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 from edgeforge.sim.cycles.hklut import predict
 
+# Memory names of the traffic lines (sim/cycles/hklut.py).
+LUT, LINE_BUFFER, REORDER = "lut ", "line buffer ", "reorder "
 RESULTS = Path(__file__).resolve().parent / "results"
 # Published LUT-SR hardware for context (shared/notes/energy.md, from a secondary summary).
 ISRLUT = {"name": "ISRLUT (Lu et al., TRETS 2025), ZCU102 @ 100 MHz", "mpixel_s": 245,
           "power_w": 1.79, "tables_kb": 36.9}
 
 
+def _per_pixel(count, pixels: int):
+    """A per-image count per LR pixel; an exact quotient keeps the count's type (a whole
+    number of accesses per pixel stays one)."""
+    return count // pixels if count % pixels == 0 else count / pixels
+
+
 def estimate(config: HKLUTConfig, width: int, height: int) -> dict:
     cycles = predict(config, width=width, height=height, reads_per_table=(1,) * len(config.stages))
-    traffic = cycles.traffic_per_input_pixel
+    # One image of one channel: the record's per-image counts over its width * height pixels.
+    perf = cycles.performance(1)
+    pixels = width * height
+    offchip_in = _per_pixel(perf.offchip_bytes_in, pixels)
+    offchip_out = _per_pixel(perf.offchip_bytes_out, pixels)
     specs = config.array_specs()
-    lines = [EnergyLine("off-chip bytes in (DRAM)", traffic["offchip_bytes_in"], dram_pj(1)),
-             EnergyLine("off-chip bytes out (DRAM)", traffic["offchip_bytes_out"], dram_pj(1))]
-    by_size: dict[tuple[int, int], float] = {}
-    for name, spec in specs.items():
-        entries, r, _ = spec.shape
-        key = (entries * r * r * spec.bits // 8, r * r * spec.bits)
-        by_size[key] = by_size.get(key, 0) + traffic["lut_reads"][name]
+    lines = [EnergyLine("off-chip bytes in (DRAM)", offchip_in, dram_pj(1)),
+             EnergyLine("off-chip bytes out (DRAM)", offchip_out, dram_pj(1))]
+    by_size: dict[tuple[int, int], int] = {}
+    adds = 0
+    for t in perf.traffic:
+        if t.memory.startswith(LUT):
+            entries, r, _ = specs[t.memory[len(LUT):]].shape
+            key = (entries * t.word_bits // 8, t.word_bits)
+            by_size[key] = by_size.get(key, 0) + t.reads
+            adds += t.reads * r * r             # each read word's r*r entries go into sums
     for (nbytes, word), count in sorted(by_size.items()):
-        lines.append(EnergyLine(f"LUT reads, {nbytes} B table, {word}-bit word", count,
-                                sram_read_pj(nbytes, word)))
+        lines.append(EnergyLine(f"LUT reads, {nbytes} B table, {word}-bit word",
+                                _per_pixel(count, pixels), sram_read_pj(nbytes, word)))
     # Buffer words are as wide as the generator stores them (8-bit pixels, or (q, rem)
     # between stages); cost each as an array of SLOTS rows (a line buffer's) of the widest
     # row the engine buffers (the last stage's output row).
     widest = max(st.width for st in cycles.stages) * config.stages[-1]
-    for what, key in (("line-buffer writes", "line_buffer_writes"),
-                      ("line-buffer reads", "line_buffer_reads"),
-                      ("re-order writes", "reorder_writes"), ("re-order reads", "reorder_reads")):
-        for bits, count in sorted(traffic[f"{key}_by_bits"].items(), key=lambda kv: int(kv[0])):
-            word = int(bits)
-            lines.append(EnergyLine(f"{what}, {word}-bit word", count,
-                                    sram_read_pj(SLOTS * widest * word // 8, word)))
-    adds = sum(traffic["lut_reads"][name] * spec.shape[1] ** 2 for name, spec in specs.items())
-    lines.append(EnergyLine("8-bit adds (table entries into sums)", adds, 0.03))
+    for what, prefix in (("line-buffer", LINE_BUFFER), ("re-order", REORDER)):
+        for kind in ("writes", "reads"):
+            by_bits: dict[int, float] = {}
+            for t in perf.traffic:
+                if t.memory.startswith(prefix):
+                    by_bits[t.word_bits] = by_bits.get(t.word_bits, 0.0) + getattr(t, kind)
+            for word, count in sorted(by_bits.items()):
+                lines.append(EnergyLine(f"{what} {kind}, {word}-bit word",
+                                        _per_pixel(count, pixels),
+                                        sram_read_pj(SLOTS * widest * word // 8, word)))
+    lines.append(EnergyLine("8-bit adds (table entries into sums)", _per_pixel(adds, pixels),
+                            0.03))
     on_chip = sum(line.pj for line in lines[2:])
     off_chip = lines[0].pj + lines[1].pj
     out_pixels = config.scale ** 2
@@ -66,8 +97,7 @@ def estimate(config: HKLUTConfig, width: int, height: int) -> dict:
                                     "on_chip": on_chip / out_pixels,
                                     "total": (off_chip + on_chip) / out_pixels},
             "physical_minimum_offchip_bytes": {"in": 1, "out": out_pixels},
-            "offchip_bytes": {"in": traffic["offchip_bytes_in"],
-                              "out": traffic["offchip_bytes_out"]},
+            "offchip_bytes": {"in": offchip_in, "out": offchip_out},
             "buffer_rows_assumed": SLOTS, "buffer_row_pixels_assumed": widest, "context": ISRLUT,
             "pixel_bits": PIXEL_BITS}
 
@@ -81,8 +111,9 @@ def render_markdown(result: dict, command: str) -> str:
 
 Command: `{command}`
 
-Per LR pixel of one channel, HKLUT-S x4 (every R/P config makes the same accesses), frame
-{result['width']}x{result['height']}. Figures: {result['source']}; reads narrower than 64 bits are
+Per LR pixel of one channel, HKLUT-S x4, one read per table a cycle (R = 1), frame
+{result['width']}x{result['height']}; counts measured in simulation (`tests/hw/test_hklut_cycles.py`).
+Figures: {result['source']}; reads narrower than 64 bits are
 scaled linearly from the 64-bit figure (an approximation); buffers are costed as arrays of
 {result['buffer_rows_assumed']} rows of {result['buffer_row_pixels_assumed']} words (the widest row in the engine), each word as
 wide as the engine stores it.
@@ -117,7 +148,7 @@ def main(argv=None) -> int:
     command = "python -m edgeforge.bench.hklut_energy " + " ".join(
         sys.argv[1:] if argv is None else argv)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "hklut_energy.json").write_text(json.dumps(result, indent=2) + "\n")
+    jsonfile.write(RESULTS / "hklut_energy.json", result, indent=2)
     (RESULTS / "hklut_energy.md").write_text(render_markdown(result, command.strip()))
     print(render_markdown(result, command.strip()))
     return 0

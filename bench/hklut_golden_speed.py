@@ -23,7 +23,6 @@ Writes ``bench/results/hklut_golden_speed.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -32,7 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["run", "render_markdown", "main"]
+from .harness import publish
+
+__all__ = ["run", "render_markdown", "main", "best_of"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -61,7 +62,7 @@ def _tables(luts: Path | None, seed: int):
     return (tables, config), f"random int8, HKLUT-S x4 shapes, seed {seed}"
 
 
-def _best_of(fn, repeats: int) -> tuple[float, np.ndarray]:
+def best_of(fn, repeats: int) -> tuple[float, np.ndarray]:
     """Shortest wall time of ``repeats`` calls (after one warm-up call) and the last output."""
     out = fn()
     best = float("inf")
@@ -102,17 +103,17 @@ def run(size: int = 256, repeats: int = 3, luts: Path | None = None, seed: int =
     model, tables_note = _tables(luts, seed)
     image = _image(size)
     threads = torch.get_num_threads()
-    t_ref, out_ref = _best_of(lambda: reference.upscale(model, image), repeats)
+    t_ref, out_ref = best_of(lambda: reference.upscale(model, image), repeats)
     # torch's intra-op threads spin and stall when other jobs share the cores, so
     # the reference is also timed on one thread; the speed-ups use the faster.
     torch.set_num_threads(1)
     try:
-        t_ref1, _ = _best_of(lambda: reference.upscale(model, image), repeats)
+        t_ref1, _ = best_of(lambda: reference.upscale(model, image), repeats)
     finally:
         torch.set_num_threads(threads)
     t_base = min(t_ref, t_ref1)
-    t_f32, out_f32 = _best_of(lambda: golden.upscale(model, image, "float32"), repeats)
-    t_exact, out_exact = _best_of(lambda: golden.upscale(model, image, "exact"), repeats)
+    t_f32, out_f32 = best_of(lambda: golden.upscale(model, image, "float32"), repeats)
+    t_exact, out_exact = best_of(lambda: golden.upscale(model, image, "exact"), repeats)
     return {
         "command": COMMAND, "input": f"astronaut, Pillow bicubic to {size}x{size} RGB, x4",
         "output_shape": list(out_f32.shape), "tables": tables_note, "repeats": repeats,
@@ -172,10 +173,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     results = run(args.size, args.repeats, args.luts)
     results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "hklut_golden_speed.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "hklut_golden_speed.md").write_text(render_markdown(results))
-    print(render_markdown(results), end="")
+    publish(args.out, "hklut_golden_speed", results, render_markdown)
     return 0
 
 

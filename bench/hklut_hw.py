@@ -27,10 +27,7 @@ replaces the results' ``full_rate`` entry.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +36,11 @@ from ..artifact import Artifact
 from ..hw.hklut.design import HKLUTDesign
 from ..hw.logic import BUFFER_RAM
 from ..schemes.hklut import HKLUTConfig
+from .harness import RESULTS, measure, printer, write_json
+from .report import load_json, render_runs_markdown, render_synth_markdown
 
 __all__ = ["CONFIGS", "FULL_RATE", "run", "fmax", "full_rate", "render_markdown", "main"]
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "results"
 COMMAND = "python -m edgeforge.bench.hklut_hw"
 # (reads per table per stage, output pixels per beat): the three required configs.
 CONFIGS = (((1, 1), 1), ((2, 2), 2), ((2, 4), 4))
@@ -51,8 +48,8 @@ CONFIGS = (((1, 1), 1), ((2, 2), 2), ((2, 4), 4))
 FULL_RATE = ((4, 16), 16)
 # The largest ECP5 part (208 DP16KD): the full-rate tables do not fit even there.
 LARGEST_ECP5 = "ecp5-85f"
-# The engine's generator sources: a result names the last commit that changed them.
-ENGINE_PATHS = ("hw/hklut", "hw/logic.py")
+# The engine's generator sources: a record names the last commit that changed them.
+ENGINE_PATHS = ("hw/hklut", "hw/logic.py", "hw/rom.py")
 SEED = 0
 
 
@@ -69,257 +66,139 @@ def _image(size: int) -> np.ndarray:
     return np.random.default_rng(SEED + 1).integers(0, 256, size=(size, size, 3), dtype=np.uint8)
 
 
-def _printer(progress: bool):
-    """Progress lines to stderr, or None when quiet (``Design.cost`` takes either)."""
-    return (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else None
-
-
-def _measure(design: HKLUTDesign, image: np.ndarray) -> dict:
-    planes = design.planes_per_image
-    t0 = time.monotonic()
-    result = design.verify([image], pauses="none:none,random:random", seed=SEED)
-    first = time.monotonic() - t0
-    if not result.passed:
-        raise RuntimeError(f"{design.name}: RTL differs from golden: {result.failures[:3]}")
-    # The same run again on the cached build: simulation time alone.
-    t0 = time.monotonic()
-    design.verify([image], pauses="none:none", seed=SEED)
-    sim_only = time.monotonic() - t0
-    model = design.cycles()
-    free = result.measurements["stream/src=none/sink=none"]
-    paused = result.measurements["stream/src=random/sink=random"]
-    # The testbench counts edges from reset release, one before the first input transfer.
-    predicted = model.total_cycles(planes) + 1
-    pixels = planes * design.width * design.height
-    return {
-        "cycles_predicted": predicted,
-        "cycles_measured": free["cycles"],
-        "error_pct": round(100 * (free["cycles"] - predicted) / predicted, 3),
-        "cycles_per_input_pixel_measured": round(free["cycles"] / pixels, 4),
-        "steady_cycles_per_input": free["steady_cycles_per_input"],
-        "cycles_per_input_pixel_steady_predicted": model.cycles_per_input_pixel,
-        "cycles_per_input_pixel_asymptotic": model.asymptotic_cycles_per_input_pixel,
-        "latency_cycles_predicted": model.latency_cycles,
-        "bottleneck": model.bottleneck,
-        "cycles_with_backpressure": paused["cycles"],
-        "output_stall_cycles_with_backpressure": paused["output_stall_cycles"],
-        "verilator_build_and_runs_s": round(first, 1),
-        "verilator_run_s": round(sim_only, 1),
-        "traffic_per_input_pixel": model.traffic_per_input_pixel,
-    }
-
-
-def _cost(design: HKLUTDesign, progress) -> dict:
-    out = {}
-    for res in design.cost(("generic", "ecp5", "ice40"), progress=progress):
-        out[res.target] = {"device": res.device, "resources": res.resources,
-                           "memory_bits": res.memory_bits, "fmax_mhz": res.fmax_mhz,
-                           "fits": res.fits, "over": res.over, "seconds": round(res.seconds, 1)}
-    return out
-
-
 def run(size: int = 64, *, cost: bool = False, configs=CONFIGS, progress: bool = True) -> dict:
-    """Measure every config; return the results as plain data."""
-    printer = _printer(progress)
-    say = printer or (lambda msg: None)
-    engine = _engine_commit()     # before the long run: the tree may move meanwhile
-    artifact = _artifact()
-    image = _image(size)
-    rows = []
-    for reads, lanes in configs:
-        design = HKLUTDesign(artifact, width=size, height=size, reads_per_table=reads,
-                             out_pixels=lanes, channels=3)
-        say(f"[hklut_hw] {design.slug}: build + cocotb runs ...")
-        t0 = time.monotonic()
-        row = {"reads_per_table": list(reads), "out_pixels": lanes, **_measure(design, image)}
-        if cost:
-            say(f"[hklut_hw] {design.slug}: synthesis ...")
-            row["cost"] = _cost(design, printer)
-        say(f"[hklut_hw] {design.slug}: done in {time.monotonic() - t0:.0f} s")
-        rows.append(row)
-    return {"command": COMMAND + (" --cost" if cost else "") + (f" --size {size}" if size != 64 else ""),
-            "image": f"{size}x{size} RGB (3 planes streamed back to back), seeded random",
+    """Measure every config through the harness; return the results as plain data."""
+    artifact, image = _artifact(), _image(size)
+    command = COMMAND + (" --cost" if cost else "") + (f" --size {size}" if size != 64 else "")
+    records = [measure(HKLUTDesign(artifact, width=size, height=size, reads_per_table=reads,
+                                   out_pixels=lanes, channels=3),
+                       [image], command=command, engine_paths=ENGINE_PATHS, seed=SEED,
+                       targets=("generic", "ecp5", "ice40") if cost else (), progress=progress)
+               for reads, lanes in configs]
+    return {"image": f"{size}x{size} RGB (3 planes streamed back to back), seeded random",
             "tables": "HKLUT-S x4 layout, seeded random int8 (timing and area do not depend on values)",
-            "simulator": "Verilator (cocotb 2.x)", "engine_commit": engine, "rows": rows}
-
-
-def _engine_commit() -> str | None:
-    """The last commit that changed the engine's sources (which engine a row measured), with
-    ``+dirty`` when the working tree changes it; None outside a git checkout."""
-    try:
-        out = subprocess.run(["git", "log", "-1", "--format=%h", "--", *ENGINE_PATHS], cwd=REPO,
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", *ENGINE_PATHS],
-                               cwd=REPO).returncode
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return (out + ("+dirty" if dirty else "")) or None
+            "records": records}
 
 
 def fmax(reads, lanes: int, part: str, width: int, height: int, *, buffer_ram: str = "auto",
          rgb_lanes: bool = False, progress: bool = True) -> dict:
-    """Synthesise one config for one ECP5 part; return its area, Fmax and fit."""
-    engine = _engine_commit()     # before the long run: the tree may move meanwhile
+    """Synthesise one config for one ECP5 part (no simulation); return its record."""
     design = HKLUTDesign(_artifact(), width=width, height=height, reads_per_table=tuple(reads),
                          out_pixels=lanes, channels=3, rgb_lanes=rgb_lanes,
                          buffer_ram=buffer_ram)
-    res, = design.cost(("ecp5",), devices={"ecp5": part}, progress=_printer(progress))
-    model = design.cycles()
-    return {"reads_per_table": list(reads), "out_pixels": lanes, "width": width, "height": height,
-            "buffer_ram": buffer_ram, "rgb_lanes": rgb_lanes, "device": res.device,
-            "resources": res.resources, "fmax_mhz": res.fmax_mhz,
-            "fits": res.fits, "over": {k: list(v) for k, v in res.over.items()},
-            "notes": res.notes, "seconds": round(res.seconds, 1),
-            "cycles_per_input_pixel_predicted": model.cycles_per_input_pixel,
-            "engine_commit": engine,
-            "command": f"{COMMAND} --fmax {','.join(map(str, reads))}:{lanes}@{part} "
-                       f"--width {width} --height {height}"
-                       + ("" if buffer_ram == "auto" else f" --buffer-ram {buffer_ram}")
-                       + (" --rgb-lanes" if rgb_lanes else "")}
+    command = (f"{COMMAND} --fmax {','.join(map(str, reads))}:{lanes}@{part} "
+               f"--width {width} --height {height}"
+               + ("" if buffer_ram == "auto" else f" --buffer-ram {buffer_ram}")
+               + (" --rgb-lanes" if rgb_lanes else ""))
+    return measure(design, command=command, engine_paths=ENGINE_PATHS, verify=False,
+                   targets=("ecp5",), devices={"ecp5": part}, progress=progress)
 
 
 def full_rate(size: int = 128, *, progress: bool = True) -> dict:
-    """Measure the full-rate config: LR pixels per cycle in Verilator, generic area, ECP5 fit."""
-    printer = _printer(progress)
-    say = printer or (lambda msg: None)
+    """The full-rate config: Verilator run, generic area, ECP5 fit on the largest part."""
     (reads, lanes) = FULL_RATE
-    engine = _engine_commit()     # before the long run: the tree may move meanwhile
     design = HKLUTDesign(_artifact(), width=size, height=size, reads_per_table=reads,
                          out_pixels=lanes, channels=3)
-    say(f"[hklut_hw] {design.slug}: build + cocotb runs ...")
-    row = {"reads_per_table": list(reads), "out_pixels": lanes, "width": size, "height": size,
-           **_measure(design, _image(size))}
-    # Sustained rate: input transfers over the three planes streamed back to back (the
-    # line buffers' slack is a few rows of 3 * size).
-    row["lr_pixels_per_cycle_sustained"] = round(1 / row["steady_cycles_per_input"], 4)
-    row["lr_pixels_per_cycle_whole_run"] = round(3 * size * size / row["cycles_measured"], 4)
-    say(f"[hklut_hw] {design.slug}: synthesis (generic, {LARGEST_ECP5}) ...")
-    generic, ecp5 = design.cost(("generic", "ecp5"), devices={"ecp5": LARGEST_ECP5},
-                                progress=printer)
-    row["generic"] = {"resources": generic.resources, "memory_bits": generic.memory_bits,
-                      "transistors": generic.transistors, "seconds": round(generic.seconds, 1)}
-    row["ecp5"] = {"device": ecp5.device, "resources": ecp5.resources, "fits": ecp5.fits,
-                   "over": {k: list(v) for k, v in ecp5.over.items()},
-                   "fmax_mhz": ecp5.fmax_mhz, "seconds": round(ecp5.seconds, 1)}
-    row["engine_commit"] = engine
-    row["command"] = f"{COMMAND} --full-rate" + (f" --size {size}" if size != 128 else "")
-    return row
+    return measure(design, [_image(size)],
+                   command=f"{COMMAND} --full-rate" + (f" --size {size}" if size != 128 else ""),
+                   engine_paths=ENGINE_PATHS, seed=SEED, targets=("generic", "ecp5"),
+                   devices={"ecp5": LARGEST_ECP5}, progress=progress)
 
 
-def _render_full_rate(r: dict) -> list[str]:
-    g, e = r["generic"], r["ecp5"]
-    over = "; ".join(f"{k} needs {need}, has {have}" for k, (need, have) in e["over"].items())
-    return ["", f"## Full rate (R = {','.join(map(str, r['reads_per_table']))}, "
-            f"P = {r['out_pixels']}) on {r['width']}x{r['height']} RGB", "",
-            f"Command: `{r['command']}` (engine {r.get('engine_commit')})", "",
-            "| LR px/cycle sustained | whole run (3 planes, incl. fill) | cycles measured "
-            "| predicted | error % | cycles w/ backpressure | Verilator run s | build+runs s |",
-            "|---|---|---|---|---|---|---|---|",
-            f"| {r['lr_pixels_per_cycle_sustained']} | {r['lr_pixels_per_cycle_whole_run']} "
-            f"| {r['cycles_measured']} | {r['cycles_predicted']} | {r['error_pct']} "
-            f"| {r['cycles_with_backpressure']} | {r['verilator_run_s']} "
-            f"| {r['verilator_build_and_runs_s']} |", "",
-            f"Generic synthesis (yosys, memories kept as memory cells): "
-            f"{g['resources'].get('gates', '-')} gates, {g['resources'].get('ff', '-')} FF, "
-            f"{g['memory_bits']} memory bits ({g['memory_bits'] / 8 / 1024:.0f} KiB), CMOS "
-            f"transistor estimate for the logic {g['transistors']}.", "",
-            f"ECP5 on the largest part ({e['device']}): "
-            + ("fits" if e["fits"] else f"does not fit ({over})")
-            + f"; LUT4 {e['resources'].get('lut4', '-')}, FF {e['resources'].get('ff', '-')}, "
-            f"DP16KD {e['resources'].get('bram', '-')}.", ""]
+# -- rendering (from the results file's records) ---------------------------------------
+
+def _lr_pixels(r: dict) -> int:
+    c = r["config"]
+    return c["width"] * c["height"] * c["channels"]
 
 
-def _fits(result: dict) -> str:
-    """A table cell: whether a result fits its part, and what it is short of."""
-    over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in result.get("over", {}).items())
-    return f"{result.get('fits')}{' (' + over + ')' if over else ''}"
+CONFIG_COLUMNS = [("R per stage", lambda r: ",".join(map(str, r["config"]["reads_per_table"]))),
+                  ("P", lambda r: r["config"]["out_pixels"])]
+CYCLE_COLUMNS = [("cycles per LR px (measured, whole run)",
+                  lambda r: f"{r['verify']['cycles_measured'] / _lr_pixels(r):.4f}"),
+                 ("asymptotic", lambda r: r["performance"]["detail"]
+                  ["asymptotic_cycles_per_input_pixel"])]
 
 
-def _render_fmax(rows: list[dict]) -> list[str]:
-    lines = ["", "## ECP5 Fmax per config and part (`--fmax`, synthesis only)", "",
-             "Output pixels/s at Fmax = Fmax / (predicted cycles per LR pixel) x 16, per channel. "
-             "RGB frames/s at Fmax = Fmax / (cycles per LR pixel x LR pixels x frames per image: "
-             "3 planes, or 1 with RGB lanes), steady state (each frame's fill adds ~0.2 % at "
-             "480x270). Engine: the last commit that changed the engine sources (hw/hklut, "
-             "hw/logic.py) when the row was measured.", "",
-             "| R per stage | P | LR size | RGB as | buffers | part | LUT4 | FF | LUT RAM | DP16KD "
-             "| DSP | Fmax MHz | fits | cyc/LR px | Mpx/s out at Fmax | RGB frames/s "
-             "| engine | command |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        res, f = r["resources"], r["fmax_mhz"]
-        cycles = r["cycles_per_input_pixel_predicted"]
-        frames = 1 if r.get("rgb_lanes") else 3
-        rate = "-" if f is None else f"{f / cycles * 16:.1f}"
-        fps = "-" if f is None else f"{f * 1e6 / (cycles * r['width'] * r['height'] * frames):.1f}"
-        lines.append(
-            f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
-            f"| {r['width']}x{r['height']} | {'lanes' if r.get('rgb_lanes') else 'planes'} "
-            f"| {r.get('buffer_ram', 'auto')} | {r['device']} | {res.get('lut4', '-')} "
-            f"| {res.get('ff', '-')} | {res.get('lutram', '-')} | {res.get('bram', '-')} "
-            f"| {res.get('dsp', '-')} | {'-' if f is None else round(f, 1)} "
-            f"| {_fits(r)} | {cycles:.4f} | {rate} | {fps} | {r.get('engine_commit')} | `{r['command']}` |")
-    return lines
+def _rate(r: dict, per) -> str:
+    f = r["cost"]["ecp5"].get("fmax_mhz")
+    return "-" if f is None else f"{per(f, r):.1f}"
+
+
+FMAX_COLUMNS = CONFIG_COLUMNS + [
+    ("LR size", lambda r: f"{r['config']['width']}x{r['config']['height']}"),
+    ("RGB as", lambda r: "lanes" if r["config"]["rgb_lanes"] else "planes"),
+    ("buffers", lambda r: r["config"]["buffer_ram"]),
+    ("cycles per LR px (model)",
+     lambda r: f"{r['performance']['detail']['cycles_per_input_pixel']:.4f}")]
+FMAX_RATES = [
+    ("RGB Mpx/s out at Fmax", lambda r: _rate(
+        r, lambda f, r: f * r["performance"]["outputs_per_input"]
+        / r["performance"]["cycles_per_input"])),
+    # Every channel of every HR pixel, whichever engine made it.
+    ("channel Mpx/s out at Fmax", lambda r: _rate(
+        r, lambda f, r: f * r["config"]["channels"] * r["performance"]["outputs_per_input"]
+        / r["performance"]["cycles_per_input"])),
+    ("RGB frames/s", lambda r: _rate(r, lambda f, r: f * 1e6 / r["performance"]["cycles_per_input"])),
+    ("engine", lambda r: r.get("engine_commit")),
+    ("command", lambda r: f"`{r['command']}`")]
 
 
 def render_markdown(report: dict) -> str:
+    records = report["records"]
+    costed = [r for r in records if "cost" in r]
     lines = ["# HKLUT engine: cycles, latency, Verilator time" +
-             (", area and Fmax" if any("cost" in r for r in report["rows"]) else ""), "",
-             f"Command: `{report['command']}` (engine {report.get('engine_commit', '-')})", "",
-             f"Image: {report['image']}. Tables: {report['tables']}.", "",
-             "| R per stage | P | cycles measured | predicted | error % | cyc/px (asymptotic) "
-             "| latency (pred.) | cycles w/ backpressure | Verilator run s | build+runs s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in report["rows"]:
-        lines.append(
-            f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
-            f"| {r['cycles_measured']} | {r['cycles_predicted']} | {r['error_pct']} "
-            f"| {r['cycles_per_input_pixel_measured']} ({r['cycles_per_input_pixel_asymptotic']}) "
-            f"| {r['latency_cycles_predicted']} | {r['cycles_with_backpressure']} "
-            f"| {r['verilator_run_s']} | {r['verilator_build_and_runs_s']} |")
-    costed = [r for r in report["rows"] if "cost" in r]
+             (", area and Fmax" if costed else ""), "",
+             f"Command: `{records[0]['command']}` (engine {records[0].get('engine_commit')})", "",
+             f"Image: {report['image']}. Tables: {report['tables']}. Cycles run from the first "
+             "input transfer through the last output transfer; without pauses `Design.verify` "
+             "holds them equal to the cycle model.", ""]
+    lines += render_runs_markdown(records, CONFIG_COLUMNS + CYCLE_COLUMNS)
     if costed:
-        lines += ["", "ECP5: yosys synth_ecp5 + nextpnr-ecp5 on the default part "
-                  f"({costed[0]['cost'].get('ecp5', {}).get('device')}); resources as normalised "
-                  "by edgeforge.bench.report. Generic: yosys, memories kept as memory cells.", "",
-                  "| R per stage | P | LUT4 | FF | LUT RAM | block RAM | DSP | Fmax MHz | fits "
-                  "| generic gates | generic memory bits |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in costed:
-            ecp5, generic = r["cost"].get("ecp5", {}), r["cost"].get("generic", {})
-            res = ecp5.get("resources", {})
-            fmax = ecp5.get("fmax_mhz")
-            lines.append(
-                f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
-                f"| {res.get('lut4', '-')} | {res.get('ff', '-')} | {res.get('lutram', '-')} "
-                f"| {res.get('bram', '-')} | {res.get('dsp', '-')} "
-                f"| {'-' if fmax is None else round(fmax, 1)} "
-                f"| {_fits(ecp5)} "
-                f"| {generic.get('resources', {}).get('gates', '-')} | {generic.get('memory_bits')} |")
-    iced = [r for r in costed if "ice40" in r["cost"]]
-    if iced:
-        lines += ["", f"iCE40 ({iced[0]['cost']['ice40'].get('device')}): yosys synth_ice40; "
-                  "nextpnr only where it fits.", "",
-                  "| R per stage | P | LUT4 | FF | SB_RAM40_4K | SPRAM | fits |",
-                  "|---|---|---|---|---|---|---|"]
-        for r in iced:
-            ice = r["cost"]["ice40"]
-            res = ice.get("resources", {})
-            lines.append(
-                f"| {','.join(map(str, r['reads_per_table']))} | {r['out_pixels']} "
-                f"| {res.get('lut4', '-')} | {res.get('ff', '-')} | {res.get('bram', '-')} "
-                f"| {res.get('spram', '-')} | {_fits(ice)} |")
-    t = report["rows"][0]["traffic_per_input_pixel"]
-    lines += ["", "Traffic per input pixel of one plane (every config): "
-              f"off-chip {t['offchip_bytes_in']} B in, {t['offchip_bytes_out']} B out; "
-              f"LUT reads {t['lut_reads_total']} ({t['lut_reads']['by_size']}); "
-              f"line-buffer writes {t['line_buffer_writes']}, reads {t['line_buffer_reads']:.2f}; "
-              f"re-order writes/reads {t['reorder_writes']}.", ""]
+        lines += ["", "ECP5: yosys synth_ecp5 + nextpnr-ecp5 on the default part; resources as "
+                  "normalised by edgeforge.bench.report.", ""]
+        lines += render_synth_markdown(costed, "ecp5", CONFIG_COLUMNS)
+        lines += ["", "iCE40: yosys synth_ice40; nextpnr only where it fits.", ""]
+        lines += render_synth_markdown(costed, "ice40", CONFIG_COLUMNS)
+        lines += ["", "Generic: yosys, memories kept as memory cells.", ""]
+        lines += render_synth_markdown(costed, "generic", CONFIG_COLUMNS)
+    lines += ["", "Traffic per image (every config; one line per memory, a read or write is a "
+              "cycle with the port's enable high): " + "; ".join(
+                  f"{t['memory']} ({t['word_bits']}-bit) {t['reads']:g} reads, "
+                  f"{t['writes']:g} writes" for t in records[0]["performance"]["traffic"])
+              + f"; off-chip {records[0]['performance']['offchip_bytes_in']:g} B in, "
+              f"{records[0]['performance']['offchip_bytes_out']:g} B out.", ""]
     if report.get("full_rate"):
-        lines += _render_full_rate(report["full_rate"])
+        r = report["full_rate"]
+        v = r["verify"]
+        lines += ["", f"## Full rate (R = {','.join(map(str, r['config']['reads_per_table']))}, "
+                  f"P = {r['config']['out_pixels']}) on {r['config']['width']}x"
+                  f"{r['config']['height']} RGB", "", f"Command: `{r['command']}` (engine "
+                  f"{r.get('engine_commit')})", "",
+                  f"LR pixels per cycle sustained (input transfers over the three planes): "
+                  f"{1 / v['steady_cycles_per_input_beat']:.4f}; over the whole run, fill "
+                  f"included: {_lr_pixels(r) / v['cycles_measured']:.4f}.", ""]
+        lines += render_runs_markdown([r], CONFIG_COLUMNS)
+        lines += [""] + render_synth_markdown([r], "generic", CONFIG_COLUMNS)
+        lines += [""] + render_synth_markdown([r], "ecp5", CONFIG_COLUMNS) + [""]
     if report.get("fmax"):
-        lines += _render_fmax(report["fmax"]) + [""]
+        lines += ["", "## ECP5 Fmax per config and part (`--fmax`, synthesis only)", "",
+                  "RGB Mpx/s out at Fmax = Fmax / (model cycles per HR RGB pixel); channel Mpx/s "
+                  "counts each of the 3 channels of those pixels (with planes: the one engine's "
+                  "pixel rate); RGB frames/s at Fmax = Fmax / (model cycles per image: 3 planes, or 1 frame "
+                  "with RGB lanes), steady state (each frame's fill adds ~0.2 % at 480x270). "
+                  "Engine: the last commit that changed the engine sources when the row was "
+                  "measured.", ""]
+        lines += _fmax_table(report["fmax"]) + [""]
     return "\n".join(lines)
+
+
+def _fmax_table(records: list[dict]) -> list[str]:
+    table = render_synth_markdown(records, "ecp5", FMAX_COLUMNS)
+    extra = [[f(r) for _, f in FMAX_RATES] for r in records]
+    return ([table[0] + "".join(f" {h} |" for h, _ in FMAX_RATES),
+             table[1] + "---|" * len(FMAX_RATES)]
+            + [row + "".join(f" {v} |" for v in cells) for row, cells in zip(table[2:], extra)])
 
 
 def _parse_fmax(text: str):
@@ -349,23 +228,21 @@ def main(argv=None) -> int:
     parser.add_argument("--full-rate", action="store_true",
                         help="measure the full-rate config (size default 128)")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    results = args.out / "hklut_hw.json"
     if args.full_rate:
-        report = json.loads((args.out / "hklut_hw.json").read_text())
+        report = load_json(results)
         report["full_rate"] = full_rate(args.size if args.size != 64 else 128)
     elif args.fmax:
-        report = json.loads((args.out / "hklut_hw.json").read_text())
+        report = load_json(results)
         row = fmax(*args.fmax, args.width, args.height, buffer_ram=args.buffer_ram,
                    rgb_lanes=args.rgb_lanes)
-        key = lambda r: (r["reads_per_table"], r["out_pixels"], r["width"], r["height"],
-                         r.get("buffer_ram", "auto"), r.get("rgb_lanes", False), r["device"])
+        key = lambda r: (r["config"], r["cost"]["ecp5"]["device"])
         report["fmax"] = [r for r in report.get("fmax", []) if key(r) != key(row)] + [row]
     else:
-        old = args.out / "hklut_hw.json"
-        kept = json.loads(old.read_text()) if old.exists() else {}
+        kept = load_json(results) if results.exists() else {}
         report = run(args.size, cost=args.cost)
         report.update({k: kept[k] for k in ("fmax", "full_rate") if k in kept})
-    (args.out / "hklut_hw.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_json(results, report)
     (args.out / "hklut_hw.md").write_text(render_markdown(report))
     print(render_markdown(report))
     return 0

@@ -18,7 +18,6 @@ Writes ``bench/results/hklut_quality.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import jsonfile
 from ..artifact import load
 from ..models.data import builtin_pairs
 from ..models.hklut import PRETRAINED
@@ -182,7 +182,7 @@ def main(argv=None) -> int:
     results = run(args.official, args.trained)
     results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "hklut_quality.json").write_text(json.dumps(results, indent=2) + "\n")
+    jsonfile.write(args.out / "hklut_quality.json", results, indent=2)
     markdown = render_markdown(results)
     (args.out / "hklut_quality.md").write_text(markdown)
     sys.stdout.write(markdown)

@@ -19,8 +19,9 @@ from rich.table import Table
 
 from .devices import DEVICES
 
-__all__ = ["ReportError", "parse_yosys_stat", "parse_yosys_memories", "parse_nextpnr_report",
-           "parse_nextpnr_errors", "normalise_cells", "pick_fmax", "render_cost_table"]
+__all__ = ["ReportError", "load_json", "parse_yosys_stat", "parse_yosys_memories",
+           "parse_nextpnr_report", "parse_nextpnr_errors", "normalise_cells", "pick_fmax",
+           "render_cost_table", "render_runs_markdown", "render_synth_markdown", "fits_cell"]
 
 # Cell types `stat -tech cmos` has a transistor count for (yosys kernel/cost.cc); anything
 # else in the design makes its estimate a lower bound, printed with a trailing "+".
@@ -51,7 +52,8 @@ class ReportError(ValueError):
         super().__init__(f"{self.path}: {message}")
 
 
-def _load_json(path) -> dict:
+def load_json(path) -> dict:
+    """A JSON object from ``path``; ReportError naming the file if it is missing or malformed."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -93,7 +95,7 @@ def parse_yosys_stat(path) -> dict:
     ReportError
         If the file is missing, not JSON, or lacks the fields above.
     """
-    data = _load_json(path)
+    data = load_json(path)
     section = data.get("design")
     if section is None:
         modules = data.get("modules")
@@ -156,7 +158,7 @@ def parse_yosys_memories(path) -> list[dict]:
     ReportError
         If the file is missing, not a yosys JSON netlist, or a memory lacks its parameters.
     """
-    data = _load_json(path)
+    data = load_json(path)
     modules = data.get("modules")
     if not isinstance(modules, dict):
         raise ReportError(path, "has no 'modules'; is it a yosys `write_json` netlist?")
@@ -206,7 +208,7 @@ def parse_nextpnr_report(path) -> dict:
     ReportError
         If the file is missing, not JSON, or lacks ``fmax`` or ``utilization``.
     """
-    data = _load_json(path)
+    data = load_json(path)
     fmax, utilization = data.get("fmax"), data.get("utilization")
     if not isinstance(fmax, dict) or not isinstance(utilization, dict):
         raise ReportError(path, "has no 'fmax' and 'utilization' objects; is it a nextpnr "
@@ -323,14 +325,15 @@ def render_cost_table(results) -> Table:
     Returns
     -------
     rich.table.Table
-        Columns: target, device, LUT4, FF, BRAM used/avail, memory bits, transistors,
+        Columns: target, device, LUT4, FF, BRAM used/avail, DSP, memory bits, transistors,
         Fmax MHz, fits. Where a design does not fit, the fits cell names each resource
         it is short of as needed/available.
     """
     table = Table(title="Hardware cost")
     for name in ("target", "device"):
         table.add_column(name)
-    for name in ("LUT4", "FF", "BRAM used/avail", "memory bits", "transistors", "Fmax MHz"):
+    for name in ("LUT4", "FF", "BRAM used/avail", "DSP", "memory bits", "transistors",
+                 "Fmax MHz"):
         table.add_column(name, justify="right")
     table.add_column("fits")
     for r in results:
@@ -345,8 +348,75 @@ def render_cost_table(results) -> Table:
         else:
             fits = "no: " + ", ".join(f"{k} {need:,}/{have:,}" for k, (need, have) in
                                       sorted(r.over.items()))
+        dsp = "—" if device is None else _count(r.resources.get("dsp", 0))
         table.add_row(r.target, r.device or "—",
-                      _count(r.resources.get("lut4")), _count(r.resources.get("ff")), bram,
+                      _count(r.resources.get("lut4")), _count(r.resources.get("ff")), bram, dsp,
                       _count(r.memory_bits), _count(r.transistors),
                       "—" if r.fmax_mhz is None else f"{r.fmax_mhz:.1f}", fits)
     return table
+
+
+# -- Markdown from bench records (``edgeforge.bench.harness``) ------------------------------
+
+def fits_cell(result: dict) -> str:
+    """A table cell: whether a cost result fits its part, and what it is short of."""
+    over = "; ".join(f"{k} {need}/{have}" for k, (need, have) in result.get("over", {}).items())
+    return f"{result.get('fits')}{' (' + over + ')' if over else ''}"
+
+
+def _markdown(header: list[str], rows: list[list]) -> list[str]:
+    return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join("-" if v is None else str(v) for v in row) + " |"
+               for row in rows])
+
+
+def render_runs_markdown(records: list[dict], columns) -> list[str]:
+    """Markdown lines of the verify figures of ``records`` (those that ran verify).
+
+    ``columns`` is a list of (header, function of a record) for the leading config
+    columns. The figures: cycles without pauses measured and predicted (equal, or verify
+    would have failed), the model's steady cycles per input and latency, cycles under
+    random pauses, and the simulator's time.
+    """
+    rows = []
+    for r in records:
+        v, p = r.get("verify"), r["performance"]
+        if v is None:
+            continue
+        error = 100 * (v["cycles_measured"] - v["cycles_predicted"]) / v["cycles_predicted"]
+        rows.append([f(r) for _, f in columns] + [
+            v["cycles_measured"], v["cycles_predicted"], f"{error:.1f}",
+            f"{p['cycles_per_input']:g}", p["latency_cycles"], v["cycles_with_backpressure"],
+            v["run_s"], v["build_and_runs_s"]])
+    unit = records[0]["performance"]["input_unit"] if records else "input"
+    return _markdown([h for h, _ in columns] + [
+        "cycles measured", "predicted", "error %", f"cycles per {unit} (model, steady)",
+        "latency (model)", "cycles w/ backpressure", "sim run s", "build+runs s"], rows)
+
+
+def render_synth_markdown(records: list[dict], target: str, columns) -> list[str]:
+    """Markdown lines of the ``target`` cost of ``records`` (those that have one).
+
+    FPGA targets: LUT4, FF, LUT RAM, block RAM, SPRAM, DSP, Fmax, fit; generic: gates, FF,
+    memory bits and the CMOS transistor estimate of the logic. LUT4 counts are the iCE40
+    and ECP5 4-input LUTs and are never mixed with other vendors' LUT6.
+    """
+    rows = []
+    for r in records:
+        c = r.get("cost", {}).get(target)
+        if c is None:
+            continue
+        res = c["resources"]
+        if target == "generic":
+            rows.append([f(r) for _, f in columns] + [
+                res.get("gates"), res.get("ff"), c["memory_bits"], c.get("transistors")])
+        else:
+            fmax = c.get("fmax_mhz")
+            rows.append([f(r) for _, f in columns] + [
+                c["device"], res.get("lut4"), res.get("ff"), res.get("lutram"), res.get("bram"),
+                res.get("spram"), res.get("dsp", 0), None if fmax is None else round(fmax, 1),
+                fits_cell(c)])
+    header = ([h for h, _ in columns] + (["gates", "FF", "memory bits", "transistors (logic)"]
+              if target == "generic" else ["part", "LUT4", "FF", "LUT RAM", "block RAM", "SPRAM",
+                                           "DSP", "Fmax MHz", "fits"]))
+    return _markdown(header, rows)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+from .. import jsonfile
 from .devices import DEFAULT_DEVICES, FAMILIES, Device, get_device
 from .report import (ReportError, normalise_cells, parse_nextpnr_errors, parse_nextpnr_report,
                      parse_yosys_memories, parse_yosys_stat, pick_fmax)
@@ -404,7 +405,7 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
         if result.fits and place_route:
             _place_and_route(result, dev, stem, out_dir, progress)
     result.seconds = round(time.monotonic() - started, 3)
-    result_path.write_text(json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n")
+    jsonfile.write(result_path, result.to_json(), indent=2, sort_keys=True)
     return result
 
 

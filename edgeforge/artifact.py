@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .jsonfile import dumps
+from .paths import check_output_file
+
 __all__ = ["FORMAT", "FORMAT_VERSION", "ArtifactError", "ArraySpec", "Artifact", "save", "load",
            "validate"]
 
@@ -114,11 +117,14 @@ class Artifact:
 
 
 def save(artifact: Artifact, path: str | Path) -> Path:
-    """Validate ``artifact`` and write it to ``path`` (byte-identical for identical content)."""
+    """Validate ``artifact`` and write it to ``path`` (byte-identical for identical content).
+
+    Raises ``ValueError`` naming ``path`` when it is a folder or cannot be written.
+    """
     check(artifact)
-    path = Path(path)
+    path = check_output_file(path, "path")
     path.parent.mkdir(parents=True, exist_ok=True)
-    manifest = json.dumps(artifact.manifest(), indent=2, sort_keys=True).encode()
+    manifest = dumps(artifact.manifest(), what="manifest", indent=2, sort_keys=True).encode()
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(zipfile.ZipInfo(MANIFEST_MEMBER, _ZIP_DATE), manifest, zipfile.ZIP_DEFLATED)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .paths import check_output_dir, check_output_file
+
 console = Console(stderr=False)
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -28,44 +30,54 @@ class CommandError(Exception):
         self.status = status
 
 
-# -- argument types ---------------------------------------------------------
+# -- what the schemes declare ------------------------------------------------
 
-def int_list(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-
-
-def add_design_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("design options (HKLUT; the smoke scheme takes none)")
-    g.add_argument("--width", type=int, help="LR image width in pixels")
-    g.add_argument("--height", type=int, help="LR image height in pixels")
-    g.add_argument("--reads-per-table", type=int_list, metavar="R1,R2",
-                   help="table reads per cycle for each stage (1, 2 or 4; later stages also 8 "
-                        "or 16 = 2 or 4 pixels a cycle; default 1 per stage; 4,16 with "
-                        "--out-pixels 16 is full rate)")
-    g.add_argument("--out-pixels", type=int, metavar="P", help="HR pixels per output beat")
-    g.add_argument("--channels", type=int, choices=(1, 3),
-                   help="1 (grey/luma) or 3 (RGB planes one after another)")
-    g.add_argument("--rgb-lanes", action="store_const", const=True,
-                   help="with --channels 3: R, G and B of a pixel in one beat, through three "
-                        "engines at once (3x area, 1/3 of the cycles per image)")
-    # The design refuses an unknown kind (hw.logic.BUFFER_RAM), naming the field.
-    g.add_argument("--buffer-ram", metavar="KIND",
-                   help="memory of the line and re-order buffers: auto (up to 512 words deep "
-                        "in LUT RAM, deeper in block RAM; default), block or lut (all in one "
-                        "kind; block suits a part with block RAM to spare)")
+def _schemes():
+    """(scheme, its flows module) for every registered scheme, in registry order."""
+    from .schemes import SCHEMES, get_scheme
+    out = []
+    for name in SCHEMES:
+        scheme = get_scheme(name)
+        out.append((scheme, scheme.flows_module()))
+    return out
 
 
-def design_config(args) -> dict:
-    config = {}
-    for key in ("width", "height", "reads_per_table", "out_pixels", "channels", "rgb_lanes",
-                "buffer_ram"):
-        value = getattr(args, key, None)
-        if value is not None:
-            config[key] = tuple(value) if isinstance(value, list) else value
-    return config
+def _declared(attr: str):
+    """(scheme, option) for every option the schemes declare under ``attr``."""
+    return [(scheme, option) for scheme, flows in _schemes()
+            for option in getattr(flows, attr, ())]
+
+
+def add_scheme_options(p: argparse.ArgumentParser, attr: str, what: str) -> None:
+    """One argument group per scheme with its ``attr`` options. Two schemes may declare the
+    same flag (the first declaration defines it; both read its value)."""
+    seen = set()
+    for scheme, flows in _schemes():
+        options = [o for o in getattr(flows, attr, ()) if o.flags[0] not in seen]
+        if not options:
+            continue
+        g = p.add_argument_group(f"{scheme.title} {what}")
+        for option in options:
+            g.add_argument(*option.flags, dest=option.key, default=None, **option.kwargs)
+            seen.add(option.flags[0])
+
+
+def scheme_values(args, scheme, attr: str) -> dict:
+    """The values of ``scheme``'s ``attr`` options that were given; raise naming any option
+    that was given but belongs to other schemes only."""
+    mine = {o.key for o in getattr(scheme.flows_module(), attr, ())}
+    given = {}
+    for other, option in _declared(attr):
+        value = getattr(args, option.key, None)
+        if value is None or option.key in given:
+            continue
+        if option.key not in mine:
+            owners = sorted({s.title for s, o in _declared(attr) if o.key == option.key})
+            raise CommandError(f"{option.flags[0]}: a {'/'.join(owners)} option; a "
+                               f"{scheme.name} artifact takes "
+                               f"{sorted(o.flags[0] for o in getattr(scheme.flows_module(), attr, ())) or 'none'}")
+        given[option.key] = tuple(value) if isinstance(value, list) else value
+    return given
 
 
 def load_artifact(path):
@@ -73,57 +85,31 @@ def load_artifact(path):
     return load(path)
 
 
+def _scheme_of(art):
+    from .schemes import get_scheme
+    return get_scheme(art.scheme)
+
+
 # -- subcommands ------------------------------------------------------------
 
 def cmd_demo(args) -> int:
     from .demo import run_demo
+    check_output_dir(args.out, "--out")
     return run_demo(Path(args.out), quick=args.quick, simulator=args.simulator)
 
 
 def cmd_train(args) -> int:
-    from .artifact import save
-    from .models.hklut.train import TrainConfig, train
-    from .models.hklut.transfer import transfer
-    from .schemes.hklut import HKLUTConfig
-    model_config = HKLUTConfig.from_dict({"stages": args.stages, "msb_kernels": args.msb_kernels,
-                                          "lsb_kernels": args.lsb_kernels})
-    fields = ("iterations", "batch", "patch", "lr", "seed", "eval_every", "checkpoint_dir", "nf",
-              "activation", "threads")
-    config = TrainConfig(**{k: getattr(args, k) for k in fields if getattr(args, k) is not None})
-    result = train(config, model_config, resume=args.resume, train_dir=args.train_dir,
-                   test_dir=args.test_dir, progress=not args.no_progress,
-                   stop_after=args.stop_after)
-    console.print(f"best Y-PSNR {result.best_psnr:.3f} dB at iteration {result.best_iteration} "
-                  f"(bicubic {result.bicubic_psnr:.3f} dB) on {result.eval_data}; "
-                  f"{result.seconds:.0f} s")
-    command = "edgeforge " + " ".join(args.argv)
-    out = save(transfer(result.net, result=result, command=command, seed=config.seed),
-               args.output)
-    console.print(f"wrote [bold]{out}[/]")
-    return 0
-
-
-def cmd_export(args) -> int:
-    from .artifact import save
-    from .models.hklut.train import load_checkpoint
-    from .models.hklut.transfer import transfer
-    net, payload = load_checkpoint(args.checkpoint)
-    artifact = transfer(net, command=f"edgeforge export {args.checkpoint}",
-                        seed=payload["train_config"]["seed"],
-                        train_data=payload.get("train_data"))
-    out = save(artifact, args.output)
-    console.print(f"wrote [bold]{out}[/] ({artifact.short_hash})")
-    return 0
-
-
-def cmd_import_hklut(args) -> int:
-    from .artifact import save
-    from .models.hklut.importer import import_lut_dir
-    artifact = import_lut_dir(args.directory)
-    out = save(artifact, args.output)
-    console.print(f"imported {len(artifact.arrays)} tables, config {artifact.config}; "
-                  f"wrote [bold]{out}[/] ({artifact.short_hash})")
-    return 0
+    from .schemes import SCHEMES, get_scheme
+    if args.scheme not in SCHEMES:
+        raise CommandError(f"--scheme: unknown scheme {args.scheme!r}; known: {sorted(SCHEMES)}")
+    scheme = get_scheme(args.scheme)
+    flows = scheme.flows_module()
+    if not hasattr(flows, "train"):
+        raise CommandError(f"--scheme: {args.scheme!r} has no training; schemes that train: "
+                           f"{sorted(s.name for s, f in _schemes() if hasattr(f, 'train'))}")
+    scheme_values(args, scheme, "TRAIN_OPTIONS")
+    check_output_file(args.output, "-o/--output")   # now, not after the training
+    return flows.train(args)
 
 
 def cmd_inspect(args) -> int:
@@ -144,24 +130,39 @@ def cmd_inspect(args) -> int:
     return 0
 
 
-def cmd_generate(args) -> int:
+def _design(args):
+    """The artifact, its design options as given, and the design they build."""
     from . import generate
-    config = design_config(args)
-    if args.axis:
-        config["axis"] = True
-    design = generate(load_artifact(args.artifact), **config)
-    files = design.write_verilog(args.output or Path("rtl_out") / design.name)
+    art = load_artifact(args.artifact)
+    config = scheme_values(args, _scheme_of(art), "DESIGN_OPTIONS")
+    return art, config, generate(art, **config)
+
+
+def cmd_generate(args) -> int:
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
+    _, _, design = _design(args)
     console.print(f"design [bold]{design.name}[/]")
+    if hasattr(design, "memory_bits"):
+        # Said before the build, which takes seconds to minutes as the frame widens.
+        bits = design.memory_bits()
+        console.print(f"  memories: {bits['tables']:,} table bits, {bits['buffers']:,} buffer "
+                      f"bits")
+    with console.status(f"generating Verilog for {design.name}"):
+        files = design.write_verilog(args.output or Path("rtl_out") / design.name)
     for f in (files.verilog, files.manifest, files.filelist, files.core):
         console.print(f"  wrote {f}")
     return 0
 
 
 def cmd_verify(args) -> int:
-    from . import generate
-    design = generate(load_artifact(args.artifact), **design_config(args))
+    from .sim.runner import check_verify_options
+    # Every option checked, and the seed drawn and printed, before anything is built.
+    seed = check_verify_options(args.simulator, args.seed, args.pauses)
+    _, _, design = _design(args)
+    console.print(f"seed {seed} (--seed {seed} repeats this run)")
     with console.status(f"verifying {design.name} on {args.simulator} (first build compiles C++)"):
-        result = design.verify(simulator=args.simulator, waves=args.waves, seed=args.seed,
+        result = design.verify(simulator=args.simulator, waves=args.waves, seed=seed,
                                pauses=args.pauses)
     console.print(result.summary())
     for failure in result.failures:
@@ -172,52 +173,44 @@ def cmd_verify(args) -> int:
 
 
 def cmd_cost(args) -> int:
+    from .bench.devices import get_device
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
+    targets = tuple(args.target or ("generic", "ice40", "ecp5"))
+    devices = {}
+    for name in args.device or []:
+        family = get_device(name).family
+        if family not in targets:
+            raise CommandError(f"--device: {name} is an {family} part, but the targets are "
+                               f"{', '.join(targets)}; add --target {family}")
+        devices[family] = name
     art = load_artifact(args.artifact)
-    if art.scheme == "hklut":
-        from .models.hklut.storage import render_storage_table
-        console.print(render_storage_table(art))
-    config = design_config(args)
-    if not config and art.scheme != "smoke" and not args.target:
+    flows = _scheme_of(art).flows_module()
+    if hasattr(flows, "storage_table"):
+        console.print(flows.storage_table(art))
+    config = scheme_values(args, _scheme_of(art), "DESIGN_OPTIONS")
+    if not config and getattr(flows, "DESIGN_OPTIONS", ()) and not args.target:
         console.print("storage only: give design options (e.g. --width/--height) for area and Fmax")
         return 0
     from . import generate
     from .bench.report import render_cost_table
     design = generate(art, **config)
-    devices = {}
-    for name in args.device or []:
-        from .bench.devices import get_device
-        devices[get_device(name).family] = name
-    results = design.cost(tuple(args.target or ("generic", "ice40", "ecp5")), devices=devices,
-                          out_dir=args.output, place_route=not args.no_pnr)
+    results = design.cost(targets, devices=devices, out_dir=args.output,
+                          place_route=not args.no_pnr)
     console.print(render_cost_table(results))
     return 0
 
 
 def cmd_evaluate(args) -> int:
-    from .models.hklut.evaluate import evaluate, render_eval_table
-    pairs = None
+    if args.output:
+        check_output_dir(args.output, "-o/--output")
     art = load_artifact(args.artifact)
-    if args.test_dir:
-        from .models.data import load_benchmark_dir
-        pairs = load_benchmark_dir(args.test_dir, art_scale(art))
-    report = evaluate(art, pairs, arithmetic=args.arithmetic, out_dir=args.output)
-    console.print(render_eval_table(report))
-    for picture in report.pictures:
-        console.print(f"  wrote {picture}")
-    return 0
-
-
-def art_scale(art) -> int:
-    from math import prod
-    return prod(art.config["stages"])
-
-
-def cmd_upscale(args) -> int:
-    from .models.hklut.evaluate import upscale_file
-    out = upscale_file(load_artifact(args.artifact), args.input, args.output,
-                       arithmetic=args.arithmetic)
-    console.print(f"wrote [bold]{out}[/]")
-    return 0
+    scheme = _scheme_of(art)
+    flows = scheme.flows_module()
+    if not hasattr(flows, "evaluate"):
+        raise CommandError(f"artifact: a {art.scheme} artifact has nothing to evaluate")
+    scheme_values(args, scheme, "EVALUATE_OPTIONS")
+    return flows.evaluate(args, art)
 
 
 def cmd_compare(args) -> int:
@@ -229,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgeforge",
         description="Compile hardware-friendly neural networks into verified, costed Verilog.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="run the whole flow on built-in defaults")
@@ -237,39 +232,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("train", help="train an HKLUT network on CPU and export its LUT artifact")
+    p = sub.add_parser("train", help="train a scheme's network on CPU and export its artifact")
+    p.add_argument("--scheme", default="hklut", help="what to train (default hklut)")
     p.add_argument("-o", "--output", required=True, help="artifact to write (.npz)")
-    p.add_argument("--stages", type=int_list, default=[2, 2], metavar="R1,R2",
-                   help="stage factors (default 2,2 = x4)")
-    p.add_argument("--msb-kernels", default="hdb", choices=("hdb", "hd"))
-    p.add_argument("--lsb-kernels", default="hd", choices=("hdb", "hd"))
-    p.add_argument("--iterations", type=int, help="training iterations (default: a short schedule)")
-    p.add_argument("--batch", type=int, help="patches per iteration")
-    p.add_argument("--patch", type=int, help="LR patch side in pixels")
+    p.add_argument("--iterations", type=int, help="training iterations (default: the scheme's)")
+    p.add_argument("--batch", type=int, help="examples per iteration")
     p.add_argument("--lr", type=float, help="Adam learning rate")
     p.add_argument("--seed", type=int)
-    p.add_argument("--eval-every", type=int, help="iterations between validations/checkpoints")
-    p.add_argument("--nf", type=int, help="channels of each unit's hidden layers")
-    p.add_argument("--activation", choices=("relu", "gelu", "leakyrelu"), help="unit activation")
     p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--checkpoint-dir", help="where last.pt and best.pt go")
-    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    p.add_argument("--stop-after", type=int, metavar="N",
-                   help="stop after N iterations of this session (resume later with --resume)")
     p.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
-    p.add_argument("--train-dir", help="DIV2K-style folder (HR/*.png) instead of built-in photos")
-    p.add_argument("--test-dir", help="benchmark folder (HR/, LR_bicubic/X{r}/) for validation")
+    add_scheme_options(p, "TRAIN_OPTIONS", "training options")
     p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("export", help="transfer a training checkpoint to an HKLUT artifact")
-    p.add_argument("checkpoint")
-    p.add_argument("-o", "--output", required=True)
-    p.set_defaults(func=cmd_export)
-
-    p = sub.add_parser("import-hklut", help="import LUT files in the HKLUT authors' layout")
-    p.add_argument("directory")
-    p.add_argument("-o", "--output", required=True)
-    p.set_defaults(func=cmd_import_hklut)
 
     p = sub.add_parser("inspect", help="validate an artifact and list its arrays")
     p.add_argument("artifact")
@@ -278,24 +251,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="generate Verilog, manifest, filelist and .core")
     p.add_argument("artifact")
     p.add_argument("-o", "--output", help="output folder (default rtl_out/<design>)")
-    add_design_options(p)
-    p.add_argument("--axis", action="store_true",
-                   help="AXI4-Stream video ports (s_axis_video_*/m_axis_video_*, tuser = start "
-                        "of frame, tlast = end of line) instead of i/o (HKLUT)")
+    add_scheme_options(p, "DESIGN_OPTIONS", "design options")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("verify", help="check the RTL bit-exact against the golden model in cocotb")
     p.add_argument("artifact")
-    add_design_options(p)
+    add_scheme_options(p, "DESIGN_OPTIONS", "design options")
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--waves", action="store_true", help="dump waveforms (FST on Verilator)")
-    p.add_argument("--seed", type=int, help="random seed of data and backpressure")
+    p.add_argument("--seed", type=int, help="random seed of data and backpressure, 0 to 2**32-1 "
+                                            "(default: drawn, and printed)")
     p.add_argument("--pauses", help="src:sink pause modes, e.g. none:none,random:random")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("cost", help="storage of an artifact; area, memory and Fmax of a design")
     p.add_argument("artifact")
-    add_design_options(p)
+    add_scheme_options(p, "DESIGN_OPTIONS", "design options")
     p.add_argument("--target", action="append", choices=("generic", "ice40", "ecp5"),
                    help="synthesis target (repeatable; default all three)")
     p.add_argument("--device", action="append",
@@ -304,19 +275,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="design folder for the reports (default rtl_out/<design>)")
     p.set_defaults(func=cmd_cost)
 
-    p = sub.add_parser("evaluate", help="PSNR/SSIM of an HKLUT artifact vs bicubic")
+    p = sub.add_parser("evaluate", help="task metric of an artifact (HKLUT: PSNR/SSIM vs bicubic)")
     p.add_argument("artifact")
-    p.add_argument("--test-dir", help="benchmark folder with HR/ and LR_bicubic/X{r}/")
-    p.add_argument("--arithmetic", default="exact", choices=("exact", "float32"))
-    p.add_argument("-o", "--output", help="folder for side-by-side PNGs and eval.json")
+    p.add_argument("-o", "--output", help="folder for what the evaluation writes (pictures, "
+                                          "eval.json)")
+    add_scheme_options(p, "EVALUATE_OPTIONS", "evaluation options")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("upscale", help="super-resolve a PNG with an HKLUT artifact")
-    p.add_argument("artifact")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--arithmetic", default="exact", choices=("exact", "float32"))
-    p.set_defaults(func=cmd_upscale)
+    for scheme, flows in _schemes():
+        for command in getattr(flows, "COMMANDS", ()):
+            p = sub.add_parser(command.name, help=command.help)
+            command.add_arguments(p)
+            p.set_defaults(func=command.run)
 
     p = sub.add_parser("compare", help="cross-scheme hardware comparison (not yet: later issue)")
     p.set_defaults(func=cmd_compare)
@@ -333,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as e:
         err_console.print(f"[red]error:[/] {e}", highlight=False)
         return e.status
-    except (ArtifactError, ValueError, TypeError, FileNotFoundError, NotADirectoryError) as e:
+    except (ArtifactError, ValueError, TypeError, OSError) as e:
         if os.environ.get("EDGEFORGE_DEBUG"):
             raise
         err_console.print(f"[red]error:[/] {e}", highlight=False)

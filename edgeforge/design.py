@@ -26,8 +26,10 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 from .artifact import Artifact
+from .sim.cycles.record import Performance, RunCycles
 
-__all__ = ["Design", "DesignFiles", "VerifyResult", "cache_dir", "tool_versions"]
+__all__ = ["Design", "DesignFiles", "VerifyResult", "cache_dir", "cycle_mismatches",
+           "tool_versions"]
 
 TESTBENCH = "edgeforge.sim.tb.stream_tb"
 
@@ -72,15 +74,46 @@ class VerifyResult:
     input_beats: int
     output_beats: int
     measurements: dict
-    predicted: dict | None
+    predicted: "RunCycles | None"
     build_dir: Path
     waves: Path | None
     seconds: float
+    seed: int | None = None     # reproduces the run: verify(..., seed=seed)
 
     def summary(self) -> str:
         state = "PASS" if self.passed else "FAIL"
         return (f"{state}: {self.inputs} input(s), {self.input_beats} beats in, "
-                f"{self.output_beats} beats out on {self.simulator}")
+                f"{self.output_beats} beats out on {self.simulator}, seed {self.seed}")
+
+
+def cycle_mismatches(measurements: dict, predicted: RunCycles) -> list[str]:
+    """Where measured runs disagree with the cycle model, one line each naming both figures.
+
+    A run without pauses (``src=none/sink=none``) must equal the model: its cycles from
+    the first input transfer through the last output transfer, and each input's first
+    output transfer (hence every interval between inputs). A run with pauses can only
+    be slower: its length must be at least the model's.
+    """
+    out = []
+    for name, m in sorted(measurements.items()):
+        seed = f"; reproduce with seed={m.get('seed')}"
+        run = m.get("run_cycles")
+        if name.endswith("src=none/sink=none"):
+            starts = m.get("output_start_cycles") or []
+            if run != predicted.total_cycles:
+                out.append(f"{name}: cycles: measured {run}, cycle model predicts "
+                           f"{predicted.total_cycles}{seed}")
+            if starts and tuple(starts) != predicted.output_starts:
+                k = next(k for k, (a, b) in enumerate(zip(starts, predicted.output_starts))
+                         if a != b)
+                out.append(f"{name}: input {k}'s first output at cycle {starts[k]}, cycle model "
+                           f"predicts {predicted.output_starts[k]} (intervals measured "
+                           f"{RunCycles(tuple(starts), 0).intervals[:4]}, predicted "
+                           f"{predicted.intervals[:4]}){seed}")
+        elif run is not None and run < predicted.total_cycles:
+            out.append(f"{name}: cycles: measured {run} with pauses, fewer than the "
+                       f"{predicted.total_cycles} the cycle model predicts without{seed}")
+    return out
 
 
 class Design(ABC):
@@ -100,6 +133,7 @@ class Design(ABC):
                              f"got {artifact.scheme!r}")
         self.artifact = artifact
         self.config = dict(config)
+        self.verilog_dir: Path | None = None     # of the last write_verilog: cost writes there
 
     # -- scheme-specific -------------------------------------------------
     @property
@@ -131,9 +165,10 @@ class Design(ABC):
         """Manifest extras: stream payload layouts, latency, throughput, derived widths."""
         return {}
 
-    def cycle_model(self) -> dict | None:
-        """Predicted cycles and memory traffic (``sim/cycles``), or None if the scheme has none."""
-        return None
+    @abstractmethod
+    def cycle_model(self) -> Performance:
+        """Predicted cycles and memory traffic (``sim/cycles``): the typed record that
+        :meth:`verify` holds the RTL to."""
 
     # -- the common verbs ------------------------------------------------
     @property
@@ -180,7 +215,7 @@ class Design(ABC):
             "clock": {"name": "clk", "edge": "rising"},
             "reset": {"name": "rst", "kind": "synchronous", "active": "high"},
             **self.describe(),
-            "cycle_model": self.cycle_model(),
+            "cycle_model": self.cycle_model().to_dict(),
             "artifact": {"content_hash": self.artifact.content_hash,
                          "scheme_config": self.artifact.config,
                          "provenance": self.artifact.provenance},
@@ -191,33 +226,52 @@ class Design(ABC):
     def write_verilog(self, out_dir: str | Path | None = None) -> DesignFiles:
         """Write ``<name>.v``, ``manifest.json``, ``<name>.f`` and ``<name>.core`` into ``out_dir``.
 
-        The same artifact and config always give byte-identical files.
+        ``out_dir`` defaults to ``rtl_out/<name>``; :meth:`cost` then writes its
+        reports into the same folder (:attr:`verilog_dir`). The same artifact and
+        config always give byte-identical files.
         """
-        out = Path(out_dir) if out_dir is not None else Path("rtl_out") / self.name
+        files = self._write_files(out_dir if out_dir is not None else Path("rtl_out") / self.name)
+        self.verilog_dir = files.dir
+        return files
+
+    def _write_files(self, out_dir) -> DesignFiles:
         from .hw.emit import write_design_files
-        return write_design_files(out, self.name, self.verilog, self.manifest())
+        return write_design_files(Path(out_dir), self.name, self.verilog, self.manifest())
 
     def verify(self, inputs: Sequence[np.ndarray] | None = None, *, simulator: str = "verilator",
                waves: bool = False, seed: int | None = None, pauses: str | None = None,
                work_dir: str | Path | None = None) -> VerifyResult:
-        """Stream ``inputs`` through the RTL in cocotb and compare every beat with the golden model.
+        """Stream ``inputs`` through the RTL in cocotb and compare every beat with the golden model,
+        and the cycles with the cycle model.
 
         ``pauses`` is a comma list of ``src:sink`` pause modes (``none``, ``random``,
         ``heavy``); by default the design runs without pauses and under random
-        valid gaps and ready backpressure. A failure is reported in the result
-        (``passed`` False, ``failures`` with the reproducing seed), never raised.
+        valid gaps and ready backpressure. Without pauses the run must take exactly the
+        cycles the model predicts (:meth:`Performance.run`: every input's first output
+        and the last output, so the total and the interval between inputs); with pauses,
+        at least as many. ``seed`` (in ``[0, 2**32)``) seeds the pauses and the default
+        inputs; without one a seed is drawn, and ``result.seed`` says which. Every option
+        is checked before anything is built. A failure is reported in the result
+        (``passed`` False, ``failures`` with the reproducing seed and the measured and
+        predicted figures), never raised.
         """
-        from .sim.runner import run_cocotb
-        xs = list(inputs) if inputs is not None else self.test_inputs(seed or 0)
+        from .sim.runner import check_verify_options, run_cocotb
+        seed = check_verify_options(simulator, seed, pauses)
+        xs = list(inputs) if inputs is not None else self.test_inputs(seed)
         if not xs:
             raise ValueError("verify needs at least one input, got an empty list")
-        in_beats = self.encode_inputs(xs)
-        out_beats = self.encode_outputs([self.golden(x) for x in xs])
+        # encode_inputs/encode_outputs of a list are the concatenation of each input's beats.
+        ins = [self.encode_inputs([x]) for x in xs]
+        outs = [self.encode_outputs([self.golden(x)]) for x in xs]
+        in_beats, out_beats = np.concatenate(ins), np.concatenate(outs)
+        out_marks = np.cumsum([0] + [len(o) for o in outs[:-1]])
+        predicted = self.cycle_model().run([len(i) for i in ins])
         vectors_hash = hashlib.sha256(in_beats.tobytes() + out_beats.tobytes()).hexdigest()[:12]
         work = Path(work_dir) if work_dir is not None else cache_dir() / "verify" / self.name
-        files = self.write_verilog(work / "rtl")
+        files = self._write_files(work / "rtl")    # a cache copy: not where cost reports go
         vectors = work / f"vectors_{vectors_hash}.npz"
-        np.savez(vectors, in_beats=in_beats, out_beats=out_beats)
+        np.savez(vectors, in_beats=in_beats, out_beats=out_beats, out_marks=out_marks,
+                 predicted_cycles=predicted.total_cycles)
         result_json = work / f"measured_{vectors_hash}_{simulator}.json"
         result_json.unlink(missing_ok=True)
         env = {"EDGEFORGE_VECTORS": str(vectors.resolve()),
@@ -232,10 +286,14 @@ class Design(ABC):
                          build_dir=cache_dir() / "sim", simulator=simulator,
                          design_hash=self.design_hash, extra_env=env, waves=waves, seed=seed,
                          build_args=build_args)
-        return VerifyResult(passed=sim.passed, simulator=simulator, failures=sim.failures,
+        failures = list(sim.failures)
+        if sim.passed:
+            failures += cycle_mismatches(sim.measurements, predicted)
+        return VerifyResult(passed=not failures, simulator=simulator, failures=failures,
                             inputs=len(xs), input_beats=len(in_beats), output_beats=len(out_beats),
-                            measurements=sim.measurements, predicted=self.cycle_model(),
-                            build_dir=sim.build_dir, waves=sim.waves, seconds=sim.seconds)
+                            measurements=sim.measurements, predicted=predicted,
+                            build_dir=sim.build_dir, waves=sim.waves, seconds=sim.seconds,
+                            seed=seed)
 
     def cost(self, targets: Sequence[str] = ("generic", "ice40", "ecp5"), *,
              devices: dict[str, str] | None = None, out_dir: str | Path | None = None,
@@ -243,11 +301,13 @@ class Design(ABC):
         """Synthesise for each target and return the ``SynthResult`` list (cached by design hash).
 
         ``devices`` maps a family to a part name (``{"ecp5": "ecp5-45f"}``); the
-        defaults are in ``edgeforge.bench.devices.DEFAULT_DEVICES``.
+        defaults are in ``edgeforge.bench.devices.DEFAULT_DEVICES``. The design's
+        files and a ``reports/`` folder go to ``out_dir``, by default the folder
+        the last :meth:`write_verilog` wrote (``rtl_out/<name>`` if none).
         """
         from .bench.devices import DEFAULT_DEVICES
         from .bench.synth import synthesize
-        files = self.write_verilog(out_dir)
+        files = self.write_verilog(out_dir if out_dir is not None else self.verilog_dir)
         chosen = {**DEFAULT_DEVICES, **(devices or {})}
         results = []
         for target in targets:

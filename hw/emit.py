@@ -11,8 +11,15 @@ import json
 from pathlib import Path
 
 from ..design import DesignFiles
+from ..jsonfile import dumps
+from ..paths import check_output_dir
 
-__all__ = ["flat_verilog", "write_design_files", "capi2_core"]
+__all__ = ["LINT_WAIVERS", "flat_verilog", "write_design_files", "capi2_core"]
+
+#: Verilator -Wall warnings that are artefacts of Amaranth's Verilog backend, not design
+#: faults (toolchain notes): the lint, the simulator build and the .core's lint target
+#: all waive exactly these.
+LINT_WAIVERS = ("PROCASSINIT", "UNUSEDSIGNAL", "WIDTHEXPAND", "VARHIDDEN")
 
 
 def flat_verilog(component, name: str) -> str:
@@ -56,8 +63,7 @@ def capi2_core(name: str, description: str) -> str:
         "    tools:\n"
         "      verilator:\n"
         "        mode: lint-only\n"
-        "        verilator_options: [-Wall, -Wno-PROCASSINIT, -Wno-UNUSEDSIGNAL, -Wno-WIDTHEXPAND,"
-        " -Wno-VARHIDDEN]\n"
+        f"        verilator_options: [-Wall, {', '.join(f'-Wno-{w}' for w in LINT_WAIVERS)}]\n"
     )
 
 
@@ -68,13 +74,15 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def write_design_files(out_dir: Path, name: str, verilog: str, manifest: dict) -> DesignFiles:
-    out_dir = Path(out_dir)
+    out_dir = check_output_dir(out_dir, "out_dir")
     out_dir.mkdir(parents=True, exist_ok=True)
     files = DesignFiles(dir=out_dir, verilog=out_dir / f"{name}.v",
                         manifest=out_dir / "manifest.json", filelist=out_dir / f"{name}.f",
                         core=out_dir / f"{name}.core")
+    # Serialised first: a manifest JSON refuses (NaN, Infinity) leaves no half-written design.
+    manifest_text = dumps(manifest, what=str(files.manifest), indent=2, sort_keys=True) + "\n"
     _write_if_changed(files.verilog, verilog)
-    _write_if_changed(files.manifest, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _write_if_changed(files.manifest, manifest_text)
     _write_if_changed(files.filelist, f"{name}.v\n")
     description = f"edgeforge {manifest['scheme']} design {name} (generated, do not edit)"
     _write_if_changed(files.core, capi2_core(name, description))

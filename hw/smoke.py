@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth import Module
-from amaranth.lib import memory, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..design import Design
+from ..sim.cycles.record import Performance, RunCycles, TrafficLine
 from ..sim.golden.smoke import lookup
+from .rom import RomBank
 from .stream_beats import pack_beats
 
-__all__ = ["SmokeLookup", "SmokeDesign"]
+__all__ = ["SmokeLookup", "SmokeDesign", "TRAFFIC_LINE"]
+
+#: The one memory of the design, as the performance record names it.
+TRAFFIC_LINE = "rom table"
 
 
 class SmokeLookup(wiring.Component):
@@ -34,7 +39,8 @@ class SmokeLookup(wiring.Component):
         ``table[address]``, in input order.
 
     Latency is one cycle; throughput one beat per cycle. Backpressure on ``o``
-    holds the ROM output (its read enable drops) and propagates to ``i.ready``.
+    holds the ROM output (its read enable drops) and propagates to ``i.ready``. The ROM
+    reads once per address taken, never on an idle cycle.
     """
 
     def __init__(self, table, addr_bits: int, data_bits: int):
@@ -57,16 +63,14 @@ class SmokeLookup(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.rom = rom = memory.Memory(shape=self.data_bits, depth=len(self._table),
-                                               init=self._table, attrs={"rom_style": "block"})
-        read = rom.read_port(domain="sync", transparent_for=())
+        m.submodules.rom = rom = RomBank(self._table, self.data_bits)
 
         advance = ~self.o.valid | self.o.ready
         m.d.comb += [
             self.i.ready.eq(advance),
-            read.addr.eq(self.i.payload),
-            read.en.eq(advance),
-            self.o.payload.eq(read.data),
+            rom.addr[0].eq(self.i.payload),
+            rom.en.eq(advance & self.i.valid),
+            self.o.payload.eq(rom.data[0]),
         ]
         with m.If(advance):
             m.d.sync += self.o.valid.eq(self.i.valid)
@@ -113,5 +117,14 @@ class SmokeDesign(Design):
                             "o": {"payload_bits": self.data_bits, "layout": "table[address]"}},
                 "latency_cycles": 1, "throughput_beats_per_cycle": 1}
 
-    def cycle_model(self) -> dict:
-        return {"cycles_per_input": 1.0, "latency_cycles": 1}
+    def cycle_model(self) -> Performance:
+        """One address a cycle through a one-cycle ROM read: a run of n beats ends at n."""
+        def schedule(beats_per_input):
+            starts = [1 + int(sum(beats_per_input[:k])) for k in range(len(beats_per_input))]
+            return RunCycles(tuple(starts), int(sum(beats_per_input)))
+
+        return Performance(input_unit="address", output_unit="table entry", outputs_per_input=1,
+                           cycles_per_input=1.0, latency_cycles=1,
+                           traffic=(TrafficLine(TRAFFIC_LINE, self.data_bits, 1, 0),),
+                           offchip_bytes_in=-(-self.addr_bits // 8),
+                           offchip_bytes_out=-(-self.data_bits // 8), schedule=schedule)

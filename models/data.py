@@ -12,7 +12,9 @@ Three sources, one shape of result:
   ``LR_bicubic/X{scale}/`` when present, else made by :func:`bicubic_downscale`.
 
 Every image is ``uint8`` RGB ``(H, W, 3)``; grey images are tripled (as the HKLUT
-authors do) and HR images are cropped to a multiple of the scale. This module
+authors do) and HR images are cropped to a multiple of the scale. Files are read
+by :func:`edgeforge.images.read_image`, the reader of ``upscale``: 16-bit,
+float and transparent images are refused, naming the file. This module
 needs NumPy, Pillow and scikit-image only, never torch.
 """
 
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..images import check_uint8_image
+from ..images import check_uint8_image, read_image
 
 __all__ = ["TRAIN_IMAGES", "TEST_IMAGES", "sample_images", "bicubic_downscale", "crop_to_multiple",
            "builtin_pairs", "load_benchmark_dir", "load_train_dir"]
@@ -43,24 +45,10 @@ def _skimage_data_dir() -> Path:
     return Path(skimage.__file__).resolve().parent / "data"
 
 
-def _to_rgb(img: np.ndarray, source) -> np.ndarray:
-    if img.ndim == 2:
-        return np.repeat(img[:, :, None], 3, axis=2)
-    if img.ndim == 3 and img.shape[2] == 3:
-        return img
-    if img.ndim == 3 and img.shape[2] == 4:
-        return img[:, :, :3]
-    raise ValueError(f"image {str(source)!r} must be grey or RGB, got shape {img.shape!r}")
-
-
 def _read_png(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        if im.mode not in ("L", "RGB", "RGBA"):
-            im = im.convert("RGB")
-        img = np.asarray(im)
-    if img.dtype != np.uint8:
-        raise ValueError(f"image {str(path)!r} must be 8-bit, got dtype {img.dtype!r}")
-    return np.ascontiguousarray(_to_rgb(img, path))
+    # The reader upscale uses: a 16-bit or transparent image is refused, never clipped.
+    img = read_image(path, f"image {str(path)!r}")
+    return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2) if img.ndim == 2 else img)
 
 
 def sample_images(split: str = "all") -> dict[str, np.ndarray]:
@@ -190,7 +178,8 @@ def load_benchmark_dir(path, scale: int) -> list[tuple[str, np.ndarray, np.ndarr
     ------
     ValueError
         If the folder lacks ``HR/`` or ``LR_bicubic/X{scale}/``, holds no PNG, an
-        HR image has no LR partner, or the sizes do not match the scale.
+        HR image has no LR partner, or the sizes do not match the scale, or an image
+        is 16-bit, float or transparent (:func:`~edgeforge.images.read_image`).
     """
     _check_factor("scale", scale)
     root = Path(path)
@@ -225,7 +214,8 @@ def load_train_dir(path, scale: int) -> list[tuple[str, np.ndarray, np.ndarray]]
     ------
     ValueError
         If ``HR/`` is missing or empty, an LR partner is missing, or the sizes
-        do not match the scale.
+        do not match the scale, or an image is 16-bit,
+        float or transparent (:func:`~edgeforge.images.read_image`).
     """
     _check_factor("scale", scale)
     root = Path(path)

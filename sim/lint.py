@@ -16,12 +16,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..hw.emit import LINT_WAIVERS
 from .runner import SimulatorNotFoundError, verilator_root, verilator_env
 
 __all__ = ["WAIVED", "LintResult", "lint_verilog"]
 
 #: Warnings waived on Amaranth output, and no others.
-WAIVED = ("PROCASSINIT", "UNUSEDSIGNAL", "WIDTHEXPAND", "VARHIDDEN")
+WAIVED = LINT_WAIVERS
 
 # The first line of each message; continuation lines start with blanks or " : ".
 _MESSAGE_RE = re.compile(r"^%(Warning|Error)(-[A-Z0-9_]+)?: ")

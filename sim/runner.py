@@ -52,11 +52,15 @@ from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
 
+from ..jsonfile import dumps
+
 __all__ = [
     "SIMULATORS",
     "SimBuildError",
     "SimResult",
     "SimulatorNotFoundError",
+    "SEEDS",
+    "check_verify_options",
     "run_cocotb",
     "simulator_missing_reason",
     "simulators_available",
@@ -130,6 +134,35 @@ class SimResult:
         head = f"{'PASS' if self.passed else 'FAIL'}: {self.tests} test(s), {len(self.failures)} failed"
         detail = "".join(f"\n  {f}" for f in self.failures)
         return f"{head} in {self.seconds:.1f} s (log: {self.log}){detail}"
+
+
+#: Seeds run_cocotb and verify take: cocotb's and NumPy's generators both accept them.
+SEEDS = range(2 ** 32)
+
+
+def check_verify_options(simulator: str, seed: int | None, pauses: str | None) -> int:
+    """Check a verification run's options before anything is built; return its seed.
+
+    A missing seed is drawn here (not left to cocotb's clock), so that the run
+    can print the seed that reproduces it.
+
+    Raises
+    ------
+    ValueError
+        For a simulator not in :data:`SIMULATORS`, a seed outside :data:`SEEDS`
+        or a ``pauses`` text :func:`~edgeforge.sim.stream.parse_pauses` refuses.
+    """
+    import random
+    if simulator not in SIMULATORS:
+        raise ValueError(f"simulator must be one of {SIMULATORS}, got {simulator!r}")
+    if seed is None:
+        seed = random.SystemRandom().randrange(SEEDS.stop)
+    elif isinstance(seed, bool) or not isinstance(seed, int) or seed not in SEEDS:
+        raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    if pauses is not None:
+        from .stream import parse_pauses
+        parse_pauses(pauses, "pauses")
+    return seed
 
 
 def verilator_root() -> Path | None:
@@ -401,7 +434,8 @@ def _build_if_needed(runner, sources: list[Path], toplevel: str, key_dir: Path, 
             f"{runner.__class__.__name__} failed to build {toplevel!r} ({exc}); "
             f"log {build_log}:\n{_tail(build_log)}"
         ) from None
-    stamp.write_text(json.dumps({"sources": fingerprint, "toplevel": toplevel}, indent=1))
+    stamp.write_text(dumps({"sources": fingerprint, "toplevel": toplevel}, what=str(stamp),
+                           indent=1))
     return True
 
 

@@ -102,8 +102,10 @@ def random_pause(p: float, seed: int) -> Iterator[bool]:
         yield rng.random() < p
 
 
-def parse_pauses(text: str) -> list[tuple[str, str]]:
+def parse_pauses(text: str, name: str = "EDGEFORGE_PAUSES") -> list[tuple[str, str]]:
     """Parse an EDGEFORGE_PAUSES value into (source mode, sink mode) pairs.
+
+    ``name`` starts the error message: the variable, or the option that gave the text.
 
     Raises
     ------
@@ -115,7 +117,7 @@ def parse_pauses(text: str) -> list[tuple[str, str]]:
         parts = entry.strip().split(":")
         if len(parts) != 2 or any(p not in PAUSE_MODES for p in parts):
             raise ValueError(
-                f"EDGEFORGE_PAUSES entries must be src:sink with modes from "
+                f"{name} entries must be src:sink with modes from "
                 f"{sorted(PAUSE_MODES)}, not {entry!r}"
             )
         combos.append((parts[0], parts[1]))
@@ -220,12 +222,18 @@ class StreamMonitor:
         Cycles with ``valid & ~ready`` (the receiver held the stream back).
     first_transfer, last_transfer : int or None
         Cycle index of the first and last transfer.
+    marks : collection of int
+        Transfer numbers (0 is the first transfer) whose cycle index is recorded; see
+        :meth:`marked_cycles`.
     violations : list of str
         One line per broken rule, with the cycle index.
     """
 
-    def __init__(self, dut, prefix: str, clock, reset=None):
+    def __init__(self, dut, prefix: str, clock, reset=None, marks=()):
         bus = _bus(dut, prefix)
+        self._marks = tuple(marks)
+        self._wanted = frozenset(self._marks)
+        self._marked: dict[int, int] = {}
         self.name = prefix.rstrip("_")
         self._payload, self._valid, self._ready = bus.payload, bus.valid, bus.ready
         self._clock, self._reset = clock, reset
@@ -258,6 +266,8 @@ class StreamMonitor:
                         f"waiting for ready at cycle {self.cycle}"
                     )
             if valid and ready:
+                if self.transfers in self._wanted:
+                    self._marked[self.transfers] = self.cycle
                 self.transfers += 1
                 if self.first_transfer is None:
                     self.first_transfer = self.cycle
@@ -266,6 +276,11 @@ class StreamMonitor:
                 self.stall_cycles += 1
             held = payload if valid and not ready else None
             self.cycle += 1
+
+    def marked_cycles(self) -> list[int | None]:
+        """Cycle index of each marked transfer, in the order the marks were given (None for
+        a transfer that has not happened)."""
+        return [self._marked.get(k) for k in self._marks]
 
     def stop(self) -> None:
         """Stop sampling."""

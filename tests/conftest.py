@@ -30,3 +30,24 @@ def hklut_official_dir() -> Path:
     if not HKLUT_OFFICIAL.is_dir():
         pytest.skip(f"released HKLUT LUTs not found at {HKLUT_OFFICIAL}")
     return HKLUT_OFFICIAL
+
+
+@pytest.fixture(scope="session")
+def optimistic_smoke():
+    """The smoke design class with a cycle model one cycle faster than its RTL (a wrong model
+    that verify and the bench must catch)."""
+    import dataclasses
+
+    from edgeforge.hw.smoke import SmokeDesign
+    from edgeforge.sim.cycles.record import RunCycles
+
+    class OptimisticSmoke(SmokeDesign):
+        def cycle_model(self):
+            true = super().cycle_model()
+
+            def shifted(beats):
+                run = true.run(beats)
+                return RunCycles(tuple(s - 1 for s in run.output_starts), run.last_output - 1)
+            return dataclasses.replace(true, latency_cycles=0, schedule=shifted)
+
+    return OptimisticSmoke

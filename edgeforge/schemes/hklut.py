@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from ..artifact import ArraySpec, ArtifactError
-from . import Scheme
+from . import Scheme, check_design_options
 
 __all__ = ["KERNEL_SETS", "Kernel", "HKLUTConfig", "HKLUTWidths", "HKLUTScheme", "table_name"]
 
@@ -164,6 +164,8 @@ class HKLUTWidths:
 class HKLUTScheme(Scheme):
     name = "hklut"
     version = 1
+    title = "HKLUT"
+    flows = "edgeforge.schemes.hklut_flows"
 
     def check_config(self, config: dict) -> dict:
         return HKLUTConfig.from_dict(config).to_dict()
@@ -173,4 +175,4 @@ class HKLUTScheme(Scheme):
 
     def design(self, artifact, **hw_config):
         from ..hw.hklut.design import HKLUTDesign
-        return HKLUTDesign(artifact, **hw_config)
+        return HKLUTDesign(artifact, **check_design_options(self.name, HKLUTDesign, hw_config))

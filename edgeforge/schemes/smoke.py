@@ -37,6 +37,8 @@ def _check_int(config: dict, key: str, lo: int, hi: int) -> int:
 class SmokeScheme(Scheme):
     name = "smoke"
     version = 1
+    title = "smoke"
+    flows = "edgeforge.schemes.smoke_flows"
 
     def check_config(self, config: dict) -> dict:
         unknown = set(config) - {"addr_bits", "data_bits"}

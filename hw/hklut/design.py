@@ -16,14 +16,16 @@ from typing import Sequence
 import numpy as np
 
 from edgeforge.design import Design
-from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
+from edgeforge.schemes.hklut import PIXEL_BITS, TABLE_BITS, HKLUTConfig
 from edgeforge.sim.cycles.hklut import HKLUTCycles, predict
+from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.golden.hklut import upscale
 
 from ..axis_video import AXISVideo
 from ..lanes import ParallelLanes
+from ..rom import PORTS_PER_COPY
 from .combine import pixel_layout
-from .engine import HKLUTEngine
+from .engine import HKLUTEngine, buffer_bits
 from .linebuffer import SLOTS
 from .lookup import PIPELINE_DEPTH
 
@@ -111,6 +113,19 @@ class HKLUTDesign(Design):
         axis = "_axis" if self.axis else ""
         return (f"w{self.width}h{self.height}_r{reads}_p{self.out_pixels}_c{self.channels}"
                 f"{lanes}{buffers}{axis}")
+
+    def memory_bits(self) -> dict[str, int]:
+        """Bits of memory the design holds, known before it is built (its size estimate).
+
+        ``tables``: every table entry times the copies its stage's reads need
+        (:class:`~edgeforge.hw.rom.RomBank`); ``buffers``: the line and re-order buffers
+        (:func:`~.engine.buffer_bits`); both for all engines (``rgb_lanes``: three).
+        """
+        copies = [-(-reads // PORTS_PER_COPY) for reads in self.reads_per_table]
+        tables = sum(kernel.entries * r * r * TABLE_BITS * copies[s]
+                     for _, s, _, kernel, r in self.hk_config.tables())
+        return {"tables": self.lanes * tables,
+                "buffers": self.lanes * buffer_bits(self.hk_config, self.width)}
 
     def video_geometry(self) -> dict[str, int]:
         """Beats per line and lines per frame in and out (a frame is one channel plane, or
@@ -253,5 +268,5 @@ class HKLUTDesign(Design):
                        reads_per_table=self.reads_per_table, out_pixels=self.out_pixels,
                        channels=self.channels)
 
-    def cycle_model(self) -> dict:
-        return self.cycles().to_dict()
+    def cycle_model(self) -> Performance:
+        return self.cycles().performance(self.planes_per_image)

@@ -12,14 +12,14 @@ one ``out_pixels``.
 
 from __future__ import annotations
 
-from amaranth import Module, unsigned
+from amaranth import Module, Shape, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 
 from .combine import pixel_layout, round_half_even
-from .linebuffer import LineWindow
+from .linebuffer import SLOTS, LineWindow, stored_layout
 from ..logic import check_buffer_ram, check_count, refuse_quietly
 from .lookup import LookupCombine, window_lanes
 from .reorder import BlockReorder
@@ -29,9 +29,18 @@ from .tables import READS_PER_TABLE
 # ceiling (4 reads per table per cycle).
 FIRST_STAGE_READS = tuple(r for r in READS_PER_TABLE if window_lanes(r) == 1)
 
-__all__ = ["OUT_PIXELS", "FIRST_STAGE_READS", "buffer_pixels", "HKLUTEngine"]
+__all__ = ["OUT_PIXELS", "FIRST_STAGE_READS", "MAX_SIDE", "buffer_pixels", "buffer_bits",
+           "HKLUTEngine"]
 
 OUT_PIXELS = (1, 2, 4, 8, 16)
+
+#: Largest LR frame side, width and height, an engine is built for: 4096 x 4096 LR is
+#: 16384 x 16384 out at x4, twice 8K UHD's width. The buffers grow with the width: at
+#: 4096 those of HKLUT-S x4 hold 1.87 Mbit (:func:`buffer_bits`), half the block RAM of
+#: the largest ECP5 (the 85F's 3.8 Mbit), and generating its Verilog took 4 s and wrote
+#: 10 MB (100,000 took 112 s and 203 MB). The height costs no memory, but the cycle model
+#: walks every row, and 2^32 rows took all of 24 GiB.
+MAX_SIDE = 4096
 
 
 def buffer_pixels(pixel: data.StructLayout, stages: int) -> list[tuple[bool, object]]:
@@ -39,6 +48,20 @@ def buffer_pixels(pixel: data.StructLayout, stages: int) -> list[tuple[bool, obj
     (not the first, whose 8-bit input pixels have ``rem = 0``), and the shape its re-order
     holds (the last holds output pixels, rounded to 8 bits before re-ordering)."""
     return [(s > 0, unsigned(PIXEL_BITS) if s == stages - 1 else pixel) for s in range(stages)]
+
+
+def buffer_bits(config: HKLUTConfig, width: int) -> int:
+    """Bits held by the line and re-order buffers of one engine for LR frames ``width`` wide:
+    each stage keeps ``SLOTS`` input rows and two output block rows (``2 r`` rows of ``w r``
+    pixels), at the widths :func:`buffer_pixels` gives. The tables come on top."""
+    pixel = pixel_layout(config.widths())
+    total, w = 0, width
+    for (carries_rem, reordered), r in zip(buffer_pixels(pixel, len(config.stages)),
+                                           config.stages):
+        total += SLOTS * w * stored_layout(pixel, carries_rem).size
+        total += 2 * r * w * r * Shape.cast(reordered).width
+        w *= r
+    return total
 
 
 class HKLUTEngine(wiring.Component):
@@ -50,7 +73,8 @@ class HKLUTEngine(wiring.Component):
         int8 tables by name (``edgeforge.schemes.hklut.table_name``), as in an artifact.
     config : HKLUTConfig
     width, height : int
-        Input frame size (each at least 3, the reflect padding's reach + 1).
+        Input frame size (each at least 3, the reflect padding's reach + 1, and at most
+        :data:`MAX_SIDE`).
     reads_per_table : tuple of int
         Reads per table per cycle for each stage: the first one of
         :data:`FIRST_STAGE_READS` (1, 2, 4), later ones also 8 or 16 (2 or 4
@@ -76,7 +100,7 @@ class HKLUTEngine(wiring.Component):
     Raises
     ------
     ValueError
-        For a size below 3, a reads count not allowed for its stage or whose pixels
+        For a size below 3 or above :data:`MAX_SIDE`, a reads count not allowed for its stage or whose pixels
         a cycle do not divide the stage's width, one reads count per stage missing,
         an out_pixels not in :data:`OUT_PIXELS` or not dividing the output row, or an
         unknown buffer_ram.
@@ -105,6 +129,13 @@ class HKLUTEngine(wiring.Component):
             raise TypeError(f"config must be an HKLUTConfig, got {type(config).__name__!r}")
         check_count("width", width, 3)
         check_count("height", height, 3)
+        for name, value in (("width", width), ("height", height)):
+            if value > MAX_SIDE:
+                raise ValueError(f"{name} must be at most {MAX_SIDE}, the side of the largest "
+                                 f"supported LR frame ({MAX_SIDE} x {MAX_SIDE}; at {MAX_SIDE} "
+                                 f"pixels a row the buffers of this config hold "
+                                 f"{buffer_bits(config, MAX_SIDE) / 1e6:.2f} Mbit), "
+                                 f"got {value!r}")
         if reads_per_table is None:
             reads_per_table = (1,) * len(config.stages)
         if not isinstance(reads_per_table, (tuple, list)):

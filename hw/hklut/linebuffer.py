@@ -27,7 +27,7 @@ from .index import RADIUS, SIDE, tap_index
 from ..logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
 
 __all__ = ["SLOTS", "LANES", "lookahead_words", "window_moves", "window_layout", "stored_layout",
-           "LineWindow", "reflect"]
+           "rows_read", "LineWindow", "reflect"]
 
 # Row slots: the 2*RADIUS + 1 rows a window reaches, plus rows the writer may
 # fill ahead; a power of two keeps slot arithmetic a plain wrap-around.
@@ -90,6 +90,13 @@ def _row_plan(row, h: int, mux):
             mapped = row
         offsets.append(mapped - released)
     return need, offsets
+
+
+def rows_read(row: int, h: int) -> int:
+    """Row memories a read step of anchor row ``row`` enables in a plane ``h`` high: the
+    distinct rows its window reaches (at the borders reflect maps window rows onto rows
+    already read). From the plan the reader's slots come from."""
+    return len(set(_row_plan(row, h, _python_mux)[1]))
 
 
 class LineWindow(wiring.Component):

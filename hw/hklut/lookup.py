@@ -30,7 +30,7 @@ from .combine import FloorDiv, centre, clamp_n, floor_div, times
 from .index import kernel_index, tap_index, turn_block
 from .linebuffer import window_layout
 from ..logic import equals, refuse_quietly, select
-from .tables import READS_PER_TABLE, TableBank
+from .tables import READS_PER_TABLE, table_bank
 
 __all__ = ["block_layout", "window_lanes", "window_phases", "LookupCombine"]
 
@@ -119,7 +119,7 @@ class LookupCombine(wiring.Component):
             padding = self.config.padding(branch)
             for kernel in self.config.kernels(branch):
                 name = table_name(self.stage, branch, kernel.name)
-                bank = TableBank(self._tables[name], reads)
+                bank = table_bank(self._tables[name], reads)
                 m.submodules[name] = bank
                 banks[(branch, kernel.name)] = bank
                 m.d.comb += bank.en.eq(advance & self.i.valid)   # idle tables hold
@@ -150,7 +150,7 @@ class LookupCombine(wiring.Component):
         held = {}
         for key, bank in banks.items():
             for lane in range(reads):
-                reg = Signal(bank.block_bits, name=f"rd_{key[0]}_{key[1]}_{lane}")
+                reg = Signal(bank.word_bits, name=f"rd_{key[0]}_{key[1]}_{lane}")
                 with m.If(advance):
                     m.d.sync += reg.eq(bank.data[lane])
                 held[(*key, lane)] = reg

@@ -1,28 +1,23 @@
-"""Table banks: one HKLUT table in on-chip ROM with ``R`` synchronous reads per cycle.
+"""HKLUT tables in on-chip ROM: one :class:`~edgeforge.hw.rom.RomBank` per table.
 
-``R = 1`` is one single-port copy, ``R = 2`` one dual-port copy, ``R = 2k``
-``k`` dual-port copies (up to 8: 4 rotations of 4 adjacent pixels a cycle).
-Each word is one ``r x r`` block of int8 entries, element
-``(ey, ex)`` at bits ``[8 (ey r + ex) + 7 : 8 (ey r + ex)]``. The ROMs carry
-``rom_style = "block"`` so that ECP5 maps them to block RAM (toolchain notes).
+``R`` reads per cycle: ``R = 1`` is one single-port copy, ``R = 2`` one dual-port
+copy, ``R = 2k`` ``k`` dual-port copies (up to 8: 4 rotations of 4 adjacent pixels
+a cycle). Each word is one ``r x r`` block of int8 entries, element ``(ey, ex)`` at
+bits ``[8 (ey r + ex) + 7 : 8 (ey r + ex)]``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from amaranth import Module
-from amaranth.lib import memory, wiring
-from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import TABLE_BITS
 
-from ..logic import refuse_quietly
+from ..rom import RomBank
 
-__all__ = ["READS_PER_TABLE", "PORTS_PER_COPY", "pack_table", "TableBank"]
+__all__ = ["READS_PER_TABLE", "pack_table", "table_bank"]
 
 # 4 rotations of up to 4 pixels a cycle (beyond 4 reads, pixels go 4 rotations at a time).
 READS_PER_TABLE = (1, 2, 4, 8, 16)
-PORTS_PER_COPY = 2            # block RAMs are at most dual-port
 
 
 def pack_table(table: np.ndarray) -> list[int]:
@@ -36,46 +31,9 @@ def pack_table(table: np.ndarray) -> list[int]:
     return [int(sum(v * w for v, w in zip(row, weights))) for row in flat]
 
 
-class TableBank(wiring.Component):
-    """One table with ``reads`` synchronous read lanes (data one cycle after address).
-
-    Parameters
-    ----------
-    table : numpy.ndarray
-        int8 ``(entries, r, r)``.
-    reads : int
-        Read lanes, one of :data:`READS_PER_TABLE`.
-
-    Members
-    -------
-    addr : In(ceil_log2(entries)).array(reads)
-    data : Out(8 r r).array(reads)
-        The block at last cycle's ``addr``, held while ``en`` is low.
-    en : In(1)
-        Read enable of every lane.
-    """
-
-    @refuse_quietly
-    def __init__(self, table: np.ndarray, reads: int):
-        if reads not in READS_PER_TABLE:
-            raise ValueError(f"reads must be one of {READS_PER_TABLE}, got {reads!r}")
-        self._words = pack_table(table)
-        self.entries = len(self._words)
-        self.block_bits = TABLE_BITS * table.shape[1] * table.shape[2]
-        self.reads = reads
-        super().__init__({"addr": In(range(self.entries)).array(reads),
-                          "data": Out(self.block_bits).array(reads),
-                          "en": In(1)})
-
-    def elaborate(self, platform):
-        m = Module()
-        copies = -(-self.reads // PORTS_PER_COPY)
-        for c in range(copies):
-            rom = memory.Memory(shape=self.block_bits, depth=self.entries, init=self._words,
-                                attrs={"rom_style": "block"})
-            m.submodules[f"copy{c}"] = rom
-            for lane in range(c * PORTS_PER_COPY, min(self.reads, (c + 1) * PORTS_PER_COPY)):
-                port = rom.read_port(domain="sync", transparent_for=())
-                m.d.comb += [port.addr.eq(self.addr[lane]), port.en.eq(self.en),
-                             self.data[lane].eq(port.data)]
-        return m
+def table_bank(table: np.ndarray, reads: int) -> RomBank:
+    """The ROM of one int8 table ``(entries, r, r)`` with ``reads`` read lanes, one block a
+    word (``8 r r`` bits)."""
+    if reads not in READS_PER_TABLE:
+        raise ValueError(f"reads must be one of {READS_PER_TABLE}, got {reads!r}")
+    return RomBank(pack_table(table), TABLE_BITS * table.shape[1] * table.shape[2], reads)

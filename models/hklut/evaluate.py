@@ -7,12 +7,12 @@ golden model (:func:`edgeforge.sim.golden.hklut.upscale`) unless another
 upscaler is passed.
 
 :func:`upscale_file` is the file-level counterpart: any 8-bit grey or RGB image
-in, a PNG out.
+in, an image in the format its name says out; :func:`upscale_files` does
+several files or folders in one call.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -20,17 +20,19 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont
 from rich.progress import Progress
 from rich.table import Table
 
+from ... import jsonfile
 from ...artifact import Artifact
-from ...images import check_uint8_image
+from ...images import IMAGE_FORMATS, check_uint8_image, image_format, read_image, write_image
+from ...paths import check_output_dir, check_output_file
 from ..metrics import psnr_y, ssim_y
 from .storage import as_hklut
 
 __all__ = ["ImageScore", "EvalReport", "bicubic_upscale", "evaluate", "render_eval_table",
-           "upscale_file", "ARITHMETICS"]
+           "upscale_file", "upscale_files", "upscale_plan", "ARITHMETICS"]
 
 ARITHMETICS = ("exact", "float32")
 BICUBIC_NOTE = "bicubic = Pillow Image.resize(BICUBIC) of the same LR image"
@@ -209,7 +211,7 @@ def evaluate(artifact, pairs=None, *, arithmetic: str = "exact", out_dir=None,
     pairs = _check_pairs(pairs, scale)
     upscaler = upscaler or _default_upscaler()
     if out_dir is not None:
-        out_dir = Path(out_dir)
+        out_dir = check_output_dir(out_dir, "out_dir")
         out_dir.mkdir(parents=True, exist_ok=True)
 
     scores, pictures = [], []
@@ -228,7 +230,7 @@ def evaluate(artifact, pairs=None, *, arithmetic: str = "exact", out_dir=None,
                                        (f"bicubic {score.bicubic_psnr:.2f} dB", bic),
                                        (f"HKLUT {score.psnr:.2f} dB", sr), ("HR", hr)])
                 path = out_dir / _picture_name(name, scale)
-                sheet.save(path)
+                write_image(path, np.asarray(sheet))
                 pictures.append(path)
             bar.advance(task)
 
@@ -236,8 +238,7 @@ def evaluate(artifact, pairs=None, *, arithmetic: str = "exact", out_dir=None,
     report = EvalReport(scale=scale, arithmetic=arithmetic, images=scores, mean=_mean(scores),
                         pictures=pictures, artifact=label)
     if out_dir is not None:
-        (out_dir / "eval.json").write_text(json.dumps(report.to_dict(), indent=2,
-                                                      allow_nan=False) + "\n")
+        jsonfile.write(out_dir / "eval.json", report.to_dict(), indent=2)
     return report
 
 
@@ -272,52 +273,23 @@ def render_eval_table(report: EvalReport) -> Table:
     return table
 
 
-def _read_8bit_image(path: Path) -> np.ndarray:
-    """An image file as uint8 grey (H, W) or RGB (H, W, 3); anything else raises naming the mode."""
-    if not path.is_file():
-        raise FileNotFoundError(f"in_png does not exist, got {str(path)!r}")
-    try:
-        im = Image.open(path)
-    except UnidentifiedImageError:
-        raise ValueError(f"in_png is not an image Pillow can read, got {str(path)!r}") from None
-    with im:
-        # Pillow silently reduces 16-bit RGB PNGs to mode "RGB"; the raw mode still says ";16".
-        args = im.tile[0].args if im.tile else ""
-        raw = args if isinstance(args, str) else (args[0] if args else "")
-        if ";16" in str(raw) or im.mode.startswith("I;16") or im.mode in ("I", "F"):
-            raise ValueError(f"in_png must be an 8-bit grey or RGB image; 16-bit and float images "
-                             f"are not read, got mode {im.mode!r} stored as {raw!r}")
-        if im.mode == "1":
-            im = im.convert("L")
-        if im.mode == "P":
-            im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-        if im.mode in ("RGBA", "LA"):
-            alpha = np.asarray(im.getchannel("A"))
-            if alpha.min() < 255:
-                raise ValueError(f"in_png has transparent pixels, which upscaling would lose; "
-                                 f"flatten it onto a background first, got mode {im.mode!r}")
-            # Fully opaque: the alpha channel carries nothing, so it is dropped.
-            im = im.convert("L" if im.mode == "LA" else "RGB")
-        if im.mode not in ("L", "RGB"):
-            raise ValueError(f"in_png must be an 8-bit grey, RGB or palette image, "
-                             f"got mode {im.mode!r}")
-        return np.asarray(im)
-
-
 def upscale_file(artifact, in_png, out_png, arithmetic: str = "exact", *,
                  upscaler: Upscaler | None = None) -> Path:
-    """Upscale an 8-bit image file with an HKLUT artifact and write the result as PNG.
+    """Upscale an 8-bit image file with an HKLUT artifact and write the result.
 
-    Grey stays grey and RGB stays RGB. Palette images are expanded to RGB and
-    bilevel ones to grey. An alpha channel is dropped when it is fully opaque
-    and refused otherwise; 16-bit and float images are refused, naming the mode.
+    The image is read by :func:`edgeforge.images.read_image`: grey stays grey
+    and RGB stays RGB, palette images become RGB and bilevel ones grey, an
+    opaque alpha channel is dropped and a transparent one refused, and 16-bit
+    and float images are refused, naming the mode. The output is written in the
+    format its suffix names (:func:`edgeforge.images.write_image`: ``.png`` at
+    a fast zlib level, ``.jpg``, ``.bmp``, ``.tif``, ``.webp``).
 
     Parameters
     ----------
     artifact : Artifact or str or pathlib.Path
         An HKLUT artifact, or the path of one.
     in_png, out_png : str or pathlib.Path
-        Input image (any format Pillow reads) and output PNG path (parents created).
+        Input image (any format Pillow reads) and output image path (parents created).
     arithmetic : {"exact", "float32"}
         Readout arithmetic of the golden model.
     upscaler : callable, optional
@@ -333,14 +305,136 @@ def upscale_file(artifact, in_png, out_png, arithmetic: str = "exact", *,
     FileNotFoundError
         If ``in_png`` does not exist.
     TypeError, ValueError
-        On a bad artifact or arithmetic, or an image that is not 8-bit grey/RGB.
+        On a bad artifact or arithmetic, an image that is not 8-bit grey/RGB, or
+        an ``out_png`` that is a folder, cannot be written or has no image
+        suffix; all checked before upscaling.
     """
     artifact, config = as_hklut(artifact)
     arithmetic = _check_arithmetic(arithmetic)
-    in_png = Path(in_png)
-    lr = _read_8bit_image(in_png)
-    sr = _run(upscaler or _default_upscaler(), artifact, lr, arithmetic, config.scale, in_png.name)
-    out_png = Path(out_png)
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(sr).save(out_png, format="PNG")
-    return out_png
+    out_png = check_output_file(out_png, "out_png")
+    image_format(out_png, "out_png")
+    return _upscale_one(artifact, config.scale, Path(in_png), out_png, arithmetic,
+                        upscaler or _default_upscaler(), "in_png")
+
+
+def _upscale_one(artifact: Artifact, scale: int, src: Path, dst: Path, arithmetic: str,
+                 upscaler: Upscaler, name: str) -> Path:
+    lr = read_image(src, name)
+    sr = _run(upscaler, artifact, lr, arithmetic, scale, src.name)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    return write_image(dst, sr)
+
+
+def _input_images(inputs: list[Path], field: str) -> list[Path]:
+    """The files named, with each folder replaced by its image files (by name, not recursive)."""
+    files = []
+    for item in inputs:
+        if item.is_dir():
+            found = sorted(p for p in item.iterdir()
+                           if p.is_file() and p.suffix.lower() in IMAGE_FORMATS)
+            if not found:
+                raise ValueError(f"{field}: folder {str(item)!r} holds no image file (suffixes "
+                                 f"{', '.join(IMAGE_FORMATS)})")
+            files += found
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise FileNotFoundError(f"{field}: {str(item)!r} does not exist")
+    if not files:
+        raise ValueError(f"{field}: give at least one image or folder, got none")
+    return files
+
+
+def upscale_plan(inputs, out, *, inputs_field: str = "inputs",
+                 out_field: str = "out") -> list[tuple[Path, Path]]:
+    """Where :func:`upscale_files` writes each image: ``(input, output)`` pairs, all checked.
+
+    One input file and an ``out`` with an image suffix (not an existing
+    folder): ``out`` is the output file, in the format its suffix names.
+    Otherwise ``out`` is a folder (made if missing) and ``<stem>.png`` is
+    written there for each input; folders in ``inputs`` stand for their image
+    files.
+
+    Parameters
+    ----------
+    inputs : str or pathlib.Path or sequence of them
+        Image files and folders of image files.
+    out : str or pathlib.Path
+        Output file or folder.
+    inputs_field, out_field : str
+        Names that start the error messages (the CLI passes its argument names).
+
+    Raises
+    ------
+    FileNotFoundError
+        If an input does not exist.
+    ValueError
+        For a folder without images, two inputs with one output name, an output
+        that would replace its input, an unknown output suffix, or an output
+        that cannot be written.
+    """
+    inputs = [Path(inputs)] if isinstance(inputs, (str, Path)) else [Path(i) for i in inputs]
+    files = _input_images(inputs, inputs_field)
+    out = Path(out)
+    if len(inputs) == 1 and not inputs[0].is_dir() and not out.is_dir() and out.suffix:
+        image_format(out, out_field)
+        plan = [(files[0], check_output_file(out, out_field))]
+    else:
+        check_output_dir(out, out_field)
+        plan, seen = [], {}
+        for src in files:
+            dst = out / f"{src.stem}.png"
+            if dst in seen:
+                raise ValueError(f"{out_field}: {str(seen[dst])!r} and {str(src)!r} would both "
+                                 f"be written to {str(dst)!r}; upscale them into separate "
+                                 f"folders")
+            seen[dst] = src
+            plan.append((src, dst))
+    for src, dst in plan:
+        if dst.exists() and dst.resolve() == src.resolve():
+            raise ValueError(f"{out_field}: writing {str(dst)!r} would replace its input; "
+                             f"choose another output")
+    return plan
+
+
+def upscale_files(artifact, inputs, out, arithmetic: str = "exact", *,
+                  upscaler: Upscaler | None = None, progress: bool = False,
+                  inputs_field: str = "inputs", out_field: str = "out") -> list[Path]:
+    """Upscale several image files (or folders of them) in one call; return the files written.
+
+    Everything is checked before the first image is read (:func:`upscale_plan`
+    says where each output goes); each image is then read, upscaled and
+    written as by :func:`upscale_file`, so a folder costs one process and one
+    artifact load, not one per image.
+
+    Parameters
+    ----------
+    artifact : Artifact or str or pathlib.Path
+        An HKLUT artifact, or the path of one.
+    inputs, out, inputs_field, out_field
+        As :func:`upscale_plan`.
+    arithmetic : {"exact", "float32"}
+        Readout arithmetic of the golden model.
+    upscaler : callable, optional
+        ``upscaler(artifact, lr, arithmetic=...)``; defaults to the golden model.
+    progress : bool
+        Show a rich progress bar, one step per image.
+
+    Raises
+    ------
+    As :func:`upscale_plan` and :func:`upscale_file`; an image refused by
+    :func:`~edgeforge.images.read_image` stops the run at that image, naming it.
+    """
+    artifact, config = as_hklut(artifact)
+    arithmetic = _check_arithmetic(arithmetic)
+    plan = upscale_plan(inputs, out, inputs_field=inputs_field, out_field=out_field)
+    upscaler = upscaler or _default_upscaler()
+    written = []
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("upscaling", total=len(plan))
+        for src, dst in plan:
+            bar.update(task, description=f"x{config.scale} {arithmetic}: {src.name}")
+            written.append(_upscale_one(artifact, config.scale, src, dst, arithmetic, upscaler,
+                                        f"image {str(src)!r}"))
+            bar.advance(task)
+    return written

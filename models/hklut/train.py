@@ -19,7 +19,13 @@ Checkpoints (``checkpoint_dir``): ``last.pt`` holds every stage's units, the
 optimiser, the scheduler, the iteration, the NumPy and torch RNG states, the
 best PSNR and the history, so :func:`train` with ``resume=True`` continues
 exactly where it stopped (the authors' resume loads every stage into stage 0);
-``best.pt`` holds the best weights.
+``best.pt`` holds the best weights. Both carry a run id, so a run only ever
+returns (and ``edgeforge train`` only exports) weights it trained itself: a
+fresh run refuses a folder that holds another run's checkpoints, and a
+``best.pt`` of another run or config is refused at the end. The weights a run
+stops with are always evaluated, also between ``eval_every`` marks, and a loss
+or weight that stops being finite ends the run with an error instead of
+tables of zeros.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,11 +45,13 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
+from ...paths import check_output_dir
 from ...schemes.hklut import HKLUTConfig
 from .. import data as sr_data
 from ..metrics import psnr_y
 from .evaluate import bicubic_upscale
 from .net import ACTIVATIONS, HKLUTNet
+from .transfer import non_finite_weights
 
 __all__ = ["TrainConfig", "TrainResult", "train", "upscale_uint8", "evaluate", "load_checkpoint",
            "main"]
@@ -67,7 +76,7 @@ class TrainConfig:
     patch : int
         LR patch side (HR side = patch * scale).
     lr : float
-        Adam learning rate.
+        Adam learning rate, in (0, 1].
     milestones : tuple of float
         Fractions of ``iterations`` where the learning rate is multiplied by 0.1.
     seed : int
@@ -103,13 +112,19 @@ class TrainConfig:
         if self.patch < 3:
             raise ValueError(f"TrainConfig.patch must be at least 3 (reflect padding by 2), "
                              f"got {self.patch!r}")
-        if not isinstance(self.lr, (int, float)) or not self.lr > 0:
-            raise ValueError(f"TrainConfig.lr must be a positive number, got {self.lr!r}")
+        # Adam moves each weight by about lr a step; these units' weights are of order 1,
+        # so above 1 every step overshoots (and from about 3e37 Adam's own float32
+        # arithmetic overflows). The authors use 5e-4.
+        if (not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool)
+                or not 0 < self.lr <= 1):
+            raise ValueError(f"TrainConfig.lr must be a number in (0, 1], got {self.lr!r}")
         if not all(isinstance(m, (int, float)) and 0 < m < 1 for m in self.milestones):
             raise ValueError(f"TrainConfig.milestones must be fractions in (0, 1), "
                              f"got {self.milestones!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ValueError(f"TrainConfig.seed must be an integer, got {self.seed!r}")
+        # NumPy's PCG64 takes non-negative seeds only.
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"TrainConfig.seed must be a non-negative integer, "
+                             f"got {self.seed!r}")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"TrainConfig.activation must be one of {sorted(ACTIVATIONS)}, "
                              f"got {self.activation!r}")
@@ -239,18 +254,51 @@ def load_checkpoint(path) -> tuple[HKLUTNet, dict]:
     return net, payload
 
 
-def _check_resumable(payload: dict, config: TrainConfig, model_config: HKLUTConfig, path: Path):
+def _check_resumable(payload: dict, config: TrainConfig, model_config: HKLUTConfig, path: Path,
+                     doing: str = "resume"):
     stored = payload["train_config"]
     ours = config.to_dict()
     # threads, eval cadence and the folder may change between sessions; the
     # schedule and the model may not.
     for key in ("iterations", "batch", "patch", "lr", "milestones", "seed", "nf", "activation"):
         if stored[key] != ours[key]:
-            raise ValueError(f"cannot resume {str(path)!r}: TrainConfig.{key} was "
+            raise ValueError(f"cannot {doing} {str(path)!r}: TrainConfig.{key} was "
                              f"{stored[key]!r}, got {ours[key]!r}")
     if payload["model_config"] != model_config.to_dict():
-        raise ValueError(f"cannot resume {str(path)!r}: model config was "
+        raise ValueError(f"cannot {doing} {str(path)!r}: model config was "
                          f"{payload['model_config']!r}, got {model_config.to_dict()!r}")
+
+
+def _check_same_run(payload: dict, run_id: str | None, config: TrainConfig,
+                    model_config: HKLUTConfig, path: Path) -> None:
+    """Refuse to export a ``best.pt`` that this run (with its resumed sessions) did not write."""
+    _check_resumable(payload, config, model_config, path, doing="export")
+    if payload.get("run_id") != run_id:
+        raise ValueError(f"cannot export {str(path)!r}: it was written by another run "
+                         f"(run id {payload.get('run_id')!r}, this run {run_id!r})")
+
+
+def _refuse_earlier_run(ckpt_dir: Path, *paths: Path) -> None:
+    # A fresh run beside another run's best.pt would end by exporting that one's weights.
+    found = [p.name for p in paths if p.exists()]
+    if found:
+        raise ValueError(f"checkpoint_dir: {str(ckpt_dir)!r} holds an earlier run's "
+                         f"{' and '.join(found)}; continue it with resume=True (--resume), or "
+                         f"start afresh in another checkpoint_dir (--checkpoint-dir) or after "
+                         f"deleting them")
+
+
+def _diverged(iteration: int, what: str, lr: float) -> ValueError:
+    return ValueError(f"training diverged at iteration {iteration}: {what}; TrainConfig.lr "
+                      f"(--lr) is likely too high, got {lr!r} (the checkpoints keep the last "
+                      f"finite state)")
+
+
+def _check_finite_weights(net: HKLUTNet, iteration: int, lr: float) -> None:
+    bad = non_finite_weights(net)
+    if bad:
+        raise _diverged(iteration, f"{len(bad)} weight tensor(s) hold NaN or infinity "
+                                   f"(first {bad[0]})", lr)
 
 
 # -- progress ------------------------------------------------------------------
@@ -283,7 +331,8 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
         Stages and kernel sets (HKLUT-S x4 by default).
     resume : bool
         Continue from ``checkpoint_dir/last.pt`` (every stage, optimiser,
-        scheduler, iteration, RNG states); the schedule must match.
+        scheduler, iteration, RNG states); the schedule must match. Without it
+        the folder must hold no ``last.pt`` or ``best.pt``.
     train_dir, test_dir : str or pathlib.Path, optional
         A DIV2K-style training folder (:func:`~edgeforge.models.data.load_train_dir`)
         and a benchmark folder for evaluation
@@ -294,7 +343,8 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
         evaluation goes to stderr either way.
     stop_after : int, optional
         Stop after this many iterations in this call (checkpointed, resumable);
-        the schedule still spans ``config.iterations``.
+        the schedule still spans ``config.iterations``. The weights at the stop
+        are evaluated, so the result never holds unevaluated weights.
 
     Returns
     -------
@@ -304,7 +354,9 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
     Raises
     ------
     ValueError
-        On a bad config, missing data, or a checkpoint that does not match.
+        On a bad config, missing data, a checkpoint that does not match (or,
+        without ``resume``, any checkpoint in ``checkpoint_dir``), or a loss or
+        weight that is NaN or infinite (training diverged).
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {config!r}")
@@ -317,6 +369,9 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
     last_path, best_path = ckpt_dir / "last.pt", ckpt_dir / "best.pt"
     if resume and not last_path.is_file():
         raise ValueError(f"resume: no checkpoint at {str(last_path)!r}")
+    if not resume:
+        _refuse_earlier_run(ckpt_dir, last_path, best_path)
+    check_output_dir(ckpt_dir, "checkpoint_dir")
 
     train_pairs = (sr_data.load_train_dir(train_dir, scale) if train_dir is not None
                    else sr_data.builtin_pairs(scale, "train"))
@@ -336,6 +391,8 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
         sched = torch.optim.lr_scheduler.MultiStepLR(opt, config.milestone_iterations(), 0.1)
         state = {"iteration": 0, "best_psnr": -math.inf, "best_iteration": 0, "history": [],
                  "seconds": 0.0}
+        # Ties best.pt to the run that wrote it, across resumed sessions.
+        run_id = uuid.uuid4().hex
         if resume:
             payload = _read_checkpoint(last_path)
             _check_resumable(payload, config, model_config, last_path)
@@ -345,6 +402,7 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
             rng.bit_generator.state = payload["numpy_rng"]
             torch.set_rng_state(payload["torch_rng"])
             state = {k: payload[k] for k in state}
+            run_id = payload.get("run_id")
         sampler = _PatchSampler(train_pairs, scale, config.patch, rng)
         bicubic = _bicubic_psnr(eval_pairs, scale)
 
@@ -355,7 +413,7 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
                     "train_data": train_desc, "eval_data": eval_desc, "bicubic_psnr": bicubic,
                     "model": net.state_dict(), "optimizer": opt.state_dict(),
                     "scheduler": sched.state_dict(), "numpy_rng": rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state(), **state}
+                    "torch_rng": torch.get_rng_state(), "run_id": run_id, **state}
 
         ckpt_dir.mkdir(parents=True, exist_ok=True)
         end = config.iterations if stop_after is None else min(config.iterations,
@@ -369,53 +427,64 @@ def train(config: TrainConfig, model_config: HKLUTConfig = HKLUTConfig(), *, res
             task = bar.add_task("train", total=config.iterations, completed=state["iteration"],
                                 loss="--", psnr=f"{last_psnr:.2f}")
         console.print(f"bicubic Y-PSNR on {eval_desc}: {bicubic:.3f} dB", soft_wrap=True)
+
+        def evaluate_and_save() -> float:
+            nonlocal loss_sum, loss_n, t0
+            it = state["iteration"]
+            _check_finite_weights(net, it, config.lr)
+            net.eval()
+            psnr = evaluate(net, eval_pairs)
+            net.train()
+            state["seconds"] += time.monotonic() - t0
+            t0 = time.monotonic()
+            state["history"].append({"iteration": it, "loss": loss_sum / loss_n, "psnr": psnr,
+                                     "lr": opt.param_groups[0]["lr"],
+                                     "seconds": state["seconds"]})
+            if psnr > state["best_psnr"]:
+                state["best_psnr"], state["best_iteration"] = psnr, it
+                _save(best_path, payload_now())
+            _save(last_path, payload_now())
+            console.print(f"iter {it:6d}  loss {loss_sum / loss_n:.5f}  "
+                          f"Y-PSNR {psnr:.3f} dB (bicubic {bicubic:.3f}, best "
+                          f"{state['best_psnr']:.3f} @ {state['best_iteration']})  "
+                          f"{state['seconds']:.0f} s", soft_wrap=True)
+            loss_sum, loss_n = 0.0, 0
+            return psnr
+
         try:
             while state["iteration"] < end:
                 lr_batch, hr_batch = sampler.batch(config.batch)
                 opt.zero_grad(set_to_none=True)
                 loss = F.mse_loss(net.forward_tables(lr_batch), hr_batch)
+                loss_value = loss.item()
+                if not math.isfinite(loss_value):
+                    # Before the step: the weights (and last.pt) stay the last finite ones.
+                    raise _diverged(state["iteration"] + 1, f"the loss is {loss_value}",
+                                    config.lr)
                 loss.backward()
                 opt.step()
                 sched.step()
                 state["iteration"] += 1
-                loss_sum, loss_n = loss_sum + loss.item(), loss_n + 1
+                loss_sum, loss_n = loss_sum + loss_value, loss_n + 1
                 it = state["iteration"]
                 if it % config.eval_every == 0 or it == config.iterations:
-                    net.eval()
-                    psnr = evaluate(net, eval_pairs)
-                    net.train()
-                    state["seconds"] += time.monotonic() - t0
-                    t0 = time.monotonic()
-                    state["history"].append({"iteration": it, "loss": loss_sum / loss_n,
-                                             "psnr": psnr, "lr": opt.param_groups[0]["lr"],
-                                             "seconds": state["seconds"]})
-                    if psnr > state["best_psnr"]:
-                        state["best_psnr"], state["best_iteration"] = psnr, it
-                        _save(best_path, payload_now())
-                    _save(last_path, payload_now())
-                    console.print(f"iter {it:6d}  loss {loss_sum / loss_n:.5f}  "
-                                  f"Y-PSNR {psnr:.3f} dB (bicubic {bicubic:.3f}, best "
-                                  f"{state['best_psnr']:.3f} @ {state['best_iteration']})  "
-                                  f"{state['seconds']:.0f} s", soft_wrap=True)
-                    last_psnr, loss_sum, loss_n = psnr, 0.0, 0
+                    last_psnr = evaluate_and_save()
                 if bar is not None:
-                    bar.update(task, completed=it, loss=f"{loss.item():.5f}",
+                    bar.update(task, completed=it, loss=f"{loss_value:.5f}",
                                psnr=f"{last_psnr:.2f}")
             if loss_n:
-                # Stopped between evaluations: keep the exact state for resume.
-                state["seconds"] += time.monotonic() - t0
-                _save(last_path, payload_now())
+                # Stopped between evaluations: the weights reached here are evaluated like
+                # any others (the best may be among them), and last.pt keeps them for resume.
+                evaluate_and_save()
         finally:
             if bar is not None:
                 bar.stop()
-        best = net
-        if best_path.is_file():
-            best, _ = load_checkpoint(best_path)
+        best, best_payload = load_checkpoint(best_path)
+        _check_same_run(best_payload, run_id, config, model_config, best_path)
         return TrainResult(net=best, best_psnr=state["best_psnr"],
                            best_iteration=state["best_iteration"], bicubic_psnr=bicubic,
                            iteration=state["iteration"], history=state["history"],
                            seconds=state["seconds"], checkpoint=last_path,
-                           best_checkpoint=best_path if best_path.is_file() else None,
-                           eval_data=eval_desc, train_data=train_desc)
+                           best_checkpoint=best_path, eval_data=eval_desc, train_data=train_desc)
     finally:
         torch.set_num_threads(threads)

@@ -11,10 +11,17 @@ LUT readout reproduces the network's output on interior pixels.
 
 from __future__ import annotations
 
+import torch
+
 from ...artifact import Artifact, check
 from .net import HKLUTNet
 
-__all__ = ["transfer"]
+__all__ = ["transfer", "non_finite_weights"]
+
+
+def non_finite_weights(net: HKLUTNet) -> list[str]:
+    """Names of the parameters of ``net`` that hold a NaN or an infinity (empty when none)."""
+    return [name for name, p in net.named_parameters() if not bool(torch.isfinite(p).all())]
 
 
 def transfer(net: HKLUTNet, *, result=None, command: str = "", seed: int | None = None,
@@ -45,9 +52,15 @@ def transfer(net: HKLUTNet, *, result=None, command: str = "", seed: int | None 
     ------
     TypeError
         If ``net`` is not an :class:`HKLUTNet`.
+    ValueError
+        If a weight is NaN or infinite: its tables would silently read as zeros.
     """
     if not isinstance(net, HKLUTNet):
         raise TypeError(f"net must be an HKLUTNet, got {type(net).__name__!r}")
+    bad = non_finite_weights(net)
+    if bad:
+        raise ValueError(f"net: {len(bad)} weight tensor(s) hold NaN or infinity (first "
+                         f"{bad[0]}), so its tables would be meaningless; got a diverged network")
     provenance = {"source": "edgeforge-train", "activation": net.activation, "nf": net.nf,
                   "command": command, "seed": seed, "train_data": train_data}
     if result is not None:

@@ -26,12 +26,14 @@ The timeline assumes no backpressure between stages (their buffers absorb it).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from types import SimpleNamespace
 
-from edgeforge.schemes.hklut import ROTATIONS, HKLUTConfig
+from edgeforge.schemes.hklut import ROTATIONS, TABLE_BITS, HKLUTConfig
 
-__all__ = ["StageCycles", "HKLUTCycles", "predict"]
+from .record import Performance, RunCycles, TrafficLine
+
+__all__ = ["StageCycles", "HKLUTCycles", "predict", "timeline", "traffic_line_of"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,12 @@ class StageCycles:
 
 @dataclass(frozen=True)
 class HKLUTCycles:
-    """Predicted timing and traffic of one HKLUT engine config."""
+    """Predicted timing and traffic of one HKLUT engine config.
+
+    ``traffic_per_plane``: the memory accesses of one frame of one channel through
+    the engine, exact integers (``tests/hw/test_hklut_cycles.py`` measures them with
+    :class:`~edgeforge.sim.memory_probe.MemoryProbe` and holds them equal);
+    :attr:`traffic_per_input_pixel` divides them by the plane's pixels."""
     stages: tuple[StageCycles, ...]
     bottleneck: str
     cycles_per_input_row: float
@@ -61,17 +68,43 @@ class HKLUTCycles:
     frame_cycles: float
     latency_cycles: int
     channels: int
-    traffic_per_input_pixel: dict
+    scale: int
+    traffic_per_plane: tuple[TrafficLine, ...]
+
+    @property
+    def traffic_per_input_pixel(self) -> tuple[TrafficLine, ...]:
+        """:attr:`traffic_per_plane` per input pixel of the plane."""
+        pixels = self.stages[0].width * self.stages[0].height
+        return tuple(replace(t, reads=t.reads / pixels, writes=t.writes / pixels)
+                     for t in self.traffic_per_plane)
 
     def total_cycles(self, planes: int) -> int:
         """Cycles from the first input beat to the last output beat of ``planes`` frames."""
         return timeline(self.stages, planes)["last_output"] + 1
 
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        out["stages"] = [asdict(s) for s in self.stages]
-        out["cycles_per_input_pixel_per_channel"] = self.cycles_per_input_pixel
-        return out
+    def performance(self, planes_per_image: int) -> Performance:
+        """The record of an input = one image: ``channels`` planes, streamed as
+        ``planes_per_image`` frames (one with RGB lanes, where three engines share a beat)."""
+        first = self.stages[0]
+        pixels = first.width * first.height * self.channels
+        # Every channel is one plane through the engine (or one of the RGB lanes' engines).
+        planes = self.channels
+
+        def schedule(beats_per_input):
+            t = timeline(self.stages, len(beats_per_input) * planes_per_image)
+            return RunCycles(tuple(t["frame_first_outputs"][::planes_per_image]),
+                             t["last_output"])
+
+        detail = {k: v for k, v in asdict(self).items() if k != "traffic_per_plane"}
+        return Performance(
+            input_unit="image", output_unit="HR pixel",
+            outputs_per_input=first.width * first.height * self.scale ** 2,
+            cycles_per_input=self.frame_cycles * planes_per_image,
+            latency_cycles=self.latency_cycles,
+            traffic=tuple(replace(t, reads=t.reads * planes, writes=t.writes * planes)
+                          for t in self.traffic_per_plane),
+            offchip_bytes_in=pixels, offchip_bytes_out=pixels * self.scale ** 2,
+            schedule=schedule, detail=detail)
 
 
 def _structure() -> SimpleNamespace:
@@ -79,7 +112,7 @@ def _structure() -> SimpleNamespace:
     from amaranth import Shape
     from edgeforge.hw.hklut.combine import pixel_layout
     from edgeforge.hw.hklut.engine import buffer_pixels
-    from edgeforge.hw.hklut.linebuffer import stored_layout, window_moves
+    from edgeforge.hw.hklut.linebuffer import rows_read, stored_layout, window_moves
     from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH, window_lanes, window_phases
     from edgeforge.hw.hklut.reorder import OUTPUT_DELAY
 
@@ -91,7 +124,8 @@ def _structure() -> SimpleNamespace:
 
     return SimpleNamespace(window_moves=window_moves, pipeline_depth=PIPELINE_DEPTH,
                            window_lanes=window_lanes, window_phases=window_phases,
-                           output_delay=OUTPUT_DELAY, buffer_bits=buffer_bits)
+                           output_delay=OUTPUT_DELAY, buffer_bits=buffer_bits,
+                           rows_read=rows_read)
 
 
 def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, out_pixels: int = 1,
@@ -136,8 +170,9 @@ def predict(config: HKLUTConfig, *, width: int, height: int, reads_per_table, ou
                        asymptotic_cycles_per_input_pixel=asymptotic,
                        frame_cycles=per_row * height,
                        latency_cycles=timeline(stages, 1)["first_output"], channels=channels,
-                       traffic_per_input_pixel=_traffic(config, stages,
-                                                        rtl.buffer_bits(config)))
+                       scale=config.scale,
+                       traffic_per_plane=_traffic(config, stages, rtl.buffer_bits(config),
+                                                  rtl.rows_read))
 
 
 def _window_rows(needs, words: int, phases: int, depth: int):
@@ -198,30 +233,49 @@ def timeline(stages, planes: int) -> dict:
             "frame_first_outputs": frame_out}
 
 
-def _traffic(config: HKLUTConfig, stages, buffer_bits) -> dict:
-    """Memory accesses per input pixel of one plane; buffer accesses also by the bits
-    of the word (``*_by_bits``, keyed by the bit count as a string)."""
-    from edgeforge.hw.hklut.index import RADIUS
-    lut_reads = {}
+# The engine's submodules per stage s: f"s{s}_window" (line buffer), f"s{s}_lookup" (one
+# table bank per table, named by the table), f"s{s}_reorder" (edgeforge.hw.hklut.engine).
+_BUFFER_LINES = {"window": "line buffer", "reorder": "reorder"}
+
+
+def traffic_line_of(path: tuple[str, ...]) -> str:
+    """The traffic line of the engine memory at ``path`` (submodule names from an
+    :class:`~edgeforge.hw.hklut.engine.HKLUTEngine`, as
+    :class:`~edgeforge.sim.memory_probe.MemoryProbe` finds them).
+
+    Raises
+    ------
+    ValueError
+        For a path that is no memory of a stage's line buffer, tables or re-order.
+    """
+    stage, _, block = path[0].partition("_") if path else ("", "", "")
+    if block == "lookup" and len(path) > 1:
+        return f"lut {path[1]}"
+    if block in _BUFFER_LINES:
+        return f"{_BUFFER_LINES[block]} {stage}"
+    raise ValueError(f"path must be a memory of an HKLUT stage's window, lookup or reorder, "
+                     f"got {path!r}")
+
+
+def _traffic(config: HKLUTConfig, stages, buffer_bits, rows_read) -> tuple[TrafficLine, ...]:
+    """Memory accesses per plane (one frame of one channel), one line per memory: every
+    table, and each stage's line buffer and re-order, counted as the RTL makes them: a
+    port access is a cycle with the port's enable high, of one word of the port's width."""
+    lines = []
     for name, s, _, kernel, r in config.tables():
-        pixels = stages[s].rows_per_input_row ** 2
-        key = f"{kernel.entries}x{8 * r * r}b"
-        lut_reads[name] = ROTATIONS * pixels
-        lut_reads.setdefault("by_size", {})
-        lut_reads["by_size"][key] = lut_reads["by_size"].get(key, 0) + ROTATIONS * pixels
-    line_writes, line_reads, reorder = {}, {}, {}
-    for st, (line_bits, reorder_bits) in zip(stages, buffer_bits):
-        pixels = st.rows_per_input_row ** 2
-        line, out = str(line_bits), str(reorder_bits)
-        line_writes[line] = line_writes.get(line, 0.0) + pixels
-        # Every pixel's word is read from each of the 2*RADIUS+1 rows a window reaches.
-        line_reads[line] = line_reads.get(line, 0.0) + pixels * (2 * RADIUS + 1)
-        reorder[out] = reorder.get(out, 0.0) + pixels * st.factor ** 2
-    return {"offchip_bytes_in": 1, "offchip_bytes_out": config.scale ** 2,
-            "lut_reads": lut_reads, "lut_reads_total": sum(v for k, v in lut_reads.items()
-                                                         if k != "by_size"),
-            "line_buffer_writes": sum(line_writes.values()),
-            "line_buffer_reads": sum(line_reads.values()),
-            "reorder_writes": sum(reorder.values()), "reorder_reads": sum(reorder.values()),
-            "line_buffer_writes_by_bits": line_writes, "line_buffer_reads_by_bits": line_reads,
-            "reorder_writes_by_bits": reorder, "reorder_reads_by_bits": dict(reorder)}
+        st = stages[s]
+        # Each stage pixel's window reads every table once per rotation (one lane a rotation).
+        lines.append(TrafficLine(f"lut {name}", TABLE_BITS * r * r,
+                                 ROTATIONS * st.width * st.height, 0))
+    for s, (st, (line_bits, reorder_bits)) in enumerate(zip(stages, buffer_bits)):
+        # A line-buffer word holds the `window_lanes` pixels of one beat: one write a beat,
+        # and one read of each distinct row a word's windows reach (fewer at the borders,
+        # where reflect maps window rows onto rows already read).
+        words = st.width // st.window_lanes
+        lines.append(TrafficLine(f"line buffer s{s}", line_bits * st.window_lanes,
+                                 words * sum(rows_read(y, st.height) for y in range(st.height)),
+                                 words * st.height))
+        # A re-order memory word is one pixel: each block's r*r pixels written, each read once.
+        blocks = st.width * st.height * st.factor ** 2
+        lines.append(TrafficLine(f"reorder s{s}", reorder_bits, blocks, blocks))
+    return tuple(lines)

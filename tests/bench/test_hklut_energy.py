@@ -1,10 +1,11 @@
-"""The HKLUT energy estimate: counts from the traffic model, figures from the notes."""
+"""The HKLUT energy estimate: counts from the performance record, figures from the notes."""
 
 import pytest
 
 from edgeforge.bench.energy import dram_pj, sram_read_pj
 from edgeforge.bench.hklut_energy import estimate
 from edgeforge.schemes.hklut import HKLUTConfig
+from edgeforge.sim.cycles.hklut import predict
 
 
 def test_sram_rows_and_scaling():
@@ -27,3 +28,28 @@ def test_hklut_s_x4_is_at_the_physical_minimum_of_off_chip_traffic():
     assert result["pj_per_lr_pixel"]["total"] == pytest.approx(total)
     assert result["pj_per_output_pixel"]["total"] == pytest.approx(total / 16)
     assert result["pj_per_lr_pixel"]["off_chip"] == pytest.approx(17 * 250)
+
+
+def test_every_access_of_the_performance_record_is_costed_once():
+    config, width, height = HKLUTConfig(), 16, 8
+    perf = predict(config, width=width, height=height, reads_per_table=(1, 1)).performance(1)
+    lines = estimate(config, width, height)["lines"]
+
+    def costed(prefix):
+        return sum(line["count"] for line in lines if line["what"].startswith(prefix))
+
+    pixels = width * height
+    assert costed("LUT reads") * pixels == perf.traffic_by("lut ")[0]
+    for what, memory in (("line-buffer", "line buffer "), ("re-order", "reorder ")):
+        reads, writes = perf.traffic_by(memory)
+        assert (costed(f"{what} reads") * pixels, costed(f"{what} writes") * pixels) \
+            == pytest.approx((reads, writes))
+    assert (costed("off-chip bytes in") * pixels, costed("off-chip bytes out") * pixels) \
+        == (perf.offchip_bytes_in, perf.offchip_bytes_out)
+
+
+def test_line_buffer_reads_are_fewer_on_the_border_rows():
+    # 5 rows a window, less 3 row reads over the top two rows and 3 over the bottom two.
+    lines = {line["what"]: line for line in estimate(HKLUTConfig(), 64, 48)["lines"]}
+    assert lines["line-buffer reads, 8-bit word"]["count"] == pytest.approx(5 - 6 / 48)
+    assert lines["line-buffer reads, 11-bit word"]["count"] == pytest.approx(4 * (5 - 6 / 96))

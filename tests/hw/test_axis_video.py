@@ -1,17 +1,15 @@
 """AXISVideo: checks, port names, tuser/tlast placement, frame_error, and lint of a wrapped HKLUT design."""
 
-import random
-
 import numpy as np
 import pytest
-from amaranth import ClockDomain, Fragment, Module
+from amaranth import Fragment, Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
-from amaranth.sim import Simulator
 
 from edgeforge.hw.axis_video import AXISVideo
 from edgeforge.hw.hklut.design import HKLUTDesign
 from edgeforge.schemes.hklut import HKLUTConfig
+from edgeforge.sim.amaranth_stream import Port, run_stream
 
 from hklut_helpers import random_artifact
 
@@ -51,64 +49,16 @@ def raster_flags(beats_per_line: int, lines: int, frames: int) -> list[tuple[int
 
 
 def run_axis(dut, beats, n_out, *, seed=0, p_valid=1.0, p_ready=1.0, reset_after=None):
-    """Drive ``(tdata, tuser, tlast)`` beats into ``s_axis_video`` and collect ``n_out`` from ``m_axis_video``.
-
-    Returns ``(outputs, errors)``: the ``(tdata, tuser, tlast)`` of each output
-    transfer, and ``frame_error`` as seen after each input transfer. The sink
-    also asserts AXI4-Stream's hold rule: a beat offered and not taken is
-    offered again, unchanged, on the next cycle. ``reset_after`` pulses the
-    reset for one cycle after that many input transfers.
-    """
-    rng, sink_rng = random.Random(seed), random.Random(seed + 1)
-    limit = 200 * (len(beats) + n_out) + 2000
-    outputs, errors = [], []
-    top = Module()
-    top.domains.sync = sync = ClockDomain()
-    top.submodules.dut = dut
-
-    async def source(ctx):
-        for k, (data, user, last) in enumerate(beats):
-            if k == reset_after:
-                ctx.set(sync.rst, 1)
-                await ctx.tick()
-                ctx.set(sync.rst, 0)
-            while rng.random() >= p_valid:
-                await ctx.tick()
-            ctx.set(dut.s_axis_video_tdata, data)
-            ctx.set(dut.s_axis_video_tuser, user)
-            ctx.set(dut.s_axis_video_tlast, last)
-            ctx.set(dut.s_axis_video_tvalid, 1)
-            await ctx.tick().until(dut.s_axis_video_tready)
-            ctx.set(dut.s_axis_video_tvalid, 0)
-            errors.append(ctx.get(dut.frame_error))
-
-    async def sink(ctx):
-        cycle, held, last_at = 0, None, None
-        while last_at is None or cycle < last_at + 20:
-            ready = sink_rng.random() < p_ready
-            ctx.set(dut.m_axis_video_tready, ready)
-            _, _, valid, *beat = await ctx.tick().sample(
-                dut.m_axis_video_tvalid, dut.m_axis_video_tdata, dut.m_axis_video_tuser,
-                dut.m_axis_video_tlast)
-            beat = tuple(int(v) for v in beat)
-            cycle += 1
-            if held is not None:
-                assert valid and beat == held, (f"beat {len(outputs)} changed from {held} to "
-                                                f"{beat} while stalled (seed={seed})")
-            held = beat if valid and not ready else None
-            if valid and ready:
-                outputs.append(beat)
-                if len(outputs) == n_out:
-                    last_at = cycle
-            assert cycle < limit, f"stalled after {len(outputs)} of {n_out} beats (seed={seed})"
-
-    sim = Simulator(top)
-    sim.add_clock(1e-8)
-    sim.add_testbench(source, background=True)
-    sim.add_testbench(sink)
-    sim.run()
-    assert len(outputs) == n_out, f"expected {n_out} beats, got {len(outputs)} (seed={seed})"
-    return outputs, errors
+    """Drive ``(tdata, tuser, tlast)`` beats into ``s_axis_video`` and collect ``n_out`` from
+    ``m_axis_video``; return the output beats and ``frame_error`` after each input transfer."""
+    ports = {side: Port(tuple(getattr(dut, f"{side}_axis_video_{name}")
+                              for name in ("tdata", "tuser", "tlast")),
+                        getattr(dut, f"{side}_axis_video_tvalid"),
+                        getattr(dut, f"{side}_axis_video_tready")) for side in ("s", "m")}
+    run = run_stream(dut, beats, n_out, seed=seed, p_valid=p_valid, p_ready=p_ready,
+                     i=ports["s"], o=ports["m"], reset_after=reset_after,
+                     on_input=lambda ctx: ctx.get(dut.frame_error))
+    return run.outputs, run.after_inputs
 
 
 # -- checks and ports (no simulation) ---------------------------------------

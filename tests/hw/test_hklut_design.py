@@ -25,6 +25,12 @@ def artifact():
                                   r"\(1, 2, 4, 8, 16\), got \(2, 3\)$"),
     ({"out_pixels": 5}, r"^out_pixels must be one of \(1, 2, 4, 8, 16\), got 5$"),
     ({"width": 1}, r"^width must be an integer of at least 3, got 1$"),
+    ({"width": 100_000}, r"^width must be at most 4096, the side of the largest supported LR "
+                         r"frame \(4096 x 4096; at 4096 pixels a row the buffers of this "
+                         r"config hold 1\.87 Mbit\), got 100000$"),
+    ({"height": 2 ** 32}, r"^height must be at most 4096, .*, got 4294967296$"),
+    ({"height": 99999999999999999999}, r"^height must be at most 4096, .*, "
+                                       r"got 99999999999999999999$"),
     ({"buffer_ram": "bram"}, r"^buffer_ram must be one of \('auto', 'block', 'lut'\), "
                              r"got 'bram'$"),
 ])
@@ -69,7 +75,7 @@ def test_manifest_ports_widths_and_lint(artifact, tmp_path):
     widths = HKLUT_S.widths()
     assert manifest["widths"]["denom"] == widths.denom == 6
     assert manifest["widths"]["n_bits"] == widths.n_bits
-    assert manifest["cycle_model"]["asymptotic_cycles_per_input_pixel"] == 4
+    assert manifest["cycle_model"]["detail"]["asymptotic_cycles_per_input_pixel"] == 4
     assert manifest["structure"]["stage_sizes"] == [[3, 3], [6, 6]]
     lint = lint_verilog(files.verilog)
     assert lint.ok, lint.findings
@@ -78,7 +84,7 @@ def test_manifest_ports_widths_and_lint(artifact, tmp_path):
 def test_full_rate_verilog_lints_clean(artifact, tmp_path):
     from edgeforge.sim.lint import lint_verilog
     design = HKLUTDesign(artifact, width=4, height=3, reads_per_table=(4, 16), out_pixels=16)
-    assert design.cycle_model()["asymptotic_cycles_per_input_pixel"] == 1
+    assert design.cycle_model().detail["asymptotic_cycles_per_input_pixel"] == 1
     lint = lint_verilog(design.write_verilog(tmp_path).verilog)
     assert lint.ok, lint.findings
 
@@ -198,3 +204,37 @@ def test_rtl_rgb_lanes_matches_golden_icarus(artifact):
     result = _verify(design, images, simulator="icarus", pauses="none:none,random:random")
     steady = result.measurements["stream/src=none/sink=none"]
     assert steady["cycles"] == design.cycles().total_cycles(len(images)) + 1
+
+
+def _memory_bits_built(component) -> int:
+    """Width x depth of every Memory the elaborated component holds, submodules included."""
+    from amaranth import Module, Shape
+    from amaranth.lib import memory
+    total = 0
+    m = component.elaborate(None)
+    # Read here, never handed to a backend: no "created but never used" warnings.
+    component._MustUse__silence = m._MustUse__silence = True
+    if isinstance(m, Module):
+        # Module keeps its submodules, as (submodule, source location), in these two
+        # private fields (amaranth 0.5).
+        for sub in [*m._named_submodules.values(), *m._anon_submodules]:
+            sub = sub[0] if isinstance(sub, tuple) else sub
+            if isinstance(sub, memory.Memory):
+                sub._MustUse__silence = True
+                total += Shape.cast(sub.shape).width * sub.depth
+            else:
+                total += _memory_bits_built(sub)
+    return total
+
+
+@pytest.mark.parametrize("config", [
+    {"width": 12, "height": 3},
+    {"width": 8, "height": 4, "reads_per_table": (2, 4), "out_pixels": 4, "buffer_ram": "block"},
+    {"width": 8, "height": 3, "channels": 3, "rgb_lanes": True, "reads_per_table": (4, 16),
+     "out_pixels": 16},
+])
+def test_memory_estimate_is_what_the_built_design_holds(artifact, config):
+    """Issue 10.5: the size is known before the (possibly long) build, and it is exact."""
+    design = HKLUTDesign(artifact, **config)
+    bits = design.memory_bits()
+    assert bits["tables"] + bits["buffers"] == _memory_bits_built(design.build())

@@ -6,8 +6,9 @@ import pytest
 from edgeforge.hw.hklut.engine import HKLUTEngine
 from edgeforge.schemes.hklut import HKLUTConfig
 from edgeforge.sim.golden.hklut import upscale
+from edgeforge.sim.amaranth_stream import run_stream
 
-from hklut_helpers import random_tables, run_flat
+from hklut_helpers import random_tables
 
 HKLUT_S = HKLUTConfig()
 
@@ -16,11 +17,10 @@ def _run(config, tables, images, *, reads, lanes, p_valid=1.0, p_ready=1.0, seed
     h, w = images[0].shape
     dut = HKLUTEngine(tables, config, width=w, height=h, reads_per_table=reads, out_pixels=lanes)
     expected = np.concatenate([upscale((tables, config), x).ravel() for x in images])
-    outs, first, last = run_flat(dut, [int(v) for x in images for v in x.ravel()],
-                                 expected.size // lanes, p_valid=p_valid, p_ready=p_ready,
-                                 seed=seed)
-    got = np.array([(v >> (8 * k)) & 255 for v in outs for k in range(lanes)], np.uint8)
-    return got, expected, first, last
+    run = run_stream(dut, [int(v) for x in images for v in x.ravel()], expected.size // lanes,
+                     p_valid=p_valid, p_ready=p_ready, seed=seed)
+    got = np.array([(v >> (8 * k)) & 255 for v in run.outputs for k in range(lanes)], np.uint8)
+    return got, expected, run.first, run.last
 
 
 @pytest.mark.parametrize("reads, lanes, size, p_valid, p_ready", [

@@ -8,8 +8,8 @@ from edgeforge.hw.hklut.combine import pixel_layout
 from edgeforge.hw.hklut.index import SIDE
 from edgeforge.hw.hklut.linebuffer import LineWindow, reflect
 from edgeforge.schemes.hklut import HKLUTConfig
+from edgeforge.sim.amaranth_stream import run_stream
 
-from hklut_helpers import run_flat
 
 PIXEL = pixel_layout(HKLUTConfig().widths())     # q 8 bits, rem 3 bits (D = 6)
 
@@ -58,8 +58,8 @@ def _check_windows(width, height, lanes, frames, p_valid, p_ready, *, carries_re
     data = [rng.integers(0, 1 << bits, size=(height, width)) for _ in range(frames)]
     dut = LineWindow(PIXEL, width, height, lanes, carries_rem=carries_rem)
     assert dut.i.payload.shape().size == bits * lanes
-    outs, _, _ = run_flat(dut, _words(data, lanes, bits), frames * width * height // lanes,
-                          p_valid=p_valid, p_ready=p_ready, seed=width + height)
+    outs = run_stream(dut, _words(data, lanes, bits), frames * width * height // lanes,
+                      p_valid=p_valid, p_ready=p_ready, seed=width + height).outputs
     windows = [(beat >> (WINDOW_BITS * v)) & ((1 << WINDOW_BITS) - 1)
                for beat in outs for v in range(lanes)]
     k = 0
@@ -80,8 +80,8 @@ def test_row_costs_its_words_and_nothing_more(lanes):
     width, height = 8, 5
     dut = LineWindow(PIXEL, width, height, lanes)
     beats = 2 * width * height // lanes
-    _, first, last = run_flat(dut, list(range(beats)), beats)
-    assert last - first == beats - 1
+    run = run_stream(dut, list(range(beats)), beats)
+    assert run.last - run.first == beats - 1
 
 
 @pytest.mark.parametrize("name, value", [("width", 2), ("height", 0), ("width", 4.0)])

@@ -1,4 +1,4 @@
-"""BlockReorder and TableBank in Amaranth's simulator."""
+"""BlockReorder in Amaranth's simulator; the HKLUT table words and their ROM bank."""
 
 import numpy as np
 import pytest
@@ -6,10 +6,10 @@ from amaranth.sim import Simulator
 
 from edgeforge.hw.hklut.combine import pixel_layout
 from edgeforge.hw.hklut.reorder import BlockReorder
-from edgeforge.hw.hklut.tables import TableBank, pack_table
+from edgeforge.hw.hklut.tables import pack_table, table_bank
 from edgeforge.schemes.hklut import HKLUTConfig
+from edgeforge.sim.amaranth_stream import run_stream
 
-from hklut_helpers import run_flat
 
 PIXEL = pixel_layout(HKLUTConfig().widths())     # 11 bits: q | rem << 8
 PX_BITS = 11
@@ -39,8 +39,8 @@ def test_blocks_come_out_in_raster_order(r, width, lanes, blocks, rows, p_valid,
                 beat |= sum(int(v) << (PX_BITS * e) for e, v in enumerate(block)) << (block_bits * b)
             beats.append(beat)
     dut = BlockReorder(PIXEL, r, width, lanes, blocks)
-    outs, _, _ = run_flat(dut, beats, image.size // lanes, p_valid=p_valid, p_ready=p_ready,
-                          seed=r + lanes)
+    outs = run_stream(dut, beats, image.size // lanes, p_valid=p_valid, p_ready=p_ready,
+                      seed=r + lanes).outputs
     got = [(v >> (PX_BITS * k)) & ((1 << PX_BITS) - 1) for v in outs for k in range(lanes)]
     assert got == [int(v) for v in image.ravel()]
 
@@ -50,8 +50,8 @@ def test_reorder_keeps_up_one_beat_per_cycle():
     r, width, lanes = 2, 8, 2
     dut = BlockReorder(PIXEL, r, width, lanes)
     n_out = 2 * r * r * width // lanes
-    _, first, last = run_flat(dut, list(range(2 * width)), n_out)
-    assert last - first == n_out - 1
+    run = run_stream(dut, list(range(2 * width)), n_out)
+    assert run.last - run.first == n_out - 1
 
 
 def test_reorder_refuses_lanes_not_dividing_row():
@@ -69,35 +69,12 @@ def test_pack_table_puts_element_zero_lowest():
     assert pack_table(table) == [0x01 | 0xFF << 8 | 0x80 << 16 | 0x7F << 24]
 
 
-@pytest.mark.parametrize("reads", [1, 2, 4, 8, 16])
-def test_table_bank_reads_every_lane(reads):
-    table = np.random.default_rng(reads).integers(-128, 128, size=(256, 2, 2)).astype(np.int8)
-    words = pack_table(table)
-    dut = TableBank(table, reads)
-    addresses = [[(7 * t + 31 * lane) % 256 for lane in range(reads)] for t in range(40)]
-
-    async def bench(ctx):
-        ctx.set(dut.en, 1)
-        for t, addrs in enumerate(addresses):
-            for lane, a in enumerate(addrs):
-                ctx.set(dut.addr[lane], a)
-            await ctx.tick()
-            for lane, a in enumerate(addrs):
-                assert ctx.get(dut.data[lane]) == words[a], (t, lane)
-        # With en low the data holds.
-        ctx.set(dut.en, 0)
-        for lane in range(reads):
-            ctx.set(dut.addr[lane], 0)
-        await ctx.tick()
-        for lane, a in enumerate(addresses[-1]):
-            assert ctx.get(dut.data[lane]) == words[a]
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(bench)
-    sim.run()
+def test_table_bank_holds_one_block_a_word():
+    table = np.random.default_rng(0).integers(-128, 128, size=(256, 2, 2)).astype(np.int8)
+    bank = table_bank(table, 4)
+    assert (bank.words, bank.word_bits, bank.reads, bank.copies) == (pack_table(table), 32, 4, 2)
 
 
 def test_table_bank_refuses_three_reads():
     with pytest.raises(ValueError, match=r"^reads must be one of \(1, 2, 4, 8, 16\), got 3$"):
-        TableBank(np.zeros((16, 2, 2), np.int8), 3)
+        table_bank(np.zeros((16, 2, 2), np.int8), 3)

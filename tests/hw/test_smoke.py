@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 import edgeforge
-from edgeforge.hw.smoke import SmokeLookup
+from edgeforge.hw.smoke import TRAFFIC_LINE, SmokeLookup
 from edgeforge.schemes.smoke import default_artifact
 from edgeforge.sim.amaranth_stream import run_stream
+from edgeforge.sim.cycles.record import TrafficLine
+from edgeforge.sim.memory_probe import MemoryProbe
 
 
 @pytest.mark.parametrize("p_valid, p_ready", [(1.0, 1.0), (0.5, 0.5), (0.9, 0.2)])
@@ -15,17 +17,18 @@ def test_lookup_matches_golden_under_backpressure(addr_bits, data_bits, p_valid,
     design = edgeforge.generate(default_artifact(addr_bits, data_bits, seed=3))
     rng = np.random.default_rng(addr_bits * 100 + data_bits)
     addresses = rng.integers(0, 1 << addr_bits, size=300)
-    out, cycles = run_stream(design.build(), addresses.tolist(), len(addresses), seed=7,
-                             p_valid=p_valid, p_ready=p_ready)
-    np.testing.assert_array_equal(out, design.golden(addresses))
+    run = run_stream(design.build(), addresses.tolist(), len(addresses), seed=7,
+                     p_valid=p_valid, p_ready=p_ready)
+    np.testing.assert_array_equal(run.outputs, design.golden(addresses))
     if p_valid == p_ready == 1.0:
-        assert cycles <= len(addresses) + 25  # one beat per cycle, plus latency and drain
+        # One beat a cycle after one cycle of latency, as the cycle model says.
+        assert (run.first, run.last) == (2, len(addresses) + 1)
 
 
 def test_wrong_golden_is_caught():
     design = edgeforge.generate(default_artifact(4, 4))
     addresses = list(range(16))
-    out, _ = run_stream(design.build(), addresses, 16, seed=1, p_valid=0.7, p_ready=0.6)
+    out = run_stream(design.build(), addresses, 16, seed=1, p_valid=0.7, p_ready=0.6).outputs
     wrong = design.golden(np.array(addresses)).copy()
     wrong[5] ^= 1
     assert not np.array_equal(out, wrong)
@@ -61,3 +64,15 @@ def test_emission_is_byte_identical(tmp_path):
     assert manifest["artifact"]["content_hash"] == default_artifact().content_hash
     assert files_a.filelist.read_text() == f"{files_a.verilog.name}\n"
     assert f"toplevel: {manifest['top']}" in files_a.core.read_text()
+
+
+@pytest.mark.parametrize("p", [1.0, 0.5])
+def test_rom_reads_once_per_address_as_the_model_says(p):
+    design = edgeforge.generate(default_artifact(6, 8))
+    dut = design.build()
+    probe = MemoryProbe(dut)
+    addresses = list(range(64)) * 2
+    run_stream(dut, addresses, len(addresses), seed=3, p_valid=p, p_ready=p, probe=probe)
+    line, = design.cycle_model().traffic
+    assert probe.lines(lambda path: TRAFFIC_LINE) == (
+        TrafficLine(TRAFFIC_LINE, 8, line.reads * len(addresses), 0),)

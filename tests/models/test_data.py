@@ -110,3 +110,22 @@ def test_load_train_dir_with_and_without_lr(tmp_path):
     assert np.array_equal(lr, given)
     with pytest.raises(ValueError, match=r"^training folder must hold HR/\*\.png; missing "):
         data.load_train_dir(tmp_path / "nothing", 4)
+
+
+def test_benchmark_and_training_images_are_read_by_upscales_rules(tmp_path):
+    """Issue 10.4: a 16-bit HR was clipped to 255 and an RGBA image lost its alpha silently."""
+    root = tmp_path / "Set1"
+    _png(root / "LR_bicubic" / "X4" / "a.png", _rgb(4, 4))
+    _png(root / "HR" / "a.png", np.full((16, 16), 40_000, np.uint16))
+    for load in (data.load_benchmark_dir, data.load_train_dir):
+        with pytest.raises(ValueError, match=r"^image '.*HR/a\.png' must be an 8-bit grey or RGB "
+                                             r"image; 16-bit and float images are not read"):
+            load(root, 4)
+    hr = _rgb(16, 16)
+    alpha = np.full((16, 16, 1), 255, np.uint8)
+    _png(root / "HR" / "a.png", np.concatenate([hr, alpha], axis=2))
+    assert np.array_equal(data.load_benchmark_dir(root, 4)[0][2], hr)   # opaque: alpha dropped
+    alpha[3, 5] = 0
+    _png(root / "HR" / "a.png", np.concatenate([hr, alpha], axis=2))
+    with pytest.raises(ValueError, match=r"^image '.*HR/a\.png' has transparent pixels"):
+        data.load_benchmark_dir(root, 4)

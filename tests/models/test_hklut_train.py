@@ -86,6 +86,10 @@ def test_tables_int8_are_the_transfer_entries():
     ({"milestones": (0.5, 1.5)}, r"^TrainConfig\.milestones must be fractions in \(0, 1\), "
                                  r"got \(0\.5, 1\.5\)$"),
     ({"activation": "tanh"}, r"^TrainConfig\.activation must be one of .*, got 'tanh'$"),
+    ({"lr": math.inf}, r"^TrainConfig\.lr must be a number in \(0, 1\], got inf$"),
+    ({"lr": math.nan}, r"^TrainConfig\.lr must be a number in \(0, 1\], got nan$"),
+    ({"lr": 2.0}, r"^TrainConfig\.lr must be a number in \(0, 1\], got 2\.0$"),
+    ({"seed": -1}, r"^TrainConfig\.seed must be a non-negative integer, got -1$"),
 ])
 def test_train_config_rejects(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -184,3 +188,49 @@ def test_load_checkpoint_refuses_other_files(tmp_path):
         load_checkpoint(tmp_path / "other.pt")
     with pytest.raises(ValueError, match=r"^no checkpoint file at '.*none\.pt'$"):
         load_checkpoint(tmp_path / "none.pt")
+
+
+def test_fresh_run_refuses_the_checkpoints_of_an_earlier_run(tiny_data, tmp_path):
+    data = dict(train_dir=tiny_data / "train", test_dir=tiny_data / "test", progress=False)
+    train(_config(tmp_path, iterations=4), stop_after=1, **data)
+    other = HKLUTConfig(stages=(2,))
+    with pytest.raises(ValueError, match=r"^checkpoint_dir: '.*' holds an earlier run's last\.pt "
+                                         r"and best\.pt; continue it with resume=True"):
+        train(_config(tmp_path, iterations=4), other, **data)
+
+
+def test_stopping_before_the_first_evaluation_evaluates_what_it_returns(tiny_data, tmp_path):
+    data = dict(train_dir=tiny_data / "train", test_dir=tiny_data / "test", progress=False)
+    result = train(_config(tmp_path, iterations=10, eval_every=5), stop_after=2, **data)
+    assert [h["iteration"] for h in result.history] == [2]
+    assert result.best_iteration == 2 and math.isfinite(result.best_psnr)
+    _, last = load_checkpoint(tmp_path / "last.pt")
+    assert all(torch.equal(last["model"][k], v) for k, v in result.net.state_dict().items())
+    # Resumed to the end, the run evaluates on its own schedule again.
+    result = train(_config(tmp_path, iterations=10, eval_every=5), resume=True, **data)
+    assert [h["iteration"] for h in result.history] == [2, 5, 10]
+
+
+def test_a_best_checkpoint_of_another_run_is_not_returned(tiny_data, tmp_path):
+    data = dict(train_dir=tiny_data / "train", test_dir=tiny_data / "test", progress=False)
+    for run in ("a", "b"):
+        train(_config(tmp_path / run, iterations=2, eval_every=2), **data)
+    (tmp_path / "a" / "best.pt").replace(tmp_path / "b" / "best.pt")
+    # b is complete: resuming trains nothing and returns its best.pt, now a's.
+    with pytest.raises(ValueError, match=r"^cannot export '.*b/best\.pt': it was written by "
+                                         r"another run"):
+        train(_config(tmp_path / "b", iterations=2, eval_every=2), resume=True, **data)
+
+
+def test_a_run_whose_loss_stops_being_finite_is_stopped(tiny_data, tmp_path):
+    data = dict(train_dir=tiny_data / "train", test_dir=tiny_data / "test", progress=False)
+    config = _config(tmp_path, iterations=6)
+    train(config, stop_after=3, **data)
+    # A checkpoint gone bad (NaN weights): the resumed run's first loss is NaN.
+    payload = torch.load(tmp_path / "last.pt", weights_only=True)
+    for tensor in payload["model"].values():
+        tensor.fill_(math.nan)
+    torch.save(payload, tmp_path / "last.pt")
+    with pytest.raises(ValueError, match=r"^training diverged at iteration 4: the loss is nan; "
+                                         r"TrainConfig\.lr \(--lr\) is likely too high"):
+        train(config, resume=True, **data)

@@ -62,6 +62,15 @@ def test_transfer_rejects_a_non_net():
         transfer({})
 
 
+def test_transfer_refuses_a_network_with_non_finite_weights():
+    net = HKLUTNet(HKLUTConfig(stages=(2,)), nf=4)
+    with torch.no_grad():
+        net.units["s0_lsb_h"].layers[0].weight.view(-1)[0] = float("nan")
+    with pytest.raises(ValueError, match=r"^net: 1 weight tensor\(s\) hold NaN or infinity "
+                                         r"\(first units\.s0_lsb_h\."):
+        transfer(net)
+
+
 def test_shipped_artifact_is_ours_and_beats_bicubic():
     from edgeforge.artifact import load
     from edgeforge.models.hklut import PRETRAINED

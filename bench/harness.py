@@ -1,0 +1,126 @@
+"""The one bench harness: a design of any scheme through verify and cost, into a record.
+
+A record is plain JSON data, so that the report module renders it from files alone
+(``edgeforge.bench.report.render_*``) and ``compare`` reads the same shape:
+
+- ``design``, ``scheme``, ``config``, ``artifact_hash``, ``design_hash``, ``engine_commit``
+  (the last commit that changed the sources the caller names, ``+dirty`` when the tree
+  differs), ``command`` (what reproduces the record);
+- ``performance``: the design's cycle model (:class:`~edgeforge.sim.cycles.record.Performance`
+  as ``to_dict``);
+- ``verify`` (when run): the measured run against the model: cycles from the first input
+  transfer through the last output transfer without pauses, measured and predicted (verify
+  has already failed the run if they differ), under random pauses, the simulator's time;
+- ``cost``: per target, what :meth:`Design.cost` found (resources, memory bits, Fmax, fit).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .. import jsonfile
+
+__all__ = ["REPO", "RESULTS", "MeasureError", "measure", "engine_commit", "printer",
+           "write_json", "publish"]
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+FREE, PAUSED = "stream/src=none/sink=none", "stream/src=random/sink=random"
+
+
+class MeasureError(RuntimeError):
+    """The RTL differs from the golden model or from the cycle model."""
+
+
+def printer(progress: bool):
+    """Progress lines to stderr, or None when quiet (``Design.cost`` takes either)."""
+    return (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else None
+
+
+def engine_commit(paths: Sequence[str]) -> str | None:
+    """The last commit that changed ``paths`` (which engine a record measured), with
+    ``+dirty`` when the working tree changes them; None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%h", "--", *paths], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", *paths],
+                               cwd=REPO).returncode
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return (out + ("+dirty" if dirty else "")) or None
+
+
+def _verify(design, inputs, seed: int, say) -> dict:
+    say(f"[bench] {design.name}: build + cocotb runs ...")
+    t0 = time.monotonic()
+    result = design.verify(inputs, pauses="none:none,random:random", seed=seed)
+    first = time.monotonic() - t0
+    if not result.passed:
+        raise MeasureError(f"{design.name}: {result.failures[:3]}")
+    # The same run again on the cached build: simulation time alone.
+    t0 = time.monotonic()
+    design.verify(inputs, pauses="none:none", seed=seed)
+    sim_only = time.monotonic() - t0
+    free, paused = result.measurements[FREE], result.measurements[PAUSED]
+    return {"passed": True, "simulator": result.simulator, "seed": seed,
+            "inputs": result.inputs, "input_beats": result.input_beats,
+            "output_beats": result.output_beats,
+            "cycles_measured": free["run_cycles"],
+            "cycles_predicted": result.predicted.total_cycles,
+            "output_starts_measured": free["output_start_cycles"],
+            "output_starts_predicted": list(result.predicted.output_starts),
+            "steady_cycles_per_input_beat": free["steady_cycles_per_input"],
+            "cycles_with_backpressure": paused["run_cycles"],
+            "output_stall_cycles_with_backpressure": paused["output_stall_cycles"],
+            "build_and_runs_s": round(first, 1), "run_s": round(sim_only, 1)}
+
+
+def measure(design, inputs=None, *, command: str, engine_paths: Sequence[str] = (),
+            verify: bool = True, seed: int = 0, targets: Sequence[str] = (),
+            devices: dict | None = None, progress: bool = True) -> dict:
+    """Run ``design`` through :meth:`verify` (unless ``verify`` is False) and :meth:`cost`
+    for ``targets``; return its record.
+
+    Raises
+    ------
+    MeasureError
+        If the RTL differs from the golden model or the cycles from the cycle model.
+    """
+    say = printer(progress) or (lambda msg: None)
+    record = {"design": design.name, "scheme": design.scheme, "config": design.config,
+              "artifact_hash": design.artifact.short_hash, "design_hash": design.design_hash,
+              # Taken before the long run: the tree may move meanwhile.
+              "engine_commit": engine_commit(engine_paths) if engine_paths else None,
+              "command": command, "performance": design.cycle_model().to_dict()}
+    if verify:
+        record["verify"] = _verify(design, inputs, seed, say)
+    if targets:
+        say(f"[bench] {design.name}: synthesis for {', '.join(targets)} ...")
+        record["cost"] = {
+            r.target: {"device": r.device, "resources": r.resources,
+                       "memory_bits": r.memory_bits, "transistors": r.transistors,
+                       "fmax_mhz": r.fmax_mhz, "fits": r.fits,
+                       "over": {k: list(v) for k, v in r.over.items()}, "notes": r.notes,
+                       "seconds": round(r.seconds, 1)}
+            for r in design.cost(tuple(targets), devices=devices, progress=printer(progress))}
+    return record
+
+
+def publish(out: Path, stem: str, results: dict, render) -> None:
+    """A benchmark's results as ``<stem>.json`` (strict JSON) and ``<stem>.md``
+    (``render(results)``) in ``out``, and the Markdown on stdout."""
+    out.mkdir(parents=True, exist_ok=True)
+    jsonfile.write(out / f"{stem}.json", results, indent=2)
+    markdown = render(results)
+    (out / f"{stem}.md").write_text(markdown)
+    print(markdown, end="")
+
+
+def write_json(path: Path, data) -> Path:
+    """Write ``data`` as sorted, indented JSON (NaN and infinities refused: strict JSON)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return jsonfile.write(path, data, indent=2, sort_keys=True)

@@ -1,0 +1,58 @@
+"""The bench harness on the smoke design: verify and cost into a record, rendered from its file."""
+
+import math
+
+import pytest
+
+from edgeforge.bench.harness import MeasureError, measure, write_json
+from edgeforge.bench.report import load_json, render_runs_markdown, render_synth_markdown
+from edgeforge.hw.smoke import SmokeDesign
+from edgeforge.schemes.smoke import default_artifact
+from edgeforge.sim.runner import simulator_missing_reason
+
+COLUMNS = [("design", lambda r: r["design"])]
+
+
+@pytest.fixture(scope="module")
+def record():
+    if simulator_missing_reason("verilator"):
+        pytest.skip(simulator_missing_reason("verilator"))
+    design = SmokeDesign(default_artifact(addr_bits=5, data_bits=8))
+    return measure(design, design.test_inputs(seed=2), command="pytest", seed=2,
+                   targets=("generic",), progress=False)
+
+
+def test_record_holds_model_run_and_cost(record, tmp_path):
+    v, p = record["verify"], record["performance"]
+    beats = 32 + 7 + 500                     # the smoke design's test inputs, one a beat
+    assert v["cycles_measured"] == v["cycles_predicted"] == beats + 1
+    assert v["output_starts_measured"] == v["output_starts_predicted"] == [1, 33, 40]
+    assert v["cycles_with_backpressure"] > beats
+    assert p["traffic"] == [{"memory": "rom table", "word_bits": 8, "reads": 1, "writes": 0}]
+    assert record["cost"]["generic"]["memory_bits"] == 32 * 8
+
+
+def test_renderers_read_the_written_file(record, tmp_path):
+    path = write_json(tmp_path / "r.json", {"records": [record]})
+    records = load_json(path)["records"]
+    runs = render_runs_markdown(records, COLUMNS)
+    assert runs[0].startswith("| design | cycles measured | predicted | error % | cycles per "
+                              "address (model, steady) |")
+    assert runs[2].startswith(f"| {record['design']} | 540 | 540 | 0.0 | 1 | 1 |")
+    synth = render_synth_markdown(records, "generic", COLUMNS)
+    assert synth[2].startswith(f"| {record['design']} |") and "| 256 |" in synth[2]
+    assert render_synth_markdown(records, "ecp5", COLUMNS)[2:] == []
+
+
+def test_results_are_strict_json(tmp_path):
+    with pytest.raises(ValueError, match=r"x\.json: psnr is -inf, which JSON cannot hold"):
+        write_json(tmp_path / "x.json", {"psnr": -math.inf})
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_a_design_off_its_model_is_an_error(optimistic_smoke):
+    if simulator_missing_reason("verilator"):
+        pytest.skip(simulator_missing_reason("verilator"))
+    design = optimistic_smoke(default_artifact(addr_bits=5, data_bits=8))
+    with pytest.raises(MeasureError, match=r"cycles: measured \d+, cycle model predicts"):
+        measure(design, design.test_inputs(seed=2), command="pytest", progress=False)
