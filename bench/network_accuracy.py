@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ from ..models.data_digits import N_TEST, SPLIT_RULE, load_digits
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import macs, preset
+from .harness import publish
 
 __all__ = ["PRESETS", "SEEDS", "TARGET", "run", "render_markdown", "main"]
 
@@ -184,11 +184,7 @@ def main(argv=None) -> int:
     results = run(args.presets, args.seeds, TrainConfig(iterations=args.iterations),
                   progress=not args.no_progress)
     results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "network_accuracy.json").write_text(json.dumps(results, indent=2) + "\n")
-    markdown = render_markdown(results)
-    (args.out / "network_accuracy.md").write_text(markdown)
-    sys.stdout.write(markdown)
+    publish(args.out, "network_accuracy", results, render_markdown)
     return 0
 
 
