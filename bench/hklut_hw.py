@@ -37,7 +37,8 @@ from ..hw.hklut.design import HKLUTDesign
 from ..hw.logic import BUFFER_RAM
 from ..schemes.hklut import HKLUTConfig
 from .harness import RESULTS, measure, printer, write_json
-from .report import load_json, render_runs_markdown, render_synth_markdown
+from .report import (load_json, render_runs_markdown, render_synth_markdown,
+                     render_traffic_markdown)
 
 __all__ = ["CONFIGS", "FULL_RATE", "run", "fmax", "full_rate", "render_markdown", "main"]
 
@@ -162,12 +163,12 @@ def render_markdown(report: dict) -> str:
         lines += render_synth_markdown(costed, "ice40", CONFIG_COLUMNS)
         lines += ["", "Generic: yosys, memories kept as memory cells.", ""]
         lines += render_synth_markdown(costed, "generic", CONFIG_COLUMNS)
-    lines += ["", "Traffic per image (every config; one line per memory, a read or write is a "
-              "cycle with the port's enable high): " + "; ".join(
-                  f"{t['memory']} ({t['word_bits']}-bit) {t['reads']:g} reads, "
-                  f"{t['writes']:g} writes" for t in records[0]["performance"]["traffic"])
-              + f"; off-chip {records[0]['performance']['offchip_bytes_in']:g} B in, "
-              f"{records[0]['performance']['offchip_bytes_out']:g} B out.", ""]
+    lines += ["", "Memory traffic per image, modelled (`sim/cycles/hklut.py`; the tests measure "
+              "it equal to the RTL's port enables in Amaranth's simulator): reads / writes "
+              "(word bits).", ""]
+    lines += render_traffic_markdown(records, lambda r: "R " + ",".join(
+        map(str, r["config"]["reads_per_table"])) + f", P {r['config']['out_pixels']}")
+    lines += [""]
     if report.get("full_rate"):
         r = report["full_rate"]
         v = r["verify"]

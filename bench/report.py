@@ -21,7 +21,8 @@ from .devices import DEVICES
 
 __all__ = ["ReportError", "load_json", "parse_yosys_stat", "parse_yosys_memories",
            "parse_nextpnr_report", "parse_nextpnr_errors", "normalise_cells", "pick_fmax",
-           "render_cost_table", "render_runs_markdown", "render_synth_markdown", "fits_cell"]
+           "render_cost_table", "render_runs_markdown", "render_synth_markdown",
+           "render_traffic_markdown", "fits_cell"]
 
 # Cell types `stat -tech cmos` has a transistor count for (yosys kernel/cost.cc); anything
 # else in the design makes its estimate a lower bound, printed with a trailing "+".
@@ -420,3 +421,24 @@ def render_synth_markdown(records: list[dict], target: str, columns) -> list[str
               if target == "generic" else ["part", "LUT4", "FF", "LUT RAM", "block RAM", "SPRAM",
                                            "DSP", "Fmax MHz", "fits"]))
     return _markdown(header, rows)
+
+
+def render_traffic_markdown(records: list[dict], label) -> list[str]:
+    """Markdown lines of the modelled memory traffic per input of ``records``: a row per
+    memory (in the first record's order), a column per record headed ``label(record)``,
+    cells ``reads / writes (word bits)``, and the off-chip bytes in and out last."""
+    names = list(dict.fromkeys(t["memory"] for r in records
+                               for t in r["performance"]["traffic"]))
+    lines = {id(r): {t["memory"]: t for t in r["performance"]["traffic"]} for r in records}
+    rows = []
+    for name in names:
+        cells = []
+        for r in records:
+            t = lines[id(r)].get(name)
+            cells.append(None if t is None else
+                         f"{t['reads']:g} / {t['writes']:g} ({t['word_bits']}b)")
+        rows.append([name] + cells)
+    rows.append(["off-chip bytes in / out"] + [
+        f"{r['performance']['offchip_bytes_in']:g} / {r['performance']['offchip_bytes_out']:g}"
+        for r in records])
+    return _markdown(["memory"] + [label(r) for r in records], rows)

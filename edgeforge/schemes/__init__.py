@@ -27,6 +27,7 @@ __all__ = ["SCHEMES", "Command", "Option", "Scheme", "get_scheme", "check_design
 SCHEMES = {
     "smoke": "edgeforge.schemes.smoke:SmokeScheme",
     "hklut": "edgeforge.schemes.hklut:HKLUTScheme",
+    "network": "edgeforge.schemes.network:NetworkScheme",
 }
 
 

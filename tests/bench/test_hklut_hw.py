@@ -64,3 +64,11 @@ def test_fmax_rows_give_rates_from_the_model():
     # 160 RGB Mpx/s, 480 channel Mpx/s from the three engines, 80e6 / (8 x 480 x 270).
     assert "| 2,2 | 2 | 480x270 | lanes | auto | 8.0000 | ecp5-85f |" in text
     assert "| 80.0 | True | 160.0 | 480.0 | 77.2 | abc1234 |" in text
+
+
+def test_traffic_table_has_a_row_per_memory_and_a_column_per_config():
+    text = render_markdown(_report())
+    assert "| memory | R 2,2, P 2 |" in text
+    # 8x8 RGB: 3 x 64 input pixels into the first line buffer; border rows read fewer rows.
+    assert "| line buffer s0 | 816 / 192 (8b) |" in text
+    assert "| off-chip bytes in / out | 192 / 3072 |" in text

@@ -1,0 +1,567 @@
+"""Classifier networks (scheme ``"network"``, version 1): layer list, array layout and exact widths.
+
+This module is the one place where a network artifact's structure and its
+integer widths are defined (``/work/spec-network.md`` is the contract). The
+golden model (``edgeforge.sim.golden.network``), the cycle model
+(``edgeforge.sim.cycles.network``), the hardware compiler
+(``edgeforge.hw.network``) and the manifests all read them from here.
+
+Config::
+
+    {"input":  {"channels": C, "height": H, "width": W, "bits": 8},
+     "layers": [layer, ...]}
+
+Every layer dict has a ``kind`` and exactly the fields of :data:`LAYER_FIELDS`
+(plus those its transform kind adds); unknown fields are refused.
+
+============  ==============================================================
+kind          fields
+============  ==============================================================
+``conv2d``    transform, in_channels, out_channels, kernel (odd), padding
+              (0..kernel//2), weight_bits (2..8), bias_bits (2..32),
+              shift (>= 0), out_bits (2..8); stride 1, zero padding
+``linear``    transform, in_features, out_features, weight_bits, bias_bits,
+              shift, out_bits
+``relu``      none; only directly after a conv2d or linear
+``maxpool``   size (>= 2; stride = size, H and W must divide)
+``flatten``   none; (C, H, W) -> C*H*W in torch's order c*H*W + h*W + w
+``argmax``    none; the last layer, directly after a linear
+============  ==============================================================
+
+Arithmetic (golden = RTL): ``acc = bias + sum(w * x)`` exactly, then
+``y = (acc + (1 << (shift - 1))) >> shift`` (flooring shift; ``y = acc`` for
+shift 0), clipped to ``[0, 2**out_bits - 1]`` when a relu follows, else to the
+signed ``out_bits`` range. Max-pool takes the max of each window; arg-max the
+lowest index of the largest logit.
+
+A conv2d or linear layer's ``transform`` names how it turns its input vector
+into output channels. :data:`TRANSFORMS` maps each kind to what the compiler
+needs of it (its own fields, its arrays, and where its golden function, cycle
+formula and hardware core live), so that a new kind (PECAN-D, DeBut) is one
+entry here plus those three modules and a torch layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from ..artifact import ArraySpec, ArtifactError
+from . import Scheme
+
+__all__ = ["LAYER_FIELDS", "TRANSFORMS", "Transform", "DenseTransform", "Layer", "Network",
+           "LayerWidths", "NetworkWidths", "NetworkScheme", "parse_network", "derive_widths",
+           "range_bits", "requant_range", "clip_range", "random_artifact", "random_config"]
+
+MAX_INPUT_BITS = 8
+WEIGHT_BITS = (2, 8)
+BIAS_BITS = (2, 32)
+OUT_BITS = (2, 8)
+# A shift beyond the accumulator's width only ever yields 0 or -1; 62 keeps int64 golden exact.
+MAX_SHIFT = 62
+
+#: Fields of each layer kind besides ``kind`` (a transform kind may add its own).
+LAYER_FIELDS: dict[str, tuple[str, ...]] = {
+    "conv2d": ("transform", "in_channels", "out_channels", "kernel", "padding", "weight_bits",
+               "bias_bits", "shift", "out_bits"),
+    "linear": ("transform", "in_features", "out_features", "weight_bits", "bias_bits", "shift",
+               "out_bits"),
+    "relu": (),
+    "maxpool": ("size",),
+    "flatten": (),
+    "argmax": (),
+}
+#: Layer kinds that carry a transform (and arrays).
+TRANSFORM_LAYERS = ("conv2d", "linear")
+
+
+def _where(index: int, field: str | None = None) -> str:
+    return f"config.layers[{index}]" + (f".{field}" if field else "")
+
+
+def _int_field(layer: dict, index: int, field: str, lo: int, hi: int | None = None) -> int:
+    value = layer[field]
+    if (not isinstance(value, int) or isinstance(value, bool) or value < lo
+            or (hi is not None and value > hi)):
+        span = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise ArtifactError(_where(index, field), f"expected an integer {span}, got {value!r}")
+    return value
+
+
+class Transform:
+    """What the network compiler needs of one transform kind.
+
+    Members
+    -------
+    name : str
+        The ``transform`` value in a layer dict.
+    extra_fields : tuple of str
+        Layer fields this kind adds to :data:`LAYER_FIELDS`.
+    golden, cycles, core : str
+        ``"module:attribute"`` of its golden function, cycle formula and
+        hardware core (imported on use, so that loading an artifact imports
+        neither NumPy-heavy models nor Amaranth).
+    """
+
+    name: str
+    extra_fields: tuple[str, ...] = ()
+    golden: str
+    cycles: str
+    core: str
+
+    def check_fields(self, layer: dict, index: int) -> dict:
+        """Return this kind's own fields, checked; raise ArtifactError naming a bad one."""
+        return {}
+
+    def size(self, layer: "Layer") -> tuple[int, int]:
+        """``(outputs, inputs)`` of the layer's transform: the output channels and the length
+        of the input vector (a conv's ``k k C`` window). A folding ``(PE, SIMD)`` divides
+        them: the core's output and input lanes a cycle."""
+        f = layer.fields
+        if layer.kind == "conv2d":
+            return f["out_channels"], f["kernel"] ** 2 * f["in_channels"]
+        return f["out_features"], f["in_features"]
+
+    def array_specs(self, layer: "Layer") -> dict[str, ArraySpec]:
+        """The arrays a layer of this kind holds, keyed by artifact array name."""
+        raise NotImplementedError
+
+
+class DenseTransform(Transform):
+    """Dense int weights, conv2d ``(out, in, k, k)`` or linear ``(out, in)``; int32 bias
+    ``(out,)``."""
+
+    name = "dense"
+    golden = "edgeforge.sim.golden.dense:accumulate"
+    cycles = "edgeforge.sim.cycles.network:dense_cycles"
+    core = "edgeforge.hw.network.mac:DenseCore"
+
+    def array_specs(self, layer: "Layer") -> dict[str, ArraySpec]:
+        f = layer.fields
+        if layer.kind == "conv2d":
+            shape = (f["out_channels"], f["in_channels"], f["kernel"], f["kernel"])
+        else:
+            shape = (f["out_features"], f["in_features"])
+        return {f"l{layer.index}_weight": ArraySpec("int8", shape, f["weight_bits"], True),
+                f"l{layer.index}_bias": ArraySpec("int32", (shape[0],), f["bias_bits"], True)}
+
+
+#: Transform kinds: name -> :class:`Transform`.
+TRANSFORMS: dict[str, Transform] = {"dense": DenseTransform()}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One checked layer: its position, kind, fields and the shapes it maps between.
+
+    Shapes are ``(C, H, W)`` for maps and ``(F,)`` for vectors.
+    """
+    index: int
+    kind: str
+    fields: Mapping
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    relu: bool = False          # conv2d / linear: a relu layer follows (unsigned clip)
+
+    @property
+    def transform(self) -> Transform | None:
+        return TRANSFORMS[self.fields["transform"]] if self.kind in TRANSFORM_LAYERS else None
+
+
+@dataclass(frozen=True)
+class Network:
+    """A checked network config: the input and the layers with their shapes."""
+    channels: int
+    height: int
+    width: int
+    bits: int
+    layers: tuple[Layer, ...]
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.height, self.width)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.layers[-1].out_shape
+
+    def array_specs(self) -> dict[str, ArraySpec]:
+        specs = {}
+        for layer in self.layers:
+            if layer.transform is not None:
+                specs.update(layer.transform.array_specs(layer))
+        return specs
+
+
+def _check_input(config: dict) -> dict:
+    inp = config["input"]
+    if not isinstance(inp, dict):
+        raise ArtifactError("config.input", f"expected a dict, got {inp!r}")
+    known = ("channels", "height", "width", "bits")
+    for key in inp:
+        if key not in known:
+            raise ArtifactError(f"config.input.{key}", f"unknown input field; known: {list(known)}")
+    out = {}
+    for key in known:
+        if key not in inp:
+            raise ArtifactError(f"config.input.{key}", "missing")
+        value = inp[key]
+        hi = MAX_INPUT_BITS if key == "bits" else None
+        if (not isinstance(value, int) or isinstance(value, bool) or value < 1
+                or (hi is not None and value > hi)):
+            span = f"1..{hi}" if hi else ">= 1"
+            raise ArtifactError(f"config.input.{key}", f"expected an integer {span}, got {value!r}")
+        out[key] = value
+    return out
+
+
+def _check_fields(layer, index: int) -> dict:
+    """The layer's kind and fields, each type- and range-checked (shapes are chained later)."""
+    if not isinstance(layer, dict):
+        raise ArtifactError(_where(index), f"expected a layer dict, got {layer!r}")
+    kind = layer.get("kind")
+    if kind not in LAYER_FIELDS:
+        raise ArtifactError(_where(index, "kind"), f"expected one of {sorted(LAYER_FIELDS)}, "
+                            f"got {kind!r}")
+    expected = list(LAYER_FIELDS[kind])
+    transform = None
+    if kind in TRANSFORM_LAYERS:
+        name = layer.get("transform")
+        if name not in TRANSFORMS:
+            raise ArtifactError(_where(index, "transform"), f"expected one of "
+                                f"{sorted(TRANSFORMS)}, got {name!r}")
+        transform = TRANSFORMS[name]
+        expected += transform.extra_fields
+    for key in layer:
+        if key != "kind" and key not in expected:
+            raise ArtifactError(_where(index, key), f"unknown {kind} field; known: {expected}")
+    for key in expected:
+        if key not in layer:
+            raise ArtifactError(_where(index, key), f"missing from the {kind} layer")
+    fields = {}
+    positive = ("in_channels", "out_channels", "in_features", "out_features")
+    for key in LAYER_FIELDS[kind]:
+        if key == "transform":
+            fields[key] = layer[key]
+        elif key in positive:
+            fields[key] = _int_field(layer, index, key, 1)
+        elif key == "kernel":
+            fields[key] = _int_field(layer, index, key, 1)
+            if fields[key] % 2 == 0:
+                raise ArtifactError(_where(index, key), f"expected an odd kernel size, "
+                                    f"got {fields[key]!r}")
+        elif key == "padding":
+            fields[key] = _int_field(layer, index, key, 0, fields["kernel"] // 2)
+        elif key == "weight_bits":
+            fields[key] = _int_field(layer, index, key, *WEIGHT_BITS)
+        elif key == "bias_bits":
+            fields[key] = _int_field(layer, index, key, *BIAS_BITS)
+        elif key == "out_bits":
+            fields[key] = _int_field(layer, index, key, *OUT_BITS)
+        elif key == "shift":
+            fields[key] = _int_field(layer, index, key, 0, MAX_SHIFT)
+        elif key == "size":
+            fields[key] = _int_field(layer, index, key, 2)
+    if transform is not None:
+        fields.update(transform.check_fields(layer, index))
+    return {"kind": kind, **fields}
+
+
+def _chain(kind: str, fields: dict, index: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The output shape of a layer given its input ``shape``; refuses a mismatch."""
+    def need_map():
+        if len(shape) != 3:
+            raise ArtifactError(_where(index), f"{kind} needs a (C, H, W) map as input, got "
+                                f"shape {shape!r}")
+    if kind == "conv2d":
+        need_map()
+        c, h, w = shape
+        if fields["in_channels"] != c:
+            raise ArtifactError(_where(index, "in_channels"), f"expected {c} (the input's "
+                                f"channels), got {fields['in_channels']!r}")
+        k, p = fields["kernel"], fields["padding"]
+        ho, wo = h + 2 * p - k + 1, w + 2 * p - k + 1
+        if ho < 1 or wo < 1:
+            raise ArtifactError(_where(index, "kernel"), f"a {k}x{k} kernel with padding {p} "
+                                f"does not fit the {h}x{w} input, got kernel {k!r}")
+        return (fields["out_channels"], ho, wo)
+    if kind == "linear":
+        if len(shape) != 1:
+            raise ArtifactError(_where(index), f"linear needs a vector input (flatten first), "
+                                f"got shape {shape!r}")
+        if fields["in_features"] != shape[0]:
+            raise ArtifactError(_where(index, "in_features"), f"expected {shape[0]} (the "
+                                f"input's features), got {fields['in_features']!r}")
+        return (fields["out_features"],)
+    if kind == "maxpool":
+        need_map()
+        c, h, w = shape
+        s = fields["size"]
+        if h % s or w % s:
+            raise ArtifactError(_where(index, "size"), f"must divide the {h}x{w} map, got {s!r}")
+        return (c, h // s, w // s)
+    if kind == "flatten":
+        need_map()
+        return (shape[0] * shape[1] * shape[2],)
+    return shape                                    # relu, argmax
+
+
+def parse_network(config: dict) -> Network:
+    """Check a network config and chain its shapes.
+
+    Raises
+    ------
+    ArtifactError
+        Naming ``config.input.<field>``, ``config.layers[i]`` or
+        ``config.layers[i].<field>`` and the bad value.
+    """
+    if not isinstance(config, dict):
+        raise ArtifactError("config", f"expected a dict, got {config!r}")
+    for key in config:
+        if key not in ("input", "layers"):
+            raise ArtifactError(f"config.{key}", "unknown network config field; known: "
+                                "['input', 'layers']")
+    for key in ("input", "layers"):
+        if key not in config:
+            raise ArtifactError(f"config.{key}", "missing")
+    inp = _check_input(config)
+    raw = config["layers"]
+    if not isinstance(raw, list) or not raw:
+        raise ArtifactError("config.layers", f"expected a non-empty list, got {raw!r}")
+    checked = [_check_fields(layer, i) for i, layer in enumerate(raw)]
+    kinds = [fields.pop("kind") for fields in checked]
+    layers, shape = [], (inp["channels"], inp["height"], inp["width"])
+    for i, fields in enumerate(checked):
+        kind = kinds[i]
+        prev = kinds[i - 1] if i else None
+        if kind == "relu" and prev not in TRANSFORM_LAYERS:
+            raise ArtifactError(_where(i, "kind"), f"relu must directly follow a conv2d or "
+                                f"linear, got it after {prev!r}")
+        if kind == "argmax":
+            if i != len(checked) - 1:
+                raise ArtifactError(_where(i, "kind"), f"argmax must be the last layer, got it "
+                                    f"at index {i!r} of {len(checked)}")
+            if prev != "linear":
+                raise ArtifactError(_where(i, "kind"), f"argmax must directly follow a linear, "
+                                    f"got it after {prev!r}")
+        out = _chain(kind, fields, i, shape)
+        relu = kind in TRANSFORM_LAYERS and i + 1 < len(kinds) and kinds[i + 1] == "relu"
+        layers.append(Layer(index=i, kind=kind, fields=fields, in_shape=shape, out_shape=out,
+                            relu=relu))
+        shape = out
+    return Network(channels=inp["channels"], height=inp["height"], width=inp["width"],
+                   bits=inp["bits"], layers=tuple(layers))
+
+
+# -- integer ranges ----------------------------------------------------------------------
+
+def range_bits(lo: int, hi: int) -> tuple[int, bool]:
+    """``(bits, signed)`` of the narrowest two's-complement or unsigned type holding ``lo..hi``."""
+    if lo >= 0:
+        return max(1, int(hi).bit_length()), False
+    return max(int(-lo - 1).bit_length(), int(max(hi, 0)).bit_length()) + 1, True
+
+
+def clip_range(layer: Layer) -> tuple[int, int]:
+    """The saturation bounds of a conv2d / linear layer's output."""
+    bits = layer.fields["out_bits"]
+    return (0, (1 << bits) - 1) if layer.relu else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+
+
+def requant_range(lo: int, hi: int, shift: int) -> tuple[int, int]:
+    """What round-half-up shifting maps ``lo..hi`` to (it is monotonic)."""
+    if shift == 0:
+        return lo, hi
+    half = 1 << (shift - 1)
+    return (lo + half) >> shift, (hi + half) >> shift
+
+
+@dataclass(frozen=True)
+class LayerWidths:
+    """Exact integer ranges of one layer, derived from its weights and its input range.
+
+    ``acc_range`` bounds every partial sum too: it is taken over inputs in ``in_range``
+    and 0, and a partial sum is a full sum with some inputs 0. ``out_range`` is what the
+    layer can actually emit, within ``clip``; the stream after the layer carries
+    ``out_bits``/``out_signed`` (the narrowest type of ``out_range``).
+    """
+    index: int
+    kind: str
+    in_range: tuple[int, int]
+    out_range: tuple[int, int]
+    acc_range: tuple[int, int] | None = None
+    acc_bits: int | None = None          # signed width holding acc_range (and acc + rounding half)
+    clip: tuple[int, int] | None = None
+
+    @property
+    def in_bits(self) -> tuple[int, bool]:
+        return range_bits(*self.in_range)
+
+    @property
+    def out_bits(self) -> tuple[int, bool]:
+        return range_bits(*self.out_range)
+
+
+@dataclass(frozen=True)
+class NetworkWidths:
+    """Every layer's :class:`LayerWidths`, in layer order; relu layers pass their input on."""
+    layers: tuple[LayerWidths, ...]
+
+    def to_dict(self) -> list[dict]:
+        out = []
+        for lw in self.layers:
+            bits, signed = lw.out_bits
+            entry = {"index": lw.index, "kind": lw.kind, "in_range": list(lw.in_range),
+                     "out_range": list(lw.out_range), "out_bits": bits, "out_signed": signed}
+            if lw.acc_range is not None:
+                entry.update(acc_range=list(lw.acc_range), acc_bits=lw.acc_bits,
+                             clip=list(lw.clip))
+            out.append(entry)
+        return out
+
+
+def _acc_range(weight: np.ndarray, bias: np.ndarray, lo: int, hi: int) -> tuple[int, int]:
+    """Extremes over output channels of ``bias + sum(w x)`` for x in ``lo..hi`` and 0.
+
+    0 joins the range because zero padding feeds it and because a partial sum
+    (a fold of the sum) is a full sum with some x set to 0.
+    """
+    lo, hi = min(lo, 0), max(hi, 0)
+    w = weight.reshape(len(weight), -1).astype(np.int64)
+    b = bias.astype(np.int64)
+    low = b + np.minimum(w * lo, w * hi).sum(axis=1)
+    high = b + np.maximum(w * lo, w * hi).sum(axis=1)
+    return int(low.min()), int(high.max())
+
+
+def derive_widths(network: Network, arrays: Mapping[str, np.ndarray],
+                  upto: int | None = None) -> NetworkWidths:
+    """Each layer's input, accumulator and output range from the actual integers (exact worst case).
+
+    ``upto`` stops after that many layers (whose arrays are all that is needed).
+    """
+    rng = (0, (1 << network.bits) - 1)
+    out = []
+    for layer in network.layers[:upto]:
+        if layer.kind in TRANSFORM_LAYERS:
+            i = layer.index
+            acc = _acc_range(arrays[f"l{i}_weight"], arrays[f"l{i}_bias"], *rng)
+            clip = clip_range(layer)
+            shift = layer.fields["shift"]
+            r_lo, r_hi = requant_range(*acc, shift)
+            result = (min(max(r_lo, clip[0]), clip[1]), min(max(r_hi, clip[0]), clip[1]))
+            # acc + (1 << (shift - 1)) must fit as well as acc itself.
+            half = (1 << (shift - 1)) if shift else 0
+            acc_bits = range_bits(min(acc[0], -1), acc[1] + half)[0]
+            out.append(LayerWidths(i, layer.kind, rng, result, acc, acc_bits, clip))
+        else:
+            out.append(LayerWidths(layer.index, layer.kind, rng, rng))
+            result = rng
+        rng = result
+    return NetworkWidths(tuple(out))
+
+
+class NetworkScheme(Scheme):
+    name = "network"
+    version = 1
+    flows = "edgeforge.schemes.network_flows"
+    title = "classifier networks"
+
+    def check_config(self, config: dict) -> dict:
+        parse_network(config)
+        return {"input": dict(config["input"]),
+                "layers": [dict(layer) for layer in config["layers"]]}
+
+    def array_specs(self, config: dict) -> dict[str, ArraySpec]:
+        return parse_network(config).array_specs()
+
+    def design(self, artifact, **hw_config):
+        from ..hw.network.design import NetworkDesign
+        return NetworkDesign(artifact, **hw_config)
+
+
+def random_artifact(config: dict, seed: int = 0, extremes: float = 0.25,
+                    shifts: bool = True) -> "Artifact":
+    """A built-in network artifact with seeded random weights and biases (no training needed).
+
+    Parameters
+    ----------
+    config : dict
+        A network config; each conv2d / linear ``shift`` is replaced (when
+        ``shifts``) by one that maps the layer's accumulator range onto about
+        its output range, so that activations neither vanish nor all saturate.
+    seed : int
+    extremes : float
+        Fraction of weights and biases set to the ends of their signed range
+        (the int8 extremes at 8 bits), the rest uniform over it.
+    """
+    from ..artifact import Artifact
+    rng = np.random.default_rng(seed)
+    config = {"input": dict(config["input"]), "layers": [dict(l) for l in config["layers"]]}
+    arrays: dict[str, np.ndarray] = {}
+    for index in range(len(config["layers"])):
+        # Shapes and input ranges of the layers so far decide this layer's shift.
+        network = parse_network(config)
+        layer = network.layers[index]
+        if layer.transform is None:
+            continue
+        for name, spec in layer.transform.array_specs(layer).items():
+            values = rng.integers(spec.min, spec.max + 1, size=spec.shape)
+            if name.endswith("_bias"):
+                # Biases on the scale of a few products, not of the whole bias range.
+                wb = layer.fields["weight_bits"]
+                span = min(spec.max, 1 << (wb + 6))
+                values = rng.integers(-span, span + 1, size=spec.shape)
+            ends = rng.random(spec.shape) < extremes
+            values = np.where(ends, rng.choice([spec.min, spec.max], size=spec.shape), values)
+            arrays[name] = values.astype(spec.dtype)
+        if shifts:
+            widths = derive_widths(network, arrays, upto=index + 1).layers[index]
+            lo, hi = widths.acc_range
+            target = (1 << layer.fields["out_bits"]) - 1
+            # The typical magnitude is far below the worst case: aim at a quarter of it.
+            shift = max(0, (max(abs(lo), hi) // 4).bit_length() - target.bit_length())
+            config["layers"][index]["shift"] = min(shift, MAX_SHIFT)
+    return Artifact(scheme="network", config=NetworkScheme().check_config(config),
+                    arrays=arrays, provenance={"source": "edgeforge built-in random", "seed": seed})
+
+
+def random_config(seed: int = 0, *, max_side: int = 6, max_channels: int = 4) -> dict:
+    """A seeded random small network config: convs (with or without relu and pooling), flatten,
+    linears, argmax; random kernels, paddings and bit-widths (shifts are placeholders that
+    :func:`random_artifact` replaces)."""
+    rng = np.random.default_rng(seed)
+    c = int(rng.integers(1, 3))
+    h, w = (int(v) for v in rng.integers(3, max_side + 1, size=2))
+    config = {"input": {"channels": c, "height": h, "width": w, "bits": 8}, "layers": []}
+    layers = config["layers"]
+
+    def bits():
+        return {"weight_bits": int(rng.integers(2, 9)), "bias_bits": int(rng.integers(8, 17)),
+                "shift": 0, "out_bits": int(rng.integers(2, 9))}
+
+    for _ in range(int(rng.integers(0, 3))):
+        k = int(rng.choice([1, 3])) if min(h, w) >= 3 else 1
+        p = int(rng.integers(0, k // 2 + 1))
+        out = int(rng.integers(1, max_channels + 1))
+        layers.append({"kind": "conv2d", "transform": "dense", "in_channels": c,
+                       "out_channels": out, "kernel": k, "padding": p, **bits()})
+        c, h, w = out, h + 2 * p - k + 1, w + 2 * p - k + 1
+        if rng.random() < 0.6:
+            layers.append({"kind": "relu"})
+        if h % 2 == 0 and w % 2 == 0 and rng.random() < 0.6:
+            layers.append({"kind": "maxpool", "size": 2})
+            h, w = h // 2, w // 2
+    layers.append({"kind": "flatten"})
+    features = c * h * w
+    for _ in range(int(rng.integers(0, 2))):
+        out = int(rng.integers(2, 9))
+        layers += [{"kind": "linear", "transform": "dense", "in_features": features,
+                    "out_features": out, **bits()}, {"kind": "relu"}]
+        features = out
+    layers.append({"kind": "linear", "transform": "dense", "in_features": features,
+                   "out_features": int(rng.integers(2, 7)), **bits()})
+    layers.append({"kind": "argmax"})
+    return config

@@ -1,0 +1,248 @@
+"""The dense transform's core: a PE x SIMD MAC array folded over an ``M x N`` weight matrix.
+
+FINN's names: ``PE`` output channels and ``SIMD`` inputs a cycle, so that one
+input vector takes ``SF = N / SIMD`` synapse folds times ``NF = M / PE``
+neuron folds, ``F = SF NF`` cycles, and the core emits ``NF`` beats of ``PE``
+accumulators. ``(1, 1)`` is fully folded, ``(M, N)`` fully parallel.
+
+Weights are constants when the layer is fully parallel, and otherwise one ROM
+word per fold (``amaranth.lib.memory``, synchronous read, ``rom_style =
+"block"``), read one fold ahead (:func:`weight_rom`, the one place that builds
+it). The accumulators start at the bias, so ``acc = bias + sum(w x)`` exactly,
+in the derived accumulator width.
+
+Pipeline: stage A holds the vector and walks the folds (issuing the ROM read
+and latching the fold's ``SIMD`` inputs), stage B receives the ROM words (with
+ROMs, a register stage follows it), the MAC multiplies and accumulates, and
+the last synapse fold of a neuron fold loads the output register. A vector
+accepted in cycle ``a`` gives its last beat in cycle ``a + F + core_depth(F)``,
+and the next vector is taken in the cycle of the last fold, so vectors follow
+every ``F`` cycles. Backpressure on ``o`` freezes the whole core.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from amaranth import Const, Module, Mux, Shape, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from ..logic import equals, refuse_quietly
+from ..rom import RomBank
+from .vectors import index_signal, vector_signature, view
+
+__all__ = ["core_depth", "check_folding", "weight_rom", "adder_tree", "DenseCore"]
+
+
+def core_depth(folds: int) -> int:
+    """Cycles from a vector's last fold in stage A to its last beat in the output register:
+    stage B and the output register, and with ROM weights (``folds > 1``) the register
+    stage after the ROM."""
+    return 2 + (folds > 1)
+
+
+def check_folding(where: str, pe, simd, outputs: int, inputs: int) -> None:
+    """Refuse a PE or SIMD that is not a positive divisor of the layer's outputs / inputs.
+
+    Raises
+    ------
+    ValueError
+        Naming ``where`` (the layer) and the value.
+    """
+    for name, value, size, what in (("PE", pe, outputs, "output channels"),
+                                    ("SIMD", simd, inputs, "inputs")):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1 or size % value:
+            raise ValueError(f"{where}: {name} must divide its {size} {what}, got {value!r}")
+
+
+def weight_rom(m: Module, name: str, words: list[int], width: int, addr, en):
+    """A one-lane :class:`~edgeforge.hw.rom.RomBank` of ``words`` (``width`` bits) read at
+    ``addr`` when ``en``; returns its data (the word at the last enabled cycle's address)."""
+    m.submodules[name] = rom = RomBank(words, width, reads=1)
+    m.d.comb += [rom.addr[0].eq(addr), rom.en.eq(en)]
+    return rom.data[0]
+
+
+def adder_tree(terms):
+    """The sum of ``terms`` as a balanced tree (log depth, not a chain)."""
+    terms = list(terms)
+    if not terms:
+        return Const(0, 1)
+    while len(terms) > 1:
+        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
+                 for i in range(0, len(terms), 2)]
+    return terms[0]
+
+
+class DenseCore(wiring.Component):
+    """``acc[o] = bias[o] + sum_j weights[o, j] x[j]`` for each input vector ``x``, folded.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        Integer ``(M, N)``, signed ``weight_bits`` (in the order of the input vector).
+    bias : numpy.ndarray
+        Integer ``(M,)``.
+    x_shape : Shape
+        Element shape of the input vector.
+    weight_bits, acc_bits : int
+        Signed widths of a weight and of the accumulator (derived: it holds every
+        partial sum).
+    pe, simd : int
+        Output channels and inputs a cycle; divisors of ``M`` and ``N``.
+
+    Members
+    -------
+    i : In(vector_signature(x_shape, N))
+        One input vector a beat.
+    o : Out(vector_signature(signed(acc_bits), pe))
+        ``NF`` beats a vector: beat ``nf`` holds the accumulators of outputs
+        ``nf PE .. nf PE + PE - 1``.
+    """
+
+    @refuse_quietly
+    def __init__(self, weights, bias, x_shape, weight_bits: int, acc_bits: int, pe: int,
+                 simd: int):
+        weights = np.asarray(weights, np.int64)
+        outputs, inputs = weights.shape
+        check_folding("DenseCore", pe, simd, outputs, inputs)
+        self.weights, self.bias = weights, np.asarray(bias, np.int64)
+        self.x_shape = Shape.cast(x_shape)
+        self.weight_bits, self.acc_bits, self.pe, self.simd = weight_bits, acc_bits, pe, simd
+        self.outputs, self.inputs = outputs, inputs
+        self.sf, self.nf = inputs // simd, outputs // pe
+        super().__init__({"i": In(vector_signature(self.x_shape, inputs)),
+                          "o": Out(vector_signature(signed(acc_bits), pe))})
+
+    @classmethod
+    def for_layer(cls, network, arrays, layer, widths, x_shape, pe: int, simd: int) -> "DenseCore":
+        """The core of a dense conv2d / linear ``layer``: the weights in the order of the
+        input vector the pipeline streams (a conv's window ``(dy k + dx) C + c``; after
+        flatten, pixels with their channels together), permuted here, at generation."""
+        from .plan import input_order
+        weight = np.asarray(arrays[f"l{layer.index}_weight"], np.int64)
+        if layer.kind == "conv2d":
+            matrix = weight.transpose(0, 2, 3, 1).reshape(len(weight), -1)
+        else:
+            order = input_order(network, layer)
+            matrix = weight if order is None else weight[:, order]
+        lw = widths.layers[layer.index]
+        return cls(matrix, arrays[f"l{layer.index}_bias"], x_shape,
+                   layer.fields["weight_bits"], lw.acc_bits, pe, simd)
+
+    @property
+    def folds(self) -> int:
+        return self.sf * self.nf
+
+    def fold_weights(self, nf: int, sf: int) -> np.ndarray:
+        """The ``(PE, SIMD)`` weights of fold ``(nf, sf)``."""
+        return self.weights[nf * self.pe:(nf + 1) * self.pe, sf * self.simd:(sf + 1) * self.simd]
+
+    def rom_words(self) -> list[int]:
+        """One word per fold ``nf SF + sf``: weight ``(pe, s)`` at element ``pe SIMD + s``."""
+        mask = (1 << self.weight_bits) - 1
+        words = []
+        for nf in range(self.nf):
+            for sf in range(self.sf):
+                flat = self.fold_weights(nf, sf).ravel()
+                words.append(sum((int(v) & mask) << (self.weight_bits * e)
+                                 for e, v in enumerate(flat)))
+        return words
+
+    def elaborate(self, platform):
+        m = Module()
+        sf_n, nf_n, pe, simd = self.sf, self.nf, self.pe, self.simd
+        acc_shape = signed(self.acc_bits)
+        en = ~self.o.valid | self.o.ready
+
+        # -- stage A: hold the vector, walk the folds. The vector rotates by one fold's
+        # SIMD elements a fold, so the fold's inputs are always its lowest elements (no
+        # SF-way multiplexer) and SF rotations bring it back for the next neuron fold.
+        chunk_bits = self.x_shape.width * simd
+        x = Signal(self.i.payload.shape())
+        busy = Signal()
+        sf = index_signal(sf_n, "sf")
+        nf = index_signal(nf_n, "nf")
+        fold = index_signal(self.folds, "fold")
+        last = busy & equals(sf, sf_n - 1) & equals(nf, nf_n - 1)
+        m.d.comb += self.i.ready.eq(en & (~busy | last))
+        with m.If(en):
+            with m.If(self.i.valid & self.i.ready):
+                m.d.sync += [x.eq(self.i.payload), busy.eq(1), sf.eq(0), nf.eq(0), fold.eq(0)]
+            with m.Elif(busy):
+                if sf_n > 1:
+                    m.d.sync += x.eq(x.rotate_right(chunk_bits))
+                with m.If(last):
+                    m.d.sync += busy.eq(0)
+                with m.Elif(equals(sf, sf_n - 1)):
+                    m.d.sync += [sf.eq(0), nf.eq(nf + 1), fold.eq(fold + 1)]
+                with m.Else():
+                    m.d.sync += [sf.eq(sf + 1), fold.eq(fold + 1)]
+
+        b_x = view(Signal(chunk_bits, name="b_x"), self.x_shape, simd)
+        b_valid, b_first, b_last = Signal(), Signal(), Signal()
+        with m.If(en):
+            m.d.sync += [b_valid.eq(busy), b_first.eq(equals(sf, 0)),
+                         b_last.eq(equals(sf, sf_n - 1)), b_x.as_value().eq(x[:chunk_bits])]
+
+        # -- stage B: the ROM words arrive. A ROM's clock-to-out (5.6 ns on ECP5) straight into
+        # the multiplier and adder was a folded digits-ref's critical path (62 MHz), so with
+        # ROMs a register stage (R) holds the words, the inputs and the flags before the MAC.
+        if self.folds == 1:
+            def weight(p_, s_):
+                return int(self.weights[p_, s_])
+            mac_x, mac_valid, mac_first, mac_last = b_x, b_valid, b_first, b_last
+        else:
+            # Read once a fold: only while stage A walks one (traffic = F words a vector).
+            words = weight_rom(m, "weights", self.rom_words(), self.weight_bits * pe * simd,
+                               fold, en & busy)
+            r_words = Signal.like(words, name="r_words")
+            mac_x = view(Signal(chunk_bits, name="r_x"), self.x_shape, simd)
+            mac_valid, mac_first, mac_last = Signal(), Signal(), Signal()
+            with m.If(en):
+                m.d.sync += [r_words.eq(words), mac_x.as_value().eq(b_x.as_value()),
+                             mac_valid.eq(b_valid), mac_first.eq(b_first), mac_last.eq(b_last)]
+            w_view = view(r_words, signed(self.weight_bits), pe * simd)
+
+            def weight(p_, s_):
+                return w_view[p_ * simd + s_]
+        # Biases: constants with one neuron fold, else a ROM word of PE biases per neuron fold,
+        # read at its first synapse fold (NF words a vector) and registered with the weights.
+        if nf_n == 1:
+            def bias(p_):
+                return Const(int(self.bias[p_]), acc_shape)
+        else:
+            words = [sum((int(self.bias[n * pe + p_]) & ((1 << self.acc_bits) - 1))
+                         << (self.acc_bits * p_) for p_ in range(pe)) for n in range(nf_n)]
+            data = weight_rom(m, "biases", words, self.acc_bits * pe, nf, en & busy & equals(sf, 0))
+            r_bias = Signal.like(data, name="r_bias")
+            with m.If(en & b_first):
+                m.d.sync += r_bias.eq(data)
+            bias_view = view(r_bias, acc_shape, pe)
+
+            def bias(p_):
+                return bias_view[p_]
+
+        # -- MAC: multiply, add, accumulate; the last synapse fold loads the output --------
+        acc = [Signal(acc_shape, name=f"acc{p_}") for p_ in range(pe)]
+        out = view(self.o.payload, acc_shape, pe)
+        with m.If(en):
+            m.d.sync += self.o.valid.eq(mac_valid & mac_last)
+            for p_ in range(pe):
+                terms = []
+                for s_ in range(simd):
+                    w = weight(p_, s_)
+                    if isinstance(w, int):
+                        if w:
+                            terms.append(mac_x[s_] * w)
+                    else:
+                        terms.append(mac_x[s_] * w)
+                base = bias(p_) if sf_n == 1 else Mux(mac_first, bias(p_), acc[p_])
+                total = Signal(acc_shape, name=f"total{p_}")
+                m.d.comb += total.eq(base + adder_tree(terms))
+                with m.If(mac_valid & mac_last):
+                    m.d.sync += out[p_].eq(total)
+                if sf_n > 1:
+                    with m.If(mac_valid):
+                        m.d.sync += acc[p_].eq(total)
+        return m

@@ -1,0 +1,246 @@
+"""The stage list of a network pipeline: which engine blocks, in which order, with which streams.
+
+Plain data (nothing is built here), so that the generator (:mod:`.pipeline`) and the
+cycle model (:mod:`edgeforge.sim.cycles.network`) read the same plan.
+
+Each conv2d / linear layer becomes, in order: what shapes its input (a
+:class:`~.reshape.Serialise` if its beats carry several pixels, a
+:class:`~.window.Window` for a conv, a :class:`~.reshape.Gather` when a
+linear's input vector arrives in several beats), the transform's core
+(:class:`~.mac.DenseCore`), a :class:`~.requant.Requant` and, when the core
+emits several neuron folds, a :class:`~.reshape.Gather` of them. A maxpool is
+a :class:`~.pool.MaxPool`, argmax an :class:`~.argmax.ArgMax`. Each layer
+but the first starts with a :class:`~.reshape.Skid` unless a window generator
+starts it (both have a registered ``i.ready``). Relu (fused
+into the requantisation) and flatten (the stream order already is the
+flattened order, up to the permutation the linear's weights absorb) add no
+block.
+
+Streams between blocks carry pixels in raster order, one a beat with their
+channels together, or whole vectors; the network input carries
+``pixels_per_beat`` pixels a beat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from edgeforge.schemes.network import Layer, Network, NetworkWidths, range_bits
+
+from .argmax import class_bits
+from .mac import check_folding
+
+__all__ = ["FOLDINGS", "Stream", "Stage", "Plan", "transform_size", "resolve_folding",
+           "balanced_folding",
+           "check_pixels_per_beat", "plan_pipeline", "input_order"]
+
+#: Folding shorthands: PE = SIMD = 1 everywhere; every layer fully parallel; or each layer
+#: with the fewest MACs a cycle that keeps it within the fully parallel pipeline's interval
+#: (FINN's folding for a target cycles per frame, the target being the fastest the stream
+#: allows: at a pixel a beat, digits-ref's 64 cycles an image with 237 MACs a cycle).
+FOLDINGS = ("folded", "parallel", "balanced")
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A stream between blocks: ``lanes`` elements of ``bits`` (``signed``) a beat, ``beats``
+    beats an image."""
+    bits: int
+    signed: bool
+    lanes: int
+    beats: int
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One block of the pipeline. ``params`` are the block's constructor counts (see the
+    module docstring of each block)."""
+    kind: str
+    layer: int
+    name: str
+    inp: Stream
+    out: Stream
+    params: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The blocks of a pipeline over layers ``first .. last`` and its outer streams."""
+    stages: tuple[Stage, ...]
+    first: int
+    last: int
+    folding: Mapping[int, tuple[int, int]]
+
+    @property
+    def inp(self) -> Stream:
+        return self.stages[0].inp
+
+    @property
+    def out(self) -> Stream:
+        return self.stages[-1].out
+
+
+def transform_size(layer: Layer) -> tuple[int, int]:
+    """``(outputs M, inputs N)`` of a conv2d / linear layer's transform (its kind says)."""
+    return layer.transform.size(layer)
+
+
+def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
+    """``{layer index: (PE, SIMD)}`` for every conv2d / linear layer.
+
+    ``folding`` is ``"folded"``, ``"parallel"`` or a list of ``(PE, SIMD)``, one per
+    conv2d / linear layer in order.
+
+    Raises
+    ------
+    ValueError
+        Naming the layer and the value: a PE that does not divide the layer's output
+        channels, a SIMD that does not divide its inputs, a wrong list length.
+    """
+    dense = [layer for layer in network.layers if layer.transform is not None]
+    if isinstance(folding, str):
+        if folding not in FOLDINGS:
+            raise ValueError(f"folding must be one of {FOLDINGS} or a list of (PE, SIMD), "
+                             f"got {folding!r}")
+        if folding == "balanced":
+            raise ValueError("folding 'balanced' depends on the pipeline's streams: "
+                             "plan_pipeline resolves it, got it in resolve_folding")
+        return {layer.index: (1, 1) if folding == "folded" else transform_size(layer)
+                for layer in dense}
+    if not isinstance(folding, (list, tuple)) or len(folding) != len(dense):
+        raise ValueError(f"folding must list one (PE, SIMD) per conv2d/linear layer "
+                         f"({len(dense)}), got {folding!r}")
+    out = {}
+    for layer, pair in zip(dense, folding):
+        where = f"folding of layer {layer.index} ({layer.kind})"
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"{where} must be a (PE, SIMD) pair, got {pair!r}")
+        check_folding(where, pair[0], pair[1], *transform_size(layer))
+        out[layer.index] = (pair[0], pair[1])
+    return out
+
+
+def balanced_folding(network: Network, widths: NetworkWidths,
+                     pixels_per_beat: int = 1) -> list[tuple[int, int]]:
+    """Per conv2d / linear layer, the ``(PE, SIMD)`` with the fewest MACs a cycle (``PE x
+    SIMD``; on a tie the wider SIMD, as FINN widens SIMD first) whose cycles an image stay
+    within the interval of the fully parallel pipeline."""
+    from edgeforge.sim.cycles.network import stage_cycles
+    fastest = plan_pipeline(network, widths, "parallel", pixels_per_beat=pixels_per_beat)
+    target = max([fastest.inp.beats] + [stage_cycles(st) for st in fastest.stages])
+    vectors = {st.layer: st.inp.beats for st in fastest.stages if st.kind == "core"}
+    out = []
+    for layer in network.layers:
+        if layer.transform is None:
+            continue
+        m, n = transform_size(layer)
+        pairs = [(pe, simd) for pe in range(1, m + 1) if m % pe == 0
+                 for simd in range(1, n + 1) if n % simd == 0
+                 if vectors[layer.index] * (m // pe) * (n // simd) <= target]
+        out.append(min(pairs, key=lambda p: (p[0] * p[1], -p[1])))
+    return out
+
+
+def check_pixels_per_beat(network: Network, pixels_per_beat) -> int:
+    """Refuse a ``pixels_per_beat`` that is not a positive divisor of an image's pixels."""
+    pixels = network.height * network.width
+    if (not isinstance(pixels_per_beat, int) or isinstance(pixels_per_beat, bool)
+            or pixels_per_beat < 1 or pixels % pixels_per_beat):
+        raise ValueError(f"pixels_per_beat must divide the {pixels} pixels of an image, "
+                         f"got {pixels_per_beat!r}")
+    return pixels_per_beat
+
+
+def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_per_beat: int = 1,
+                  layers: tuple[int, int] | None = None, logits: bool = False) -> Plan:
+    """The blocks of the pipeline over layers ``layers = (first, last)`` (all by default).
+
+    The input of layer 0 is the image, ``pixels_per_beat`` pixels a beat; a later
+    first layer takes the stream the whole pipeline would carry into it.
+    """
+    first, last = layers if layers is not None else (0, len(network.layers) - 1)
+    ppb = check_pixels_per_beat(network, pixels_per_beat) if first == 0 else 1
+    if isinstance(folding, str) and folding == "balanced":
+        folding = balanced_folding(network, widths, ppb)
+    fold = resolve_folding(network, folding)
+    stages: list[Stage] = []
+
+    def add(kind, layer, name, out, **params):
+        stages.append(Stage(kind, layer.index, f"l{layer.index}_{name}", cur[0], out, params))
+        cur[0] = out
+
+    lw0 = widths.layers[first]
+    bits, signed = range_bits(*lw0.in_range)
+    shape0 = network.layers[first].in_shape
+    if first == 0:
+        cur = [Stream(bits, signed, network.channels * ppb, network.height * network.width // ppb)]
+    elif len(shape0) == 3:
+        cur = [Stream(bits, signed, shape0[0], shape0[1] * shape0[2])]
+    else:
+        # A vector as the pipeline carries it: the pixels of the map flatten took, or one beat.
+        prev = network.layers[first - 1]
+        src = prev.in_shape if prev.kind == "flatten" else None
+        cur = [Stream(bits, signed, src[0], src[1] * src[2]) if src
+               else Stream(bits, signed, shape0[0], 1)]
+
+    for layer in network.layers[first:last + 1]:
+        lw = widths.layers[layer.index]
+        out_bits, out_signed = range_bits(*lw.out_range)
+        # Between layers, a skid buffer cuts the ready path, except before a window generator,
+        # whose ready is a register already (and not at the pipeline's input).
+        if stages and layer.kind in ("conv2d", "linear", "maxpool", "argmax") and not (
+                layer.kind == "conv2d" and cur[0].lanes == layer.in_shape[0]):
+            add("skid", layer, "skid", cur[0])
+        s = cur[0]
+        if layer.kind in ("conv2d", "maxpool"):
+            c, h, w = layer.in_shape
+            if s.lanes != c:
+                add("serialise", layer, "serialise", Stream(s.bits, s.signed, c, h * w),
+                    count=s.lanes // c)
+        if layer.kind in ("conv2d", "linear"):
+            outputs, inputs = transform_size(layer)
+            pe, simd = fold[layer.index]
+            if layer.kind == "conv2d":
+                c, h, w = layer.in_shape
+                _, ho, wo = layer.out_shape
+                add("window", layer, "window", Stream(s.bits, s.signed, inputs, ho * wo),
+                    channels=c, height=h, width=w, kernel=layer.fields["kernel"],
+                    padding=layer.fields["padding"])
+            elif cur[0].lanes != inputs:
+                add("gather", layer, "gather", Stream(s.bits, s.signed, inputs, 1),
+                    beats=inputs // cur[0].lanes)
+            vectors = cur[0].beats
+            nf = outputs // pe
+            add("core", layer, "core", Stream(lw.acc_bits, True, pe, vectors * nf),
+                transform=layer.fields["transform"], pe=pe, simd=simd, sf=inputs // simd, nf=nf,
+                weight_bits=layer.fields["weight_bits"])
+            add("requant", layer, "requant", Stream(out_bits, out_signed, pe, vectors * nf),
+                lanes=pe, shift=layer.fields["shift"], clip=lw.clip)
+            if nf > 1:
+                add("gather", layer, "folds", Stream(out_bits, out_signed, outputs, vectors),
+                    beats=nf)
+        elif layer.kind == "maxpool":
+            c, h, w = layer.in_shape
+            size = layer.fields["size"]
+            add("pool", layer, "pool", Stream(out_bits, out_signed, c, h * w // size ** 2),
+                channels=c, width=w, size=size)
+        elif layer.kind == "argmax":
+            n = layer.in_shape[0]
+            logit_bits = network.layers[layer.index - 1].fields["out_bits"] if logits else None
+            out_width = class_bits(n) + (n * logit_bits if logit_bits else 0)
+            add("argmax", layer, "argmax", Stream(out_width, False, 1, 1),
+                n=n, logit_bits=logit_bits)
+    return Plan(stages=tuple(stages), first=first, last=last, folding=fold)
+
+
+def input_order(network: Network, layer: Layer):
+    """For a linear layer right after flatten: ``order[j]``, the torch index (``c H W + h W +
+    w``) of element ``j`` of the vector as the stream carries it (pixel ``h W + w``'s
+    channels together: ``j = (h W + w) C + c``); None when the orders agree."""
+    import numpy as np
+    prev = network.layers[layer.index - 1] if layer.index else None
+    if layer.kind != "linear" or prev is None or prev.kind != "flatten":
+        return None
+    c, h, w = prev.in_shape
+    return np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).ravel()

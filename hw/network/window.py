@@ -1,0 +1,224 @@
+"""Sliding-window generator of a stride-1 conv: pixels in raster order in, k x k windows out.
+
+Input rows are written into :func:`slots` row memories, one pixel (all its
+channels) a word. A reader walks the output rows; it starts an output row once
+every input row that row reaches is complete, and reads, for each window, the
+``k`` columns of each of those rows in one cycle (``k`` read ports per row
+memory). Taps outside the image (the zero padding) read as 0, exactly as the
+golden model pads. Images follow one another without a gap: the next image's
+rows fill free slots while the last rows of this one are read.
+
+Timing (no backpressure): a window leaves ``READ_DEPTH`` cycles after the
+reader steps on it; the reader steps once a cycle while the rows it needs are
+held, and the rows of output row ``oy`` are held once input row
+``min(oy - p + k - 1, H - 1)`` is complete (the cycle after its last pixel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amaranth import Cat, Const, Module, Mux, Shape, Signal
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..logic import buffer_attrs, equals, refuse_quietly, select
+from .vectors import index_signal, vector_signature, view
+
+__all__ = ["READ_DEPTH", "slots", "RowPlan", "row_plans", "Window"]
+
+#: Cycles from a reader step to its window at the output: the memory read, then the
+#: output register.
+READ_DEPTH = 2
+
+
+def slots(kernel: int, padding: int) -> int:
+    """Row memories of a window generator: a power of two (plain wrap-around slot arithmetic)
+    holding the ``k`` rows of a window plus the row being written, and, at an image
+    boundary, the last image's ``k - p`` rows plus the next image's first ``k - p``."""
+    need = max(kernel + 1, 2 * (kernel - padding))
+    return 1 << (need - 1).bit_length()
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """What the reader needs of output row ``oy``: rows held (counted from the oldest row
+    held), per kernel row ``dy`` its slot offset from that row or None (padding), and
+    the rows let go after the row."""
+    need: int
+    offsets: tuple[int | None, ...]
+    release: int
+
+
+def row_plans(height: int, kernel: int, padding: int) -> list[RowPlan]:
+    """The :class:`RowPlan` of every output row of a ``height``-row image."""
+    k, p = kernel, padding
+    rows_out = height + 2 * p - k + 1
+    released = [max(0, oy - p) for oy in range(rows_out)] + [height]
+    plans = []
+    for oy in range(rows_out):
+        last = min(oy - p + k - 1, height - 1)
+        offsets = tuple(oy - p + dy - released[oy] if 0 <= oy - p + dy < height else None
+                        for dy in range(k))
+        plans.append(RowPlan(need=last + 1 - released[oy], offsets=offsets,
+                             release=released[oy + 1] - released[oy]))
+    return plans
+
+
+class Window(wiring.Component):
+    """Windows of a stride-1, zero-padded ``kernel`` x ``kernel`` conv over ``height`` x ``width``
+    images of ``channels`` channels, in output raster order, images back to back.
+
+    Parameters
+    ----------
+    shape : Shape
+        Element shape of the input activations.
+    channels, height, width : int
+    kernel, padding : int
+        Odd kernel size; zero padding ``0 .. kernel // 2`` on each side.
+    buffer_ram : str
+        Memory kind of the row memories (:func:`~edgeforge.hw.logic.buffer_attrs`).
+
+    Members
+    -------
+    i : In(vector_signature(shape, channels))
+        One pixel a beat, raster order, channel ``c`` as element ``c``.
+    o : Out(vector_signature(shape, kernel * kernel * channels))
+        One window a beat: tap ``(dy, dx)`` channel ``c`` as element
+        ``(dy kernel + dx) channels + c``; padding taps are 0.
+
+    Throughput: one window a cycle. The writer takes a pixel a cycle until every
+    slot holds a row still needed; backpressure on ``o`` stalls the reader.
+    """
+
+    @refuse_quietly
+    def __init__(self, shape, channels: int, height: int, width: int, kernel: int, padding: int,
+                 buffer_ram: str = "auto"):
+        self.shape = Shape.cast(shape)
+        self.channels, self.height, self.width = channels, height, width
+        self.kernel, self.padding, self.buffer_ram = kernel, padding, buffer_ram
+        self.out_height = height + 2 * padding - kernel + 1
+        self.out_width = width + 2 * padding - kernel + 1
+        if kernel % 2 == 0 or not 0 <= padding <= kernel // 2 or min(self.out_height,
+                                                                      self.out_width) < 1:
+            raise ValueError(f"kernel must be odd with padding 0..kernel//2 and fit the "
+                             f"{height}x{width} image, got kernel {kernel!r} padding {padding!r}")
+        self.slots = slots(kernel, padding)
+        super().__init__({"i": In(vector_signature(self.shape, channels)),
+                          "o": Out(vector_signature(self.shape, kernel * kernel * channels))})
+
+    def elaborate(self, platform):
+        m = Module()
+        k, p, w = self.kernel, self.padding, self.width
+        n_slots = self.slots
+        slot_bits = (n_slots - 1).bit_length()
+        pixel = Shape.cast(self.i.payload.shape())
+        plans = row_plans(self.height, k, p)
+        rows = []
+        for s in range(n_slots):
+            mem = memory.Memory(shape=pixel, depth=w, init=[],
+                                attrs=buffer_attrs(w, self.buffer_ram))
+            m.submodules[f"row{s}"] = mem
+            rows.append(mem)
+
+        # -- writer: fill slot `head` pixel by pixel ------------------------------------
+        wcol = index_signal(w, "wcol")
+        head = Signal(slot_bits)
+        tail = Signal(slot_bits)
+        occupied = Signal(range(n_slots + 1))          # complete rows held, from `tail`
+        m.d.comb += self.i.ready.eq(occupied != n_slots)
+        write = self.i.valid & self.i.ready
+        row_written = Signal()
+        for s, mem in enumerate(rows):
+            port = mem.write_port()
+            m.d.comb += [port.addr.eq(wcol), port.data.eq(self.i.payload),
+                         port.en.eq(write & equals(head, s))]
+        with m.If(write):
+            with m.If(equals(wcol, w - 1)):
+                m.d.sync += [wcol.eq(0), head.eq(head + 1)]
+                m.d.comb += row_written.eq(1)
+            with m.Else():
+                m.d.sync += wcol.eq(wcol + 1)
+
+        # -- reader: the plan of the current output row is registered, loaded with the
+        # next row's (a table of constants indexed by the row) --------------------------
+        advance = ~self.o.valid | self.o.ready
+        oy = index_signal(self.out_height, "oy")
+        ox = index_signal(self.out_width, "ox")
+        need_w = range(n_slots + 1)
+        need = Signal(need_w, init=plans[0].need)
+        release_now = Signal(range(self.height + 1), init=plans[0].release)
+        offset_w = range(max(2, k))
+        offsets = [Signal(offset_w, init=plans[0].offsets[dy] or 0, name=f"offset{dy}")
+                   for dy in range(k)]
+        present = [Signal(init=plans[0].offsets[dy] is not None, name=f"present{dy}")
+                   for dy in range(k)]
+        nxt = plans[1:] + plans[:1]           # nxt[r]: the plan of the row after row r
+
+        def table(values, shape):
+            return [Const(v, shape) for v in values]
+
+        step = advance & (occupied >= need)
+        release = Signal(range(self.height + 1))
+        with m.If(step):
+            with m.If(equals(ox, self.out_width - 1)):
+                m.d.sync += ox.eq(0)
+                m.d.comb += release.eq(release_now)
+                m.d.sync += [
+                    oy.eq(Mux(equals(oy, self.out_height - 1), 0, oy + 1)),
+                    need.eq(select(oy, table([q.need for q in nxt], need_w))),
+                    release_now.eq(select(oy, table([q.release for q in nxt],
+                                                    range(self.height + 1)))),
+                    *(o.eq(select(oy, table([q.offsets[dy] or 0 for q in nxt], offset_w)))
+                      for dy, o in enumerate(offsets)),
+                    *(v.eq(select(oy, table([q.offsets[dy] is not None for q in nxt], 1)))
+                      for dy, v in enumerate(present)),
+                ]
+            with m.Else():
+                m.d.sync += ox.eq(ox + 1)
+        m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
+
+        # Column dx of a window is input column ox + dx - p; only the sides it can leave
+        # are compared (no constant compare).
+        col_ok = []
+        for dx in range(k):
+            ok = Const(1, 1)
+            if p - dx > 0:
+                ok = ok & (ox >= p - dx)
+            if self.out_width - 1 + dx - p > w - 1:
+                ok = ok & (ox < w + p - dx)
+            col_ok.append(ok)
+
+        ports = [[mem.read_port(domain="sync", transparent_for=()) for _ in range(k)]
+                 for mem in rows]
+        # Only the ports a window reads are enabled: slots of rows in the image, columns in
+        # the image (a read is then one tap's word; a disabled port holds its data, which
+        # is then never selected).
+        slot_of = [Signal(slot_bits, name=f"slot{dy}") for dy in range(k)]
+        m.d.comb += [slot_of[dy].eq(tail + offsets[dy]) for dy in range(k)]
+        for s in range(n_slots):
+            used = Cat(present[dy] & equals(slot_of[dy], s) for dy in range(k)).any()
+            for dx in range(k):
+                m.d.comb += [ports[s][dx].addr.eq(ox + (dx - p)),
+                             ports[s][dx].en.eq(step & used & col_ok[dx])]
+
+        # -- stage D: the read data arrives with what the reader knew of it -------------
+        d_valid = Signal()
+        d_slot = [Signal(slot_bits, name=f"d_slot{dy}") for dy in range(k)]
+        d_row = [Signal(name=f"d_row{dy}") for dy in range(k)]
+        d_col = [Signal(name=f"d_col{dx}") for dx in range(k)]
+        with m.If(advance):
+            m.d.sync += d_valid.eq(step)
+            m.d.sync += [d_slot[dy].eq(slot_of[dy]) for dy in range(k)]
+            m.d.sync += [d_row[dy].eq(present[dy]) for dy in range(k)]
+            m.d.sync += [d_col[dx].eq(col_ok[dx]) for dx in range(k)]
+
+        # -- output register: select each row's slot, zero the padding -------------------
+        out = view(self.o.payload, pixel, k * k)
+        with m.If(advance):
+            m.d.sync += self.o.valid.eq(d_valid)
+            for dy in range(k):
+                for dx in range(k):
+                    tap = select(d_slot[dy], [ports[s][dx].data for s in range(n_slots)])
+                    m.d.sync += out[dy * k + dx].eq(Mux(d_row[dy] & d_col[dx], tap, 0))
+        return m

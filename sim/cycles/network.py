@@ -1,0 +1,430 @@
+"""Cycle model of the network pipeline (``edgeforge.hw.network``), from its plan and folding.
+
+Per stage, the cycles an image costs it (FINN's ``get_exp_cycles``, exact here):
+
+- a dense core: ``vectors x F`` with ``F = (N / SIMD)(M / PE)`` (:func:`dense_cycles`,
+  the dense transform's cycle formula, named by its registry entry);
+- a window generator: ``max(input pixels, windows)`` (one write and one window a
+  cycle);
+- every other block: its input beats (one a cycle); the source: the image's beats.
+
+The pipeline's interval (cycles per image in steady state) is the slowest
+stage's cost, and its latency the sum of the stages' fills. Both, and the
+cycle of every image's output beat, come from :func:`predict`'s timeline: a
+cycle-by-cycle run of each block's control (its counters and valid flags,
+no data), read from the same plan as the generator, with the pipeline depths
+the generator modules export (:data:`~edgeforge.hw.network.window.READ_DEPTH`,
+:func:`~edgeforge.hw.network.mac.core_depth`,
+:func:`~edgeforge.hw.network.argmax.argmax_depth`). The timeline repeats once the
+pipeline is periodic, so a long run costs a few images' worth of steps.
+Cycles count from the first input transfer (cycle 0), inputs back to back,
+output always ready.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
+
+__all__ = ["dense_cycles", "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic",
+           "performance"]
+
+
+def dense_cycles(outputs: int, inputs: int, pe: int, simd: int) -> int:
+    """Cycles of one input vector through a dense core: ``(inputs / SIMD) (outputs / PE)``."""
+    return (inputs // simd) * (outputs // pe)
+
+
+# -- the blocks' control, cycle by cycle -------------------------------------------------
+# Each block: `ready(out_ready)` is its i.ready (it may depend on o.ready, never on
+# i.valid), `valid` its registered o.valid, `tick(fire_in, out_ready)` one clock edge.
+
+class _Register:
+    """A block with one output register and ``i.ready = ~o.valid | o.ready`` that emits on
+    the input beats where ``emits[count]`` (count runs modulo ``len(emits)``): requant
+    (every beat), gather (the last of ``B``), max-pool (the window's last pixel)."""
+
+    def __init__(self, emits):
+        self.emits, self.count, self.valid = tuple(emits), 0, False
+
+    def ready(self, out_ready):
+        return not self.valid or out_ready
+
+    def tick(self, fire, out_ready):
+        if fire:
+            self.valid = self.emits[self.count]
+            self.count = (self.count + 1) % len(self.emits)
+        elif out_ready:
+            self.valid = False
+
+    def state(self):
+        return (self.count, self.valid)
+
+
+class _Pipe:
+    """``depth`` register stages that move together (``i.ready = ~o.valid | o.ready``) and
+    freeze while the output is blocked: a pipelined arg-max."""
+
+    def __init__(self, depth):
+        self.pipe = [False] * depth
+
+    @property
+    def valid(self):
+        return self.pipe[-1]
+
+    def ready(self, out_ready):
+        return not self.valid or out_ready
+
+    def tick(self, fire, out_ready):
+        if not self.valid or out_ready:
+            self.pipe = [fire] + self.pipe[:-1]
+
+    def state(self):
+        return tuple(self.pipe)
+
+
+class _Skid:
+    """Two entries; ``i.ready`` and ``o.valid`` from the fill count."""
+
+    def __init__(self):
+        self.count = 0
+
+    @property
+    def valid(self):
+        return self.count > 0
+
+    def ready(self, out_ready):
+        return self.count < 2
+
+    def tick(self, fire, out_ready):
+        self.count += fire - (self.valid and out_ready)
+
+    def state(self):
+        return self.count
+
+
+class _Serialise:
+    def __init__(self, count):
+        self.count, self.part, self.valid = count, 0, False
+
+    def ready(self, out_ready):
+        return not self.valid or (out_ready and self.part == self.count - 1)
+
+    def tick(self, fire, out_ready):
+        if fire:
+            self.valid, self.part = True, 0
+        elif self.valid and out_ready:
+            if self.part == self.count - 1:
+                self.valid, self.part = False, 0
+            else:
+                self.part += 1
+
+    def state(self):
+        return (self.part, self.valid)
+
+
+class _Core:
+    """Stage A walks ``folds`` folds; a fold whose synapse index is the last emits a beat
+    ``depth`` enabled cycles later; everything freezes while the output is blocked."""
+
+    def __init__(self, folds, sf, depth):
+        self.folds, self.sf = folds, sf
+        self.busy, self.t = False, 0
+        self.pipe = [False] * depth            # pipe[-1] is o.valid
+
+    @property
+    def valid(self):
+        return self.pipe[-1]
+
+    def ready(self, out_ready):
+        en = not self.valid or out_ready
+        return en and (not self.busy or self.t == self.folds - 1)
+
+    def tick(self, fire, out_ready):
+        if self.valid and not out_ready:
+            return
+        emits = self.busy and self.t % self.sf == self.sf - 1
+        self.pipe = [emits] + self.pipe[:-1]
+        if fire:
+            self.busy, self.t = True, 0
+        elif self.busy:
+            if self.t == self.folds - 1:
+                self.busy = False
+            else:
+                self.t += 1
+
+    def state(self):
+        return (self.busy, self.t, tuple(self.pipe))
+
+
+class _Window:
+    """Writer: a pixel a cycle while a slot is free; reader: a window a cycle while the rows
+    of its output row are held; a step reaches the output ``depth`` advancing cycles later."""
+
+    def __init__(self, height, width, kernel, padding, depth):
+        from edgeforge.hw.network.window import row_plans, slots
+        self.plans = row_plans(height, kernel, padding)
+        self.slots, self.width = slots(kernel, padding), width
+        self.out_width = width + 2 * padding - kernel + 1
+        self.wcol = self.occupied = self.ox = self.oy = 0
+        self.pipe = [False] * depth
+
+    @property
+    def valid(self):
+        return self.pipe[-1]
+
+    def ready(self, out_ready):
+        return self.occupied != self.slots
+
+    def tick(self, fire, out_ready):
+        advance = not self.valid or out_ready
+        row_written = fire and self.wcol == self.width - 1
+        plan = self.plans[self.oy]
+        step = advance and self.occupied >= plan.need
+        release = 0
+        if step:
+            if self.ox == self.out_width - 1:
+                release, self.ox = plan.release, 0
+                self.oy = (self.oy + 1) % len(self.plans)
+            else:
+                self.ox += 1
+        if advance:
+            self.pipe = [step] + self.pipe[:-1]
+        if fire:
+            self.wcol = 0 if row_written else self.wcol + 1
+        self.occupied += row_written - release
+
+    def state(self):
+        return (self.wcol, self.occupied, self.ox, self.oy, tuple(self.pipe))
+
+
+def _pool_emits(width: int, size: int) -> list[bool]:
+    """Which pixels of ``size`` rows end a window (its last column of its last row)."""
+    return [y == size - 1 and x % size == size - 1 for y in range(size) for x in range(width)]
+
+
+def _blocks(plan):
+    from edgeforge.hw.network.argmax import argmax_depth
+    from edgeforge.hw.network.mac import core_depth
+    from edgeforge.hw.network.window import READ_DEPTH
+    blocks = []
+    for st in plan.stages:
+        p = st.params
+        if st.kind == "serialise":
+            blocks.append(_Serialise(p["count"]))
+        elif st.kind == "window":
+            blocks.append(_Window(p["height"], p["width"], p["kernel"], p["padding"], READ_DEPTH))
+        elif st.kind == "core":
+            folds = p["sf"] * p["nf"]
+            blocks.append(_Core(folds, p["sf"], core_depth(folds)))
+        elif st.kind == "gather":
+            blocks.append(_Register([False] * (p["beats"] - 1) + [True]))
+        elif st.kind == "pool":
+            blocks.append(_Register(_pool_emits(p["width"], p["size"])))
+        elif st.kind == "argmax":
+            blocks.append(_Pipe(argmax_depth(p["n"])))
+        elif st.kind == "skid":
+            blocks.append(_Skid())
+        else:                                              # requant
+            blocks.append(_Register([True]))
+    return blocks
+
+
+def _timeline(plan):
+    """Yield ``(cycle, stage)`` of every output beat of every stage (stage ``len - 1`` is the
+    pipeline's output), for an endless run of images; and, once the whole state repeats
+    at an output of the last stage, stop with the repeat's period."""
+    blocks = _blocks(plan)
+    n = len(blocks)
+    beats = plan.inp.beats
+    src_phase, t = 0, 0
+    while True:
+        ready = [False] * (n + 1)
+        ready[n] = True
+        for k in reversed(range(n)):
+            ready[k] = blocks[k].ready(ready[k + 1])
+        fires = [ready[0]] + [blocks[k - 1].valid and ready[k] for k in range(1, n)]
+        outs = [k for k in range(n) if blocks[k].valid and ready[k + 1]]
+        for k in range(n):
+            blocks[k].tick(fires[k], ready[k + 1])
+        if fires[0]:
+            src_phase = (src_phase + 1) % beats
+        for k in outs:
+            yield t, k, (src_phase, *(b.state() for b in blocks)) if k == n - 1 else None
+        t += 1
+
+
+@dataclass(frozen=True)
+class StageCycles:
+    """One block of the plan: its cycles per image and its fill (first output of the
+    block minus the first output of the block before it, the source's first beat for the
+    first block)."""
+    name: str
+    kind: str
+    layer: int
+    cycles_per_image: int
+    fill: int
+
+
+@dataclass
+class NetworkCycles:
+    """Predicted timing of one pipeline config (see :func:`predict`)."""
+    stages: tuple[StageCycles, ...]
+    layer_cycles: dict
+    input_beats_per_image: int
+    output_beats_per_image: int
+    interval: int
+    bottleneck: str
+    latency_cycles: int
+    _starts: list = field(default_factory=list, repr=False)
+    _period: tuple | None = field(default=None, repr=False)
+
+    def beat_cycle(self, k: int) -> int:
+        """The cycle of output beat ``k`` (images back to back from cycle 0)."""
+        if k < len(self._starts):
+            return self._starts[k]
+        if self._period is None:
+            raise ValueError(f"the timeline ran {len(self._starts)} output beats without "
+                             f"repeating; beat {k!r} is beyond it (predict max_images)")
+        first, beats, cycles = self._period
+        back = first + (k - first) % beats
+        return self._starts[back] + (k - back) // beats * cycles
+
+    def output_start(self, k: int) -> int:
+        """The cycle of image ``k``'s first output beat."""
+        return self.beat_cycle(k * self.output_beats_per_image)
+
+    def schedule(self, n_images: int) -> tuple[list[int], int]:
+        """``(first output cycle of each image, last output cycle)`` for ``n_images`` back to
+        back."""
+        starts = [self.output_start(k) for k in range(n_images)]
+        return starts, self.beat_cycle(n_images * self.output_beats_per_image - 1)
+
+    def total_cycles(self, n_images: int) -> int:
+        """Cycles from the first input transfer to the last output transfer, inclusive."""
+        return self.schedule(n_images)[1] + 1
+
+    def to_dict(self) -> dict:
+        return {"interval_cycles_per_image": self.interval,
+                "bottleneck": self.bottleneck,
+                "latency_cycles": self.latency_cycles,
+                "input_beats_per_image": self.input_beats_per_image,
+                "layer_cycles_per_image": {str(k): v for k, v in self.layer_cycles.items()},
+                "stages": [vars(s) for s in self.stages],
+                "schedule_first_outputs": self.schedule(4)[0]}
+
+
+def stage_cycles(st) -> int:
+    """Cycles an image costs one plan stage (see the module docstring)."""
+    if st.kind == "core":
+        from edgeforge.schemes.network import TRANSFORMS
+        layer_transform = st.params.get("transform", "dense")
+        module, attr = TRANSFORMS[layer_transform].cycles.split(":")
+        formula = getattr(importlib.import_module(module), attr)
+        outputs = st.params["pe"] * st.params["nf"]
+        inputs = st.params["simd"] * st.params["sf"]
+        return st.inp.beats * formula(outputs, inputs, st.params["pe"], st.params["simd"])
+    if st.kind == "window":
+        return max(st.inp.beats, st.out.beats)
+    if st.kind == "serialise":
+        return st.out.beats
+    return st.inp.beats
+
+
+def predict(plan, max_images: int = 64) -> NetworkCycles:
+    """The cycle model of a :class:`~edgeforge.hw.network.plan.Plan` (no backpressure).
+
+    The timeline runs until its state repeats at an output beat (or for ``max_images``
+    images' beats, beyond which :meth:`NetworkCycles.beat_cycle` is not defined).
+    """
+    costs = [stage_cycles(st) for st in plan.stages]
+    source = plan.inp.beats
+    layer_cycles: dict[int, int] = {}
+    for st, c in zip(plan.stages, costs):
+        layer_cycles[st.layer] = max(layer_cycles.get(st.layer, 0), c, 0)
+    interval = max([source] + costs)
+    bottleneck = "input" if interval == source else plan.stages[costs.index(interval)].name
+    n = len(plan.stages)
+    first_out = [None] * n
+    starts, seen, period = [], {}, None
+    for t, k, state in _timeline(plan):
+        if first_out[k] is None:
+            first_out[k] = t
+        if k == n - 1:
+            starts.append(t)           # every output beat
+            if state in seen:
+                k0 = seen[state]
+                period = (k0 + 1, len(starts) - 1 - k0, t - starts[k0])
+                break
+            seen[state] = len(starts) - 1
+            if len(starts) >= max_images * plan.out.beats:
+                break
+    fills = [first_out[0]] + [first_out[k] - first_out[k - 1] for k in range(1, n)]
+    stages = tuple(StageCycles(st.name, st.kind, st.layer, c, f)
+                   for st, c, f in zip(plan.stages, costs, fills))
+    return NetworkCycles(stages=stages, layer_cycles=layer_cycles, input_beats_per_image=source,
+                         output_beats_per_image=plan.out.beats, interval=interval,
+                         bottleneck=bottleneck, latency_cycles=starts[0],
+                         _starts=starts, _period=period)
+
+
+def traffic(plan) -> tuple[TrafficLine, ...]:
+    """On-chip memory accesses per image, one line per memory group (named as
+    :func:`edgeforge.hw.network.pipeline.traffic_line` names the RTL's):
+
+    - a window generator's rows: a write per input pixel; per window, a read of one
+      pixel word for every tap row inside the image times every tap column inside it;
+    - a core's weight ROM (when not fully parallel): a word of ``PE x SIMD`` weights a
+      fold; its bias ROM (with several neuron folds): a word of ``PE`` biases a neuron
+      fold.
+    """
+    from edgeforge.hw.network.window import row_plans
+    lines = []
+    for st in plan.stages:
+        p = st.params
+        if st.kind == "window":
+            k, pad, w = p["kernel"], p["padding"], p["width"]
+            out_w = w + 2 * pad - k + 1
+            cols = sum(0 <= ox - pad + dx < w for ox in range(out_w) for dx in range(k))
+            rows = sum(sum(o is not None for o in q.offsets)
+                       for q in row_plans(p["height"], k, pad))
+            lines.append(TrafficLine(f"{st.name}.rows", st.inp.bits * st.inp.lanes,
+                                     reads=rows * cols, writes=st.inp.beats))
+        elif st.kind == "core":
+            vectors = st.inp.beats
+            if p["sf"] * p["nf"] > 1:
+                word = p["pe"] * p["simd"] * p["weight_bits"]
+                lines.append(TrafficLine(f"{st.name}.weights", word,
+                                         reads=vectors * p["sf"] * p["nf"], writes=0))
+            if p["nf"] > 1:
+                lines.append(TrafficLine(f"{st.name}.biases", p["pe"] * st.out.bits,
+                                         reads=vectors * p["nf"], writes=0))
+    return tuple(lines)
+
+
+def performance(plan, unit: str = "image", model: NetworkCycles | None = None) -> Performance:
+    """The typed performance record of a pipeline plan (``model``, :func:`predict`'s, in
+    ``detail``).
+
+    Its schedule takes images of the plan's input beats each (a pipeline has one image
+    size).
+    """
+    from edgeforge.hw.stream_beats import payload_bytes
+    model = model or predict(plan)
+    beats = plan.inp.beats
+
+    def schedule(counts):
+        if any(c != beats for c in counts):
+            raise ValueError(f"every input of this pipeline is {beats} beats, got {list(counts)!r}")
+        starts, last = model.schedule(len(counts))
+        return RunCycles(tuple(starts), last)
+
+    return Performance(
+        input_unit=unit, output_unit="beat", outputs_per_input=plan.out.beats,
+        cycles_per_input=float(model.interval), latency_cycles=model.latency_cycles,
+        traffic=traffic(plan),
+        offchip_bytes_in=float(beats * payload_bytes(plan.inp.bits * plan.inp.lanes)),
+        offchip_bytes_out=float(plan.out.beats * payload_bytes(plan.out.bits * plan.out.lanes)),
+        schedule=schedule, detail=model.to_dict())

@@ -1,0 +1,165 @@
+"""NetworkDesign: config checks, stream encoding, manifest, lint, and cocotb on Verilator (and one
+config on Icarus) bit-exact against the golden model, with and without random backpressure on
+both ends, at three foldings of digits-ref, digits-mlp, single layers and random networks; the
+run's cycles held to the cycle model by Design.verify."""
+
+import numpy as np
+import pytest
+
+from edgeforge.hw.network.design import NetworkDesign
+from edgeforge.schemes.network import random_artifact
+from edgeforge.sim.golden.network import classify
+from edgeforge.sim.runner import simulator_missing_reason
+
+from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, digits_test_images,
+                             edge_images, random_network_design)
+
+
+@pytest.fixture(scope="module")
+def digits_ref():
+    return random_artifact(DIGITS_REF, seed=7)
+
+
+def _need(simulator):
+    reason = simulator_missing_reason(simulator)
+    if reason:
+        pytest.skip(reason)
+
+
+def _verify(design, xs, simulator="verilator"):
+    _need(simulator)
+    result = design.verify(xs, simulator=simulator)
+    assert result.passed, result.failures
+    assert result.inputs == len(xs)
+    return result
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"folding": "fast"}, ValueError,
+     r"^folding must be one of \('folded', 'parallel', 'balanced'\) or a list of \(PE, SIMD\), "
+     r"got 'fast'$"),
+    ({"folding": [(1, 1), (3, 1), (1, 1), (1, 1)]}, ValueError,
+     r"^folding of layer 3 \(conv2d\): PE must divide its 8 output channels, got 3$"),
+    ({"folding": [(1, 1), (1, 1), (1, 5), (1, 1)]}, ValueError,
+     r"^folding of layer 7 \(linear\): SIMD must divide its 32 inputs, got 5$"),
+    ({"folding": [(1, 1)]}, ValueError,
+     r"^folding must list one \(PE, SIMD\) per conv2d/linear layer \(4\), got \[\(1, 1\)\]$"),
+    ({"folding": [(1, 1), (1, 1), 4, (1, 1)]}, ValueError,
+     r"^folding of layer 7 \(linear\) must be a \(PE, SIMD\) pair, got 4$"),
+    ({"pixels_per_beat": 3}, ValueError,
+     r"^pixels_per_beat must divide the 64 pixels of an image, got 3$"),
+    ({"layer": 1}, ValueError,
+     r"^layer must be the index of a conv2d, linear or maxpool layer \(\[0, 2, 3, 5, 7, 9\]\), "
+     r"got 1$"),
+    ({"logits": 1}, TypeError, r"^logits must be a bool, got 1$"),
+    ({"buffer_ram": "sram"}, ValueError,
+     r"^buffer_ram must be one of \('auto', 'block', 'lut'\), got 'sram'$"),
+])
+def test_design_refuses_bad_configs(digits_ref, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        NetworkDesign(digits_ref, **kwargs)
+
+
+def test_a_whole_network_needs_argmax():
+    config = {**DIGITS_MLP, "layers": DIGITS_MLP["layers"][:-1]}
+    with pytest.raises(ValueError, match=r"^a whole-network design needs the network to end in "
+                                         r"argmax, got 'linear'$"):
+        NetworkDesign(random_artifact(config, seed=1))
+
+
+def test_streams_encode_pixels_and_the_class_beat(digits_ref):
+    design = NetworkDesign(digits_ref, folding="parallel", pixels_per_beat=4, logits=True)
+    x = np.arange(64, dtype=np.uint8).reshape(1, 8, 8)
+    beats = design.encode_inputs([x])
+    assert beats.shape == (16, 4)
+    np.testing.assert_array_equal(beats[0], [0, 1, 2, 3])          # pixel k = byte k
+    y = design.golden(x)
+    golden = classify(digits_ref, x[None])
+    assert y[0] == golden.classes[0] and list(y[1:]) == list(golden.logits[0])
+    out = design.encode_outputs([y])
+    assert out.shape == (1, (4 + 10 * 8 + 7) // 8)                  # class 4 bits + 10 int8 logits
+    decoded = design.decode_outputs(out)
+    assert decoded["classes"][0] == y[0] and list(decoded["logits"][0]) == list(y[1:])
+    with pytest.raises(ValueError, match=r"^input must be a uint8 array of shape \(1, 8, 8\), "):
+        design.encode_inputs([x[0]])
+
+
+def test_manifest_describes_streams_widths_and_cycles(digits_ref, tmp_path):
+    from edgeforge.sim.lint import lint_verilog
+    design = NetworkDesign(digits_ref, folding=DIGITS_REF_MIDDLE, logits=True)
+    manifest = design.manifest()
+    ports = {p["name"]: p["width"] for p in manifest["ports"]}
+    assert ports == {"clk": 1, "rst": 1, "i__payload": 8, "i__valid": 1, "i__ready": 1,
+                     "o__payload": 84, "o__valid": 1, "o__ready": 1}
+    assert manifest["widths"][0]["acc_bits"] == design.widths.layers[0].acc_bits
+    assert manifest["cycle_model"]["cycles_per_input"] == 64 * 3 * 4        # conv1: 64 x 12 folds
+    assert manifest["structure"]["folding"] == [list(f) for f in DIGITS_REF_MIDDLE]
+    lint = lint_verilog(design.write_verilog(tmp_path).verilog)
+    assert lint.ok, lint.findings
+
+
+@pytest.mark.parametrize("kwargs", [{"folding": "parallel"}, {"folding": "folded"},
+                                    {"folding": "parallel", "pixels_per_beat": 64},
+                                    {"folding": DIGITS_REF_MIDDLE, "layer": 7}])
+def test_other_configs_lint_clean(digits_ref, tmp_path, kwargs):
+    from edgeforge.sim.lint import lint_verilog
+    lint = lint_verilog(NetworkDesign(digits_ref, **kwargs).write_verilog(tmp_path).verilog)
+    assert lint.ok, lint.findings
+
+
+def _parallel_on_digits(digits_ref, images):
+    # Input-bound: 64 cycles an image at a pixel a beat.
+    design = NetworkDesign(digits_ref, folding="parallel", logits=True)
+    xs = design.test_inputs() + list(digits_test_images()[:images])
+    result = _verify(design, xs)
+    assert design.cycle_model().cycles_per_input == 64
+    assert result.measurements["stream/src=none/sink=none"]["out_transfers"] == len(xs)
+
+
+def test_parallel_on_digits_images(digits_ref):
+    _parallel_on_digits(digits_ref, 25)
+
+
+@pytest.mark.slow
+def test_parallel_on_the_whole_digits_test_set(digits_ref):
+    # All 540 test images (cocotb drives ~1k beats a second here: about 90 s).
+    _parallel_on_digits(digits_ref, None)
+
+
+def test_middle_folding(digits_ref):
+    _verify(NetworkDesign(digits_ref, folding=DIGITS_REF_MIDDLE, logits=True),
+            NetworkDesign(digits_ref).test_inputs(seed=2))
+
+
+def test_fully_folded(digits_ref):
+    design = NetworkDesign(digits_ref, folding="folded", logits=True)
+    _verify(design, edge_images((1, 8, 8), 1, seed=3))
+    assert design.cycle_model().cycles_per_input == 16 * 72 * 8
+
+
+def test_digits_mlp_eight_pixels_a_beat_on_icarus():
+    design = NetworkDesign(random_artifact(DIGITS_MLP, seed=4), folding="parallel",
+                           pixels_per_beat=8, logits=True)
+    assert design.cycle_model().cycles_per_input == 8
+    _verify(design, design.test_inputs(seed=4), simulator="icarus")
+
+
+def test_one_layer_alone(digits_ref):
+    design = NetworkDesign(digits_ref, folding=DIGITS_REF_MIDDLE, layer=3)
+    _verify(design, design.test_inputs(seed=5)[:4])
+
+
+def _random_network_case(seed):
+    design = random_network_design(seed)
+    _verify(design, design.test_inputs(seed=seed))
+
+
+@pytest.mark.parametrize("seed", [2, 6])
+def test_random_networks(seed):
+    _random_network_case(seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(100, 112))
+def test_random_networks_sweep(seed):
+    _random_network_case(seed)

@@ -1,0 +1,101 @@
+"""The whole network pipeline in Amaranth's simulator: RTL == golden (class and logits) on
+digits-ref at three foldings and on random small networks (random shapes, foldings and pixels
+per beat, weights at the int extremes), and the cycle model's output cycles == the RTL's."""
+
+import pytest
+
+from edgeforge.hw.network.design import NetworkDesign
+from edgeforge.schemes.network import random_artifact
+
+from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, edge_images,
+                             random_network_design, run_design)
+
+
+@pytest.fixture(scope="module")
+def digits_ref():
+    return random_artifact(DIGITS_REF, seed=5)
+
+
+@pytest.mark.parametrize("folding, images", [("parallel", 3), (DIGITS_REF_MIDDLE, 3),
+                                             ("folded", 2)])
+def test_digits_ref_output_cycles_equal_the_model(digits_ref, folding, images):
+    design = NetworkDesign(digits_ref, folding=folding, logits=True)
+    xs = edge_images((1, 8, 8), images - 2, seed=1)[:images]
+    model = design.cycles()
+    for n in range(1, images + 1):
+        got, expected, last = run_design(design, xs[:n])
+        assert got == expected
+        assert last == model.schedule(n)[1] == model.output_start(n - 1)
+    # The steady spacing is the slowest stage's cost.
+    assert model.output_start(images) - model.output_start(images - 1) == model.interval
+
+
+def test_digits_ref_intervals_follow_the_folding(digits_ref):
+    intervals = {name: NetworkDesign(digits_ref, folding=f).cycles().interval
+                 for name, f in (("folded", "folded"), ("middle", DIGITS_REF_MIDDLE),
+                                 ("parallel", "parallel"))}
+    # Folded: conv2 is 16 windows x 72 x 8 folds; parallel: input-bound at a pixel a beat.
+    assert intervals == {"folded": 16 * 72 * 8, "middle": 64 * 3 * 4, "parallel": 64}
+
+
+def test_balanced_folding_is_input_bound_with_the_fewest_macs(digits_ref):
+    design = NetworkDesign(digits_ref, folding="balanced", logits=True)
+    # conv1 fully parallel (64 windows in 64 cycles), conv2 4 folds a window, linears 64.
+    assert design.folding == [[8, 9], [2, 72], [1, 16], [5, 1]]
+    assert sum(pe * simd for pe, simd in design.folding) == 237
+    model = design.cycles()
+    assert model.interval == 64 and model.bottleneck == "input"
+    xs = edge_images((1, 8, 8), 2, seed=4)
+    got, expected, last = run_design(design, xs)
+    assert got == expected and last == model.schedule(len(xs))[1]
+    assert model.output_start(3) - model.output_start(2) == 64
+
+
+def test_digits_mlp_eight_pixels_a_beat_takes_eight_cycles_an_image():
+    design = NetworkDesign(random_artifact(DIGITS_MLP, seed=2), folding="parallel",
+                           pixels_per_beat=8, logits=True)
+    model = design.cycles()
+    assert model.interval == 8
+    xs = edge_images((1, 8, 8), 4, seed=3)
+    got, expected, last = run_design(design, xs)
+    assert got == expected and last == model.schedule(len(xs))[1]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_networks_rtl_equals_golden(seed):
+    design = random_network_design(seed)
+    xs = edge_images(design.network.input_shape, 3, seed=seed)
+    got, expected, last = run_design(design, xs)
+    assert got == expected
+    assert last == design.cycles().schedule(len(xs))[1]
+    # With valid gaps and backpressure: the same beats, never sooner than the model.
+    got, _, slow = run_design(design, xs, seed=seed, p_valid=0.6, p_ready=0.5)
+    assert got == expected and slow >= last
+
+
+@pytest.mark.parametrize("layer", [0, 2, 3, 7, 9])
+def test_one_layer_alone_equals_its_golden(digits_ref, layer):
+    design = NetworkDesign(digits_ref, folding=DIGITS_REF_MIDDLE, layer=layer)
+    xs = design.test_inputs(seed=layer)[:4]
+    got, expected, last = run_design(design, xs, p_valid=0.8, p_ready=0.8)
+    assert got == expected
+    got, _, last = run_design(design, xs)
+    assert last == design.cycles().schedule(len(xs))[1]
+
+
+@pytest.mark.parametrize("folding", [DIGITS_REF_MIDDLE, "parallel"])
+def test_memory_traffic_equals_the_model(digits_ref, folding):
+    from edgeforge.hw.network.pipeline import traffic_line
+    from edgeforge.sim.memory_probe import MemoryProbe
+    design = NetworkDesign(digits_ref, folding=folding)
+    xs = edge_images((1, 8, 8), 0)
+    dut = design.build()
+    probe = MemoryProbe(dut)
+    got, expected, _ = run_design(design, xs, dut=dut, probe=probe, p_valid=0.7, p_ready=0.6)
+    assert got == expected
+    measured = {t.memory: t for t in probe.lines(traffic_line)}
+    model = {t.memory: t for t in design.cycle_model().traffic}
+    assert sorted(measured) == sorted(model)
+    for name, line in model.items():
+        assert (measured[name].reads, measured[name].writes, measured[name].word_bits) == (
+            line.reads * len(xs), line.writes * len(xs), line.word_bits), name

@@ -1,0 +1,108 @@
+"""Shared helpers of the network tests: the digits-ref / digits-mlp shapes, test images, and
+running a NetworkDesign's pipeline in Amaranth's simulator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgeforge.sim.amaranth_stream import run_stream
+
+DIGITS_INPUT = {"channels": 1, "height": 8, "width": 8, "bits": 8}
+
+
+def conv(cin, cout, k=3, p=1, **kw):
+    return {"kind": "conv2d", "transform": "dense", "in_channels": cin, "out_channels": cout,
+            "kernel": k, "padding": p, "weight_bits": 8, "bias_bits": 16, "shift": 6,
+            "out_bits": 8, **kw}
+
+
+def linear(fin, fout, **kw):
+    return {"kind": "linear", "transform": "dense", "in_features": fin, "out_features": fout,
+            "weight_bits": 8, "bias_bits": 16, "shift": 6, "out_bits": 8, **kw}
+
+
+RELU, FLATTEN, ARGMAX = {"kind": "relu"}, {"kind": "flatten"}, {"kind": "argmax"}
+POOL2 = {"kind": "maxpool", "size": 2}
+
+#: The reference network's shape (shifts are placeholders; random_artifact picks them).
+DIGITS_REF = {"input": DIGITS_INPUT, "layers": [
+    conv(1, 8), RELU, POOL2, conv(8, 8), RELU, POOL2, FLATTEN, linear(32, 32), RELU,
+    linear(32, 10), ARGMAX]}
+DIGITS_MLP = {"input": DIGITS_INPUT, "layers": [FLATTEN, linear(64, 32), RELU, linear(32, 10),
+                                                ARGMAX]}
+#: Foldings of digits-ref: a middle one between "folded" and "parallel".
+DIGITS_REF_MIDDLE = [(2, 3), (4, 8), (4, 8), (5, 4)]
+
+
+def edge_images(shape, n_random: int, seed: int = 0) -> list[np.ndarray]:
+    """All 0, all 255, then ``n_random`` seeded random uint8 images."""
+    rng = np.random.default_rng(seed)
+    return ([np.zeros(shape, np.uint8), np.full(shape, 255, np.uint8)]
+            + [rng.integers(0, 256, size=shape, dtype=np.uint8) for _ in range(n_random)])
+
+
+def beat_ints(beats: np.ndarray) -> list[int]:
+    """Little-endian beat bytes as integers (what a stream driver sets)."""
+    return [int.from_bytes(bytes(row), "little") for row in np.asarray(beats, np.uint8)]
+
+
+def run_design(design, xs, **kwargs) -> tuple[list[int], list[int], int]:
+    """Stream ``xs`` through ``design``'s pipeline in Amaranth's simulator.
+
+    Returns ``(output payloads, expected payloads, cycle of the last output)``,
+    the cycle counted from the first input transfer (cycle 0).
+    """
+    expected = beat_ints(design.encode_outputs([design.golden(x) for x in xs]))
+    run = run_stream(kwargs.pop("dut", None) or design.build(),
+                     beat_ints(design.encode_inputs(xs)), len(expected),
+                     max_cycles=kwargs.pop("max_cycles", 2_000_000), **kwargs)
+    # run_stream counts the edge of a transfer; the first input moves at edge 1 (cycle 0).
+    return run.outputs, expected, run.last - 1
+
+
+def digits_test_images() -> np.ndarray:
+    """The 540 scikit-learn digits test images of the spec's split, uint8 (N, 1, 8, 8)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    digits = load_digits()
+    _, test = train_test_split(np.arange(len(digits.target)), test_size=0.3,
+                               stratify=digits.target, random_state=0)
+    pixels = digits.images[test].astype(np.int64)
+    return ((pixels * 255 + 8) // 16).astype(np.uint8)[:, None]
+
+
+def random_folding(network, rng) -> list[tuple[int, int]]:
+    """A random (PE, SIMD) of divisors for every conv2d / linear layer."""
+    from edgeforge.hw.network.plan import transform_size
+    out = []
+    for layer in network.layers:
+        if layer.transform is not None:
+            m, n = transform_size(layer)
+            out.append((int(rng.choice([d for d in range(1, m + 1) if m % d == 0])),
+                        int(rng.choice([d for d in range(1, n + 1) if n % d == 0]))))
+    return out
+
+
+def pack(values, bits: int) -> int:
+    """Integers as one payload, element ``k`` (two's complement) at ``bits k``."""
+    return sum((int(v) & ((1 << bits) - 1)) << (bits * k) for k, v in enumerate(values))
+
+
+def unpack(word: int, bits: int, n: int, is_signed: bool = True) -> list[int]:
+    """The ``n`` elements of a payload (the inverse of :func:`pack`)."""
+    vals = [(word >> (bits * k)) & ((1 << bits) - 1) for k in range(n)]
+    return [v - (1 << bits) if is_signed and v >> (bits - 1) else v for v in vals]
+
+
+def random_network_design(seed: int):
+    """A NetworkDesign of a random small network (weights half at the int extremes), with a
+    random folding and a random pixels per beat."""
+    from edgeforge.hw.network.design import NetworkDesign
+    from edgeforge.schemes.network import parse_network, random_artifact, random_config
+    art = random_artifact(random_config(seed), seed=seed, extremes=0.5)
+    net = parse_network(art.config)
+    rng = np.random.default_rng(seed)
+    pixels = net.height * net.width
+    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
+    return NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
+                         logits=True)
