@@ -8,10 +8,8 @@ the 540 test images:
 
 - **float**: the fixed-point network run by torch in float (fake quantisation),
   the issue's "float model";
-- **integer**: the exported integers run by an integer NumPy model of the
-  artifact's arithmetic: the project golden (``sim/golden/network.py``) once
-  it lands; until then the model side's test reference,
-  ``tests/models/network_reference.py`` (the results name which);
+- **integer**: the exported integers run by the project golden
+  (:func:`edgeforge.sim.golden.network.classify`, integer NumPy);
 - **unquantised**: the float network just before calibration, for context.
 
 Accuracy is reported as mean +- std over the seeds (sample std, ddof = 1),
@@ -28,7 +26,6 @@ Writes ``bench/results/network_accuracy.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -40,6 +37,7 @@ from ..models.data_digits import N_TEST, SPLIT_RULE, load_digits
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import macs, preset
+from ..sim.golden.network import classify
 from .harness import publish
 
 __all__ = ["PRESETS", "SEEDS", "TARGET", "run", "render_markdown", "main"]
@@ -49,25 +47,8 @@ RESULTS = REPO / "bench" / "results"
 COMMAND = "python -m edgeforge.bench.network_accuracy"
 PRESETS = ("digits-ref", "digits-mlp")
 SEEDS = (0, 1, 2, 3, 4)
+INTEGER_MODEL = "edgeforge.sim.golden.network.classify (integer NumPy, the project golden)"
 TARGET = {"preset": "digits-ref", "metric": "integer", "min_accuracy": 0.97}
-_REFERENCE = REPO / "tests" / "models" / "network_reference.py"
-
-
-def _integer_model():
-    """(name, logits function) of the integer model the integer accuracy comes from."""
-    try:
-        from ..sim.golden.network import classify
-    except ImportError:
-        pass        # the golden has not landed: the model side's test reference stands in
-    else:
-        return "edgeforge.sim.golden.network (the project golden)", \
-            lambda artifact, images: classify(artifact, images).logits
-    spec = importlib.util.spec_from_file_location("network_reference", _REFERENCE)
-    if spec is None or not _REFERENCE.is_file():
-        raise FileNotFoundError(f"no integer model: {_REFERENCE} is missing (run from a checkout)")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return "tests/models/network_reference.py (integer NumPy, int64)", module.reference_logits
 
 
 def _stats(values: list[float]) -> dict:
@@ -99,7 +80,6 @@ def run(presets=PRESETS, seeds=SEEDS, config: TrainConfig = TrainConfig(), *,
         per preset (mean, std, min, max of each accuracy and of the seconds),
         ``target`` and the notes on method.
     """
-    integer_name, integer_logits = _integer_model()
     images, labels = load_digits("test")
     runs = []
     for name in presets:
@@ -109,7 +89,7 @@ def run(presets=PRESETS, seeds=SEEDS, config: TrainConfig = TrainConfig(), *,
             result = train_network(name, cfg, progress=progress)
             seconds = time.perf_counter() - start
             artifact = export_network(result, command=f"{COMMAND} (preset {name}, seed {seed})")
-            integer_classes = integer_logits(artifact, images).argmax(axis=1)
+            integer_classes = classify(artifact, images).classes
             integer = float(np.mean(integer_classes == labels))
             runs.append({"preset": name, "seed": seed, "float": round(result.float_accuracy, 6),
                          "integer": round(integer, 6),
@@ -133,7 +113,7 @@ def run(presets=PRESETS, seeds=SEEDS, config: TrainConfig = TrainConfig(), *,
                       met_by_mean_minus_std=s["mean"] - s["std"] >= TARGET["min_accuracy"])
     return {"command": COMMAND, "test_images": N_TEST, "split": SPLIT_RULE,
             "train_config": {k: v for k, v in config.to_dict().items() if k != "seed"},
-            "seeds": list(seeds), "integer_model": integer_name,
+            "seeds": list(seeds), "integer_model": INTEGER_MODEL,
             "torch": torch.__version__, "runs": runs, "summary": summary, "target": target}
 
 

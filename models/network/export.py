@@ -24,7 +24,6 @@ from pathlib import Path
 import torch
 
 from ...artifact import Artifact, check, load
-from ...schemes import SCHEMES
 from .. import data_digits
 from .net import QNet
 from .quant import QuantLayer
@@ -56,7 +55,7 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
         Scheme ``network``: config (input, layer list), arrays, scales and a
         provenance with the data, split, seed, test accuracies and command.
         Nothing time- or machine-dependent goes in, so the same seed makes the
-        same file. Validated by the scheme when ``edgeforge.schemes`` knows it.
+        same file. Validated by the scheme (:mod:`edgeforge.schemes.network`).
 
     Raises
     ------
@@ -64,6 +63,8 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
         If ``result`` is not a :class:`TrainResult`.
     ValueError
         If the network is not calibrated, or a bias needs more than 32 bits.
+    ArtifactError
+        If the scheme refuses the artifact (a ``ValueError`` too).
     """
     if not isinstance(result, TrainResult):
         raise TypeError(f"result must be a TrainResult, got {type(result).__name__!r}")
@@ -92,9 +93,7 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
     artifact = Artifact(scheme=SCHEME, config={"input": dict(net.network["input"]),
                                                "layers": layers},
                         arrays=arrays, scales=net.scales(), provenance=provenance)
-    # Until edgeforge.schemes.network lands the artifact is checked by the model
-    # side's own layer check only (above, by QNet); then by the scheme.
-    return check(artifact) if SCHEME in SCHEMES else artifact
+    return check(artifact)
 
 
 def _exponents(artifact: Artifact, index: int, a_in: int, shift: int) -> dict:

@@ -1,9 +1,9 @@
-"""Network export: the artifact follows the spec, and its integers are the fixed-point torch model."""
+"""Network export: the artifact follows the spec, and its integers, run by the golden model, are the
+fixed-point torch model."""
 
 import numpy as np
 import pytest
 import torch
-from network_reference import reference_logits
 
 from edgeforge.artifact import Artifact
 from edgeforge.models.data_digits import load_digits
@@ -11,6 +11,7 @@ from edgeforge.models.network.export import evaluate_network, export_network, ne
 from edgeforge.models.network.net import QNet
 from edgeforge.models.network.train import TrainConfig, TrainResult, train_network
 from edgeforge.models.network.zoo import preset
+from edgeforge.sim.golden.network import classify, forward
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -85,9 +86,9 @@ def _logit_exponent(art) -> int:
 
 
 @pytest.mark.parametrize("key", ["ref", "narrow"])
-def test_integer_reference_reproduces_the_fixed_point_torch_model(trained, artifacts, key):
+def test_golden_reproduces_the_fixed_point_torch_model(trained, artifacts, key):
     x, y = load_digits("test")
-    ref = reference_logits(artifacts[key], x)
+    ref = classify(artifacts[key], x).logits
     torch_logits = trained[key].net.logits(x)
     a_out = _logit_exponent(artifacts[key])
     classes = ref.argmax(axis=1)
@@ -101,9 +102,7 @@ def test_narrow_widths_are_respected(artifacts):
     art = artifacts["narrow"]
     assert np.abs(art.arrays["l1_weight"]).max() <= 3 and np.abs(art.arrays["l3_weight"]).max() <= 15
     assert art.config["layers"][3]["bias_bits"] == 12
-    hidden = reference_logits(Artifact("network", {"input": art.config["input"],
-                                                   "layers": art.config["layers"][:3]},
-                                       art.arrays), load_digits("train")[0])
+    hidden = forward(art, load_digits("train")[0], upto=3)[-1]       # after the first relu
     assert hidden.min() >= 0 and hidden.max() <= 15
 
 
@@ -112,7 +111,7 @@ def test_extreme_images_agree(trained, artifacts):
     for key in ("ref", "narrow"):
         a_out = _logit_exponent(artifacts[key])
         got = (trained[key].net.logits(x).double() * 2.0 ** a_out).numpy().astype(np.int64)
-        assert np.array_equal(reference_logits(artifacts[key], x), got)
+        assert np.array_equal(classify(artifacts[key], x).logits, got)
 
 
 def test_network_from_artifact_is_the_trained_model(trained, artifacts):
@@ -170,9 +169,6 @@ def test_default_command_names_the_program_not_its_folder(trained, monkeypatch):
 
 def test_saved_artifact_is_byte_identical_loads_and_evaluates(tmp_path, trained, artifacts):
     from edgeforge.artifact import load, save
-    from edgeforge.schemes import SCHEMES
-    if "network" not in SCHEMES:
-        pytest.skip("scheme 'network' (edgeforge.schemes.network) is not registered yet")
     a = save(artifacts["ref"], tmp_path / "a.npz")
     b = save(export_network(train_network("digits-ref", TrainConfig(iterations=400, seed=1),
                                           progress=False), command="pytest"), tmp_path / "b.npz")

@@ -7,12 +7,8 @@ from edgeforge.models.network import PRETRAINED
 from edgeforge.models.network.export import evaluate_network
 from edgeforge.models.network.make_pretrained import make
 from edgeforge.models.network.train import TrainConfig
-from edgeforge.schemes import SCHEMES
 
-pytestmark = [pytest.mark.usefixtures("torch_one_thread"),
-              pytest.mark.skipif("network" not in SCHEMES,
-                                 reason="scheme 'network' (edgeforge.schemes.network) is not "
-                                        "registered yet: artifacts cannot be saved")]
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def test_make_writes_one_loadable_artifact_per_preset_byte_for_byte(tmp_path):
