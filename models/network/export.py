@@ -1,6 +1,6 @@
 """Export a trained network to the ``network`` artifact, rebuild its torch model, evaluate it.
 
-:func:`export_network` writes the artifact of ``/work/spec-network.md``: the
+:func:`export_network` writes the artifact of :mod:`edgeforge.schemes.network`: the
 layer list with every conv2d / linear layer's ``weight_bits``, ``bias_bits``,
 ``shift`` and ``out_bits``; arrays ``l{i}_weight`` (int8) and ``l{i}_bias``
 (int32), ``i`` the layer's index in the list; ``scales`` with each layer's

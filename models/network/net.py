@@ -1,12 +1,11 @@
 """A classifier network built from its ordered layer list, trainable in float and in fixed point.
 
-The layer list is the network artifact's (``/work/spec-network.md``): dicts of
+The layer list is the network artifact's (:mod:`edgeforge.schemes.network`): dicts of
 kind ``conv2d``, ``linear`` (each with a transform kind), ``relu``,
 ``maxpool``, ``flatten`` and ``argmax``. Before the artifact exists (a preset
 from :mod:`.zoo`) a conv2d or linear layer may leave ``shift`` out and
 ``bias_bits`` as ``None``: the exporter fills them in. :func:`check_network`
-checks what building and training need (kinds, fields, bit ranges, the shape
-chain); the artifact's full validation is the scheme's, on export and load.
+runs the scheme's own check on it, so a network that trains is one that exports.
 """
 
 from __future__ import annotations
@@ -17,95 +16,39 @@ import numpy as np
 import torch
 from torch import nn
 
+from ...artifact import ArtifactError
+from ...schemes.network import TRANSFORM_LAYERS, parse_network
 from .quant import LAYERS, QuantLayer
 
 __all__ = ["check_network", "QNet"]
 
-_INPUT_FIELDS = ("channels", "height", "width", "bits")
-_QUANT_FIELDS = {"conv2d": ("transform", "in_channels", "out_channels", "kernel", "padding",
-                            "weight_bits", "out_bits"),
-                 "linear": ("transform", "in_features", "out_features", "weight_bits", "out_bits")}
-_OPTIONAL_FIELDS = ("bias_bits", "shift")
-_PLAIN_FIELDS = {"relu": (), "maxpool": ("size",), "flatten": (), "argmax": ()}
-KINDS = tuple(_QUANT_FIELDS) + tuple(_PLAIN_FIELDS)
+# Fields the exporter derives from the trained network: a preset may leave them out (or
+# bias_bits as None); for checking, they get values every layer accepts.
+_DERIVED_PLACEHOLDERS = {"shift": 0, "bias_bits": 32}
 
 
-def _int(where: str, value, lo: int, hi: int | None = None) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < lo or (hi is not None
-                                                                                and value > hi):
-        span = f"in {lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ValueError(f"{where} must be an integer {span}, got {value!r}")
-    return value
-
-
-def _check_fields(where: str, layer: dict, required: tuple, optional: tuple) -> None:
-    for f in required:
-        if f not in layer:
-            raise ValueError(f"{where}.{f} is missing")
-    for f in layer:
-        if f != "kind" and f not in required and f not in optional:
-            raise ValueError(f"{where} has an unknown field {f!r}")
-
-
-def _check_quant(where: str, layer: dict, shape: tuple) -> tuple:
-    kind = layer["kind"]
-    if (kind, layer["transform"]) not in LAYERS:
-        known = sorted(t for k, t in LAYERS if k == kind)
-        raise ValueError(f"{where}.transform must be one of {known}, got {layer['transform']!r}")
-    for f in ("weight_bits", "out_bits"):
-        _int(f"{where}.{f}", layer[f], 2, 8)
-    if layer.get("bias_bits") is not None:
-        _int(f"{where}.bias_bits", layer["bias_bits"], 2, 32)
-    if "shift" in layer:
-        _int(f"{where}.shift", layer["shift"], 0)
-    if kind == "conv2d":
-        if len(shape) != 3:
-            raise ValueError(f"{where} is a conv2d but its input is a vector of shape {shape!r}")
-        k = _int(f"{where}.kernel", layer["kernel"], 1)
-        if k % 2 == 0:
-            raise ValueError(f"{where}.kernel must be odd, got {k!r}")
-        pad = _int(f"{where}.padding", layer["padding"], 0, k // 2)
-        if _int(f"{where}.in_channels", layer["in_channels"], 1) != shape[0]:
-            raise ValueError(f"{where}.in_channels must match its input's {shape[0]} channels, "
-                             f"got {layer['in_channels']!r}")
-        h, w = shape[1] + 2 * pad - k + 1, shape[2] + 2 * pad - k + 1
-        if h < 1 or w < 1:
-            raise ValueError(f"{where}.kernel {k!r} is larger than its padded input {shape!r}")
-        return (_int(f"{where}.out_channels", layer["out_channels"], 1), h, w)
-    if len(shape) != 1:
-        raise ValueError(f"{where} is a linear layer but its input has shape {shape!r}; "
-                         f"flatten it first")
-    if _int(f"{where}.in_features", layer["in_features"], 1) != shape[0]:
-        raise ValueError(f"{where}.in_features must match its input's {shape[0]} values, "
-                         f"got {layer['in_features']!r}")
-    return (_int(f"{where}.out_features", layer["out_features"], 1),)
-
-
-def _check_plain(where: str, layer: dict, shape: tuple, prev: str | None, last: bool) -> tuple:
-    kind = layer["kind"]
-    if kind == "relu":
-        if prev not in _QUANT_FIELDS:
-            raise ValueError(f"{where} is a relu after {prev!r}; a relu must directly follow a "
-                             f"conv2d or linear layer")
-        return shape
-    if kind == "argmax":
-        if not last or prev != "linear":
-            raise ValueError(f"{where} is an argmax; it must be the last layer, directly after a "
-                             f"linear layer")
-        return shape
-    if len(shape) != 3:
-        raise ValueError(f"{where} is a {kind} but its input is a vector of shape {shape!r}")
-    if kind == "flatten":
-        return (shape[0] * shape[1] * shape[2],)
-    s = _int(f"{where}.size", layer["size"], 2)
-    if shape[1] % s or shape[2] % s:
-        raise ValueError(f"{where}.size must divide its input's height and width {shape[1:]!r}, "
-                         f"got {s!r}")
-    return (shape[0], shape[1] // s, shape[2] // s)
+def _with_placeholders(network: dict) -> dict:
+    """A copy of ``network`` whose conv2d / linear layers have a value for every derived field."""
+    if not isinstance(network, dict) or not isinstance(network.get("layers"), list):
+        return network                  # malformed: the scheme's check names what is wrong
+    layers = []
+    for layer in network["layers"]:
+        if isinstance(layer, dict) and layer.get("kind") in TRANSFORM_LAYERS:
+            layer = dict(layer)
+            for key, value in _DERIVED_PLACEHOLDERS.items():
+                if layer.get(key) is None:
+                    layer[key] = value
+        layers.append(layer)
+    return {**network, "layers": layers}
 
 
 def check_network(network: dict) -> list[tuple]:
     """Check a network's input and layer list; return each layer's output shape.
+
+    The check is the scheme's (:func:`edgeforge.schemes.network.parse_network`),
+    with ``shift`` and a ``bias_bits`` of ``None`` allowed to be absent on
+    conv2d / linear layers; each such layer's transform kind must also have a
+    torch layer in :data:`~edgeforge.models.network.quant.LAYERS`.
 
     Parameters
     ----------
@@ -120,39 +63,21 @@ def check_network(network: dict) -> list[tuple]:
     Raises
     ------
     ValueError
-        Naming the field (``input.bits``, ``layers[3].kernel``, ...) and the value.
+        An :class:`~edgeforge.artifact.ArtifactError` naming the field
+        (``config.input.bits``, ``config.layers[3].kernel``, ...) and the value.
     """
-    if not isinstance(network, dict) or set(network) != {"input", "layers"}:
-        raise ValueError(f"network must be a dict with keys 'input' and 'layers', got {network!r}")
-    inp = network["input"]
-    if not isinstance(inp, dict):
-        raise ValueError(f"input must be a dict, got {inp!r}")
-    _check_fields("input", {"kind": None, **inp}, _INPUT_FIELDS, ())
-    shape = tuple(_int(f"input.{f}", inp[f], 1) for f in _INPUT_FIELDS[:3])
-    _int("input.bits", inp["bits"], 1, 8)
-    layers = network["layers"]
-    if not isinstance(layers, list) or not layers:
-        raise ValueError(f"layers must be a non-empty list, got {layers!r}")
-    shapes, prev = [], None
-    for i, layer in enumerate(layers):
-        where = f"layers[{i}]"
-        kind = layer.get("kind") if isinstance(layer, dict) else None
-        if kind not in KINDS:
-            raise ValueError(f"{where}.kind must be one of {list(KINDS)}, got {kind!r}")
-        if kind in _QUANT_FIELDS:
-            _check_fields(where, layer, _QUANT_FIELDS[kind], _OPTIONAL_FIELDS)
-            shape = _check_quant(where, layer, shape)
-        else:
-            _check_fields(where, layer, _PLAIN_FIELDS[kind], ())
-            shape = _check_plain(where, layer, shape, prev, i == len(layers) - 1)
-        shapes.append(shape)
-        prev = kind
-    return shapes
+    parsed = parse_network(_with_placeholders(network))
+    for layer in parsed.layers:
+        if layer.kind in TRANSFORM_LAYERS and (layer.kind, layer.fields["transform"]) not in LAYERS:
+            known = sorted(t for k, t in LAYERS if k == layer.kind)
+            raise ArtifactError(f"config.layers[{layer.index}].transform",
+                                f"no torch layer for {layer.fields['transform']!r} (have {known})")
+    return [layer.out_shape for layer in parsed.layers]
 
 
 def _module(layer: dict, next_kind: str | None) -> nn.Module:
     kind = layer["kind"]
-    if kind in _QUANT_FIELDS:
+    if kind in TRANSFORM_LAYERS:
         return LAYERS[kind, layer["transform"]](layer, unsigned=next_kind == "relu")
     if kind == "maxpool":
         return nn.MaxPool2d(layer["size"])

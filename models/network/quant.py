@@ -1,8 +1,8 @@
 """Quantisation-aware layers with power-of-two scales: the network artifact's arithmetic, in float.
 
 Every value the quantised forward computes is an integer times a power of two,
-exactly as ``/work/spec-network.md`` ("Arithmetic", "Model-side scales")
-defines the hardware's integers:
+the hardware's integers (the arithmetic of :mod:`edgeforge.schemes.network`)
+on the power-of-two scales the exporter records in the artifact's ``scales``:
 
 - a layer's input ``x`` is ``x_int * 2**-a_in`` (the pixels: ``pixel / 2**bits``);
 - weights are ``w_int * 2**-f_w``, ``w_int = clip(round_half_up(w * 2**f_w), -q, q)``
