@@ -82,7 +82,7 @@ def _module(layer: dict, next_kind: str | None) -> nn.Module:
     if kind == "maxpool":
         return nn.MaxPool2d(layer["size"])
     # After calibration the layer before a relu already saturates at 0; the
-    # relu then changes nothing, as the spec folds it into the requantisation.
+    # relu then changes nothing, as the scheme folds it into the requantisation.
     return {"relu": nn.ReLU, "flatten": nn.Flatten, "argmax": nn.Identity}[kind]()
 
 
