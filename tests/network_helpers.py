@@ -106,3 +106,37 @@ def random_network_design(seed: int):
     ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
     return NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
                          logits=True)
+
+
+def pecan(config: dict) -> dict:
+    """``config`` with every conv2d / linear a PECAN-D layer (one group per tap of a conv,
+    groups of 4 of a linear, 8 prototypes: :func:`~edgeforge.schemes.network.with_transform`)."""
+    from edgeforge.schemes.network import with_transform
+    return {"input": config["input"], "layers": [
+        with_transform(layer, "pecan-d") if layer.get("transform") else layer
+        for layer in config["layers"]]}
+
+
+#: digits-ref's layer list with two channels a conv and a 4-wide hidden layer: small enough
+#: to build and synthesise in seconds.
+SMALL_REF = {"input": DIGITS_INPUT, "layers": [
+    conv(1, 2), RELU, POOL2, conv(2, 2), RELU, POOL2, FLATTEN, linear(8, 4), RELU,
+    linear(4, 3), ARGMAX]}
+PECAN_REF, PECAN_MLP, SMALL_PECAN = pecan(DIGITS_REF), pecan(DIGITS_MLP), pecan(SMALL_REF)
+#: (groups, prototypes) a cycle per layer of PECAN_REF: between folded and parallel.
+PECAN_REF_MIDDLE = [(3, 4), (9, 2), (4, 8), (2, 8)]
+
+
+def random_pecan_design(seed: int, transforms=("pecan-d",)):
+    """A NetworkDesign of a random small network whose layers take kinds from
+    ``transforms`` (tied prototypes, half the values at the ends of their ranges), with a
+    random folding and pixels per beat."""
+    from edgeforge.hw.network.design import NetworkDesign
+    from edgeforge.schemes.network import parse_network, random_artifact, random_config
+    art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
+    net = parse_network(art.config)
+    rng = np.random.default_rng(seed)
+    pixels = net.height * net.width
+    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
+    return NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
+                         logits=True)

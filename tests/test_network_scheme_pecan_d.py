@@ -8,12 +8,7 @@ from edgeforge.artifact import ArtifactError
 from edgeforge.schemes.network import (derive_widths, parse_network, random_artifact,
                                        with_transform)
 
-from network_helpers import ARGMAX, DIGITS_INPUT, DIGITS_REF, FLATTEN, RELU, linear
-
-#: digits-ref with every conv2d / linear a PECAN-D layer (one group per tap of a conv).
-PECAN_REF = {"input": DIGITS_INPUT, "layers": [
-    with_transform(layer, "pecan-d") if layer.get("transform") else layer
-    for layer in DIGITS_REF["layers"]]}
+from network_helpers import ARGMAX, DIGITS_INPUT, FLATTEN, PECAN_REF, linear
 
 
 def with_layer(index, **fields):

@@ -235,9 +235,12 @@ class CamCore(wiring.Component):
     def table_words(self, lane: int) -> list[int]:
         """Lane ``l``'s table ROM: at ``g p + k``, column ``k`` of group ``g G + l``'s table."""
         tb, mask = self.table_bits, (1 << self.table_bits) - 1
-        return [sum((int(v) & mask) << (tb * o)
-                    for o, v in enumerate(self.table[g * self.gpc + lane, :, k]))
-                for g in range(self.gf) for k in range(self.protos)]
+        words = [sum((int(v) & mask) << (tb * o)
+                     for o, v in enumerate(self.table[g * self.gpc + lane, :, k]))
+                 for g in range(self.gf) for k in range(self.protos)]
+        # One column (p = 1, one group fold) would give the ROM a zero-width address, which
+        # Verilator refuses (ASCRANGE): a second copy makes it one bit, always 0.
+        return words * 2 if len(words) == 1 else words
 
     def elaborate(self, platform):
         m = Module()

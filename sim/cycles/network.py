@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
 
-__all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic", "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic",
-           "performance"]
+__all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic", "stage_cycles",
+           "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
 
 
 def dense_cycles(params) -> int:

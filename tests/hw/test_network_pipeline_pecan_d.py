@@ -3,21 +3,17 @@ logits) and the cycle model's output cycles == the RTL's, for the PECAN-D digits
 foldings, a mixed network (dense first layer, PECAN-D after it) and random PECAN-D networks
 (tied prototypes, values at the extremes, random foldings, backpressure)."""
 
-import numpy as np
 import pytest
 
 from edgeforge.hw.network.design import NetworkDesign
-from edgeforge.schemes.network import (parse_network, random_artifact, random_config,
-                                       with_transform)
+from edgeforge.schemes.network import random_artifact
 
-from network_helpers import DIGITS_REF, edge_images, random_folding, run_design
-from test_network_scheme_pecan_d import PECAN_REF
+from network_helpers import (DIGITS_REF, PECAN_REF, PECAN_REF_MIDDLE, edge_images,
+                             random_pecan_design, run_design)
 
 #: digits-ref with its first conv dense and the rest PECAN-D.
 MIXED_REF = {"input": PECAN_REF["input"],
              "layers": [DIGITS_REF["layers"][0], *PECAN_REF["layers"][1:]]}
-#: (groups, prototypes) a cycle per layer: between folded and parallel.
-PECAN_REF_MIDDLE = [(3, 4), (9, 2), (4, 8), (2, 8)]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +22,7 @@ def pecan_ref():
 
 
 @pytest.mark.parametrize("folding, images", [("parallel", 3), (PECAN_REF_MIDDLE, 3),
-                                             ("folded", 2)])
+                                             pytest.param("folded", 2, marks=pytest.mark.slow)])
 def test_pecan_ref_output_cycles_equal_the_model(pecan_ref, folding, images):
     design = NetworkDesign(pecan_ref, folding=folding, logits=True)
     xs = edge_images((1, 8, 8), images - 2, seed=1)[:images]
@@ -57,13 +53,14 @@ def test_balanced_folding_keeps_the_parallel_interval_with_fewer_match_units(pec
     assert got == expected and last == design.cycles().schedule(3)[1]
 
 
-def test_mixed_network_dense_first_layer(pecan_ref):
+@pytest.mark.parametrize("folding", [[(2, 3), (9, 4), (2, 8), (4, 8)],
+                                     pytest.param("parallel", marks=pytest.mark.slow)])
+def test_mixed_network_dense_first_layer(folding):
     art = random_artifact(MIXED_REF, seed=8)
-    for folding in ([(2, 3), (9, 4), (2, 8), (4, 8)], "parallel"):
-        design = NetworkDesign(art, folding=folding, logits=True)
-        xs = edge_images((1, 8, 8), 2, seed=8)
-        got, expected, last = run_design(design, xs)
-        assert got == expected and last == design.cycles().schedule(len(xs))[1]
+    design = NetworkDesign(art, folding=folding, logits=True)
+    xs = edge_images((1, 8, 8), 2, seed=8)
+    got, expected, last = run_design(design, xs)
+    assert got == expected and last == design.cycles().schedule(len(xs))[1]
 
 
 def test_folding_names_the_pecan_knobs(pecan_ref):
@@ -78,20 +75,11 @@ def test_folding_names_the_pecan_knobs(pecan_ref):
         NetworkDesign(pecan_ref, folding=[(1, 1), (1, 1), (1, 1), 4])
 
 
-def random_pecan_design(seed, transforms=("pecan-d",)):
-    """A random small network of PECAN-D layers (tied prototypes, half the values at the
-    ends of their ranges), a random folding and pixels per beat."""
-    art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
-    net = parse_network(art.config)
-    rng = np.random.default_rng(seed)
-    pixels = net.height * net.width
-    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
-    return NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
-                         logits=True)
-
-
-@pytest.mark.parametrize("seed, transforms", [(s, ("pecan-d",)) for s in range(6)]
-                         + [(s, ("pecan-d", "dense")) for s in (20, 21, 22)])
+@pytest.mark.parametrize("seed, transforms", [(s, ("pecan-d",)) for s in range(3)]
+                         + [(20, ("pecan-d", "dense"))]
+                         + [pytest.param(s, t, marks=pytest.mark.slow) for s, t in
+                            [(s, ("pecan-d",)) for s in range(3, 12)]
+                            + [(s, ("pecan-d", "dense")) for s in range(21, 27)]])
 def test_random_networks_rtl_equals_golden(seed, transforms):
     design = random_pecan_design(seed, transforms)
     xs = edge_images(design.network.input_shape, 3, seed=seed)
