@@ -1,0 +1,1 @@
+"""PECAN-D on the model side: product-quantised torch layers (:mod:`.pq`)."""
