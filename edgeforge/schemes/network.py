@@ -1,7 +1,7 @@
 """Classifier networks (scheme ``"network"``, version 1): layer list, array layout and exact widths.
 
 This module is the one place where a network artifact's structure and its
-integer widths are defined (``/work/spec-network.md`` is the contract). The
+integer widths are defined: the contract between the model side and the hardware side. The
 golden model (``edgeforge.sim.golden.network``), the cycle model
 (``edgeforge.sim.cycles.network``), the hardware compiler
 (``edgeforge.hw.network``) and the manifests all read them from here.

@@ -1,6 +1,6 @@
 """Train an HKLUT network on CPU: the authors' recipe, the fast table forward, resumable checkpoints.
 
-Recipe (``jasonli0707/hklut: train.py``, see /work/shared/notes/hklut.md): all
+Recipe (``jasonli0707/hklut: train.py``, see shared/notes/hklut.md): all
 stages trained jointly, MSE on RGB in [0, 1] of the last stage's output, Adam
 (lr 5e-4, betas 0.9/0.999, eps 1e-8, no weight decay), MultiStepLR x0.1 at 50 %
 and 75 % of the schedule (the authors' 100k and 150k of 200k, scaled to its
