@@ -89,12 +89,13 @@ def unpack(word: int, bits: int, n: int, is_signed: bool = True) -> list[int]:
     return [v - (1 << bits) if is_signed and v >> (bits - 1) else v for v in vals]
 
 
-def random_network_design(seed: int):
-    """A NetworkDesign of a random small network (weights half at the int extremes), with a
-    random folding and a random pixels per beat."""
+def random_network_design(seed: int, transforms=("dense",)):
+    """A NetworkDesign of a random small network (weights half at the int extremes; layers
+    of the kinds in ``transforms``, PECAN-D ones with tied prototypes), with a random
+    folding and a random pixels per beat."""
     from edgeforge.hw.network.design import NetworkDesign
     from edgeforge.schemes.network import parse_network, random_artifact, random_config
-    art = random_artifact(random_config(seed), seed=seed, extremes=0.5)
+    art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
     net = parse_network(art.config)
     rng = np.random.default_rng(seed)
     pixels = net.height * net.width
@@ -122,16 +123,18 @@ PECAN_REF, PECAN_MLP, SMALL_PECAN = pecan(DIGITS_REF), pecan(DIGITS_MLP), pecan(
 PECAN_REF_MIDDLE = [(3, 4), (9, 2), (4, 8), (2, 8)]
 
 
-def random_pecan_design(seed: int, transforms=("pecan-d",)):
-    """A NetworkDesign of a random small network whose layers take kinds from
-    ``transforms`` (tied prototypes, half the values at the ends of their ranges), with a
-    random folding and pixels per beat."""
-    from edgeforge.hw.network.design import NetworkDesign
-    from edgeforge.schemes.network import parse_network, random_artifact, random_config
-    art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
-    net = parse_network(art.config)
-    rng = np.random.default_rng(seed)
-    pixels = net.height * net.width
-    ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
-    return NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
-                         logits=True)
+def check_traffic(design, xs) -> None:
+    """The memory accesses of ``design``'s pipeline on ``xs`` (under random valid gaps and
+    backpressure) equal its cycle model's traffic lines, memory by memory."""
+    from edgeforge.hw.network.pipeline import traffic_line
+    from edgeforge.sim.memory_probe import MemoryProbe
+    dut = design.build()
+    probe = MemoryProbe(dut)
+    got, expected, _ = run_design(design, xs, dut=dut, probe=probe, p_valid=0.7, p_ready=0.6)
+    assert got == expected
+    measured = {t.memory: t for t in probe.lines(traffic_line)}
+    model = {t.memory: t for t in design.cycle_model().traffic}
+    assert sorted(measured) == sorted(model)
+    for name, line in model.items():
+        assert (measured[name].reads, measured[name].writes, measured[name].word_bits) == (
+            line.reads * len(xs), line.writes * len(xs), line.word_bits), name

@@ -12,7 +12,7 @@ from edgeforge.schemes.network import random_artifact
 from edgeforge.sim.runner import simulator_missing_reason
 
 from network_helpers import (PECAN_MLP, PECAN_REF, PECAN_REF_MIDDLE, SMALL_PECAN,
-                             digits_test_images, edge_images, random_pecan_design)
+                             digits_test_images, edge_images, random_network_design)
 
 #: Foldings of SMALL_PECAN ((groups, prototypes) a cycle per layer; groups 9, 9, 2, 1):
 #: the middle one in the default tier (a Verilator build is 10-60 s here), all three slow.
@@ -68,7 +68,7 @@ def test_configs_lint_clean(pecan_ref, tmp_path, kwargs):
 
 
 def _random_case(seed, transforms=("pecan-d",)):
-    design = random_pecan_design(seed, transforms)
+    design = random_network_design(seed, transforms)
     _verify(design, design.test_inputs(seed=seed))
 
 

@@ -7,8 +7,8 @@ import pytest
 from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
 
-from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, edge_images,
-                             random_network_design, run_design)
+from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, check_traffic,
+                             edge_images, random_network_design, run_design)
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +61,14 @@ def test_digits_mlp_eight_pixels_a_beat_takes_eight_cycles_an_image():
     assert got == expected and last == model.schedule(len(xs))[1]
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_random_networks_rtl_equals_golden(seed):
-    design = random_network_design(seed)
+@pytest.mark.parametrize("seed, transforms", [(s, ("dense",)) for s in range(10)]
+                         + [(s, ("pecan-d",)) for s in range(3)] + [(20, ("pecan-d", "dense"))]
+                         + [pytest.param(s, t, marks=pytest.mark.slow) for s, t in
+                            [(s, ("pecan-d",)) for s in range(3, 12)]
+                            + [(s, ("pecan-d", "dense")) for s in range(21, 27)]])
+def test_random_networks_rtl_equals_golden(seed, transforms):
+    # PECAN-D layers come with tied prototypes (random_artifact copies some).
+    design = random_network_design(seed, transforms)
     xs = edge_images(design.network.input_shape, 3, seed=seed)
     got, expected, last = run_design(design, xs)
     assert got == expected
@@ -85,17 +90,4 @@ def test_one_layer_alone_equals_its_golden(digits_ref, layer):
 
 @pytest.mark.parametrize("folding", [DIGITS_REF_MIDDLE, "parallel"])
 def test_memory_traffic_equals_the_model(digits_ref, folding):
-    from edgeforge.hw.network.pipeline import traffic_line
-    from edgeforge.sim.memory_probe import MemoryProbe
-    design = NetworkDesign(digits_ref, folding=folding)
-    xs = edge_images((1, 8, 8), 0)
-    dut = design.build()
-    probe = MemoryProbe(dut)
-    got, expected, _ = run_design(design, xs, dut=dut, probe=probe, p_valid=0.7, p_ready=0.6)
-    assert got == expected
-    measured = {t.memory: t for t in probe.lines(traffic_line)}
-    model = {t.memory: t for t in design.cycle_model().traffic}
-    assert sorted(measured) == sorted(model)
-    for name, line in model.items():
-        assert (measured[name].reads, measured[name].writes, measured[name].word_bits) == (
-            line.reads * len(xs), line.writes * len(xs), line.word_bits), name
+    check_traffic(NetworkDesign(digits_ref, folding=folding), edge_images((1, 8, 8), 0))

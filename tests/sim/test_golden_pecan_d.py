@@ -10,6 +10,8 @@ from edgeforge.schemes.network import (derive_widths, parse_network, random_arti
 from edgeforge.sim.golden.network import forward, requantise
 from edgeforge.sim.golden.pecan_d import accumulate, match
 
+from network_helpers import edge_images
+
 
 def loop_accumulate(layer, arrays, x):
     """One image, one position, one group at a time."""
@@ -53,10 +55,7 @@ def loop_accumulate(layer, arrays, x):
 def test_golden_equals_the_loop_reading(seed, transforms):
     art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
     net = parse_network(art.config)
-    rng = np.random.default_rng(seed)
-    images = np.concatenate([np.zeros((1, *net.input_shape), np.uint8),
-                             np.full((1, *net.input_shape), 255, np.uint8),
-                             rng.integers(0, 256, size=(3, *net.input_shape), dtype=np.uint8)])
+    images = np.stack(edge_images(net.input_shape, 3, seed=seed))
     outs = forward(art, images)
     x = images.astype(np.int64)
     widths = derive_widths(net, art.arrays)
