@@ -302,7 +302,9 @@ def run_cocotb(
 
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
-    variant = _digest(json.dumps([_RECIPE, _tool_versions(), toplevel, bool(waves),
+    # sys.prefix: the build links the venv's cocotb libraries by absolute path (rpath), so
+    # a build from another venv (another worktree's, since removed) must not be reused.
+    variant = _digest(json.dumps([_RECIPE, _tool_versions(), sys.prefix, toplevel, bool(waves),
                                   list(build_args), [p.name for p in sources]]))[:8]
     key_dir = build_dir / f"{simulator}-{design_hash[:16]}-{variant}"
     run_dir = key_dir / "run"
