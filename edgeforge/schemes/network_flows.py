@@ -11,9 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import Option
+from . import Command, Option
 
-__all__ = ["DESIGN_OPTIONS", "TRAIN_OPTIONS", "EVALUATE_OPTIONS", "DEMO_FLOWS", "folding_arg",
+__all__ = ["DESIGN_OPTIONS", "TRAIN_OPTIONS", "EVALUATE_OPTIONS", "COMMANDS", "DEMO_FLOWS", "folding_arg",
            "train", "evaluate", "accuracy_report"]
 
 console = Console()
@@ -189,5 +189,35 @@ def demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
                       simulator=simulator, targets=("generic",) if quick else ("generic", "ice40"),
                       inputs=lambda d: d.test_inputs(seed=0) + images)
 
+
+
+# -- commands of the networks' own ---------------------------------------------------
+
+def _import_qonnx_arguments(p) -> None:
+    p.add_argument("model", help="QONNX model (.onnx), e.g. from brevitas.export.export_qonnx")
+    p.add_argument("-o", "--output", required=True, help="network artifact to write (.npz)")
+    p.add_argument("--fold-bits", type=int, default=8, metavar="B",
+                   help="weight bits of a layer with a BatchNorm folded into it (2..8; default 8)")
+
+
+def _import_qonnx(args) -> int:
+    from ..artifact import save
+    from ..models.network.qonnx_import import import_qonnx
+    from ..paths import check_output_file
+    check_output_file(args.output, "-o/--output")
+    art = import_qonnx(args.model, fold_bits=args.fold_bits)
+    kinds = [layer["kind"] for layer in art.config["layers"]]
+    exact = ("exact" if art.provenance["exact"]
+             else "approximated: " + "; ".join(art.provenance["approximations"]))
+    out = save(art, args.output)
+    console.print(f"imported {len(kinds)} layers ({', '.join(kinds)}); {exact}; input scale "
+                  f"{art.provenance['input_scale']!r}; wrote [bold]{out}[/] ({art.short_hash})")
+    return 0
+
+
+COMMANDS = (
+    Command("import-qonnx", "import a QONNX model (Brevitas export) as a network artifact",
+            _import_qonnx_arguments, _import_qonnx),
+)
 
 DEMO_FLOWS = (demo_flow,)
