@@ -50,6 +50,10 @@ DESIGN_OPTIONS = (
     Option(("--buffer-ram",), "buffer_ram", {
         "metavar": "KIND",
         "help": "memory of the line buffers: auto (default), block or lut"}),
+    Option(("--target-cycles",), "target_cycles", {
+        "type": int, "metavar": "N",
+        "help": "networks: instead of --folding, the cheapest folding (by estimated LUT4) "
+                "that takes at most N cycles an image"}),
 )
 
 TRAIN_OPTIONS = (

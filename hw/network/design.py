@@ -16,7 +16,11 @@ Hardware config:
 - ``logits``: the output beat carries the logits above the class;
 - ``layer``: generate one conv2d, linear or maxpool layer alone (its input and
   output streams as the pipeline carries them), for per-layer benchmarks;
-- ``buffer_ram``: memory kind of the window generators' row memories.
+- ``buffer_ram``: memory kind of the window generators' row memories;
+- ``target_cycles``: instead of a folding, the most cycles an image may take; the design
+  takes the cheapest folding that meets it (:func:`~.plan.target_folding`: per layer, the
+  ``(PE, SIMD)`` of least estimated LUT4 within the target) and refuses a target below
+  the fastest the pipeline goes, naming that figure.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from ..logic import check_buffer_ram
 from ..stream_beats import pack_beats
 from .argmax import class_bits
 from .pipeline import NetworkPipeline
-from .plan import input_order, plan_pipeline
+from .plan import check_pixels_per_beat, input_order, plan_pipeline, target_folding
 
 __all__ = ["LAYER_KINDS", "pack_vectors", "NetworkDesign"]
 
@@ -67,6 +71,9 @@ class NetworkDesign(Design):
     layer : int or None
         Index of a conv2d, linear or maxpool layer to generate alone.
     buffer_ram : str
+    target_cycles : int or None
+        Cycles an image at most; the folding is chosen to meet it (give it or
+        ``folding``, not both).
 
     Streams (see :meth:`describe`): ``i`` takes ``pixels_per_beat`` uint8 pixels a
     beat in raster order, channel ``c`` of pixel ``k`` at bits ``8 (k C + c)``;
@@ -85,9 +92,13 @@ class NetworkDesign(Design):
 
     scheme = "network"
 
-    def __init__(self, artifact, *, folding="folded", pixels_per_beat: int = 1,
-                 logits: bool = False, layer: int | None = None, buffer_ram: str = "auto"):
+    def __init__(self, artifact, *, folding=None, pixels_per_beat: int = 1,
+                 logits: bool = False, layer: int | None = None, buffer_ram: str = "auto",
+                 target_cycles: int | None = None):
         network = parse_network(artifact.config)
+        if target_cycles is not None and folding is not None:
+            raise ValueError(f"give folding or target_cycles, not both; got folding {folding!r} "
+                             f"and target_cycles {target_cycles!r}")
         if not isinstance(logits, bool):
             raise TypeError(f"logits must be a bool, got {logits!r}")
         check_buffer_ram(buffer_ram)
@@ -108,11 +119,29 @@ class NetworkDesign(Design):
         self.network = network
         self.widths = derive_widths(network, artifact.arrays)
         span = (layer, layer) if layer is not None else None
+        if target_cycles is not None:
+            if layer is not None:
+                raise ValueError(f"target_cycles needs the whole network (layer=None), got "
+                                 f"layer {layer!r}")
+            folding = target_folding(network, self.widths, target_cycles,
+                                     check_pixels_per_beat(network, pixels_per_beat))
+        elif folding is None:
+            folding = "folded"
         self.plan = plan_pipeline(network, self.widths, folding, pixels_per_beat=pixels_per_beat,
                                   layers=span, logits=logits)
         self.folding = [list(self.plan.folding[i]) for i in sorted(self.plan.folding)]
-        super().__init__(artifact, {"folding": self.folding, "pixels_per_beat": pixels_per_beat,
-                                    "logits": logits, "layer": layer, "buffer_ram": buffer_ram})
+        config = {"folding": self.folding, "pixels_per_beat": pixels_per_beat,
+                  "logits": logits, "layer": layer, "buffer_ram": buffer_ram}
+        if target_cycles is not None:
+            interval = self._model.interval
+            # Per-layer core cycles are what target_folding bounds; another stage (a window
+            # generator's row pass) could still be slower.
+            if interval > target_cycles:
+                raise ValueError(f"target_cycles {target_cycles!r} is not met by any folding: "
+                                 f"stage {self._model.bottleneck} takes {interval}")
+            config["target_cycles"] = target_cycles
+        super().__init__(artifact, config)
+        self.target_cycles = target_cycles
         self.pixels_per_beat, self.logits, self.layer = pixels_per_beat, logits, layer
         self.buffer_ram = buffer_ram
 
