@@ -50,6 +50,11 @@ DESIGN_OPTIONS = (
     Option(("--buffer-ram",), "buffer_ram", {
         "metavar": "KIND",
         "help": "memory of the line buffers: auto (default), block or lut"}),
+    # The flag is HKLUT's too (its help text shows); the network design reads it as packets.
+    Option(("--axis",), "axis", {
+        "action": "store_const", "const": True,
+        "help": "networks: AXI4-Stream packet ports (s_axis_*/m_axis_*, tlast = last beat of "
+                "an image in, of a result out) instead of i/o"}),
     Option(("--target-cycles",), "target_cycles", {
         "type": int, "metavar": "N",
         "help": "networks: instead of --folding, the cheapest folding (by estimated LUT4) "

@@ -17,6 +17,10 @@ Hardware config:
 - ``layer``: generate one conv2d, linear or maxpool layer alone (its input and
   output streams as the pipeline carries them), for per-layer benchmarks;
 - ``buffer_ram``: memory kind of the window generators' row memories;
+- ``axis``: AXI4-Stream packet ports (``s_axis_*`` / ``m_axis_*``,
+  :class:`~edgeforge.hw.axis_video.AXISVideo` with :data:`~edgeforge.hw.axis_video.AXIS_PACKETS`)
+  instead of ``i``/``o``: ``tlast`` expected on the last beat of each image in, given on
+  each result out (and on the last beat of each layer output for a single layer);
 - ``target_cycles``: instead of a folding, the most cycles an image may take; the design
   takes the cheapest folding that meets it (:func:`~.plan.target_folding`: per layer, the
   ``(PE, SIMD)`` of least estimated LUT4 within the target) and refuses a target below
@@ -36,6 +40,7 @@ from edgeforge.sim.cycles.network import NetworkCycles, performance, predict
 from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.golden.network import forward, run_layer
 
+from ..axis_video import AXIS_PACKETS, AXISVideo
 from ..logic import check_buffer_ram
 from ..stream_beats import pack_beats
 from .argmax import class_bits
@@ -71,6 +76,8 @@ class NetworkDesign(Design):
     layer : int or None
         Index of a conv2d, linear or maxpool layer to generate alone.
     buffer_ram : str
+    axis : bool
+        AXI4-Stream packet ports around the pipeline (``verify`` needs it False).
     target_cycles : int or None
         Cycles an image at most; the folding is chosen to meet it (give it or
         ``folding``, not both).
@@ -94,8 +101,10 @@ class NetworkDesign(Design):
 
     def __init__(self, artifact, *, folding=None, pixels_per_beat: int = 1,
                  logits: bool = False, layer: int | None = None, buffer_ram: str = "auto",
-                 target_cycles: int | None = None):
+                 target_cycles: int | None = None, axis: bool = False):
         network = parse_network(artifact.config)
+        if not isinstance(axis, bool):
+            raise TypeError(f"axis must be a bool, got {axis!r}")
         if target_cycles is not None and folding is not None:
             raise ValueError(f"give folding or target_cycles, not both; got folding {folding!r} "
                              f"and target_cycles {target_cycles!r}")
@@ -140,8 +149,11 @@ class NetworkDesign(Design):
                 raise ValueError(f"target_cycles {target_cycles!r} is not met by any folding: "
                                  f"stage {self._model.bottleneck} takes {interval}")
             config["target_cycles"] = target_cycles
+        if axis:
+            # Only when set: the hashes of i/o designs stay as they were.
+            config["axis"] = True
         super().__init__(artifact, config)
-        self.target_cycles = target_cycles
+        self.target_cycles, self.axis = target_cycles, axis
         self.pixels_per_beat, self.logits, self.layer = pixels_per_beat, logits, layer
         self.buffer_ram = buffer_ram
 
@@ -151,11 +163,25 @@ class NetworkDesign(Design):
         extra = ("_logits" if self.logits else "") + (f"_layer{self.layer}"
                                                       if self.layer is not None else "")
         ram = "" if self.buffer_ram == "auto" else f"_{self.buffer_ram}ram"
-        return f"f{fold}_p{self.pixels_per_beat}{extra}{ram}"
+        return f"f{fold}_p{self.pixels_per_beat}{extra}{ram}{'_axis' if self.axis else ''}"
 
-    def build(self) -> NetworkPipeline:
-        return NetworkPipeline(self.network, self.artifact.arrays, self.widths, self.plan,
-                               self.buffer_ram)
+    def axis_geometry(self) -> dict:
+        """:class:`~edgeforge.hw.axis_video.AXISVideo` counts: an image (or layer input) is one
+        packet in, its result one packet out."""
+        return {"in_beats_per_line": self.plan.inp.beats, "in_lines": 1,
+                "out_beats_per_line": self.plan.out.beats, "out_lines": 1}
+
+    def build(self) -> NetworkPipeline | AXISVideo:
+        pipeline = NetworkPipeline(self.network, self.artifact.arrays, self.widths, self.plan,
+                                   self.buffer_ram)
+        if self.axis:
+            return AXISVideo(pipeline, **self.axis_geometry(), prefixes=AXIS_PACKETS)
+        return pipeline
+
+    def verify(self, inputs=None, **kwargs):
+        if self.axis:
+            raise ValueError("verify drives the i/o stream ports, so it needs axis=False, got True")
+        return super().verify(inputs, **kwargs)
 
     # -- data ----------------------------------------------------------------
     @property
@@ -272,9 +298,17 @@ class NetworkDesign(Design):
         else:
             layout_out = (f"{s_out.lanes} element(s) of {s_out.bits} bits "
                           f"({'signed' if s_out.signed else 'unsigned'}) a beat")
-        return {"streams": {"i": {"payload_bits": s_in.bits * s_in.lanes, "layout": layout_in},
-                            "o": {"payload_bits": s_out.bits * s_out.lanes,
-                                  "layout": layout_out}},
+        streams = {"i": {"payload_bits": s_in.bits * s_in.lanes, "layout": layout_in},
+                   "o": {"payload_bits": s_out.bits * s_out.lanes, "layout": layout_out}}
+        if self.axis:
+            g = self.axis_geometry()
+            streams = {"s_axis": {**streams["i"], "beats_per_packet": g["in_beats_per_line"],
+                                  "tlast": "expected on the last beat of each image",
+                                  "frame_error": "sticky: set when an input beat's tlast differs "
+                                                 "from the count; cleared by rst"},
+                       "m_axis": {**streams["o"], "beats_per_packet": g["out_beats_per_line"],
+                                  "tlast": "on the last beat of each result"}}
+        return {"streams": streams,
                 "widths": self.widths.to_dict(),
                 "structure": {"stages": [{"name": st.name, "kind": st.kind, "layer": st.layer,
                                           "out_bits": st.out.bits, "out_lanes": st.out.lanes,
