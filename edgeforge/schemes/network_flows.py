@@ -61,10 +61,29 @@ DESIGN_OPTIONS = (
                 "that takes at most N cycles an image"}),
 )
 
+def widths_arg(text: str):
+    """One width (``4``) or one per conv/linear layer (``8,4,4,8``)."""
+    import argparse
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a width or comma-separated widths such as "
+                                         f"8,4,4,8, got {text!r}") from None
+    return values[0] if len(values) == 1 else values
+
+
 TRAIN_OPTIONS = (
     Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
+    Option(("--weight-bits",), "weight_bits", {
+        "type": widths_arg, "metavar": "B",
+        "help": "networks: weight bits (2..8), one for all conv/linear layers or one per layer "
+                "(8,4,4,8); default the preset's 8"}),
+    Option(("--out-bits",), "out_bits", {
+        "type": widths_arg, "metavar": "B",
+        "help": "networks: activation (output) bits of each conv/linear layer, as "
+                "--weight-bits"}),
 )
 
 #: ``evaluate --rtl`` runs the RTL at this folding unless ``--folding`` says otherwise: the
@@ -96,7 +115,16 @@ def train(args) -> int:
     except ValueError as e:
         # TrainConfig names its attribute; on the command line it is the flag.
         raise ValueError(str(e).replace("TrainConfig.", "--")) from None
-    result = train_network(args.preset or "digits-ref", config, progress=not args.no_progress)
+    from ..models.network.zoo import preset, with_widths
+    name = args.preset or "digits-ref"
+    network = name
+    if args.weight_bits is not None or args.out_bits is not None:
+        try:
+            network = with_widths(preset(name), weight_bits=args.weight_bits,
+                                  out_bits=args.out_bits)
+        except ValueError as e:
+            raise ValueError("--" + str(e).replace("_", "-", 1)) from None
+    result = train_network(network, config, progress=not args.no_progress)
     art = save(export_network(result, command="edgeforge " + " ".join(args.argv)), args.output)
     console.print(f"{result.preset}: test accuracy {100 * result.float_accuracy:.2f} % "
                   f"(fixed point), {100 * result.unquantised_accuracy:.2f} % before QAT; "

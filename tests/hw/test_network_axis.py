@@ -112,3 +112,15 @@ def test_cocotbext_axi_drives_the_verilog(art, tmp_path, simulator):
                         build_args=[f"-Wno-{w}" for w in WAIVED] if simulator == "verilator"
                         else [])
     assert result.passed and result.tests == 2, result.summary()
+
+
+def test_generate_axis_through_the_cli(art, tmp_path):
+    import json
+
+    from edgeforge import save
+    from edgeforge.cli import main
+    path = save(art, tmp_path / "net.npz")
+    assert main(["generate", str(path), "--axis", "-o", str(tmp_path / "rtl")]) == 0
+    manifest = json.loads((tmp_path / "rtl" / "manifest.json").read_text())
+    assert {p["name"] for p in manifest["ports"]} == PACKET_PORTS | {"frame_error", "clk", "rst"}
+    assert manifest["streams"]["m_axis"]["beats_per_packet"] == 1
