@@ -61,6 +61,7 @@ DESIGN_OPTIONS = (
                 "that takes at most N cycles an image"}),
 )
 
+
 def widths_arg(text: str):
     """One width (``4``) or one per conv/linear layer (``8,4,4,8``)."""
     import argparse

@@ -11,6 +11,7 @@ from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
 from edgeforge.sim.amaranth_stream import Port, run_stream
 
+from axis_helpers import cocotbext_axis_run
 from network_helpers import conv, linear
 
 # 2 x 4 x 4 image -> conv 3x3 -> relu -> pool -> flatten -> linear -> argmax: a conv window,
@@ -88,29 +89,13 @@ def test_frame_error_on_a_misplaced_tlast(art):
 
 @pytest.mark.parametrize("simulator", ["icarus", pytest.param("verilator", marks=pytest.mark.slow)])
 def test_cocotbext_axi_drives_the_verilog(art, tmp_path, simulator):
-    from edgeforge.sim.lint import WAIVED
-    from edgeforge.sim.runner import run_cocotb, simulator_missing_reason
-    reason = simulator_missing_reason(simulator)
-    if reason:
-        pytest.skip(reason)
     design = NetworkDesign(art, axis=True, pixels_per_beat=2, logits=True)
     rng = np.random.default_rng(9)
     images = design.test_inputs()[:3] + [rng.integers(0, 256, (2, 4, 4), dtype=np.uint8)
                                          for _ in range(3)]
-    g = design.axis_geometry()
-    vectors = tmp_path / "vectors.npz"
-    np.savez(vectors, in_beats=design.encode_inputs(images),
-             out_beats=design.encode_outputs([design.golden(x) for x in images]),
-             geometry=np.array([g["in_beats_per_line"], g["in_lines"],
-                                g["out_beats_per_line"], g["out_lines"]]))
-    files = design.write_verilog(tmp_path / "rtl")
-    result = run_cocotb([files.verilog], design.name, "edgeforge.sim.tb.axis_video_tb",
-                        build_dir=tmp_path / "sim", simulator=simulator,
-                        design_hash=design.design_hash,
-                        extra_env={"EDGEFORGE_VECTORS": str(vectors),
-                                   "EDGEFORGE_AXIS_PREFIXES": ",".join(AXIS_PACKETS)},
-                        build_args=[f"-Wno-{w}" for w in WAIVED] if simulator == "verilator"
-                        else [])
+    result = cocotbext_axis_run(design, design.encode_inputs(images),
+                                design.encode_outputs([design.golden(x) for x in images]),
+                                design.axis_geometry(), tmp_path, simulator, AXIS_PACKETS)
     assert result.passed and result.tests == 2, result.summary()
 
 
