@@ -21,8 +21,8 @@ import copy
 
 from ..data_digits import INPUT as DIGITS_INPUT
 
-__all__ = ["with_widths", "PRESETS", "preset", "conv2d", "linear", "relu", "maxpool", "flatten",
-           "argmax", "macs"]
+__all__ = ["with_widths", "layer_macs", "PRESETS", "preset", "conv2d", "linear", "relu",
+           "maxpool", "flatten", "argmax", "macs"]
 
 
 def conv2d(in_channels: int, out_channels: int, kernel: int = 3, padding: int = 1, *,
@@ -114,14 +114,19 @@ def with_widths(network: dict, *, weight_bits=None, out_bits=None) -> dict:
     return out
 
 
-def macs(network: dict) -> int:
-    """Multiply-accumulates per image of the conv2d and linear layers."""
+def layer_macs(network: dict) -> dict[int, int]:
+    """Multiply-accumulates per image of each conv2d and linear layer, by layer index."""
     from .net import check_network
     shapes = check_network(network)
-    total = 0
-    for layer, shape in zip(network["layers"], shapes):
+    out = {}
+    for index, (layer, shape) in enumerate(zip(network["layers"], shapes)):
         if layer["kind"] == "conv2d":
-            total += shape[0] * shape[1] * shape[2] * layer["in_channels"] * layer["kernel"] ** 2
+            out[index] = shape[0] * shape[1] * shape[2] * layer["in_channels"] * layer["kernel"] ** 2
         elif layer["kind"] == "linear":
-            total += layer["in_features"] * layer["out_features"]
-    return total
+            out[index] = layer["in_features"] * layer["out_features"]
+    return out
+
+
+def macs(network: dict) -> int:
+    """Multiply-accumulates per image of the conv2d and linear layers."""
+    return sum(layer_macs(network).values())
