@@ -6,7 +6,7 @@ Each config is one network, ``input (1 x 8 x 8, a bits) -> flatten -> linear 64 
 ``a x w``-bit product. Every config is verified bit-exact against the golden model
 (cocotb + Verilator, with random backpressure) and synthesised for ``generic`` and
 ``ice40``; the table gives LUT4 (iCE40 ``SB_LUT4``) and flip-flops, and LUT4 per MAC lane.
-These per-lane figures calibrate :data:`edgeforge.hw.network.plan.LUT4_PER_LANE`.
+These per-lane figures calibrate :data:`edgeforge.hw.network.plan.LANE_LUT4`.
 
 Run: ``.venv/bin/python -m edgeforge.bench.network_widths`` (writes
 bench/results/network_widths.json and .md).
@@ -53,17 +53,23 @@ def measure_widths(weight_bits: int, act_bits: int, *, progress: bool = True) ->
     return record
 
 
+def over(resources: dict) -> str:
+    return ", ".join(f"{k} {u}/{n}" for k, (u, n) in sorted(resources.items())) or "fits"
+
+
 def render(results: dict) -> str:
     lines = ["# Network widths: a 64-lane dense layer by product width", "",
              f"Command: `{results['command']}` (engine {results['records'][0]['engine_commit']})",
              "", "One linear layer 64 -> 8 at (PE, SIMD) = (4, 16): 64 MAC lanes of a w x a-bit "
              "product. Every row verified bit-exact against the golden model (Verilator, with "
              "and without random backpressure). iCE40 UP5K: yosys maps the wider products to "
-             "SB_MAC16 (DSP; the UP5K has 8, so those rows do not fit); the narrow ones are "
-             "LUT4 alone. Generic: yosys gate cells (no DSP inference), the like-for-like "
+             "SB_MAC16 (DSP; the UP5K has 8); the narrow ones are LUT4 alone. No row fits the "
+             "UP5K's 39 I/O: 64 pixels a beat make a port of 64 a bits (the bench feeds the "
+             "whole vector a cycle so that the lanes, not the input, set the size). Generic: yosys gate cells (no DSP inference), the like-for-like "
              "figure across widths.", "",
              "| weights w | activations a | verified | generic cells | iCE40 LUT4 | iCE40 DSP | "
-             "iCE40 FF | LUT4 / lane | fits UP5K |", "|---|---|---|---|---|---|---|---|---|"]
+             "iCE40 FF | LUT4 / lane | over UP5K (used, available) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in results["records"]:
         w = r["widths"]
         ice = r["cost"]["ice40"]["resources"]
@@ -72,7 +78,7 @@ def render(results: dict) -> str:
                      f"{'bit-exact' if r['verify']['passed'] else 'FAILED'} | {gen} | "
                      f"{ice.get('lut4', 0)} | {ice.get('dsp', 0)} | {ice.get('ff', 0)} | "
                      f"{ice.get('lut4', 0) / w['lanes']:.1f} | "
-                     f"{'yes' if r['cost']['ice40']['fits'] else 'no'} |")
+                     f"{over(r['cost']['ice40']['over'])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -123,10 +123,14 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
 
 
 #: iCE40 LUT4 of one MAC lane, ``LANE_LUT4[0] + LANE_LUT4[1] w a + LANE_LUT4[2] (w + a)`` for
-#: ``w``-bit weights and ``a``-bit inputs (the product and its share of the adder tree), and
-#: ``ACC_LUT4`` per accumulator bit of each PE: a least-squares fit of the 64-lane layers that
-#: bench/network_widths.py synthesises (bench/results/network_widths.md).
-LANE_LUT4 = (0.0, 1.0, 1.0)
+#: ``w``-bit weights and ``a``-bit inputs (the product, its share of the adder tree and of the
+#: weight reads): the least-squares fit of the 64-lane layers of bench/network_widths.py that
+#: yosys maps to LUT4 alone (w x a = 2x2, 3x3, 4x4, 2x8: 32.0, 44.9, 63.5, 61.4 LUT4 a lane;
+#: the fit is within 0.1 of each, bench/results/network_widths.md). Wider products go to
+#: SB_MAC16 there; the estimate prices them as LUT4 all the same, as a part without DSPs would.
+LANE_LUT4 = (24.43, 2.986, -1.080)
+#: LUT4 per accumulator bit of each PE (one adder bit with its carry): an assumption, not a fit
+#: (the bench keeps PE fixed at 4).
 ACC_LUT4 = 1.0
 
 
