@@ -175,8 +175,10 @@ class AXISVideo(wiring.Component):
     @staticmethod
     def _raster(m: Module, name: str, beats_per_line: int, lines: int, transfer):
         """Beat and line counters advanced by ``transfer``; return (first of frame, last of line)."""
-        beat = Signal(range(beats_per_line), name=f"{name}_beat")
-        line = Signal(range(lines), name=f"{name}_line")
+        # range(1) would be a 0-bit signal, which comes out as `wire [-1:0]` and fails
+        # Verilator's build (ASCRANGE); a count of 1 keeps a 1-bit counter held at 0.
+        beat = Signal(range(max(2, beats_per_line)), name=f"{name}_beat")
+        line = Signal(range(max(2, lines)), name=f"{name}_line")
         first = equals(beat, 0) & equals(line, 0)
         last = beat == beats_per_line - 1
         with m.If(transfer):

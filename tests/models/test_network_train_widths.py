@@ -49,7 +49,8 @@ def test_train_widths_through_the_cli(tmp_path, capsys):
     # ~40 s a case (training and a Verilator build): bench/network_widths verifies 2..8 bits too.
     pytest.param("digits-mlp", ([4, 2], [4, 8]), marks=pytest.mark.slow),  # 4- and 2-bit layers
     pytest.param("digits-ref", (4, 4), marks=pytest.mark.slow),
-    pytest.param("digits-ref", (2, [2, 2, 2, 8]), marks=pytest.mark.slow),
+    # 2-bit weights; 2-bit activations as well leave the conv net untrainable (10 % here).
+    pytest.param("digits-ref", (2, [4, 4, 4, 8]), marks=pytest.mark.slow),
 ])
 def test_narrow_networks_verify_bit_exact(preset_name, bits):
     reason = simulator_missing_reason("verilator")
@@ -57,7 +58,9 @@ def test_narrow_networks_verify_bit_exact(preset_name, bits):
         pytest.skip(reason)
     weight_bits, out_bits = bits
     net = with_widths(preset(preset_name), weight_bits=weight_bits, out_bits=out_bits)
-    result = train_network(net, TrainConfig(iterations=80, seed=4), progress=False)
+    # The conv net needs more steps than the MLP to classify at all.
+    iterations = 80 if preset_name == "digits-mlp" else 600
+    result = train_network(net, TrainConfig(iterations=iterations, seed=4), progress=False)
     art = export_network(result, command="pytest")
     x, y = load_digits("test")
     design = NetworkDesign(art, folding="balanced")
