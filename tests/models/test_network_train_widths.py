@@ -49,8 +49,9 @@ def test_train_widths_through_the_cli(tmp_path, capsys):
     # ~40 s a case (training and a Verilator build): bench/network_widths verifies 2..8 bits too.
     pytest.param("digits-mlp", ([4, 2], [4, 8]), marks=pytest.mark.slow),  # 4- and 2-bit layers
     pytest.param("digits-ref", (4, 4), marks=pytest.mark.slow),
-    # 2-bit weights; 2-bit activations as well leave the conv net untrainable (10 % here).
-    pytest.param("digits-ref", (2, [4, 4, 4, 8]), marks=pytest.mark.slow),
+    # 2-bit weights everywhere: the MLP (the conv net stays at 10 % with 2-bit weights under
+    # this QAT recipe, even with 4-bit activations and 600 steps).
+    pytest.param("digits-mlp", (2, [4, 8]), marks=pytest.mark.slow),
 ])
 def test_narrow_networks_verify_bit_exact(preset_name, bits):
     reason = simulator_missing_reason("verilator")
