@@ -77,14 +77,11 @@ TRAIN_OPTIONS = (
     Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
-    Option(("--weight-bits",), "weight_bits", {
+    *(Option((f"--{what}-bits",), f"{what}_bits", {
         "type": widths_arg, "metavar": "B",
-        "help": "networks: weight bits (2..8), one for all conv/linear layers or one per layer "
-                "(8,4,4,8); default the preset's 8"}),
-    Option(("--out-bits",), "out_bits", {
-        "type": widths_arg, "metavar": "B",
-        "help": "networks: activation (output) bits of each conv/linear layer, as "
-                "--weight-bits"}),
+        "help": f"networks: {noun} bits (2..8) of the conv/linear layers, one width for all or "
+                f"one per layer (8,4,4,8); default the preset's 8"})
+      for what, noun in (("weight", "weight"), ("out", "activation (output)"))),
 )
 
 #: ``evaluate --rtl`` runs the RTL at this folding unless ``--folding`` says otherwise: the
