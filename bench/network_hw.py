@@ -63,17 +63,22 @@ def energy(design) -> dict:
                                 f"multiply, {w.acc_bits}-bit add)", macs,
                                 mul_pj(layer["weight_bits"], act_bits) + add_pj(w.acc_bits)))
     for t in perf.traffic:
-        if t.reads == 0:
-            continue
-        index = int(t.memory.split("_")[0].lstrip("l"))
-        array = art.arrays[f"l{index}_weight"] if "weights" in t.memory else None
-        nbytes = (array.size * art.config["layers"][index]["weight_bits"] // 8 if array is not None
-                  else max(1, t.word_bits // 8))
-        lines.append(EnergyLine(f"{t.memory} reads ({t.word_bits}-bit word, {nbytes} B array)",
-                                t.reads, sram_read_pj(max(nbytes, 1), t.word_bits)))
-        if t.writes:
-            lines.append(EnergyLine(f"{t.memory} writes ({t.word_bits}-bit word)", t.writes,
-                                    sram_read_pj(max(nbytes, 1), t.word_bits)))
+        # Weight and bias ROMs are sized by the layer's arrays; a line buffer by nothing the
+        # record holds: it is costed at the smallest SRAM row (8 KB), which is also the row
+        # of every array here.
+        index, _, kind = t.memory.partition("_")
+        layer = art.config["layers"][int(index.lstrip("l"))]
+        if kind.endswith("weights"):
+            nbytes = art.arrays[f"{index}_weight"].size * layer["weight_bits"] // 8
+        elif kind.endswith("biases"):
+            nbytes = art.arrays[f"{index}_bias"].size * layer["bias_bits"] // 8
+        else:
+            nbytes = None
+        where = "line buffer at the 8 KB row" if nbytes is None else f"{nbytes} B array"
+        for what, count in (("reads", t.reads), ("writes", t.writes)):
+            if count:
+                lines.append(EnergyLine(f"{t.memory} {what} ({t.word_bits}-bit word, {where})",
+                                        count, sram_read_pj(nbytes or 1, t.word_bits)))
     lines.append(EnergyLine("off-chip bytes in (DRAM)", perf.offchip_bytes_in, dram_pj(1)))
     lines.append(EnergyLine("off-chip bytes out (DRAM)", perf.offchip_bytes_out, dram_pj(1)))
     off = sum(l.pj for l in lines if l.what.startswith("off-chip"))

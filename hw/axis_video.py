@@ -15,7 +15,12 @@ from amaranth.lib.wiring import In, Out
 
 from .logic import check_count, equals, refuse_quietly
 
-__all__ = ["AXISVideo"]
+__all__ = ["AXISVideo", "AXIS_VIDEO", "AXIS_PACKETS"]
+
+#: Port prefixes of the two flavours: video (tuser = start of frame, tlast = end of line), and
+#: plain packets (tlast = end of packet, no tuser), as a classifier's images and results are.
+AXIS_VIDEO = ("s_axis_video", "m_axis_video")
+AXIS_PACKETS = ("s_axis", "m_axis")
 
 
 def _stream_member(inner, name: str, flow) -> stream.Signature:
@@ -51,6 +56,10 @@ class AXISVideo(wiring.Component):
         Input frame geometry, in ``i`` beats per line and lines per frame.
     out_beats_per_line, out_lines : int
         Output frame geometry, in ``o`` beats per line and lines per frame.
+    prefixes : (str, str)
+        Names of the input and output ports: :data:`AXIS_VIDEO` (the default, below) or
+        :data:`AXIS_PACKETS` (``s_axis_*`` / ``m_axis_*``, no ``tuser``: a packet is a
+        "line" of one-line "frames", so ``tlast`` ends each packet).
 
     Members
     -------
@@ -89,7 +98,7 @@ class AXISVideo(wiring.Component):
 
     @refuse_quietly
     def __init__(self, inner, *, in_beats_per_line: int, in_lines: int,
-                 out_beats_per_line: int, out_lines: int):
+                 out_beats_per_line: int, out_lines: int, prefixes=AXIS_VIDEO):
         if not isinstance(inner, wiring.Component):
             raise TypeError(f"inner must be a wiring.Component, got {type(inner).__name__!r}")
         i_sig = _stream_member(inner, "i", In)
@@ -101,57 +110,75 @@ class AXISVideo(wiring.Component):
                             ("out_beats_per_line", out_beats_per_line),
                             ("out_lines", out_lines)):
             check_count(name, value)
+        if prefixes not in (AXIS_VIDEO, AXIS_PACKETS):
+            raise ValueError(f"prefixes must be {AXIS_VIDEO!r} or {AXIS_PACKETS!r}, got "
+                             f"{prefixes!r}")
+        self.prefixes, self.tuser = prefixes, prefixes == AXIS_VIDEO
         self.inner = inner
         self.in_beats_per_line, self.in_lines = in_beats_per_line, in_lines
         self.out_beats_per_line, self.out_lines = out_beats_per_line, out_lines
         self.i_bits = Shape.cast(i_sig.members["payload"].shape).width
         self.o_bits = Shape.cast(o_sig.members["payload"].shape).width
-        super().__init__({
-            "s_axis_video_tdata": In(_byte_width(self.i_bits)),
-            "s_axis_video_tvalid": In(1),
-            "s_axis_video_tready": Out(1),
-            "s_axis_video_tuser": In(1),
-            "s_axis_video_tlast": In(1),
-            "m_axis_video_tdata": Out(_byte_width(self.o_bits)),
-            "m_axis_video_tvalid": Out(1),
-            "m_axis_video_tready": In(1),
-            "m_axis_video_tuser": Out(1),
-            "m_axis_video_tlast": Out(1),
+        s, m = prefixes
+        ports = {
+            f"{s}_tdata": In(_byte_width(self.i_bits)),
+            f"{s}_tvalid": In(1),
+            f"{s}_tready": Out(1),
+            f"{s}_tuser": In(1),
+            f"{s}_tlast": In(1),
+            f"{m}_tdata": Out(_byte_width(self.o_bits)),
+            f"{m}_tvalid": Out(1),
+            f"{m}_tready": In(1),
+            f"{m}_tuser": Out(1),
+            f"{m}_tlast": Out(1),
             "frame_error": Out(1),
-        })
+        }
+        if not self.tuser:
+            del ports[f"{s}_tuser"], ports[f"{m}_tuser"]
+        super().__init__(ports)
+
+    def _port(self, side: int, name: str):
+        return getattr(self, f"{self.prefixes[side]}_{name}")
 
     def elaborate(self, platform):
         m = Module()
         m.submodules.engine = engine = self.inner
 
+        s = {name: self._port(0, name) for name in ("tdata", "tvalid", "tready", "tlast")}
+        o = {name: self._port(1, name) for name in ("tdata", "tvalid", "tready", "tlast")}
         m.d.comb += [
-            Value.cast(engine.i.payload).eq(self.s_axis_video_tdata[:self.i_bits]),
-            engine.i.valid.eq(self.s_axis_video_tvalid),
-            self.s_axis_video_tready.eq(engine.i.ready),
-            self.m_axis_video_tdata.eq(Value.cast(engine.o.payload)),
-            self.m_axis_video_tvalid.eq(engine.o.valid),
-            engine.o.ready.eq(self.m_axis_video_tready),
+            Value.cast(engine.i.payload).eq(s["tdata"][:self.i_bits]),
+            engine.i.valid.eq(s["tvalid"]),
+            s["tready"].eq(engine.i.ready),
+            o["tdata"].eq(Value.cast(engine.o.payload)),
+            o["tvalid"].eq(engine.o.valid),
+            engine.o.ready.eq(o["tready"]),
         ]
 
-        s_transfer = self.s_axis_video_tvalid & self.s_axis_video_tready
+        s_transfer = s["tvalid"] & s["tready"]
         in_first, in_last = self._raster(m, "in", self.in_beats_per_line, self.in_lines,
                                          s_transfer)
-        with m.If(s_transfer & ((self.s_axis_video_tuser != in_first)
-                                | (self.s_axis_video_tlast != in_last))):
+        wrong = s["tlast"] != in_last
+        if self.tuser:
+            wrong |= self._port(0, "tuser") != in_first
+        with m.If(s_transfer & wrong):
             m.d.sync += self.frame_error.eq(1)
 
-        m_transfer = self.m_axis_video_tvalid & self.m_axis_video_tready
+        m_transfer = o["tvalid"] & o["tready"]
         out_first, out_last = self._raster(m, "out", self.out_beats_per_line, self.out_lines,
                                            m_transfer)
-        m.d.comb += [self.m_axis_video_tuser.eq(out_first),
-                     self.m_axis_video_tlast.eq(out_last)]
+        m.d.comb += o["tlast"].eq(out_last)
+        if self.tuser:
+            m.d.comb += self._port(1, "tuser").eq(out_first)
         return m
 
     @staticmethod
     def _raster(m: Module, name: str, beats_per_line: int, lines: int, transfer):
         """Beat and line counters advanced by ``transfer``; return (first of frame, last of line)."""
-        beat = Signal(range(beats_per_line), name=f"{name}_beat")
-        line = Signal(range(lines), name=f"{name}_line")
+        # range(1) would be a 0-bit signal, which comes out as `wire [-1:0]` and fails
+        # Verilator's build (ASCRANGE); a count of 1 keeps a 1-bit counter held at 0.
+        beat = Signal(range(max(2, beats_per_line)), name=f"{name}_beat")
+        line = Signal(range(max(2, lines)), name=f"{name}_line")
         first = equals(beat, 0) & equals(line, 0)
         last = beat == beats_per_line - 1
         with m.If(transfer):

@@ -189,11 +189,6 @@ class Transform:
         (n0, _), (n1, _) = self.fold_sizes(layer)
         return [(a, b) for a in _divisors(n0) for b in _divisors(n1)]
 
-    def units(self, pair) -> int:
-        """The parallel hardware units of a folding (MACs, match units): what the balanced
-        folding minimises."""
-        return pair[0] * pair[1]
-
     def core_params(self, layer: "Layer", pair) -> dict:
         """The core stage's params: ``folds`` (cycles an input vector), ``emit`` (folds per
         output beat), ``lanes`` (accumulators a beat), ``beats`` (beats a vector), and

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import Option
+from . import Command, Option
 
-__all__ = ["DESIGN_OPTIONS", "TRAIN_OPTIONS", "EVALUATE_OPTIONS", "DEMO_FLOWS", "folding_arg",
+__all__ = ["DESIGN_OPTIONS", "TRAIN_OPTIONS", "EVALUATE_OPTIONS", "COMMANDS", "DEMO_FLOWS", "folding_arg",
            "train", "evaluate", "accuracy_report"]
 
 console = Console()
@@ -50,12 +50,38 @@ DESIGN_OPTIONS = (
     Option(("--buffer-ram",), "buffer_ram", {
         "metavar": "KIND",
         "help": "memory of the line buffers: auto (default), block or lut"}),
+    # The flag is HKLUT's too (its help text shows); the network design reads it as packets.
+    Option(("--axis",), "axis", {
+        "action": "store_const", "const": True,
+        "help": "networks: AXI4-Stream packet ports (s_axis_*/m_axis_*, tlast = last beat of "
+                "an image in, of a result out) instead of i/o"}),
+    Option(("--target-cycles",), "target_cycles", {
+        "type": int, "metavar": "N",
+        "help": "networks: instead of --folding, the cheapest folding (by estimated LUT4) "
+                "that takes at most N cycles an image"}),
 )
+
+
+def widths_arg(text: str):
+    """One width (``4``) or one per conv/linear layer (``8,4,4,8``)."""
+    import argparse
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a width or comma-separated widths such as "
+                                         f"8,4,4,8, got {text!r}") from None
+    return values[0] if len(values) == 1 else values
+
 
 TRAIN_OPTIONS = (
     Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
+    *(Option((f"--{what}-bits",), f"{what}_bits", {
+        "type": widths_arg, "metavar": "B",
+        "help": f"networks: {noun} bits (2..8) of the conv/linear layers, one width for all or "
+                f"one per layer (8,4,4,8); default the preset's 8"})
+      for what, noun in (("weight", "weight"), ("out", "activation (output)"))),
 )
 
 #: ``evaluate --rtl`` runs the RTL at this folding unless ``--folding`` says otherwise: the
@@ -87,7 +113,16 @@ def train(args) -> int:
     except ValueError as e:
         # TrainConfig names its attribute; on the command line it is the flag.
         raise ValueError(str(e).replace("TrainConfig.", "--")) from None
-    result = train_network(args.preset or "digits-ref", config, progress=not args.no_progress)
+    from ..models.network.zoo import preset, with_widths
+    name = args.preset or "digits-ref"
+    network = name
+    if args.weight_bits is not None or args.out_bits is not None:
+        try:
+            network = with_widths(preset(name), weight_bits=args.weight_bits,
+                                  out_bits=args.out_bits)
+        except ValueError as e:
+            raise ValueError("--" + str(e).replace("_", "-", 1)) from None
+    result = train_network(network, config, progress=not args.no_progress)
     art = save(export_network(result, command="edgeforge " + " ".join(args.argv)), args.output)
     console.print(f"{result.preset}: test accuracy {100 * result.float_accuracy:.2f} % "
                   f"(fixed point), {100 * result.unquantised_accuracy:.2f} % before QAT; "
@@ -189,5 +224,35 @@ def demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
                       simulator=simulator, targets=("generic",) if quick else ("generic", "ice40"),
                       inputs=lambda d: d.test_inputs(seed=0) + images)
 
+
+
+# -- commands of the networks' own ---------------------------------------------------
+
+def _import_qonnx_arguments(p) -> None:
+    p.add_argument("model", help="QONNX model (.onnx), e.g. from brevitas.export.export_qonnx")
+    p.add_argument("-o", "--output", required=True, help="network artifact to write (.npz)")
+    p.add_argument("--fold-bits", type=int, default=8, metavar="B",
+                   help="weight bits of a layer with a BatchNorm folded into it (2..8; default 8)")
+
+
+def _import_qonnx(args) -> int:
+    from ..artifact import save
+    from ..models.network.qonnx_import import import_qonnx
+    from ..paths import check_output_file
+    check_output_file(args.output, "-o/--output")
+    art = import_qonnx(args.model, fold_bits=args.fold_bits)
+    kinds = [layer["kind"] for layer in art.config["layers"]]
+    exact = ("exact" if art.provenance["exact"]
+             else "approximated: " + "; ".join(art.provenance["approximations"]))
+    out = save(art, args.output)
+    console.print(f"imported {len(kinds)} layers ({', '.join(kinds)}); {exact}; input scale "
+                  f"{art.provenance['input_scale']!r}; wrote [bold]{out}[/] ({art.short_hash})")
+    return 0
+
+
+COMMANDS = (
+    Command("import-qonnx", "import a QONNX model (Brevitas export) as a network artifact",
+            _import_qonnx_arguments, _import_qonnx),
+)
 
 DEMO_FLOWS = (demo_flow,)

@@ -16,7 +16,15 @@ Hardware config:
 - ``logits``: the output beat carries the logits above the class;
 - ``layer``: generate one conv2d, linear or maxpool layer alone (its input and
   output streams as the pipeline carries them), for per-layer benchmarks;
-- ``buffer_ram``: memory kind of the window generators' row memories.
+- ``buffer_ram``: memory kind of the window generators' row memories;
+- ``axis``: AXI4-Stream packet ports (``s_axis_*`` / ``m_axis_*``,
+  :class:`~edgeforge.hw.axis_video.AXISVideo` with :data:`~edgeforge.hw.axis_video.AXIS_PACKETS`)
+  instead of ``i``/``o``: ``tlast`` expected on the last beat of each image in, given on
+  each result out (and on the last beat of each layer output for a single layer);
+- ``target_cycles``: instead of a folding, the most cycles an image may take; the design
+  takes the cheapest folding that meets it (:func:`~.plan.target_folding`: per layer, the
+  ``(PE, SIMD)`` of least estimated LUT4 within the target) and refuses a target below
+  the fastest the pipeline goes, naming that figure.
 """
 
 from __future__ import annotations
@@ -32,11 +40,12 @@ from edgeforge.sim.cycles.network import NetworkCycles, performance, predict
 from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.golden.network import forward, run_layer
 
+from ..axis_video import AXIS_PACKETS, AXISVideo
 from ..logic import check_buffer_ram
 from ..stream_beats import pack_beats
 from .argmax import class_bits
 from .pipeline import NetworkPipeline
-from .plan import input_order, plan_pipeline
+from .plan import check_pixels_per_beat, input_order, plan_pipeline, target_folding
 
 __all__ = ["LAYER_KINDS", "pack_vectors", "NetworkDesign"]
 
@@ -67,6 +76,11 @@ class NetworkDesign(Design):
     layer : int or None
         Index of a conv2d, linear or maxpool layer to generate alone.
     buffer_ram : str
+    axis : bool
+        AXI4-Stream packet ports around the pipeline (``verify`` needs it False).
+    target_cycles : int or None
+        Cycles an image at most; the folding is chosen to meet it (give it or
+        ``folding``, not both).
 
     Streams (see :meth:`describe`): ``i`` takes ``pixels_per_beat`` uint8 pixels a
     beat in raster order, channel ``c`` of pixel ``k`` at bits ``8 (k C + c)``;
@@ -85,9 +99,15 @@ class NetworkDesign(Design):
 
     scheme = "network"
 
-    def __init__(self, artifact, *, folding="folded", pixels_per_beat: int = 1,
-                 logits: bool = False, layer: int | None = None, buffer_ram: str = "auto"):
+    def __init__(self, artifact, *, folding=None, pixels_per_beat: int = 1,
+                 logits: bool = False, layer: int | None = None, buffer_ram: str = "auto",
+                 target_cycles: int | None = None, axis: bool = False):
         network = parse_network(artifact.config)
+        if not isinstance(axis, bool):
+            raise TypeError(f"axis must be a bool, got {axis!r}")
+        if target_cycles is not None and folding is not None:
+            raise ValueError(f"give folding or target_cycles, not both; got folding {folding!r} "
+                             f"and target_cycles {target_cycles!r}")
         if not isinstance(logits, bool):
             raise TypeError(f"logits must be a bool, got {logits!r}")
         check_buffer_ram(buffer_ram)
@@ -108,11 +128,32 @@ class NetworkDesign(Design):
         self.network = network
         self.widths = derive_widths(network, artifact.arrays)
         span = (layer, layer) if layer is not None else None
+        if target_cycles is not None:
+            if layer is not None:
+                raise ValueError(f"target_cycles needs the whole network (layer=None), got "
+                                 f"layer {layer!r}")
+            folding = target_folding(network, self.widths, target_cycles,
+                                     check_pixels_per_beat(network, pixels_per_beat))
+        elif folding is None:
+            folding = "folded"
         self.plan = plan_pipeline(network, self.widths, folding, pixels_per_beat=pixels_per_beat,
                                   layers=span, logits=logits)
         self.folding = [list(self.plan.folding[i]) for i in sorted(self.plan.folding)]
-        super().__init__(artifact, {"folding": self.folding, "pixels_per_beat": pixels_per_beat,
-                                    "logits": logits, "layer": layer, "buffer_ram": buffer_ram})
+        config = {"folding": self.folding, "pixels_per_beat": pixels_per_beat,
+                  "logits": logits, "layer": layer, "buffer_ram": buffer_ram}
+        if target_cycles is not None:
+            interval = self._model.interval
+            # Per-layer core cycles are what target_folding bounds; another stage (a window
+            # generator's row pass) could still be slower.
+            if interval > target_cycles:
+                raise ValueError(f"target_cycles {target_cycles!r} is not met by any folding: "
+                                 f"stage {self._model.bottleneck} takes {interval}")
+            config["target_cycles"] = target_cycles
+        if axis:
+            # Only when set: the hashes of i/o designs stay as they were.
+            config["axis"] = True
+        super().__init__(artifact, config)
+        self.target_cycles, self.axis = target_cycles, axis
         self.pixels_per_beat, self.logits, self.layer = pixels_per_beat, logits, layer
         self.buffer_ram = buffer_ram
 
@@ -122,11 +163,25 @@ class NetworkDesign(Design):
         extra = ("_logits" if self.logits else "") + (f"_layer{self.layer}"
                                                       if self.layer is not None else "")
         ram = "" if self.buffer_ram == "auto" else f"_{self.buffer_ram}ram"
-        return f"f{fold}_p{self.pixels_per_beat}{extra}{ram}"
+        return f"f{fold}_p{self.pixels_per_beat}{extra}{ram}{'_axis' if self.axis else ''}"
 
-    def build(self) -> NetworkPipeline:
-        return NetworkPipeline(self.network, self.artifact.arrays, self.widths, self.plan,
-                               self.buffer_ram)
+    def axis_geometry(self) -> dict:
+        """:class:`~edgeforge.hw.axis_video.AXISVideo` counts: an image (or layer input) is one
+        packet in, its result one packet out."""
+        return {"in_beats_per_line": self.plan.inp.beats, "in_lines": 1,
+                "out_beats_per_line": self.plan.out.beats, "out_lines": 1}
+
+    def build(self) -> NetworkPipeline | AXISVideo:
+        pipeline = NetworkPipeline(self.network, self.artifact.arrays, self.widths, self.plan,
+                                   self.buffer_ram)
+        if self.axis:
+            return AXISVideo(pipeline, **self.axis_geometry(), prefixes=AXIS_PACKETS)
+        return pipeline
+
+    def verify(self, inputs=None, **kwargs):
+        if self.axis:
+            raise ValueError("verify drives the i/o stream ports, so it needs axis=False, got True")
+        return super().verify(inputs, **kwargs)
 
     # -- data ----------------------------------------------------------------
     @property
@@ -243,9 +298,17 @@ class NetworkDesign(Design):
         else:
             layout_out = (f"{s_out.lanes} element(s) of {s_out.bits} bits "
                           f"({'signed' if s_out.signed else 'unsigned'}) a beat")
-        return {"streams": {"i": {"payload_bits": s_in.bits * s_in.lanes, "layout": layout_in},
-                            "o": {"payload_bits": s_out.bits * s_out.lanes,
-                                  "layout": layout_out}},
+        streams = {"i": {"payload_bits": s_in.bits * s_in.lanes, "layout": layout_in},
+                   "o": {"payload_bits": s_out.bits * s_out.lanes, "layout": layout_out}}
+        if self.axis:
+            g = self.axis_geometry()
+            streams = {"s_axis": {**streams["i"], "beats_per_packet": g["in_beats_per_line"],
+                                  "tlast": "expected on the last beat of each image",
+                                  "frame_error": "sticky: set when an input beat's tlast differs "
+                                                 "from the count; cleared by rst"},
+                       "m_axis": {**streams["o"], "beats_per_packet": g["out_beats_per_line"],
+                                  "tlast": "on the last beat of each result"}}
+        return {"streams": streams,
                 "widths": self.widths.to_dict(),
                 "structure": {"stages": [{"name": st.name, "kind": st.kind, "layer": st.layer,
                                           "out_bits": st.out.bits, "out_lanes": st.out.lanes,

@@ -7,7 +7,7 @@ Each conv2d / linear layer becomes, in order: what shapes its input (a
 :class:`~.reshape.Serialise` if its beats carry several pixels, a
 :class:`~.window.Window` for a conv, a :class:`~.reshape.Gather` when a
 linear's input vector arrives in several beats), the transform's core
-(its kind's, e.g. :class:`~.mac.DenseCore`, :class:`~.cam.CamCore`), a :class:`~.requant.Requant` and, when the core
+(:class:`~.mac.DenseCore`), a :class:`~.requant.Requant` and, when the core
 emits several neuron folds, a :class:`~.reshape.Gather` of them. A maxpool is
 a :class:`~.pool.MaxPool`, argmax an :class:`~.argmax.ArgMax`. Each layer
 but the first starts with a :class:`~.reshape.Skid` unless a window generator
@@ -30,8 +30,9 @@ from edgeforge.schemes.network import Layer, Network, NetworkWidths, range_bits
 
 from .argmax import class_bits
 
-__all__ = ["FOLDINGS", "Stream", "Stage", "Plan", "transform_size", "resolve_folding",
-           "balanced_folding",
+__all__ = ["FOLDINGS", "LANE_LUT4", "ACC_LUT4", "Stream", "Stage", "Plan", "transform_size",
+           "resolve_folding", "balanced_folding", "target_folding", "fastest_interval",
+           "layer_lut4",
            "check_pixels_per_beat", "plan_pipeline", "input_order"]
 
 #: Folding shorthands: PE = SIMD = 1 everywhere; every layer fully parallel; or each layer
@@ -88,17 +89,14 @@ def transform_size(layer: Layer) -> tuple[int, int]:
 def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
     """``{layer index: (PE, SIMD)}`` for every conv2d / linear layer.
 
-    ``folding`` is ``"folded"``, ``"parallel"`` or a list of pairs, one per conv2d /
-    linear layer in order: the two knobs of the layer's transform kind
-    (``Transform.knobs``: dense ``(PE, SIMD)``, PECAN-D ``(groups per cycle,
-    prototypes per cycle)``).
+    ``folding`` is ``"folded"``, ``"parallel"`` or a list of ``(PE, SIMD)``, one per
+    conv2d / linear layer in order.
 
     Raises
     ------
     ValueError
-        Naming the layer and the value: a knob that does not divide what it folds (a PE
-        the layer's output channels, a SIMD its inputs, groups per cycle its groups,
-        prototypes per cycle its prototypes), a wrong list length.
+        Naming the layer and the value: a PE that does not divide the layer's output
+        channels, a SIMD that does not divide its inputs, a wrong list length.
     """
     dense = [layer for layer in network.layers if layer.transform is not None]
     if isinstance(folding, str):
@@ -124,27 +122,110 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
     return out
 
 
-def balanced_folding(network: Network, widths: NetworkWidths,
-                     pixels_per_beat: int = 1) -> list[tuple[int, int]]:
-    """Per conv2d / linear layer, the folding with the fewest parallel units (dense: MACs a
-    cycle, ``PE x SIMD``, on a tie the wider SIMD, as FINN widens SIMD first; PECAN-D:
-    match units, on a tie more prototypes a cycle) whose cycles an image stay within the
-    interval of the fully parallel pipeline."""
+#: iCE40 LUT4 of one MAC lane, ``LANE_LUT4[0] + LANE_LUT4[1] w a + LANE_LUT4[2] (w + a)`` for
+#: ``w``-bit weights and ``a``-bit inputs (the product, its share of the adder tree and of the
+#: weight reads): the least-squares fit of the 64-lane layers of bench/network_widths.py that
+#: yosys maps to LUT4 alone (w x a = 2x2, 3x3, 4x4, 2x8: 32.0, 44.9, 63.5, 61.4 LUT4 a lane;
+#: the fit is within 0.1 of each, bench/results/network_widths.md). Wider products go to
+#: SB_MAC16 there; the estimate prices them as LUT4 all the same, as a part without DSPs would.
+LANE_LUT4 = (24.43, 2.986, -1.080)
+#: LUT4 per accumulator bit of each PE (one adder bit with its carry): an assumption, not a fit
+#: (the bench keeps PE fixed at 4).
+ACC_LUT4 = 1.0
+
+
+def layer_lut4(layer: Layer, widths: NetworkWidths, pe: int, simd: int) -> float:
+    """Estimated iCE40 LUT4 of a conv2d / linear layer's core at folding ``(pe, simd)``:
+    ``pe simd`` MAC lanes at :data:`LANE_LUT4` for its weight and input widths, plus ``pe``
+    accumulators at :data:`ACC_LUT4` a bit (the model :func:`target_folding` minimises)."""
+    lw = widths.layers[layer.index]
+    w, a = layer.fields["weight_bits"], range_bits(*lw.in_range)[0]
+    c0, c1, c2 = LANE_LUT4
+    return pe * simd * (c0 + c1 * w * a + c2 * (w + a)) + pe * ACC_LUT4 * lw.acc_bits
+
+
+def fastest_interval(network: Network, widths: NetworkWidths, pixels_per_beat: int = 1) -> int:
+    """Cycles an image of the fully parallel pipeline: the fewest any folding reaches."""
     from edgeforge.sim.cycles.network import stage_cycles
     fastest = plan_pipeline(network, widths, "parallel", pixels_per_beat=pixels_per_beat)
-    target = max([fastest.inp.beats] + [stage_cycles(st) for st in fastest.stages])
-    cores = {st.layer: st for st in fastest.stages if st.kind == "core"}
+    return max([fastest.inp.beats] + [stage_cycles(st) for st in fastest.stages])
+
+
+def _foldings_within(network: Network, widths: NetworkWidths, target: int, pixels_per_beat: int,
+                     key) -> list[tuple[int, int]]:
+    """Per conv2d / linear layer, the ``(PE, SIMD)`` dividing it whose cycles an image stay
+    within ``target``, least by ``key(layer, pe, simd)``."""
+    from edgeforge.sim.cycles.network import stage_cycles
+    parallel = plan_pipeline(network, widths, "parallel", pixels_per_beat=pixels_per_beat)
+    cores = {st.layer: st for st in parallel.stages if st.kind == "core"}
     out = []
     for layer in network.layers:
         if layer.transform is None:
             continue
+        # The layer's own kind says which pairs fold it and what each costs in cycles.
         t, st = layer.transform, cores[layer.index]
-        # The kind's candidates come in its order of preference; min keeps the first.
         pairs = [pair for pair in t.candidates(layer)
                  if stage_cycles(replace(st, params={**st.params, **t.core_params(layer, pair)}))
                  <= target]
-        out.append(min(pairs, key=t.units))
+        out.append(min(pairs, key=lambda p: key(layer, *p)))
     return out
+
+
+def _finn_key(layer, pe, simd):
+    # FINN's rule: the fewest MACs a cycle; on a tie the wider SIMD (FINN widens SIMD first).
+    return (pe * simd, -simd)
+
+
+def balanced_folding(network: Network, widths: NetworkWidths,
+                     pixels_per_beat: int = 1) -> list[tuple[int, int]]:
+    """Per conv2d / linear layer, the ``(PE, SIMD)`` with the fewest MACs a cycle (``PE x
+    SIMD``; on a tie the wider SIMD, as FINN widens SIMD first) whose cycles an image stay
+    within the interval of the fully parallel pipeline."""
+    return _foldings_within(network, widths, fastest_interval(network, widths, pixels_per_beat),
+                            pixels_per_beat, _finn_key)
+
+
+def target_folding(network: Network, widths: NetworkWidths, target_cycles: int,
+                   pixels_per_beat: int = 1, *, estimate: str = "lut4") -> list[tuple[int, int]]:
+    """The cheapest folding whose pipeline takes at most ``target_cycles`` cycles an image.
+
+    Every layer's core is folded on its own (the interval is the slowest stage's, so a
+    layer faster than the target buys nothing): among the ``(PE, SIMD)`` that divide it
+    and keep its cycles within the target, the one of least estimated cost.
+
+    Parameters
+    ----------
+    estimate : {"lut4", "macs"}
+        ``"lut4"``: :func:`layer_lut4`, LUT4 per MAC lane by weight and input bits plus
+        the accumulators, calibrated by bench/network_widths.py; FINN's rule (fewest
+        ``PE x SIMD``, then the wider SIMD) breaks ties. ``"macs"``: FINN's rule alone.
+
+    Raises
+    ------
+    ValueError
+        For a ``target_cycles`` that is not a positive integer, or one below the fastest
+        the pipeline can go (naming that figure), or an unknown ``estimate``.
+    """
+    if (not isinstance(target_cycles, int) or isinstance(target_cycles, bool)
+            or target_cycles < 1):
+        raise ValueError(f"target_cycles must be a positive integer, got {target_cycles!r}")
+    if estimate not in ("lut4", "macs"):
+        raise ValueError(f"estimate must be 'lut4' or 'macs', got {estimate!r}")
+    fastest = fastest_interval(network, widths, pixels_per_beat)
+    if target_cycles < fastest:
+        raise ValueError(f"target_cycles must be at least {fastest}, the fastest this network "
+                         f"goes (folding 'parallel' at {pixels_per_beat} pixel(s) a beat), got "
+                         f"{target_cycles!r}")
+    if estimate == "macs":
+        key = _finn_key
+    else:
+        def key(layer, pe, simd):
+            # The LUT4 model is of MAC lanes: a kind without weights (PECAN-D) goes by
+            # FINN's rule on its own knobs.
+            if "weight_bits" not in layer.fields:
+                return (0.0, *_finn_key(layer, pe, simd))
+            return (layer_lut4(layer, widths, pe, simd), *_finn_key(layer, pe, simd))
+    return _foldings_within(network, widths, target_cycles, pixels_per_beat, key)
 
 
 def check_pixels_per_beat(network: Network, pixels_per_beat) -> int:

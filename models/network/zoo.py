@@ -21,8 +21,8 @@ import copy
 
 from ..data_digits import INPUT as DIGITS_INPUT
 
-__all__ = ["layer_macs", "PRESETS", "preset", "conv2d", "linear", "relu", "maxpool", "flatten",
-           "argmax", "macs"]
+__all__ = ["with_widths", "layer_macs", "PRESETS", "preset", "conv2d", "linear", "relu",
+           "maxpool", "flatten", "argmax", "macs"]
 
 
 def conv2d(in_channels: int, out_channels: int, kernel: int = 3, padding: int = 1, *,
@@ -78,6 +78,40 @@ def preset(name: str) -> dict:
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {name!r}")
     return copy.deepcopy(PRESETS[name])
+
+
+def with_widths(network: dict, *, weight_bits=None, out_bits=None) -> dict:
+    """A copy of ``network`` with its conv2d / linear widths set.
+
+    Parameters
+    ----------
+    weight_bits, out_bits : int, sequence of int or None
+        One width for every conv2d / linear layer, or one per such layer in order
+        (``None``: keep the network's). Each 2..8: the scheme's range
+        (``edgeforge.schemes.network.WEIGHT_BITS`` / ``OUT_BITS``).
+
+    Raises
+    ------
+    ValueError
+        Naming the option, for a width outside 2..8 or a list of the wrong length.
+    """
+    from edgeforge.schemes.network import OUT_BITS, WEIGHT_BITS
+    out = copy.deepcopy(network)
+    layers = [layer for layer in out["layers"] if layer["kind"] in ("conv2d", "linear")]
+    for key, value, (lo, hi) in (("weight_bits", weight_bits, WEIGHT_BITS),
+                                 ("out_bits", out_bits, OUT_BITS)):
+        if value is None:
+            continue
+        values = [value] * len(layers) if isinstance(value, int) else list(value)
+        if len(values) != len(layers):
+            raise ValueError(f"{key} must be one width or one per conv2d/linear layer "
+                             f"({len(layers)}), got {value!r}")
+        for v in values:
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError(f"{key} must be integers {lo}..{hi}, got {value!r}")
+        for layer, v in zip(layers, values):
+            layer[key] = v
+    return out
 
 
 def layer_macs(network: dict) -> dict[int, int]:

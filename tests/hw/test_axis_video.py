@@ -11,6 +11,7 @@ from edgeforge.hw.hklut.design import HKLUTDesign
 from edgeforge.schemes.hklut import HKLUTConfig
 from edgeforge.sim.amaranth_stream import Port, run_stream
 
+from axis_helpers import cocotbext_axis_run
 from hklut_helpers import random_artifact
 
 HKLUT_S = HKLUTConfig()
@@ -201,26 +202,11 @@ def test_axis_design_refuses_verify_and_a_non_bool(artifact):
 
 @pytest.mark.parametrize("simulator", ["icarus", pytest.param("verilator", marks=pytest.mark.slow)])
 def test_cocotbext_axi_drives_the_verilog(artifact, tmp_path, simulator):
-    from edgeforge.sim.lint import WAIVED
-    from edgeforge.sim.runner import run_cocotb, simulator_missing_reason
-    reason = simulator_missing_reason(simulator)
-    if reason:
-        pytest.skip(reason)
     design = HKLUTDesign(artifact, width=3, height=4, reads_per_table=(4, 4), out_pixels=4,
                          channels=3, axis=True)
     rng = np.random.default_rng(9)
     images = [rng.integers(0, 256, size=(4, 3, 3), dtype=np.uint8) for _ in range(2)]
-    g = design.video_geometry()
-    vectors = tmp_path / "vectors.npz"
-    np.savez(vectors, in_beats=design.encode_inputs(images),
-             out_beats=design.encode_outputs([design.golden(x) for x in images]),
-             geometry=np.array([g["in_beats_per_line"], g["in_lines"],
-                                g["out_beats_per_line"], g["out_lines"]]))
-    files = design.write_verilog(tmp_path / "rtl")
-    result = run_cocotb([files.verilog], design.name, "edgeforge.sim.tb.axis_video_tb",
-                        build_dir=tmp_path / "sim", simulator=simulator,
-                        design_hash=design.design_hash,
-                        extra_env={"EDGEFORGE_VECTORS": str(vectors)},
-                        build_args=[f"-Wno-{w}" for w in WAIVED] if simulator == "verilator"
-                        else [])
+    result = cocotbext_axis_run(design, design.encode_inputs(images),
+                                design.encode_outputs([design.golden(x) for x in images]),
+                                design.video_geometry(), tmp_path, simulator)
     assert result.passed and result.tests == 2, result.summary()
