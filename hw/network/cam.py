@@ -39,7 +39,7 @@ from amaranth.lib.wiring import In, Out
 from edgeforge.schemes.network import check_divisors, codebook_type, range_bits
 
 from ..logic import equals, refuse_quietly
-from .mac import adder_tree, weight_rom
+from .mac import accumulate_folds, adder_tree, weight_rom
 from .vectors import elem_shape, index_signal, vector_signature, view
 
 __all__ = ["l1_distance", "argmin_tree", "MatchUnit", "ArgMin", "CamCore"]
@@ -355,18 +355,8 @@ class CamCore(wiring.Component):
 
         # -- accumulate over the group folds, from the bias; the last loads the output.
         cols = [view(u, signed(self.table_bits), self.outputs) for u in u_tab]
-        acc = [Signal(acc_shape, name=f"acc{o}") for o in range(self.outputs)]
-        out = view(self.o.payload, acc_shape, self.outputs)
-        with m.If(en):
-            m.d.sync += self.o.valid.eq(u_valid & u_last_g)
-            for o in range(self.outputs):
-                bias = Const(int(self.bias[o]), acc_shape)
-                base = bias if gf == 1 else Mux(u_first_g, bias, acc[o])
-                total = Signal(acc_shape, name=f"total{o}")
-                m.d.comb += total.eq(base + adder_tree([c[o] for c in cols]))
-                with m.If(u_valid & u_last_g):
-                    m.d.sync += out[o].eq(total)
-                if gf > 1:
-                    with m.If(u_valid):
-                        m.d.sync += acc[o].eq(total)
+        accumulate_folds(m, en, self.o, acc_shape,
+                         [Const(int(self.bias[o]), acc_shape) for o in range(self.outputs)],
+                         [adder_tree([c[o] for c in cols]) for o in range(self.outputs)],
+                         folds=gf, valid=u_valid, first=u_first_g, last=u_last_g)
         return m

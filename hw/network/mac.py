@@ -33,7 +33,8 @@ from ..logic import equals, refuse_quietly
 from ..rom import RomBank
 from .vectors import index_signal, vector_signature, view
 
-__all__ = ["core_depth", "check_folding", "weight_rom", "adder_tree", "DenseCore"]
+__all__ = ["core_depth", "check_folding", "weight_rom", "adder_tree", "accumulate_folds",
+           "DenseCore"]
 
 
 def core_depth(folds: int) -> int:
@@ -72,6 +73,29 @@ def adder_tree(terms):
         terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
                  for i in range(0, len(terms), 2)]
     return terms[0]
+
+
+def accumulate_folds(m, en, o, acc_shape, biases, sums, *, folds: int, valid, first, last):
+    """The accumulator every transform core ends in.
+
+    For output ``j``: ``total = (biases[j] on the ``first`` fold of a vector, else the running
+    sum) + sums[j]``; the ``last`` fold loads ``total`` into element ``j`` of ``o.payload``
+    (``acc_shape`` each) and raises ``o.valid``. With one fold there is no running sum.
+    Everything moves only while ``en``; ``valid`` marks the cycles that carry a fold.
+    """
+    out = view(o.payload, acc_shape, len(sums))
+    acc = [Signal(acc_shape, name=f"acc{j}") for j in range(len(sums))]
+    with m.If(en):
+        m.d.sync += o.valid.eq(valid & last)
+        for j, (bias, part) in enumerate(zip(biases, sums)):
+            base = bias if folds == 1 else Mux(first, bias, acc[j])
+            total = Signal(acc_shape, name=f"total{j}")
+            m.d.comb += total.eq(base + part)
+            with m.If(valid & last):
+                m.d.sync += out[j].eq(total)
+            if folds > 1:
+                with m.If(valid):
+                    m.d.sync += acc[j].eq(total)
 
 
 class DenseCore(wiring.Component):
@@ -229,25 +253,14 @@ class DenseCore(wiring.Component):
                 return bias_view[p_]
 
         # -- MAC: multiply, add, accumulate; the last synapse fold loads the output --------
-        acc = [Signal(acc_shape, name=f"acc{p_}") for p_ in range(pe)]
-        out = view(self.o.payload, acc_shape, pe)
-        with m.If(en):
-            m.d.sync += self.o.valid.eq(mac_valid & mac_last)
-            for p_ in range(pe):
-                terms = []
-                for s_ in range(simd):
-                    w = weight(p_, s_)
-                    if isinstance(w, int):
-                        if w:
-                            terms.append(mac_x[s_] * w)
-                    else:
-                        terms.append(mac_x[s_] * w)
-                base = bias(p_) if sf_n == 1 else Mux(mac_first, bias(p_), acc[p_])
-                total = Signal(acc_shape, name=f"total{p_}")
-                m.d.comb += total.eq(base + adder_tree(terms))
-                with m.If(mac_valid & mac_last):
-                    m.d.sync += out[p_].eq(total)
-                if sf_n > 1:
-                    with m.If(mac_valid):
-                        m.d.sync += acc[p_].eq(total)
+        sums = []
+        for p_ in range(pe):
+            terms = []
+            for s_ in range(simd):
+                w = weight(p_, s_)
+                if not isinstance(w, int) or w:
+                    terms.append(mac_x[s_] * w)
+            sums.append(adder_tree(terms))
+        accumulate_folds(m, en, self.o, acc_shape, [bias(p_) for p_ in range(pe)], sums,
+                         folds=sf_n, valid=mac_valid, first=mac_first, last=mac_last)
         return m
