@@ -74,7 +74,7 @@ def widths_arg(text: str):
 
 
 TRAIN_OPTIONS = (
-    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-mlp"),
+    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
     *(Option((f"--{what}-bits",), f"{what}_bits", {

@@ -168,20 +168,31 @@ def _progress(console: Console) -> Progress:
                     TimeRemainingColumn(), console=console)
 
 
-def train_network(preset, config: TrainConfig = TrainConfig(), *,
-                  progress: bool = True) -> TrainResult:
+def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool = True,
+                  init: QNet | None = None, penalty=None, name: str | None = None) -> TrainResult:
     """Train a network on the digits training split: float, then calibrated and quantisation-aware.
 
     Parameters
     ----------
-    preset : str or dict
+    preset : str or dict or None
         A name in :data:`~edgeforge.models.network.zoo.PRESETS` (``"digits-ref"``,
-        ``"digits-mlp"``) or a network dict whose input is digits' ``(1, 8, 8)``.
+        ``"digits-mlp"``, ``"digits-wide"``) or a network dict whose input is digits'
+        ``(1, 8, 8)``; ``None`` with ``init``: its network.
     config : TrainConfig
         Schedule and seed.
     progress : bool
         Show a rich progress bar (phase, loss, time); one summary line per
         phase goes to stderr either way.
+    init : QNet, optional
+        Start from this float (not yet calibrated) network instead of a seeded
+        initialisation: fine-tuning, e.g. of a pruned or factorised network
+        (:mod:`edgeforge.models.compress`). It is trained in place and returned.
+    penalty : callable, optional
+        ``penalty(net) -> scalar tensor`` added to the loss at every step (a
+        regulariser, e.g. NRMF's nuclear norm; its value is part of the logged loss).
+    name : str, optional
+        What :attr:`TrainResult.preset` records (default the preset's name, or
+        ``"custom"`` for a dict).
 
     Returns
     -------
@@ -197,7 +208,18 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {config!r}")
-    name, network = (preset, named_preset(preset)) if isinstance(preset, str) else ("custom", preset)
+    if init is not None:
+        if not isinstance(init, QNet) or init.quantized:
+            raise ValueError("init must be a float QNet that is not calibrated yet, got "
+                             f"{'a calibrated QNet' if isinstance(init, QNet) else repr(init)}")
+        if preset is not None and not isinstance(preset, str) and preset != init.network:
+            raise ValueError("preset and init describe different networks")
+        network = init.network
+        name = name or (preset if isinstance(preset, str) else "custom")
+    else:
+        label, network = ((preset, named_preset(preset)) if isinstance(preset, str)
+                          else ("custom", preset))
+        name = name or label
     if not isinstance(network, dict) or network.get("input") != DIGITS_INPUT:
         got = network.get("input") if isinstance(network, dict) else network
         raise ValueError(f"the network's input must be digits' {DIGITS_INPUT}, got {got!r}")
@@ -211,7 +233,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
     t0 = time.monotonic()
     try:
         torch.manual_seed(config.seed)
-        net = QNet(network)
+        net = QNet(network) if init is None else init
         rng = np.random.Generator(np.random.PCG64(config.seed))
         batches = _Batches(len(y_train), config.batch, rng)
         labels = torch.from_numpy(y_train)
@@ -234,6 +256,8 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
                     group["lr"] = lr
                 idx = batches.next()
                 loss = F.cross_entropy(net(net.inputs(x_train[idx])), labels[idx])
+                if penalty is not None:
+                    loss = loss + penalty(net)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
