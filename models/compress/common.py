@@ -20,13 +20,13 @@ from ..data_digits import load_digits
 from ..network.net import QNet
 from ..network.train import TrainConfig, TrainResult
 from ..network.zoo import layer_macs
+from . import FINE_TUNE_FIELDS
 
 __all__ = ["FINE_TUNE", "Compressed", "as_qnet", "trainable_network", "float_net", "weights",
            "param_count", "network_summary", "image_batches", "result_label"]
 
-#: Fine-tuning after pruning or factorisation: a quarter of the training run at a fifth of its
-#: peak learning rate (the network starts trained), float then QAT as in training.
-FINE_TUNE = TrainConfig(iterations=1000, lr=2e-3)
+#: The schedule of fine-tuning after pruning or factorisation (:data:`FINE_TUNE_FIELDS`).
+FINE_TUNE = TrainConfig(**FINE_TUNE_FIELDS)
 
 
 @dataclass

@@ -225,7 +225,8 @@ def keep_counts(network: dict, rates: dict[int, float]) -> dict[int, int]:
             for i, r in rates.items()}
 
 
-def keep_channels(importance: dict[int, np.ndarray], counts: dict[int, int]) -> dict[int, np.ndarray]:
+def keep_channels(importance: dict[int, np.ndarray],
+                  counts: dict[int, int]) -> dict[int, np.ndarray]:
     """The ``counts[i]`` most important channels of each layer, in their original order
     (ties to the lower index)."""
     out = {}

@@ -364,5 +364,6 @@ def nrmf_network(source, p: float = 0.95, *, alpha: float = ALPHA,
 
 def vbmf_network(source, *, fine_tune: TrainConfig = FINE_TUNE, progress: bool = False,
                  name: str | None = None) -> Compressed:
-    """The baseline: VBMF ranks of ``source``'s unfoldings, factorise, fine-tune (no regulariser)."""
+    """The baseline: VBMF ranks of ``source``'s unfoldings, factorise, fine-tune (no
+    regulariser)."""
     return _factorised(source, "vbmf", None, 0.0, None, fine_tune, progress, name)
