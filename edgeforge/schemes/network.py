@@ -50,8 +50,9 @@ import numpy as np
 
 from ..artifact import ArraySpec, ArtifactError
 from . import Scheme
+from . import network_debut as debut
 
-__all__ = ["LAYER_FIELDS", "TRANSFORMS", "Transform", "DenseTransform", "Layer", "Network",
+__all__ = ["LAYER_FIELDS", "TRANSFORMS", "Transform", "DenseTransform", "DebutTransform", "Layer", "Network",
            "LayerWidths", "NetworkWidths", "NetworkScheme", "parse_network", "derive_widths",
            "range_bits", "requant_range", "clip_range", "random_artifact", "random_config"]
 
@@ -128,6 +129,18 @@ class Transform:
         """The arrays a layer of this kind holds, keyed by artifact array name."""
         raise NotImplementedError
 
+    def acc_range(self, layer: "Layer", arrays: Mapping[str, np.ndarray], lo: int,
+                  hi: int) -> tuple[int, int]:
+        """The exact range of the accumulators the transform hands the requantisation (every
+        partial sum too) for inputs in ``lo..hi``."""
+        raise NotImplementedError
+
+    def calibrate(self, layer: "Layer", arrays: Mapping[str, np.ndarray], lo: int,
+                  hi: int) -> dict:
+        """Fields of this kind that :func:`random_artifact` sets from the random arrays
+        (before it picks the layer's shift); none by default."""
+        return {}
+
 
 class DenseTransform(Transform):
     """Dense int weights, conv2d ``(out, in, k, k)`` or linear ``(out, in)``; int32 bias
@@ -147,9 +160,91 @@ class DenseTransform(Transform):
         return {f"l{layer.index}_weight": ArraySpec("int8", shape, f["weight_bits"], True),
                 f"l{layer.index}_bias": ArraySpec("int32", (shape[0],), f["bias_bits"], True)}
 
+    def acc_range(self, layer, arrays, lo, hi):
+        i = layer.index
+        return _acc_range(arrays[f"l{i}_weight"], arrays[f"l{i}_bias"], lo, hi)
+
+
+class DebutTransform(Transform):
+    """A chain of DeBut factors (:mod:`edgeforge.schemes.network_debut`: the fields
+    ``factors``, ``shifts``, ``mid_bits``, the arrays ``l<i>_f<k>`` and ``l<i>_bias``, the
+    arithmetic)."""
+
+    name = "debut"
+    extra_fields = ("factors", "shifts", "mid_bits")
+    golden = "edgeforge.sim.golden.debut:accumulate"
+    cycles = "edgeforge.sim.cycles.debut:DebutCycles"
+    core = "edgeforge.hw.network.butterfly:DebutCore"
+
+    def check_fields(self, layer, index):
+        raw = layer["factors"]
+        where = _where(index, "factors")
+        if not isinstance(raw, list) or not raw or not all(isinstance(f, list) for f in raw):
+            raise ArtifactError(where, f"expected a non-empty list of [p, q, r, s, t], "
+                                f"got {raw!r}")
+        if layer["kind"] == "conv2d":
+            outputs, inputs = layer["out_channels"], layer["kernel"] ** 2 * layer["in_channels"]
+        else:
+            outputs, inputs = layer["out_features"], layer["in_features"]
+        try:
+            factors = debut.check_chain(raw, inputs, outputs)
+        except ValueError as err:
+            raise ArtifactError(where, f"{err}, got {raw!r}") from None
+        mid = _int_field(layer, index, "mid_bits", *debut.MID_BITS)
+        shifts = layer["shifts"]
+        if (not isinstance(shifts, list) or len(shifts) != len(factors) - 1
+                or any(not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_SHIFT
+                       for v in shifts)):
+            raise ArtifactError(_where(index, "shifts"), f"expected {len(factors) - 1} "
+                                f"integer(s) 0..{MAX_SHIFT}, one after each factor but the "
+                                f"last, got {shifts!r}")
+        return {"factors": [list(f.as_tuple()) for f in factors], "shifts": list(shifts),
+                "mid_bits": mid}
+
+    @staticmethod
+    def chain(layer: "Layer") -> list:
+        """The checked layer's :class:`~edgeforge.schemes.network_debut.Factor` list."""
+        return [debut.Factor(*f) for f in layer.fields["factors"]]
+
+    def array_specs(self, layer):
+        bits = layer.fields["weight_bits"]
+        specs = {f"l{layer.index}_f{k}": ArraySpec("int8", f.theta_shape, bits, True)
+                 for k, f in enumerate(self.chain(layer))}
+        specs[f"l{layer.index}_bias"] = ArraySpec("int32", (self.size(layer)[0],),
+                                                  layer.fields["bias_bits"], True)
+        return specs
+
+    def ranges(self, layer, arrays, lo: int, hi: int) -> tuple:
+        """Each factor's :class:`~edgeforge.schemes.network_debut.FactorRange` for inputs in
+        ``lo..hi`` (:func:`~edgeforge.schemes.network_debut.chain_ranges`)."""
+        f = layer.fields
+        thetas = [arrays[f"l{layer.index}_f{k}"] for k in range(len(f["factors"]))]
+        return debut.chain_ranges(self.chain(layer), thetas, arrays[f"l{layer.index}_bias"],
+                                  f["shifts"], f["mid_bits"], self.size(layer)[1], lo, hi,
+                                  f["shift"])
+
+    def acc_range(self, layer, arrays, lo, hi):
+        return self.ranges(layer, arrays, lo, hi)[-1].acc_range
+
+    def calibrate(self, layer, arrays, lo, hi):
+        """Shifts between factors aimed, as :func:`random_artifact` aims a layer's shift, at
+        a quarter of each factor's worst case mapped onto the ``mid_bits`` range."""
+        n = len(layer.fields["factors"])
+        target = (1 << (layer.fields["mid_bits"] - 1)) - 1
+        shifts: list[int] = []
+        for k in range(n - 1):
+            # Factor k's range depends on the shifts before it only.
+            fields = {**layer.fields, "shifts": shifts + [0] * (n - 1 - len(shifts))}
+            probe = Layer(layer.index, layer.kind, fields, layer.in_shape, layer.out_shape,
+                          layer.relu)
+            acc_lo, acc_hi = self.ranges(probe, arrays, lo, hi)[k].acc_range
+            shifts.append(min(MAX_SHIFT, max(0, (max(abs(acc_lo), acc_hi) // 4).bit_length()
+                                             - target.bit_length())))
+        return {"shifts": shifts}
+
 
 #: Transform kinds: name -> :class:`Transform`.
-TRANSFORMS: dict[str, Transform] = {"dense": DenseTransform()}
+TRANSFORMS: dict[str, Transform] = {"dense": DenseTransform(), "debut": DebutTransform()}
 
 
 @dataclass(frozen=True)
@@ -447,7 +542,7 @@ def derive_widths(network: Network, arrays: Mapping[str, np.ndarray],
     for layer in network.layers[:upto]:
         if layer.kind in TRANSFORM_LAYERS:
             i = layer.index
-            acc = _acc_range(arrays[f"l{i}_weight"], arrays[f"l{i}_bias"], *rng)
+            acc = layer.transform.acc_range(layer, arrays, *rng)
             clip = clip_range(layer)
             shift = layer.fields["shift"]
             r_lo, r_hi = requant_range(*acc, shift)
@@ -518,6 +613,9 @@ def random_artifact(config: dict, seed: int = 0, extremes: float = 0.25,
             values = np.where(ends, rng.choice([spec.min, spec.max], size=spec.shape), values)
             arrays[name] = values.astype(spec.dtype)
         if shifts:
+            in_range = derive_widths(network, arrays, upto=index + 1).layers[index].in_range
+            config["layers"][index].update(layer.transform.calibrate(layer, arrays, *in_range))
+            network = parse_network(config)
             widths = derive_widths(network, arrays, upto=index + 1).layers[index]
             lo, hi = widths.acc_range
             target = (1 << layer.fields["out_bits"]) - 1
