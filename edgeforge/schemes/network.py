@@ -101,8 +101,9 @@ class Transform:
     extra_fields : tuple of str
         Layer fields this kind adds to :data:`LAYER_FIELDS`.
     golden, cycles, core : str
-        ``"module:attribute"`` of its golden function, cycle formula and
-        hardware core (imported on use, so that loading an artifact imports
+        ``"module:attribute"`` of its golden function, its timing (cycles a
+        vector, the core's control for the cycle model, ROM traffic) and its
+        hardware core (which also says how the layer folds) (imported on use, so that loading an artifact imports
         neither NumPy-heavy models nor Amaranth).
     """
 
@@ -148,7 +149,7 @@ class DenseTransform(Transform):
 
     name = "dense"
     golden = "edgeforge.sim.golden.dense:accumulate"
-    cycles = "edgeforge.sim.cycles.network:dense_cycles"
+    cycles = "edgeforge.sim.cycles.network:DenseCycles"
     core = "edgeforge.hw.network.mac:DenseCore"
 
     def array_specs(self, layer: "Layer") -> dict[str, ArraySpec]:

@@ -130,6 +130,37 @@ class DenseCore(wiring.Component):
         return cls(matrix, arrays[f"l{layer.index}_bias"], x_shape,
                    layer.fields["weight_bits"], lw.acc_bits, pe, simd)
 
+    # -- folding of the network compiler (plan.py): PE x SIMD ------------------------------
+    @staticmethod
+    def folding_shorthand(layer, name: str) -> tuple[int, int]:
+        """``"folded"``: ``(1, 1)``; ``"parallel"``: ``(M, N)``."""
+        return (1, 1) if name == "folded" else tuple(layer.transform.size(layer))
+
+    @staticmethod
+    def check_layer_folding(layer, value, where: str) -> tuple[int, int]:
+        """Refuse anything but a ``(PE, SIMD)`` pair of divisors, naming ``where``."""
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise ValueError(f"{where} must be a (PE, SIMD) pair, got {value!r}")
+        check_folding(where, value[0], value[1], *layer.transform.size(layer))
+        return (value[0], value[1])
+
+    @staticmethod
+    def folding_candidates(layer):
+        """Every ``(PE, SIMD)`` with its cost: MACs a cycle, then (FINN widens SIMD first)
+        the wider SIMD."""
+        m, n = layer.transform.size(layer)
+        return [((pe, simd), (pe * simd, -simd)) for pe in range(1, m + 1) if m % pe == 0
+                for simd in range(1, n + 1) if n % simd == 0]
+
+    @staticmethod
+    def stage(layer, fold) -> tuple[dict, int, int]:
+        """The plan's core stage: ``(params, output lanes PE, beats a vector NF)``."""
+        outputs, inputs = layer.transform.size(layer)
+        pe, simd = fold
+        return ({"transform": layer.fields["transform"], "pe": pe, "simd": simd,
+                 "sf": inputs // simd, "nf": outputs // pe,
+                 "weight_bits": layer.fields["weight_bits"]}, pe, outputs // pe)
+
     @property
     def folds(self) -> int:
         return self.sf * self.nf

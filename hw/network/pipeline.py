@@ -9,15 +9,13 @@ kind names (:data:`edgeforge.schemes.network.TRANSFORMS`), built by the core's
 
 from __future__ import annotations
 
-import importlib
-
 from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..logic import refuse_quietly
 from .argmax import ArgMax
-from .plan import Plan, Stream
+from .plan import Plan, Stream, core_class
 from .pool import MaxPool
 from .requant import Requant
 from .reshape import Gather, Serialise, Skid
@@ -38,11 +36,6 @@ def traffic_line(path: tuple[str, ...]) -> str:
     (what :func:`edgeforge.sim.cycles.network.traffic` names)."""
     stage, part = path[0], path[1]
     return f"{stage}.rows" if part.startswith("row") else f"{stage}.{part}"
-
-
-def _core_class(layer):
-    module, attr = layer.transform.core.split(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 class NetworkPipeline(wiring.Component):
@@ -87,8 +80,8 @@ class NetworkPipeline(wiring.Component):
             return Gather(shape_in, stage.inp.lanes, p["beats"])
         if stage.kind == "core":
             layer = self.network.layers[stage.layer]
-            return _core_class(layer).for_layer(self.network, self.arrays, layer, self.widths,
-                                                shape_in, p["pe"], p["simd"])
+            return core_class(layer).for_layer(self.network, self.arrays, layer, self.widths,
+                                               shape_in, *self.plan.folding[stage.layer])
         if stage.kind == "requant":
             return Requant(stage.inp.bits, p["lanes"], p["shift"], p["clip"],
                            stream_shape(stage.out))

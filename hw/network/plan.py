@@ -29,9 +29,8 @@ from typing import Mapping
 from edgeforge.schemes.network import Layer, Network, NetworkWidths, range_bits
 
 from .argmax import class_bits
-from .mac import check_folding
 
-__all__ = ["FOLDINGS", "Stream", "Stage", "Plan", "transform_size", "resolve_folding",
+__all__ = ["FOLDINGS", "Stream", "Stage", "Plan", "transform_size", "core_class", "resolve_folding",
            "balanced_folding",
            "check_pixels_per_beat", "plan_pipeline", "input_order"]
 
@@ -86,11 +85,21 @@ def transform_size(layer: Layer) -> tuple[int, int]:
     return layer.transform.size(layer)
 
 
-def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
-    """``{layer index: (PE, SIMD)}`` for every conv2d / linear layer.
+def core_class(layer: Layer):
+    """The core of a conv2d / linear layer's transform kind (its registry entry names it); it
+    also says how the layer folds (``folding_shorthand``, ``check_layer_folding``,
+    ``folding_candidates``, ``stage``)."""
+    import importlib
+    module, attr = layer.transform.core.split(":")
+    return getattr(importlib.import_module(module), attr)
 
-    ``folding`` is ``"folded"``, ``"parallel"`` or a list of ``(PE, SIMD)``, one per
-    conv2d / linear layer in order.
+
+def resolve_folding(network: Network, folding) -> dict[int, tuple[int, ...]]:
+    """``{layer index: folding}`` for every conv2d / linear layer: ``(PE, SIMD)`` for dense,
+    the MAC lanes of each factor for debut (each core says).
+
+    ``folding`` is ``"folded"``, ``"parallel"`` or a list of foldings, one per conv2d /
+    linear layer in order.
 
     Raises
     ------
@@ -106,27 +115,23 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
         if folding == "balanced":
             raise ValueError("folding 'balanced' depends on the pipeline's streams: "
                              "plan_pipeline resolves it, got it in resolve_folding")
-        return {layer.index: (1, 1) if folding == "folded" else transform_size(layer)
+        return {layer.index: core_class(layer).folding_shorthand(layer, folding)
                 for layer in dense}
     if not isinstance(folding, (list, tuple)) or len(folding) != len(dense):
         raise ValueError(f"folding must list one (PE, SIMD) per conv2d/linear layer "
                          f"({len(dense)}), got {folding!r}")
-    out = {}
-    for layer, pair in zip(dense, folding):
-        where = f"folding of layer {layer.index} ({layer.kind})"
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError(f"{where} must be a (PE, SIMD) pair, got {pair!r}")
-        check_folding(where, pair[0], pair[1], *transform_size(layer))
-        out[layer.index] = (pair[0], pair[1])
-    return out
+    return {layer.index: core_class(layer).check_layer_folding(
+        layer, pair, f"folding of layer {layer.index} ({layer.kind})")
+        for layer, pair in zip(dense, folding)}
 
 
 def balanced_folding(network: Network, widths: NetworkWidths,
-                     pixels_per_beat: int = 1) -> list[tuple[int, int]]:
-    """Per conv2d / linear layer, the ``(PE, SIMD)`` with the fewest MACs a cycle (``PE x
-    SIMD``; on a tie the wider SIMD, as FINN widens SIMD first) whose cycles an image stay
-    within the interval of the fully parallel pipeline."""
-    from edgeforge.sim.cycles.network import stage_cycles
+                     pixels_per_beat: int = 1) -> list[tuple[int, ...]]:
+    """Per conv2d / linear layer, the folding of the lowest cost (dense: the fewest MACs a
+    cycle ``PE x SIMD``, on a tie the wider SIMD, as FINN widens SIMD first; debut: the
+    fewest lanes) whose cycles an image stay within the interval of the fully parallel
+    pipeline."""
+    from edgeforge.sim.cycles.network import cycles_class, stage_cycles
     fastest = plan_pipeline(network, widths, "parallel", pixels_per_beat=pixels_per_beat)
     target = max([fastest.inp.beats] + [stage_cycles(st) for st in fastest.stages])
     vectors = {st.layer: st.inp.beats for st in fastest.stages if st.kind == "core"}
@@ -134,11 +139,12 @@ def balanced_folding(network: Network, widths: NetworkWidths,
     for layer in network.layers:
         if layer.transform is None:
             continue
-        m, n = transform_size(layer)
-        pairs = [(pe, simd) for pe in range(1, m + 1) if m % pe == 0
-                 for simd in range(1, n + 1) if n % simd == 0
-                 if vectors[layer.index] * (m // pe) * (n // simd) <= target]
-        out.append(min(pairs, key=lambda p: (p[0] * p[1], -p[1])))
+        core = core_class(layer)
+        timing = cycles_class(layer.fields["transform"])
+        fits = [(cost, fold) for fold, cost in core.folding_candidates(layer)
+                if vectors[layer.index] * timing.vector_cycles(core.stage(layer, fold)[0])
+                <= target]
+        out.append(min(fits)[1])
     return out
 
 
@@ -200,7 +206,6 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
                     count=s.lanes // c)
         if layer.kind in ("conv2d", "linear"):
             outputs, inputs = transform_size(layer)
-            pe, simd = fold[layer.index]
             if layer.kind == "conv2d":
                 c, h, w = layer.in_shape
                 _, ho, wo = layer.out_shape
@@ -211,10 +216,8 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
                 add("gather", layer, "gather", Stream(s.bits, s.signed, inputs, 1),
                     beats=inputs // cur[0].lanes)
             vectors = cur[0].beats
-            nf = outputs // pe
-            add("core", layer, "core", Stream(lw.acc_bits, True, pe, vectors * nf),
-                transform=layer.fields["transform"], pe=pe, simd=simd, sf=inputs // simd, nf=nf,
-                weight_bits=layer.fields["weight_bits"])
+            params, pe, nf = core_class(layer).stage(layer, fold[layer.index])
+            add("core", layer, "core", Stream(lw.acc_bits, True, pe, vectors * nf), **params)
             add("requant", layer, "requant", Stream(out_bits, out_signed, pe, vectors * nf),
                 lanes=pe, shift=layer.fields["shift"], clip=lw.clip)
             if nf > 1:

@@ -2,8 +2,10 @@
 
 Per stage, the cycles an image costs it (FINN's ``get_exp_cycles``, exact here):
 
-- a dense core: ``vectors x F`` with ``F = (N / SIMD)(M / PE)`` (:func:`dense_cycles`,
-  the dense transform's cycle formula, named by its registry entry);
+- a core: ``vectors x`` its transform kind's cycles a vector (the class its registry
+  entry names, :func:`cycles_class`); dense: ``F = (N / SIMD)(M / PE)``
+  (:func:`dense_cycles`), debut: its slowest factor's folds
+  (:mod:`edgeforge.sim.cycles.debut`);
 - a window generator: ``max(input pixels, windows)`` (one write and one window a
   cycle);
 - every other block: its input beats (one a cycle); the source: the image's beats.
@@ -28,13 +30,22 @@ from dataclasses import dataclass, field
 
 from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
 
-__all__ = ["dense_cycles", "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic",
+__all__ = ["dense_cycles", "cycles_class", "DenseCycles", "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic",
            "performance"]
 
 
 def dense_cycles(outputs: int, inputs: int, pe: int, simd: int) -> int:
     """Cycles of one input vector through a dense core: ``(inputs / SIMD) (outputs / PE)``."""
     return (inputs // simd) * (outputs // pe)
+
+
+def cycles_class(transform: str):
+    """The timing of a transform kind's core (its registry entry's ``cycles``): a class with
+    ``vector_cycles(params)``, ``block(params)`` (its control for :func:`predict`'s
+    timeline) and ``traffic(stage)``, ``params`` being the plan's core stage's."""
+    from edgeforge.schemes.network import TRANSFORMS
+    module, attr = TRANSFORMS[transform].cycles.split(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 # -- the blocks' control, cycle by cycle -------------------------------------------------
@@ -200,6 +211,36 @@ class _Window:
         return (self.wcol, self.occupied, self.ox, self.oy, tuple(self.pipe))
 
 
+class DenseCycles:
+    """Timing of the dense core (:class:`~edgeforge.hw.network.mac.DenseCore`)."""
+
+    @staticmethod
+    def vector_cycles(params) -> int:
+        """:func:`dense_cycles` of the core stage's folding."""
+        return dense_cycles(params["pe"] * params["nf"], params["simd"] * params["sf"],
+                            params["pe"], params["simd"])
+
+    @staticmethod
+    def block(params):
+        from edgeforge.hw.network.mac import core_depth
+        folds = params["sf"] * params["nf"]
+        return _Core(folds, params["sf"], core_depth(folds))
+
+    @staticmethod
+    def traffic(st) -> list[TrafficLine]:
+        """The weight ROM (when not fully parallel): a word of ``PE x SIMD`` weights a fold;
+        the bias ROM (with several neuron folds): a word of ``PE`` biases a neuron fold."""
+        p, vectors, lines = st.params, st.inp.beats, []
+        if p["sf"] * p["nf"] > 1:
+            word = p["pe"] * p["simd"] * p["weight_bits"]
+            lines.append(TrafficLine(f"{st.name}.weights", word,
+                                     reads=vectors * p["sf"] * p["nf"], writes=0))
+        if p["nf"] > 1:
+            lines.append(TrafficLine(f"{st.name}.biases", p["pe"] * st.out.bits,
+                                     reads=vectors * p["nf"], writes=0))
+        return lines
+
+
 def _pool_emits(width: int, size: int) -> list[bool]:
     """Which pixels of ``size`` rows end a window (its last column of its last row)."""
     return [y == size - 1 and x % size == size - 1 for y in range(size) for x in range(width)]
@@ -207,7 +248,6 @@ def _pool_emits(width: int, size: int) -> list[bool]:
 
 def _blocks(plan):
     from edgeforge.hw.network.argmax import argmax_depth
-    from edgeforge.hw.network.mac import core_depth
     from edgeforge.hw.network.window import READ_DEPTH
     blocks = []
     for st in plan.stages:
@@ -217,8 +257,7 @@ def _blocks(plan):
         elif st.kind == "window":
             blocks.append(_Window(p["height"], p["width"], p["kernel"], p["padding"], READ_DEPTH))
         elif st.kind == "core":
-            folds = p["sf"] * p["nf"]
-            blocks.append(_Core(folds, p["sf"], core_depth(folds)))
+            blocks.append(cycles_class(p["transform"]).block(p))
         elif st.kind == "gather":
             blocks.append(_Register([False] * (p["beats"] - 1) + [True]))
         elif st.kind == "pool":
@@ -319,13 +358,7 @@ class NetworkCycles:
 def stage_cycles(st) -> int:
     """Cycles an image costs one plan stage (see the module docstring)."""
     if st.kind == "core":
-        from edgeforge.schemes.network import TRANSFORMS
-        layer_transform = st.params.get("transform", "dense")
-        module, attr = TRANSFORMS[layer_transform].cycles.split(":")
-        formula = getattr(importlib.import_module(module), attr)
-        outputs = st.params["pe"] * st.params["nf"]
-        inputs = st.params["simd"] * st.params["sf"]
-        return st.inp.beats * formula(outputs, inputs, st.params["pe"], st.params["simd"])
+        return st.inp.beats * cycles_class(st.params["transform"]).vector_cycles(st.params)
     if st.kind == "window":
         return max(st.inp.beats, st.out.beats)
     if st.kind == "serialise":
@@ -376,9 +409,7 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
 
     - a window generator's rows: a write per input pixel; per window, a read of one
       pixel word for every tap row inside the image times every tap column inside it;
-    - a core's weight ROM (when not fully parallel): a word of ``PE x SIMD`` weights a
-      fold; its bias ROM (with several neuron folds): a word of ``PE`` biases a neuron
-      fold.
+    - a core's ROMs, as its transform kind's timing says (:meth:`DenseCycles.traffic`).
     """
     from edgeforge.hw.network.window import row_plans
     lines = []
@@ -393,14 +424,7 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
             lines.append(TrafficLine(f"{st.name}.rows", st.inp.bits * st.inp.lanes,
                                      reads=rows * cols, writes=st.inp.beats))
         elif st.kind == "core":
-            vectors = st.inp.beats
-            if p["sf"] * p["nf"] > 1:
-                word = p["pe"] * p["simd"] * p["weight_bits"]
-                lines.append(TrafficLine(f"{st.name}.weights", word,
-                                         reads=vectors * p["sf"] * p["nf"], writes=0))
-            if p["nf"] > 1:
-                lines.append(TrafficLine(f"{st.name}.biases", p["pe"] * st.out.bits,
-                                         reads=vectors * p["nf"], writes=0))
+            lines += cycles_class(p["transform"]).traffic(st)
     return tuple(lines)
 
 
