@@ -17,4 +17,5 @@ for namespace, folder in FOLDERS.items():
     packages += [f"{namespace}.{sub}" for sub in find_packages(folder)]
 
 setup(packages=packages, package_dir=FOLDERS,
-      package_data={"edgeforge.models.hklut": ["pretrained/*.npz", "pretrained/*.md"]})
+      package_data={"edgeforge.models.hklut": ["pretrained/*.npz", "pretrained/*.md"],
+                    "edgeforge.models.network": ["pretrained/*.npz", "pretrained/*.md"]})

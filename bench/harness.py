@@ -24,7 +24,7 @@ from typing import Sequence
 
 from .. import jsonfile
 
-__all__ = ["REPO", "RESULTS", "MeasureError", "measure", "engine_commit", "printer",
+__all__ = ["REPO", "RESULTS", "MeasureError", "measure", "cost_records", "engine_commit", "printer",
            "write_json", "publish"]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,15 +99,22 @@ def measure(design, inputs=None, *, command: str, engine_paths: Sequence[str] = 
     if verify:
         record["verify"] = _verify(design, inputs, seed, say)
     if targets:
-        say(f"[bench] {design.name}: synthesis for {', '.join(targets)} ...")
-        record["cost"] = {
-            r.target: {"device": r.device, "resources": r.resources,
+        record["cost"] = cost_records(design, targets, devices=devices, progress=progress)
+    return record
+
+
+def cost_records(design, targets: Sequence[str], *, devices: dict | None = None,
+                 progress: bool = True) -> dict:
+    """Per target, what :meth:`Design.cost` found (resources, memory bits, Fmax, fit, notes,
+    tool seconds), as a record's ``cost`` holds it."""
+    if progress:
+        printer(True)(f"[bench] {design.name}: synthesis for {', '.join(targets)} ...")
+    return {r.target: {"device": r.device, "resources": r.resources,
                        "memory_bits": r.memory_bits, "transistors": r.transistors,
                        "fmax_mhz": r.fmax_mhz, "fits": r.fits,
                        "over": {k: list(v) for k, v in r.over.items()}, "notes": r.notes,
                        "seconds": round(r.seconds, 1)}
             for r in design.cost(tuple(targets), devices=devices, progress=printer(progress))}
-    return record
 
 
 def publish(out: Path, stem: str, results: dict, render) -> None:

@@ -69,10 +69,11 @@ class Flow:
 
 
     def check_design(self, prefix: str, design, out: Path, *, quick: bool, simulator: str,
-                     targets: tuple[str, ...]) -> None:
+                     targets: tuple[str, ...], inputs=None) -> None:
         """The steps every scheme's design goes through: Verilog, lint, cocotb against the
         golden and the cycle model, synthesis. ``design`` is called for the design, so that
-        a failed earlier step fails these rather than the flow."""
+        a failed earlier step fails these rather than the flow; ``inputs(design)`` gives
+        what cocotb streams (default: the design's ``test_inputs``)."""
         state = {}
 
         def write(step):
@@ -89,12 +90,12 @@ class Flow:
 
         def verify(step):
             d = state["design"]
-            inputs = d.test_inputs(seed=0)
-            result = d.verify(inputs, simulator=simulator, seed=0)
+            xs = inputs(d) if inputs else d.test_inputs(seed=0)
+            result = d.verify(xs, simulator=simulator, seed=0)
             step.ok = result.passed
             free = result.measurements.get("stream/src=none/sink=none")
             unit = d.cycle_model().input_unit
-            step.result = (f"{len(inputs)} {unit}s bit-exact vs golden, with and without "
+            step.result = (f"{len(xs)} {unit}s bit-exact vs golden, with and without "
                            f"backpressure; {free['run_cycles']} cycles measured = the cycle "
                            f"model's {result.predicted.total_cycles} (seed 0)"
                            if result.passed else "; ".join(result.failures[:2]))

@@ -61,14 +61,9 @@ def run_design(design, xs, **kwargs) -> tuple[list[int], list[int], int]:
 
 
 def digits_test_images() -> np.ndarray:
-    """The 540 scikit-learn digits test images of the spec's split, uint8 (N, 1, 8, 8)."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-    digits = load_digits()
-    _, test = train_test_split(np.arange(len(digits.target)), test_size=0.3,
-                               stratify=digits.target, random_state=0)
-    pixels = digits.images[test].astype(np.int64)
-    return ((pixels * 255 + 8) // 16).astype(np.uint8)[:, None]
+    """The 540 digits test images of the spec's split, uint8 (N, 1, 8, 8)."""
+    from edgeforge.models.data_digits import load_digits
+    return load_digits("test")[0]
 
 
 def random_folding(network, rng) -> list[tuple[int, int]]:

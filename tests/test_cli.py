@@ -58,15 +58,15 @@ def test_inspect_and_generate(tmp_path, capsys):
 def test_generate_rejects_options_the_scheme_lacks(tmp_path, capsys):
     path = save(default_artifact(), tmp_path / "smoke.npz")
     assert main(["generate", str(path), "--width", "8"]) == 2
-    assert capsys.readouterr().err.strip() == ("error: --width: a HKLUT option; a smoke artifact "
-                                               "takes none")
+    assert capsys.readouterr().err.strip() == ("error: --width: a HKLUT option; the smoke scheme "
+                                               "takes none here")
 
 
 def test_train_refuses_an_unknown_scheme_and_foreign_options(tmp_path, capsys):
     assert main(["train", "--scheme", "nope", "-o", str(tmp_path / "a.npz")]) == 2
     assert "error: --scheme: unknown scheme 'nope'; known: [" in capsys.readouterr().err
     assert main(["train", "--scheme", "smoke", "-o", str(tmp_path / "a.npz")]) == 2
-    assert "error: --scheme: 'smoke' has no training; schemes that train: ['hklut']" in \
+    assert "error: --scheme: 'smoke' has no training; schemes that train: ['hklut', 'network']" in \
         capsys.readouterr().err
 
 

@@ -1,14 +1,22 @@
 """Classifier networks' user-facing parts: the design options of ``generate``, ``verify`` and
-``cost`` (training and evaluation are the model side's, ``edgeforge.models.network``).
+``cost``, ``train --scheme network`` and ``evaluate`` (calling the model side,
+``edgeforge.models.network``), and the demo flow.
 
 The CLI (``edgeforge.cli``) assembles these; nothing here parses ``sys.argv``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rich.console import Console
+
 from . import Option
 
-__all__ = ["DESIGN_OPTIONS", "folding_arg"]
+__all__ = ["DESIGN_OPTIONS", "TRAIN_OPTIONS", "EVALUATE_OPTIONS", "DEMO_FLOWS", "folding_arg",
+           "train", "evaluate", "accuracy_report"]
+
+console = Console()
 
 
 def folding_arg(text: str):
@@ -43,3 +51,143 @@ DESIGN_OPTIONS = (
         "metavar": "KIND",
         "help": "memory of the line buffers: auto (default), block or lut"}),
 )
+
+TRAIN_OPTIONS = (
+    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-mlp"),
+                                     "help": "networks: the network to train (default "
+                                             "digits-ref)"}),
+)
+
+#: ``evaluate --rtl`` runs the RTL at this folding unless ``--folding`` says otherwise: the
+#: fastest interval with the fewest MACs, so 540 images simulate in seconds.
+RTL_FOLDING = "balanced"
+
+EVALUATE_OPTIONS = (
+    Option(("--split",), "split", {"choices": ("test", "train", "all"),
+                                   "help": "networks: which digits images (default test)"}),
+    Option(("--rtl",), "rtl", {"action": "store_const", "const": True,
+                               "help": "networks: also run the RTL (cocotb on Verilator) on every "
+                                       "image, checked bit-exact against the golden model"}),
+    Option(("--folding",), "folding", {**DESIGN_OPTIONS[0].kwargs,
+                                       "help": f"networks, with --rtl: the folding to run "
+                                               f"(default {RTL_FOLDING})"}),
+)
+
+
+def train(args) -> int:
+    """``edgeforge train --scheme network``: QAT on digits, export, accuracies."""
+    from ..artifact import save
+    from ..models.network import TrainConfig, export_network, train_network
+    from ..paths import check_output_file
+    check_output_file(args.output, "-o/--output")
+    fields = {"iterations": args.iterations, "batch": args.batch, "lr": args.lr,
+              "seed": args.seed, "threads": args.threads}
+    try:
+        config = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
+    except ValueError as e:
+        # TrainConfig names its attribute; on the command line it is the flag.
+        raise ValueError(str(e).replace("TrainConfig.", "--")) from None
+    result = train_network(args.preset or "digits-ref", config, progress=not args.no_progress)
+    art = save(export_network(result, command="edgeforge " + " ".join(args.argv)), args.output)
+    console.print(f"{result.preset}: test accuracy {100 * result.float_accuracy:.2f} % "
+                  f"(fixed point), {100 * result.unquantised_accuracy:.2f} % before QAT; "
+                  f"{result.seconds:.0f} s")
+    console.print(f"wrote [bold]{art}[/]")
+    return 0
+
+
+def accuracy_report(art, split: str = "test", *, rtl: bool = False, folding=RTL_FOLDING,
+                    simulator: str = "verilator") -> dict:
+    """Accuracy of the fixed-point torch model, the golden model and (``rtl``) the RTL.
+
+    The RTL's figure is the golden's when every image's class and logits came out of the
+    RTL bit-exact; otherwise ``rtl_failures`` holds what differed and there is no figure.
+    """
+    import numpy as np
+
+    from ..models.data_digits import load_digits
+    from ..models.network import evaluate_network
+    from ..sim.golden.network import classify
+    images, labels = load_digits(split)
+    golden = classify(art, images).classes
+    out = {"split": split, "images": len(images),
+           "float": evaluate_network(art, split),
+           "golden": float(np.mean(golden == labels))}
+    if rtl:
+        from .. import generate
+        design = generate(art, folding=folding, logits=True)
+        result = design.verify(list(images), simulator=simulator, seed=0,
+                               pauses="none:none,random:random")
+        out.update(rtl=out["golden"] if result.passed else None, rtl_design=design.name,
+                   rtl_failures=result.failures[:3], rtl_seconds=round(result.seconds, 1))
+    return out
+
+
+def evaluate(args, art) -> int:
+    """``edgeforge evaluate net.npz [--rtl]``: accuracy of float, golden and RTL on digits."""
+    from rich.table import Table
+    if args.output:
+        from ..paths import check_output_dir
+        check_output_dir(args.output, "-o/--output")
+    report = accuracy_report(art, args.split or "test", rtl=bool(args.rtl),
+                             folding=args.folding or RTL_FOLDING)
+    table = Table(title=f"{art.provenance.get('preset', 'network')} on digits "
+                        f"({report['split']}, {report['images']} images)")
+    for column in ("model", "accuracy"):
+        table.add_column(column)
+    table.add_row("fixed point, torch", f"{100 * report['float']:.2f} %")
+    table.add_row("golden (integer NumPy)", f"{100 * report['golden']:.2f} %")
+    if args.rtl:
+        rtl = report["rtl"]
+        table.add_row(f"RTL ({report['rtl_design']})",
+                      "differs from golden" if rtl is None else
+                      f"{100 * rtl:.2f} % (bit-exact with golden on every image)")
+    console.print(table)
+    if args.output:
+        from ..jsonfile import write
+        Path(args.output).mkdir(parents=True, exist_ok=True)
+        out = write(Path(args.output) / "eval.json", report)
+        console.print(f"  wrote {out}")
+    for failure in report.get("rtl_failures", []):
+        console.print(f"[red]{failure}[/]")
+    return 0 if report.get("rtl", 0) is not None else 1
+
+
+# -- demo ---------------------------------------------------------------------------
+
+#: Digits test images the demo streams through the RTL (beside the design's edge cases).
+DEMO_IMAGES = 64
+
+
+def demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
+    import edgeforge
+    from ..models.data_digits import load_digits
+    from ..models.network import PRETRAINED
+
+    flow.console.rule("edgeforge demo: digits-ref (int8 CNN) as a dataflow pipeline")
+    state = {}
+
+    def artifact(step):
+        state["art"] = art = edgeforge.load(PRETRAINED["digits-ref"])
+        report = accuracy_report(art)
+        step.ok = report["golden"] == report["float"]
+        step.result = (f"{PRETRAINED['digits-ref'].name}: test accuracy {100 * report['golden']:.2f} "
+                       f"% golden = {100 * report['float']:.2f} % fixed-point torch "
+                       f"({report['images']} images)")
+        step.paths.append(PRETRAINED["digits-ref"])
+
+    def generate(step):
+        state["design"] = design = edgeforge.generate(state["art"], folding=RTL_FOLDING)
+        perf = design.cycle_model()
+        step.result = (f"{design.name}: folding {design.folding}, {perf.cycles_per_input:g} "
+                       f"cycles per image (model), latency {perf.latency_cycles}")
+
+    flow.run("network: shipped digits-ref artifact, accuracy", artifact)
+    flow.run("network: generate pipeline", generate)
+    images = list(load_digits("test")[0][:DEMO_IMAGES])
+    flow.check_design("network", lambda: state["design"], out / "network", quick=quick,
+                      simulator=simulator, targets=("generic",) if quick else ("generic", "ice40"),
+                      inputs=lambda d: d.test_inputs(seed=0) + images)
+
+
+DEMO_FLOWS = (demo_flow,)

@@ -20,9 +20,19 @@ def test_wide_words_pack_every_byte():
     assert beats[1].tolist() == [0xFF] * 16 + [0x03]
 
 
+def test_a_list_past_int64_packs_exactly():
+    # NumPy makes this list float64, which would drop the low bits.
+    assert pack_beats([2**63 + 5, 1], 64).tolist() == [[5, 0, 0, 0, 0, 0, 0, 0x80],
+                                                       [1, 0, 0, 0, 0, 0, 0, 0]]
+
+
 @pytest.mark.parametrize("bits", [8, 100])
-@pytest.mark.parametrize("bad", [-1, 256])
+@pytest.mark.parametrize("bad", [-1, 256, 2.5])
 def test_words_that_do_not_fit_are_refused(bits, bad):
-    bad = bad if bits == 8 or bad < 0 else 1 << bits
-    with pytest.raises(ValueError, match=rf"^words must be unsigned and fit {bits} bits, got {bad}$"):
+    bad = bad if bits == 8 or bad != 256 else 1 << bits
+    with pytest.raises(ValueError, match=rf"^words must be unsigned (integers that )?fit {bits} "
+                                         rf"bits, got {bad}$"):
         pack_beats([1, bad], bits)
+    if not isinstance(bad, float):
+        with pytest.raises(ValueError, match=rf"fit {bits} bits, got {bad}$"):
+            pack_beats(np.array([1, bad], dtype=object if bits > 60 else np.int64), bits)
