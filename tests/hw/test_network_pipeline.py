@@ -83,12 +83,12 @@ def test_one_layer_alone_equals_its_golden(digits_ref, layer):
     assert last == design.cycles().schedule(len(xs))[1]
 
 
-@pytest.mark.parametrize("folding", [DIGITS_REF_MIDDLE, "parallel"])
-def test_memory_traffic_equals_the_model(digits_ref, folding):
+def check_traffic(design) -> dict:
+    """Run two edge images with pauses, probing every memory: each one's reads, writes and
+    word width equal the cycle model's traffic line; returns the model's lines by name."""
     from edgeforge.hw.network.pipeline import traffic_line
     from edgeforge.sim.memory_probe import MemoryProbe
-    design = NetworkDesign(digits_ref, folding=folding)
-    xs = edge_images((1, 8, 8), 0)
+    xs = edge_images(design.network.input_shape, 0)
     dut = design.build()
     probe = MemoryProbe(dut)
     got, expected, _ = run_design(design, xs, dut=dut, probe=probe, p_valid=0.7, p_ready=0.6)
@@ -99,6 +99,12 @@ def test_memory_traffic_equals_the_model(digits_ref, folding):
     for name, line in model.items():
         assert (measured[name].reads, measured[name].writes, measured[name].word_bits) == (
             line.reads * len(xs), line.writes * len(xs), line.word_bits), name
+    return model
+
+
+@pytest.mark.parametrize("folding", [DIGITS_REF_MIDDLE, "parallel"])
+def test_memory_traffic_equals_the_model(digits_ref, folding):
+    check_traffic(NetworkDesign(digits_ref, folding=folding))
 
 
 # -- DeBut networks: the butterfly core in the same pipeline ---------------------------------
@@ -148,18 +154,5 @@ def test_debut_folding_is_refused_by_name():
 
 @pytest.mark.parametrize("folding", ["balanced", "folded"])
 def test_debut_memory_traffic_equals_the_model(folding):
-    from edgeforge.hw.network.pipeline import traffic_line
-    from edgeforge.sim.memory_probe import MemoryProbe
-    design = _debut_design("bulging", folding)
-    xs = edge_images((1, 8, 8), 0)
-    dut = design.build()
-    probe = MemoryProbe(dut)
-    got, expected, _ = run_design(design, xs, dut=dut, probe=probe, p_valid=0.7, p_ready=0.6)
-    assert got == expected
-    measured = {t.memory: t for t in probe.lines(traffic_line)}
-    model = {t.memory: t for t in design.cycle_model().traffic}
-    assert sorted(measured) == sorted(model)
-    assert any(".f" in name for name in model)
-    for name, line in model.items():
-        assert (measured[name].reads, measured[name].writes, measured[name].word_bits) == (
-            line.reads * len(xs), line.writes * len(xs), line.word_bits), name
+    model = check_traffic(_debut_design("bulging", folding))
+    assert any(".f" in name for name in model)          # the factor ROMs are counted
