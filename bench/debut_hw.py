@@ -17,9 +17,7 @@ Writes ``bench/results/debut_hw.json`` and ``.md``. ``--quick``: generic synthes
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 from .. import generate, load
 from ..models.data_digits import load_digits
@@ -27,7 +25,7 @@ from ..models.debut.chain import search_chain
 from ..models.network import PRETRAINED
 from ..schemes.network import parse_network, random_artifact
 from ..schemes.network_debut import chain_params
-from .harness import RESULTS, cost_records, measure, publish
+from .harness import cost_records, main_quick, measure
 from .report import render_runs_markdown, render_synth_markdown
 
 __all__ = ["CONFIGS", "all_debut_config", "layer_counts", "run", "render_markdown", "main"]
@@ -131,13 +129,7 @@ def render_markdown(report: dict) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="generic synthesis only")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
-    args = parser.parse_args(argv)
-    run(quick=args.quick, done=lambda report: publish(args.out, "debut_hw", report,
-                                                       render_markdown))
-    return 0
+    return main_quick(__doc__.splitlines()[0], "debut_hw", run, render_markdown, argv)
 
 
 if __name__ == "__main__":
