@@ -25,7 +25,7 @@ from ..models.debut.chain import search_chain
 from ..models.network import PRETRAINED
 from ..schemes.network import parse_network, random_artifact
 from ..schemes.network_debut import chain_params
-from .harness import cost_records, main_quick, measure
+from .harness import main_quick, measure
 from .report import render_runs_markdown, render_synth_markdown
 
 __all__ = ["CONFIGS", "all_debut_config", "layer_counts", "run", "render_markdown", "main"]
@@ -84,16 +84,14 @@ def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=Non
     images = list(load_digits("test")[0][:IMAGES])
     command = COMMAND + (" --quick" if quick else "")
     targets = ("generic",) if quick else ("generic", "ice40", "ecp5")
-    records = []
     report = {"images": f"{IMAGES} digits test images per design, each checked bit-exact",
-              "records": records}
+              "records": []}
     for name, folding in configs:
         design = generate(_artifact(name), folding=folding)
-        record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
-                         progress=progress)
-        record["cost"] = cost_records(design, targets, progress=progress)
-        record["network"] = {"name": name, "layers": layer_counts(design)}
-        records.append(record)
+        report["records"].append({
+            **measure(design, images, command=command, engine_paths=ENGINE_PATHS,
+                      targets=targets, progress=progress),
+            "network": {"name": name, "layers": layer_counts(design)}})
         if done is not None:
             done(report)
     return report
@@ -129,6 +127,7 @@ def render_markdown(report: dict) -> str:
 
 
 def main(argv=None) -> int:
+    """``python -m edgeforge.bench.debut_hw [--quick] [--out DIR]``."""
     return main_quick(__doc__.splitlines()[0], "debut_hw", run, render_markdown, argv)
 
 

@@ -24,8 +24,8 @@ from typing import Sequence
 
 from .. import jsonfile
 
-__all__ = ["REPO", "RESULTS", "MeasureError", "measure", "cost_records", "engine_commit", "printer", "main_quick",
-           "write_json", "publish"]
+__all__ = ["REPO", "RESULTS", "MeasureError", "measure", "cost_records", "engine_commit", "printer",
+           "main_quick", "write_json", "publish"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
