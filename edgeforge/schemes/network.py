@@ -35,7 +35,9 @@ signed ``out_bits`` range. Max-pool takes the max of each window; arg-max the
 lowest index of the largest logit.
 
 A conv2d or linear layer's ``transform`` names how it turns its input vector
-into output channels. :data:`TRANSFORMS` maps each kind to what the compiler
+into output channels: ``"dense"`` (the arrays ``l<i>_weight``, ``l<i>_bias``) or
+``"debut"`` (a chain of DeBut factors: the fields ``factors``, ``shifts``, ``mid_bits``,
+the arrays ``l<i>_f<k>``, ``l<i>_bias``; :mod:`edgeforge.schemes.network_debut`). :data:`TRANSFORMS` maps each kind to what the compiler
 needs of it (its own fields, its arrays, and where its golden function, cycle
 formula and hardware core live), so that a new kind (PECAN-D, DeBut) is one
 entry here plus those three modules and a torch layer.
