@@ -23,7 +23,7 @@ directly, so the core's interval is its slowest factor's ``F`` a vector.
 from __future__ import annotations
 
 import numpy as np
-from amaranth import Array, Cat, Const, Module, Mux, Shape, Signal, signed
+from amaranth import Const, Module, Mux, Shape, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -38,13 +38,20 @@ __all__ = ["FactorStage", "DebutCore"]
 
 
 def _pick(index, options):
-    """``options[index]`` through a full case (padded to a power of two, so that Verilator
-    sees every index covered)."""
+    """``options[index]`` as a balanced tree of 2-way multiplexers, one level per index bit.
+
+    Not ``Array`` indexing: that becomes a ``case`` in a combinational ``always`` block,
+    which Icarus does not evaluate until an input changes, so a block of constants (the
+    biases) or of a register that holds its reset value (a first all-zero vector) stays
+    X. Indices past the end take the last option.
+    """
     options = list(options)
-    if len(options) == 1:
-        return options[0]
-    size = 1 << (len(options) - 1).bit_length()
-    return Array(options + [options[-1]] * (size - len(options)))[index]
+    bit = 0
+    while len(options) > 1:
+        options += options[-1:] * (len(options) % 2)
+        options = [Mux(index[bit], hi, lo) for lo, hi in zip(options[::2], options[1::2])]
+        bit += 1
+    return options[0]
 
 
 class FactorStage(wiring.Component):
