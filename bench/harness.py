@@ -25,7 +25,7 @@ from typing import Sequence
 from .. import jsonfile
 
 __all__ = ["REPO", "RESULTS", "MeasureError", "measure", "cost_records", "engine_commit", "printer",
-           "write_json", "publish"]
+           "main_quick", "write_json", "publish"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -125,6 +125,18 @@ def publish(out: Path, stem: str, results: dict, render) -> None:
     markdown = render(results)
     (out / f"{stem}.md").write_text(markdown)
     print(markdown, end="")
+
+
+def main_quick(description: str, stem: str, run, render, argv=None) -> int:
+    """The command line of a benchmark with a ``--quick`` switch and an ``--out`` folder:
+    ``run(quick=..., done=...)`` publishes ``<stem>`` after every finished record."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="generic synthesis only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args(argv)
+    run(quick=args.quick, done=lambda report: publish(args.out, stem, report, render))
+    return 0
 
 
 def write_json(path: Path, data) -> Path:

@@ -4,7 +4,8 @@ Per stage, the cycles an image costs it (FINN's ``get_exp_cycles``, exact here):
 
 - a transform core: ``vectors x F``, ``F`` its kind's cycle formula (named by its
   registry entry): dense ``F = (N / SIMD)(M / PE)`` (:func:`dense_cycles`), PECAN-D
-  ``F = (D / groups per cycle)(p / prototypes per cycle)`` (:func:`pecan_d_cycles`);
+  ``F = (D / groups per cycle)(p / prototypes per cycle)`` (:func:`pecan_d_cycles`), DeBut
+  its slowest factor's folds (:mod:`edgeforge.sim.cycles.debut`);
 - a window generator: ``max(input pixels, windows)`` (one write and one window a
   cycle);
 - every other block: its input beats (one a cycle); the source: the image's beats.
@@ -28,8 +29,8 @@ from dataclasses import dataclass, field
 
 from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
 
-__all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic", "stage_cycles",
-           "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
+__all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic", "core_block",
+           "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
 
 
 def dense_cycles(params) -> int:
@@ -50,9 +51,12 @@ def _transform(st):
     return TRANSFORMS[st.params["transform"]]
 
 
-def _core_depth(st) -> int:
+def core_block(st):
+    """The timeline control of a fold-and-emit core stage (dense, PECAN-D): ``folds`` a
+    vector, an output beat every ``emit`` folds, ``depth`` (its core's) cycles behind."""
     from edgeforge.schemes.network import resolve
-    return resolve(_transform(st).core).depth(st.params)
+    p = st.params
+    return _Core(p["folds"], p["emit"], resolve(_transform(st).core).depth(p))
 
 
 # -- the blocks' control, cycle by cycle -------------------------------------------------
@@ -234,7 +238,8 @@ def _blocks(plan):
         elif st.kind == "window":
             blocks.append(_Window(p["height"], p["width"], p["kernel"], p["padding"], READ_DEPTH))
         elif st.kind == "core":
-            blocks.append(_Core(p["folds"], p["emit"], _core_depth(st)))
+            from edgeforge.schemes.network import resolve
+            blocks.append(resolve(_transform(st).timeline)(st))
         elif st.kind == "gather":
             blocks.append(_Register([False] * (p["beats"] - 1) + [True]))
         elif st.kind == "pool":
