@@ -44,9 +44,10 @@ from ..network.train import TrainConfig, train_network
 from .common import (FINE_TUNE, Compressed, as_qnet, float_net, image_batches, network_summary,
                      result_label, trainable_network, weights)
 
-__all__ = ["ALPHA", "METRICS", "zone_half_width", "ezcrop_scores", "hrank_scores", "Consumer",
-           "prunable_layers", "channel_importance", "check_rates", "keep_counts",
-           "keep_channels", "prune", "prune_network"]
+__all__ = ["ALPHA", "METRICS", "zone_half_width", "ezcrop_scores", "ezcrop_scores_rfft",
+           "hrank_scores", "Consumer", "prunable_layers", "feature_map_module",
+           "channel_importance", "check_rates", "keep_counts", "keep_channels", "prune",
+           "prune_network"]
 
 #: The energy zone's size factor (the authors' code default and script value; beta on the poster).
 ALPHA = 0.25
@@ -62,14 +63,40 @@ def zone_half_width(h: int, w: int, alpha: float = ALPHA) -> tuple[int, int, int
 
 
 def ezcrop_scores(maps: torch.Tensor, alpha: float = ALPHA) -> torch.Tensor:
-    """The energy-zone score ``eta`` of every map: ``(N, C, h, w)`` -> ``(N, C)``."""
+    """The energy-zone score ``eta`` of every map, ``(N, C, h, w)`` -> ``(N, C)``, computed as
+    the paper writes it: the full ``fft2``, ``fftshift``, the central square."""
     h, w = maps.shape[-2:]
     spectrum = torch.fft.fftshift(torch.fft.fft2(maps.to(torch.float32)), dim=(-2, -1))
     energy = torch.log1p(spectrum.abs())
     xc, yc, step = zone_half_width(h, w, alpha)
     zone = energy[..., xc - step:xc + step + 1, yc - step:yc + step + 1].sum(dim=(-2, -1))
-    total = energy.sum(dim=(-2, -1))
+    return _eta(zone, energy.sum(dim=(-2, -1)))
+
+
+def _eta(zone: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
     return torch.where(total > 0, 1 - zone / torch.where(total > 0, total, 1), 0)
+
+
+def ezcrop_scores_rfft(maps: torch.Tensor, alpha: float = ALPHA) -> torch.Tensor:
+    """:func:`ezcrop_scores`' values from half the spectrum (what pruning uses).
+
+    A real map's spectrum is Hermitian, ``|F(-u, -v)| = |F(u, v)|``, so ``rfft2``'s columns
+    ``v = 0 .. w//2`` hold all of it: every column but ``v = 0`` (and ``v = w/2`` for an even
+    ``w``) stands for two. The zone is the frequencies ``|u|, |v| <= step`` around DC (where
+    fftshift puts the centre), and ``step < w/2``, so no column is counted twice in it.
+    """
+    h, w = maps.shape[-2:]
+    energy = torch.log1p(torch.fft.rfft2(maps.to(torch.float32)).abs())      # (.., h, w//2+1)
+    cols = energy.shape[-1]
+    weight = torch.full((cols,), 2.0)
+    weight[0] = 1.0
+    if w % 2 == 0:
+        weight[-1] = 1.0
+    total = (energy.sum(dim=-2) * weight).sum(dim=-1)
+    _, _, step = zone_half_width(h, w, alpha)
+    rows = torch.arange(-step, step + 1) % h
+    zone = (energy[..., rows, :step + 1].sum(dim=-2) * weight[:step + 1]).sum(dim=-1)
+    return _eta(zone, total)
 
 
 def hrank_scores(maps: torch.Tensor) -> torch.Tensor:
@@ -78,7 +105,7 @@ def hrank_scores(maps: torch.Tensor) -> torch.Tensor:
 
 
 #: Importance metrics by name: ``metric(maps (N, C, h, w)) -> scores (N, C)``, larger = keep.
-METRICS = {"ezcrop": ezcrop_scores, "hrank": hrank_scores}
+METRICS = {"ezcrop": ezcrop_scores_rfft, "hrank": hrank_scores}
 
 
 @dataclass(frozen=True)
@@ -113,7 +140,7 @@ def prunable_layers(network: dict) -> dict[int, Consumer]:
     return out
 
 
-def _hook_module(net: QNet, index: int) -> nn.Module:
+def feature_map_module(net: QNet, index: int) -> nn.Module:
     """The module whose output is conv ``index``'s feature map: the relu after it, or itself."""
     nxt = index + 1
     if nxt < len(net.layers) and isinstance(net.layers[nxt], nn.ReLU):
@@ -171,7 +198,7 @@ def channel_importance(net, loader, metric: str = "ezcrop", *,
             sums[i] = s if sums[i] is None else sums[i] + s
         return hook
 
-    handles = [_hook_module(net, i).register_forward_hook(hook_for(i)) for i in layers]
+    handles = [feature_map_module(net, i).register_forward_hook(hook_for(i)) for i in layers]
     training = net.training
     net.eval()
     try:

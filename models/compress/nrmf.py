@@ -41,7 +41,7 @@ from .common import (FINE_TUNE, Compressed, as_qnet, float_net, network_summary,
 
 __all__ = ["ALPHA", "SELECTORS", "unfoldings", "decomposable_layers", "nuclear_penalty",
            "check_p", "energy_rank", "VBMF", "vbmf", "vbmf_rank", "tucker2", "tucker_params",
-           "select_ranks", "factorise", "nrmf_network", "vbmf_network"]
+           "select_ranks", "factorise", "regularise_network", "nrmf_network", "vbmf_network"]
 
 #: Weight of the nuclear-norm regulariser (the paper's LeNet5 illustration).
 ALPHA = 1e-2
@@ -313,6 +313,19 @@ def factorise(net, ranks: dict[int, tuple[int, int]]) -> QNet:
     return float_net({"input": dict(network["input"]), "layers": layers}, new_params)
 
 
+def regularise_network(source, alpha: float = ALPHA, config: TrainConfig = FINE_TUNE, *,
+                       progress: bool = False, name: str | None = None):
+    """NRMF's first step alone: ``source`` fine-tuned with the nuclear-norm regulariser
+    (a :class:`~edgeforge.models.network.train.TrainResult`); the ranks at several ``p``
+    can then be taken from the one regularised network (``nrmf_network(it, p,
+    regularise=None)``)."""
+    penalty = nuclear_penalty(alpha)
+    net = as_qnet(source)
+    return train_network(None, config, init=float_net(net.network, weights(net)),
+                         penalty=penalty, progress=progress,
+                         name=name or result_label(source, "regularised"))
+
+
 def _factorised(source, selector: str, p, alpha: float, regularise: TrainConfig | None,
                 fine_tune: TrainConfig, progress: bool, name: str | None) -> Compressed:
     net = as_qnet(source)
@@ -320,9 +333,8 @@ def _factorised(source, selector: str, p, alpha: float, regularise: TrainConfig 
     label = name or result_label(source, "nrmf" if selector == "energy" else "vbmf")
     details = {}
     if regularise is not None:
-        reg = train_network(None, regularise, init=float_net(net.network, weights(net)),
-                            penalty=nuclear_penalty(alpha), progress=progress,
-                            name=label + "-regularised")
+        reg = regularise_network(net, alpha, regularise, progress=progress,
+                                 name=label + "-regularised")
         net = reg.net
         details["regularised"] = {"alpha": alpha, "train": regularise.to_dict(),
                                   "accuracy": round(reg.float_accuracy, 6)}

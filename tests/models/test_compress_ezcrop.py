@@ -11,7 +11,8 @@ import torch
 
 from edgeforge.models.compress.common import float_net, image_batches, weights
 from edgeforge.models.compress.ezcrop import (Consumer, channel_importance, check_rates,
-                                              ezcrop_scores, hrank_scores, keep_channels,
+                                              ezcrop_scores, ezcrop_scores_rfft,
+                                              hrank_scores, keep_channels,
                                               keep_counts, prunable_layers, prune,
                                               prune_network, zone_half_width)
 from edgeforge.models.data_digits import load_digits
@@ -50,6 +51,15 @@ def test_energy_zone_score_is_the_papers_steps(side):
     got = ezcrop_scores(torch.from_numpy(maps)).numpy()
     expected = [[_eta_by_the_steps(maps[n, c]) for c in range(2)] for n in range(3)]
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("h, w", [(2, 2), (3, 3), (4, 4), (5, 7), (8, 8), (8, 5), (16, 16),
+                                  (32, 32), (33, 32)])
+def test_half_spectrum_gives_the_same_scores(h, w):
+    maps = torch.relu(torch.randn(4, 3, h, w, generator=torch.Generator().manual_seed(h * w)))
+    maps[0, 0] = 0                                                   # a dead map: 0 both ways
+    torch.testing.assert_close(ezcrop_scores_rfft(maps), ezcrop_scores(maps), rtol=1e-5,
+                               atol=1e-6)
 
 
 def test_energy_zone_extremes():
