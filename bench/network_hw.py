@@ -29,10 +29,10 @@ from ..models.data_digits import load_digits
 from ..models.network import PRETRAINED
 from ..models.network.zoo import layer_macs
 from .energy import estimate
-from .harness import RESULTS, cost_records, measure, publish
+from .harness import RESULTS, cost_smallest, measure, publish
 from .report import render_runs_markdown, render_synth_markdown, render_traffic_markdown
 
-__all__ = ["CONFIGS", "ECP5_PARTS", "run", "render_markdown", "main"]
+__all__ = ["CONFIGS", "run", "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.network_hw"
 ENGINE_PATHS = ("hw/network", "hw/logic.py", "hw/rom.py")
@@ -40,22 +40,9 @@ ENGINE_PATHS = ("hw/network", "hw/logic.py", "hw/rom.py")
 # pixel a beat with the fewest MACs, and the MLP at 8 pixels a beat fully parallel.
 CONFIGS = (("digits-ref", "folded", 1), ("digits-ref", [[2, 3], [4, 8], [4, 8], [5, 4]], 1),
            ("digits-ref", "balanced", 1), ("digits-mlp", "parallel", 8))
-ECP5_PARTS = ("ecp5-25f", "ecp5-45f", "ecp5-85f")
 # Digits test images each design streams (every one checked bit-exact; the whole test set
 # is checked by the tests and `edgeforge evaluate --rtl`).
 IMAGES = 32
-
-
-def _cost_targets(design, quick: bool, progress: bool) -> dict:
-    """Synthesis: generic and iCE40 UP5K, and the smallest ECP5 the design fits."""
-    if quick:
-        return cost_records(design, ("generic",), progress=progress)
-    cost = cost_records(design, ("generic", "ice40"), progress=progress)
-    for part in ECP5_PARTS:
-        cost.update(cost_records(design, ("ecp5",), devices={"ecp5": part}, progress=progress))
-        if cost["ecp5"]["fits"]:
-            break
-    return cost
 
 
 def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=None) -> dict:
@@ -71,7 +58,8 @@ def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=Non
         design = generate(art, folding=folding, pixels_per_beat=ppb)
         record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
                          progress=progress)
-        record["cost"] = _cost_targets(design, quick, progress)
+        record["cost"] = cost_smallest(design, ("generic",) if quick else
+                                       ("generic", "ice40", "ecp5"), progress=progress)
         record["network"] = {"preset": name, "macs": sum(layer_macs(art.config).values()),
                              "accuracy_test": art.provenance.get("float_accuracy"),
                              "weight_bits": sum(
