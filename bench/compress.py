@@ -32,7 +32,8 @@ own (its two convs' maps on 640 training images, 8x8 and 4x4).
 Hardware (``--hw``, ``compress_hw.md``): seed 0's dense, EZCrop 0.5 and NRMF 0.95 networks
 at the folded setting through the one harness (``bench/harness.measure``): cocotb on
 Verilator, bit-exact and cycle-exact, then synthesis (generic only with ``--quick``), and the
-energy estimate of ``bench/network_hw``.
+energy estimate of :func:`edgeforge.bench.energy.estimate` (from the cycle model's
+operation and access counts, never measured).
 
 Run::
 
@@ -243,8 +244,9 @@ HW_IMAGES = 16
 def run_hw(*, quick: bool = False, progress: bool = True) -> dict:
     """Seed 0's dense, EZCrop 0.5 and NRMF 0.95 digits-wide, folded, through the harness."""
     from .. import generate
-    from .harness import measure
-    from .network_hw import ENGINE_PATHS, _cost_targets, energy
+    from .energy import estimate
+    from .harness import cost_smallest, measure
+    from .network_hw import ENGINE_PATHS
     command = COMMAND + " --hw" + (" --quick" if quick else "")
     dense = train_network(PRESET, TrainConfig(seed=0), progress=False)
     ft = TrainConfig(**{**FINE_TUNE.to_dict(), "seed": 0})
@@ -252,21 +254,22 @@ def run_hw(*, quick: bool = False, progress: bool = True) -> dict:
                 ("ezcrop 0.5", *_result_details(prune_network(dense, 0.5, fine_tune=ft))),
                 ("nrmf p=0.95", *_result_details(nrmf_network(dense, 0.95, fine_tune=ft,
                                                               regularise=ft)))]
-    images = list(load_digits("test")[0][:HW_IMAGES])
     x, y = load_digits("test")
+    images = list(x[:HW_IMAGES])
     records = []
     for label, result, details in networks:
         art = export_network(result, command=f"{command} ({label}, seed 0)")
         design = generate(art, folding="folded")
         record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
                          progress=progress)
-        record["cost"] = _cost_targets(design, quick, progress)
+        record["cost"] = cost_smallest(design, ("generic",) if quick else
+                                       ("generic", "ice40", "ecp5"), progress=progress)
         record["network"] = {"variant": label, **network_summary(art.config),
                              "accuracy_test": round(float(np.mean(classify(art, x).classes == y)),
                                                     6),
                              "weight_bits": sum(art.arrays[k].size * spec.bits
                                                 for k, spec in art.specs().items())}
-        record["energy"] = energy(design)
+        record["energy"] = estimate(design.cycle_model())
         records.append(record)
     return {"images": f"{HW_IMAGES} digits test images per design, each checked bit-exact",
             "records": records}
@@ -377,7 +380,7 @@ def render_hw_markdown(report: dict) -> str:
         lines.append(f"| {label(r)} | {n['params']:,} | {n['macs']:,} | {n['weight_bits']:,} | "
                      f"{100 * n['accuracy_test']:.2f} % | "
                      f"{r['performance']['cycles_per_input']:,} | "
-                     f"{r['energy']['pj_on_chip']:.0f} | {r['energy']['pj_total']:.0f} |")
+                     f"{r['energy']['pj']['on_chip']:.0f} | {r['energy']['pj']['total']:.0f} |")
     for target, title in (("ice40", "iCE40"), ("ecp5", "ECP5 (smallest part it fits)"),
                           ("generic", "Generic (yosys)")):
         table = render_synth_markdown(records, target, columns)

@@ -15,6 +15,9 @@ The energy-zone metric, per image and output channel, on the ``h x w`` feature m
 averaged over the images (the authors: 5 training batches of 128). The channels with the
 largest ``eta`` (low-frequency energy that is dispersed, not one DC peak) are kept. Cost
 ``O(n^2 log n)`` a map against HRank's ``O(n^3)`` (the rank needs an SVD).
+:func:`ezcrop_scores` computes it as written; pruning uses :func:`ezcrop_scores_rfft`, the
+same values from half the spectrum (a real map's spectrum is Hermitian), which is several
+times faster in torch at 16x16 and up (``bench/results/compress.md``).
 
 HRank (Lin et al., CVPR 2020): the importance of a channel is the average matrix rank of
 its feature maps (``torch.linalg.matrix_rank``, its default tolerance).
