@@ -25,13 +25,15 @@ def test_run_covers_every_variant_and_renders():
                            say=lambda msg: None)
     variants = [r["variant"] for r in results["runs"]]
     assert variants == ["dense", "ezcrop 0.5", "ezcrop 0.75", "hrank 0.5", "hrank 0.75",
-                        "nrmf p=0.92", "nrmf p=0.95", "nrmf p=0.98",
+                        "ezcrop 0.75, 3 rounds", "nrmf p=0.92", "nrmf p=0.95", "nrmf p=0.98",
                         "energy p=0.95, no regulariser", "vbmf"]
     rows = {r["variant"]: r for r in results["runs"]}
     for r in results["runs"]:
         assert r["float_integer_class_agreement"] >= 0.99
     assert rows["ezcrop 0.5"]["params"] == rows["hrank 0.5"]["params"] < rows["dense"]["params"]
     assert rows["ezcrop 0.75"]["params"] < rows["ezcrop 0.5"]["params"]
+    assert rows["ezcrop 0.75, 3 rounds"]["params"] == rows["ezcrop 0.75"]["params"]
+    assert len(rows["ezcrop 0.75, 3 rounds"]["metric_seconds"]) == 3
     assert rows["dense"]["macs"] == 87360
     assert set(rows["vbmf"]["ranks"]) == {"0", "3"} and rows["dense"]["ranks"] is None
     assert results["summary"]["nrmf p=0.95"]["params"]["std"] == 0       # one seed

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from edgeforge.models.compress.common import float_net, image_batches, weights
+from edgeforge.models.compress.common import image_batches, weights
 from edgeforge.models.compress.ezcrop import (Consumer, channel_importance, check_rates,
                                               ezcrop_scores, ezcrop_scores_rfft,
                                               hrank_scores, keep_channels,
