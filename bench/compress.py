@@ -247,8 +247,10 @@ def time_metrics(sides=SIDES, *, images: int = 128, channels: int = 32, repeats:
 HW_IMAGES = 16
 
 
-def run_hw(*, quick: bool = False, progress: bool = True) -> dict:
-    """Seed 0's dense, EZCrop 0.5 and NRMF 0.95 digits-wide, folded, through the harness."""
+def run_hw(*, quick: bool = False, progress: bool = True, done=None) -> dict:
+    """Seed 0's dense, EZCrop 0.5 and NRMF 0.95 digits-wide, folded, through the harness;
+    ``done(report)`` is called with the report so far after each network (a long run
+    leaves its finished rows behind)."""
     from .. import generate
     from .energy import estimate
     from .harness import cost_smallest, measure
@@ -263,6 +265,8 @@ def run_hw(*, quick: bool = False, progress: bool = True) -> dict:
     x, y = load_digits("test")
     images = list(x[:HW_IMAGES])
     records = []
+    report = {"images": f"{HW_IMAGES} digits test images per design, each checked bit-exact",
+              "records": records}
     for label, result, details in networks:
         art = export_network(result, command=f"{command} ({label}, seed 0)")
         design = generate(art, folding="folded")
@@ -277,8 +281,9 @@ def run_hw(*, quick: bool = False, progress: bool = True) -> dict:
                                                 for k, spec in art.specs().items())}
         record["energy"] = estimate(design.cycle_model())
         records.append(record)
-    return {"images": f"{HW_IMAGES} digits test images per design, each checked bit-exact",
-            "records": records}
+        if done is not None:
+            done(report)
+    return report
 
 
 def _result_details(done):
@@ -408,10 +413,11 @@ def main(argv=None) -> int:
     command = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
     torch.set_num_threads(1)
     if args.hw:
-        report = run_hw(quick=args.quick)
-        for r in report["records"]:
-            r["command"] = command
-        publish(args.out, "compress_hw", report, render_hw_markdown)
+        def done(report):
+            for r in report["records"]:
+                r["command"] = command
+            publish(args.out, "compress_hw", report, render_hw_markdown)
+        run_hw(quick=args.quick, done=done)
         return 0
     say = (lambda msg: print(msg, file=sys.stderr, flush=True))
     results = run(args.seeds, progress=args.progress, say=say)

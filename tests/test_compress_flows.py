@@ -123,3 +123,13 @@ def test_compress_options_are_checked_naming_the_flag(tmp_path, capsys, options,
                  "-o", str(tmp_path / "x.npz")]) == 2
     assert capsys.readouterr().err.strip() == message
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("method, message", [
+    ("ezcrop", "error: the network has no conv2d whose output channels can be pruned"),
+    ("vbmf", "error: the network has no dense conv2d with a kernel > 1 to factorise")])
+def test_compress_refuses_a_network_without_convs(tmp_path, capsys, method, message):
+    options = ["--rate", "0.5"] if method == "ezcrop" else []
+    assert main(["compress", str(PRETRAINED["digits-mlp"]), "--method", method, *options,
+                 "-o", str(tmp_path / "x.npz")]) == 2
+    assert capsys.readouterr().err.strip() == message

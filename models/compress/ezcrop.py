@@ -232,6 +232,8 @@ def check_rates(network: dict, rates) -> dict[int, float]:
         prunable conv.
     """
     candidates = prunable_layers(network)
+    if not candidates:
+        raise ValueError("the network has no conv2d whose output channels can be pruned")
     if isinstance(rates, dict):
         for i in rates:
             if i not in candidates:

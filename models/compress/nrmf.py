@@ -329,6 +329,8 @@ def regularise_network(source, alpha: float = ALPHA, config: TrainConfig = FINE_
 def _factorised(source, selector: str, p, alpha: float, regularise: TrainConfig | None,
                 fine_tune: TrainConfig, progress: bool, name: str | None) -> Compressed:
     net = as_qnet(source)
+    if not decomposable_layers(net.network):
+        raise ValueError("the network has no dense conv2d with a kernel > 1 to factorise")
     before = network_summary(net.network)
     label = name or result_label(source, "nrmf" if selector == "energy" else "vbmf")
     details = {}
