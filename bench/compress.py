@@ -391,7 +391,7 @@ def render_hw_markdown(report: dict) -> str:
         n = r["network"]
         lines.append(f"| {label(r)} | {n['params']:,} | {n['macs']:,} | {n['weight_bits']:,} | "
                      f"{100 * n['accuracy_test']:.2f} % | "
-                     f"{r['performance']['cycles_per_input']:,} | "
+                     f"{r['performance']['cycles_per_input']:,.0f} | "
                      f"{r['energy']['pj']['on_chip']:.0f} | {r['energy']['pj']['total']:.0f} |")
     for target, title in (("ice40", "iCE40"), ("ecp5", "ECP5 (smallest part it fits)"),
                           ("generic", "Generic (yosys)")):
