@@ -8,7 +8,7 @@ from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
 
 from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, check_traffic,
-                             edge_images, random_network_design, run_design)
+                             digits_test_images, edge_images, random_network_design, run_design)
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,73 @@ def test_one_layer_alone_equals_its_golden(digits_ref, layer):
 @pytest.mark.parametrize("folding", [DIGITS_REF_MIDDLE, "parallel"])
 def test_memory_traffic_equals_the_model(digits_ref, folding):
     check_traffic(NetworkDesign(digits_ref, folding=folding), edge_images((1, 8, 8), 0))
+
+
+# -- the narrow datapath: SIMD inputs a beat, activations in memories --------------------------
+
+@pytest.fixture(scope="module")
+def narrow_folded(digits_ref):
+    return NetworkDesign(digits_ref, folding="folded", datapath="narrow")
+
+
+def test_narrow_folded_digits_ref_streams_an_element_a_beat(narrow_folded):
+    kinds = [st.kind for st in narrow_folded.plan.stages]
+    assert kinds.count("narrow_window") == 2 and kinds.count("narrow_pool") == 2
+    assert "window" not in kinds and "gather" not in kinds and kinds[-1] == "narrow_argmax"
+    # Every stream between blocks is one element wide.
+    assert {st.out.lanes for st in narrow_folded.plan.stages} == {1}
+    assert all(st.params["datapath"] == "narrow" for st in narrow_folded.plan.stages
+               if st.kind == "core")
+    # The same interval as the wide folded pipeline: conv2's 16 x 72 x 8 folds.
+    assert narrow_folded.cycles().interval == 16 * 72 * 8
+
+
+def test_narrow_folded_digits_ref_equals_golden_and_the_model(narrow_folded):
+    xs = list(digits_test_images()[:2])
+    model = narrow_folded.cycles()
+    got, expected, last = run_design(narrow_folded, xs)
+    assert got == expected
+    assert last == model.schedule(len(xs))[1]
+    got, _, slow = run_design(narrow_folded, xs, seed=7, p_valid=0.6, p_ready=0.5)
+    assert got == expected and slow >= last
+
+
+def test_narrow_memory_traffic_equals_the_model(narrow_folded):
+    check_traffic(narrow_folded, [digits_test_images()[2]])
+    lines = {t.memory for t in narrow_folded.cycle_model().traffic}
+    assert {"l2_pool.cols", "l3_core.inbuf", "l3_window.rows"} <= lines
+
+
+@pytest.mark.parametrize("seed", [30 + s for s in range(8)]
+                         + [pytest.param(40 + s, marks=pytest.mark.slow) for s in range(12)])
+def test_random_networks_narrow_rtl_equals_golden(seed):
+    # Random foldings: layers where SIMD does not divide a conv's channels, or the lanes do
+    # not convert, keep the wide datapath beside the narrow ones.
+    design = random_network_design(seed, ("dense", "pecan-d") if seed % 4 == 3 else ("dense",),
+                                   datapath="narrow", logits=bool(seed % 2))
+    xs = edge_images(design.network.input_shape, 2, seed=seed)
+    got, expected, last = run_design(design, xs)
+    assert got == expected
+    assert last == design.cycles().schedule(len(xs))[1]
+    got, _, slow = run_design(design, xs, seed=seed, p_valid=0.6, p_ready=0.5)
+    assert got == expected and slow >= last
+
+
+def test_narrow_one_layer_alone_equals_its_golden(digits_ref):
+    for layer in (3, 5, 7):
+        design = NetworkDesign(digits_ref, folding=[(2, 1), (2, 2), (4, 2), (5, 1)], layer=layer,
+                               datapath="narrow")
+        xs = design.test_inputs(seed=layer)[:3]
+        got, expected, _ = run_design(design, xs, p_valid=0.8, p_ready=0.8)
+        assert got == expected
+        got, _, last = run_design(design, xs)
+        assert last == design.cycles().schedule(len(xs))[1]
+
+
+def test_datapath_is_refused_by_name(digits_ref):
+    with pytest.raises(ValueError, match=r"^datapath must be one of \('wide', 'narrow'\), "
+                                         r"got 'thin'$"):
+        NetworkDesign(digits_ref, datapath="thin")
 
 
 # -- DeBut networks: the butterfly core in the same pipeline ---------------------------------
