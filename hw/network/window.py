@@ -329,7 +329,15 @@ class NarrowWindow(wiring.Component):
 
         step = advance & (occupied >= need)
         release = Signal(range(self.height + 1))
-        window_end = equals(g, g_n - 1) & equals(dx, k - 1) & equals(dy, k - 1)
+        # Whether the beat on offer is its window's last: a register (loaded as the walk steps
+        # onto it), so that the row's end follows a step by one gate (the UP5K's critical
+        # path ran from the row compare through the step to the row plan's enables).
+        window_end = Signal(init=self.taps == 1, name="window_end")
+        t = self.taps - 2                  # the beat before the last, as (dy, dx, g)
+        before_last = (equals(dy, t // (k * g_n)) & equals(dx, t // g_n % k)
+                       & equals(g, t % g_n)) if self.taps > 1 else Const(1, 1)
+        with m.If(step):
+            m.d.sync += window_end.eq(Mux(window_end, self.taps == 1, before_last))
         with m.If(step):
             m.d.sync += g.eq(Mux(equals(g, g_n - 1), 0, g + 1))
             with m.If(equals(g, g_n - 1)):

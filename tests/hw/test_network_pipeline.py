@@ -16,10 +16,12 @@ def digits_ref():
     return random_artifact(DIGITS_REF, seed=5)
 
 
-@pytest.mark.parametrize("folding, images", [("parallel", 3), (DIGITS_REF_MIDDLE, 3),
-                                             ("folded", 2)])
-def test_digits_ref_output_cycles_equal_the_model(digits_ref, folding, images):
-    design = NetworkDesign(digits_ref, folding=folding, logits=True)
+@pytest.mark.parametrize("folding, images, datapath", [
+    ("parallel", 3, None), (DIGITS_REF_MIDDLE, 3, None), ("folded", 2, "wide"),
+    ("folded", 2, None), (DIGITS_REF_MIDDLE, 2, "narrow")])
+def test_digits_ref_output_cycles_equal_the_model(digits_ref, folding, images, datapath):
+    # datapath None: folded is narrow by default, the others wide.
+    design = NetworkDesign(digits_ref, folding=folding, logits=True, datapath=datapath)
     xs = edge_images((1, 8, 8), images - 2, seed=1)[:images]
     model = design.cycles()
     for n in range(1, images + 1):
@@ -98,6 +100,15 @@ def test_memory_traffic_equals_the_model(digits_ref, folding):
 @pytest.fixture(scope="module")
 def narrow_folded(digits_ref):
     return NetworkDesign(digits_ref, folding="folded", datapath="narrow")
+
+
+def test_narrow_is_the_default_of_folded_alone(digits_ref):
+    assert NetworkDesign(digits_ref).datapath == "narrow"
+    assert NetworkDesign(digits_ref, folding=DIGITS_REF_MIDDLE).datapath == "wide"
+    assert NetworkDesign(digits_ref, folding=[(1, 1)] * 4).datapath == "wide"
+    wide = NetworkDesign(digits_ref, datapath="wide")
+    assert "datapath" not in wide.config and wide.design_hash != NetworkDesign(
+        digits_ref).design_hash
 
 
 def test_narrow_folded_digits_ref_streams_an_element_a_beat(narrow_folded):
