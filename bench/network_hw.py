@@ -122,7 +122,9 @@ def run(*, quick: bool = False, configs=tuple(CONFIGS), progress: bool = True, d
         if key is not None:
             kept[key] = r
     records = []
-    report = {"images": f"{IMAGES} digits test images per design, each checked bit-exact",
+    # The previous report's notes stay (they are about the records kept).
+    report = {**{k: v for k, v in (previous or {}).items() if k != "records"},
+              "images": f"{IMAGES} digits test images per design, each checked bit-exact",
               "records": records}
     for key in configs:
         name, folding, ppb, datapath = CONFIGS[key]
@@ -176,8 +178,15 @@ def _per_second(r: dict) -> str:
 
 def render_markdown(report: dict) -> str:
     records = report["records"]
+    # Records measured by different runs (--configs) say each its command and engine.
+    runs: dict[tuple, list[str]] = {}
+    for r in records:
+        runs.setdefault((r["command"], r.get("engine_commit")), []).append(_label(r))
+    commands = "; ".join(f"`{command}` (engine {engine})"
+                         + ("" if len(runs) == 1 else f" for {', '.join(labels)}")
+                         for (command, engine), labels in runs.items())
     lines = ["# Classifier networks in hardware", "",
-             f"Command: `{records[0]['command']}` (engine {records[0].get('engine_commit')}). "
+             f"Command{'s' if len(runs) > 1 else ''}: {commands}. "
              f"{report['images']}; cycles run from the first input transfer through the last "
              "output transfer (without pauses `Design.verify` holds them equal to the model).",
              ""]

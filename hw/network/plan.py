@@ -19,6 +19,17 @@ block.
 Streams between blocks carry pixels in raster order, one a beat with their
 channels together, or whole vectors; the network input carries
 ``pixels_per_beat`` pixels a beat.
+
+That is the wide datapath. The narrow one (``datapath="narrow"``, FINN's streams) feeds
+each dense conv2d / linear ``SIMD`` inputs a beat: a
+:class:`~.window.NarrowWindow` (a window as beats of ``SIMD`` taps, read from one row
+memory) or the stream as it is, into a :class:`~.mac.NarrowDenseCore` (its input buffer
+re-read for each neuron fold), whose ``PE`` lanes a beat go on unmerged: into the next
+window's rows, a :class:`~.pool.NarrowPool` (window-row maxima in a memory) or a
+:class:`~.argmax.NarrowArgMax`. The element order is the same in both datapaths (a beat
+of ``L`` lanes holds the next ``L`` elements of the flat order), so a
+:class:`~.reshape.Serialise` or :class:`~.reshape.Gather` converts between them where a
+layer stays wide (another transform kind, a SIMD that does not divide a conv's channels).
 """
 
 from __future__ import annotations

@@ -222,3 +222,18 @@ def test_debut_memory_traffic_equals_the_model(folding):
     check_traffic(design, edge_images(design.network.input_shape, 0))
     # The factor ROMs are counted.
     assert any(".f" in t.memory for t in design.cycle_model().traffic)
+
+
+def test_generate_datapath_through_the_cli(digits_ref, tmp_path, capsys):
+    import json
+    from edgeforge.artifact import save
+    from edgeforge.cli import main
+    art = save(digits_ref, tmp_path / "dref.npz")
+    for datapath in ("wide", "narrow"):
+        out = tmp_path / datapath
+        assert main(["generate", str(art), "--datapath", datapath, "-o", str(out)]) == 0
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["config"].get("datapath", "wide") == datapath
+    with pytest.raises(SystemExit):
+        main(["generate", str(art), "--datapath", "thin"])
+    assert "invalid choice: 'thin'" in capsys.readouterr().err
