@@ -1,6 +1,8 @@
 """The whole network pipeline in Amaranth's simulator: RTL == golden (class and logits) on
 digits-ref at three foldings and on random small networks (random shapes, foldings and pixels
-per beat, weights at the int extremes), and the cycle model's output cycles == the RTL's."""
+per beat, weights at the int extremes), and the cycle model's output cycles == the RTL's; the
+narrow datapath (folded's default) on digits images, random narrow networks, single layers,
+its memory traffic == the model's, and the --datapath option."""
 
 import pytest
 
