@@ -18,6 +18,10 @@ the last synapse fold of a neuron fold loads the output register. A vector
 accepted in cycle ``a`` gives its last beat in cycle ``a + F + core_depth(F)``,
 and the next vector is taken in the cycle of the last fold, so vectors follow
 every ``F`` cycles. Backpressure on ``o`` freezes the whole core.
+
+:class:`NarrowDenseCore` is the same core fed ``SIMD`` inputs a beat (the narrow
+datapath): its vector goes into a small input buffer as it arrives and is re-read for
+each later neuron fold, never held whole.
 """
 
 from __future__ import annotations

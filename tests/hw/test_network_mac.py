@@ -1,5 +1,6 @@
 """DenseCore in Amaranth's simulator: acc = bias + W x for every folding from (1, 1) to fully
-parallel, weights and inputs at their extremes, random valid gaps and backpressure."""
+parallel, weights and inputs at their extremes, random valid gaps and backpressure; NarrowDenseCore
+fed SIMD inputs a beat (its input buffer re-read per neuron fold), vectors every F cycles."""
 
 import numpy as np
 import pytest
