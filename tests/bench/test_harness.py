@@ -28,7 +28,8 @@ def test_record_holds_model_run_and_cost(record, tmp_path):
     assert v["cycles_measured"] == v["cycles_predicted"] == beats + 1
     assert v["output_starts_measured"] == v["output_starts_predicted"] == [1, 33, 40]
     assert v["cycles_with_backpressure"] > beats
-    assert p["traffic"] == [{"memory": "rom table", "word_bits": 8, "reads": 1, "writes": 0}]
+    assert p["traffic"] == [{"memory": "rom table", "word_bits": 8, "reads": 1, "writes": 0,
+                             "array_bits": 8 << 5}]
     assert record["cost"]["generic"]["memory_bits"] == 32 * 8
 
 
