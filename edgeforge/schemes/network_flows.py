@@ -73,10 +73,45 @@ def widths_arg(text: str):
     return values[0] if len(values) == 1 else values
 
 
+def debut_layers_arg(text: str):
+    """``all`` or comma-separated layer indices (``3,7``) of the layers to make DeBut chains."""
+    import argparse
+    if text == "all":
+        return text
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected all or layer indices such as 3,7, "
+                                         f"got {text!r}")
+    return values
+
+
 TRAIN_OPTIONS = (
     Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
+    Option(("--debut",), "debut", {
+        "type": debut_layers_arg, "metavar": "LAYERS",
+        "help": "networks: make conv/linear layers DeBut chains: all, or indices in the layer "
+                "list (3,7); the dense network is trained first (or --dense), the chains "
+                "initialised from it by ALS, then fine-tuned with the same schedule"}),
+    Option(("--debut-budget",), "debut_budget", {
+        "type": float, "metavar": "R",
+        "help": "networks, with --debut: conv/linear weights at most R times the dense "
+                "network's, e.g. 0.25 (default: the fewest at full width)"}),
+    Option(("--mid-bits",), "mid_bits", {
+        "type": int, "metavar": "B",
+        "help": "networks, with --debut: signed bits of the vectors between factors (2..16; "
+                "default 8)"}),
+    Option(("--dense",), "dense", {
+        "metavar": "ART",
+        "help": "networks, with --debut: the trained dense network artifact to convert "
+                "instead of training one (e.g. models/network/pretrained/digits-ref.npz)"}),
+    Option(("--als-sweeps",), "als_sweeps", {
+        "type": int, "metavar": "N",
+        "help": "networks, with --debut: ALS sweeps per layer (default 5)"}),
     *(Option((f"--{what}-bits",), f"{what}_bits", {
         "type": widths_arg, "metavar": "B",
         "help": f"networks: {noun} bits (2..8) of the conv/linear layers, one width for all or "
@@ -114,6 +149,7 @@ def train(args) -> int:
         # TrainConfig names its attribute; on the command line it is the flag.
         raise ValueError(str(e).replace("TrainConfig.", "--")) from None
     from ..models.network.zoo import preset, with_widths
+    _check_debut_options(args)
     name = args.preset or "digits-ref"
     network = name
     if args.weight_bits is not None or args.out_bits is not None:
@@ -122,13 +158,72 @@ def train(args) -> int:
                                   out_bits=args.out_bits)
         except ValueError as e:
             raise ValueError("--" + str(e).replace("_", "-", 1)) from None
-    result = train_network(network, config, progress=not args.no_progress)
+    progress = not args.no_progress
+    if args.debut is None:
+        result = train_network(network, config, progress=progress)
+    else:
+        result = _train_debut(args, network, config, progress)
     art = save(export_network(result, command="edgeforge " + " ".join(args.argv)), args.output)
     console.print(f"{result.preset}: test accuracy {100 * result.float_accuracy:.2f} % "
                   f"(fixed point), {100 * result.unquantised_accuracy:.2f} % before QAT; "
                   f"{result.seconds:.0f} s")
     console.print(f"wrote [bold]{art}[/]")
     return 0
+
+
+_DEBUT_ONLY = (("debut_budget", "--debut-budget"), ("mid_bits", "--mid-bits"),
+               ("dense", "--dense"), ("als_sweeps", "--als-sweeps"))
+
+
+def _check_debut_options(args) -> None:
+    for key, flag in _DEBUT_ONLY:
+        if getattr(args, key, None) is not None and args.debut is None:
+            raise ValueError(f"{flag}: only with --debut (which layers become DeBut chains)")
+    if args.dense is not None:
+        for key, flag in (("preset", "--preset"), ("weight_bits", "--weight-bits"),
+                          ("out_bits", "--out-bits")):
+            if getattr(args, key, None) is not None:
+                raise ValueError(f"{flag}: not with --dense (the dense artifact's network and "
+                                 f"widths are kept)")
+
+
+def _train_debut(args, network, config, progress: bool):
+    """Dense network (trained here, or ``--dense``) -> DeBut chains by ALS -> fine-tune."""
+    from ..artifact import load
+    from ..models.debut.convert import convert
+    from ..models.network import train_network
+    if args.dense is not None:
+        dense, name = load(args.dense), None
+        if dense.scheme != "network":
+            raise ValueError(f"--dense: expected a network artifact, got scheme "
+                             f"{dense.scheme!r}")
+        name = dense.provenance.get("preset", "custom")
+    else:
+        trained = train_network(network, config, progress=progress)
+        console.print(f"dense: test accuracy {100 * trained.float_accuracy:.2f} % (fixed point)")
+        dense, name = trained.net, trained.preset
+    options = {"budget": args.debut_budget, "mid_bits": args.mid_bits, "sweeps": args.als_sweeps}
+    flags = {"budget": "--debut-budget", "mid_bits": "--mid-bits", "sweeps": "--als-sweeps",
+             "layers": "--debut"}
+    try:
+        conversion = convert(dense, args.debut, seed=config.seed,
+                             **{k: v for k, v in options.items() if v is not None})
+    except ValueError as e:
+        text = str(e)
+        for key, flag in flags.items():
+            if text.startswith(key):
+                text = flag + text[len(key):]
+                break
+        raise ValueError(text) from None
+    plan = conversion.plan
+    console.print(f"DeBut: {len(plan.choices)} layer(s) converted, {plan.params} of "
+                  f"{plan.dense_params} dense weights ({100 * plan.ratio:.1f} %); ALS relative "
+                  f"error " + ", ".join(f"layer {i} {e[-1]:.3f}"
+                                        for i, e in conversion.als_errors.items()))
+    result = train_network(conversion.net, config, progress=progress)
+    result.preset = name
+    result.provenance = conversion.provenance()
+    return result
 
 
 def accuracy_report(art, split: str = "test", *, rtl: bool = False, folding=RTL_FOLDING,
@@ -178,6 +273,11 @@ def evaluate(args, art) -> int:
                       "differs from golden" if rtl is None else
                       f"{100 * rtl:.2f} % (bit-exact with golden on every image)")
     console.print(table)
+    debut = art.provenance.get("debut")
+    if isinstance(debut, dict) and "params" in debut:
+        console.print(f"DeBut: layers {[d['layer'] for d in debut.get('layers', [])]} are chains; "
+                      f"{debut['params']} of {debut['dense_params']} dense weights "
+                      f"({100 * debut['params'] / debut['dense_params']:.1f} %)")
     if args.output:
         from ..jsonfile import write
         Path(args.output).mkdir(parents=True, exist_ok=True)
