@@ -153,6 +153,9 @@ class Transform:
     cycles: str
     traffic: str
     timeline: str = "edgeforge.sim.cycles.network:core_block"
+    #: Its arithmetic per image from the core stage (``OperationLine`` s, for the energy
+    #: estimate); None: not counted.
+    operations: str | None = None
     core: str
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -254,6 +257,7 @@ class DenseTransform(Transform):
     golden = "edgeforge.sim.golden.dense:accumulate"
     cycles = "edgeforge.sim.cycles.network:dense_cycles"
     traffic = "edgeforge.sim.cycles.network:dense_traffic"
+    operations = "edgeforge.sim.cycles.network:dense_operations"
     core = "edgeforge.hw.network.mac:DenseCore"
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -311,6 +315,7 @@ class PecanDTransform(Transform):
     golden = "edgeforge.sim.golden.pecan_d:accumulate"
     cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
     traffic = "edgeforge.sim.cycles.network:pecan_d_traffic"
+    operations = "edgeforge.sim.cycles.network:pecan_d_operations"
     core = "edgeforge.hw.network.cam:CamCore"
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -399,6 +404,7 @@ class DebutTransform(Transform):
     golden = "edgeforge.sim.golden.debut:accumulate"
     cycles = "edgeforge.sim.cycles.debut:debut_cycles"
     traffic = "edgeforge.sim.cycles.debut:debut_traffic"
+    operations = "edgeforge.sim.cycles.debut:debut_operations"
     timeline = "edgeforge.sim.cycles.debut:chain_block"
     core = "edgeforge.hw.network.butterfly:DebutCore"
 
@@ -482,7 +488,7 @@ class DebutTransform(Transform):
         return {"factors": layer.fields["factors"], "factor_lanes": list(fold),
                 "factor_folds": folds, "folds": max(folds), "emit": max(folds),
                 "lanes": self.size(layer)[0], "beats": 1,
-                "weight_bits": layer.fields["weight_bits"]}
+                "weight_bits": layer.fields["weight_bits"], "mid_bits": layer.fields["mid_bits"]}
 
     def bias_span(self, layer):
         return 1 << (layer.fields["weight_bits"] + 6)
