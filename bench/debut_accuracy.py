@@ -4,8 +4,9 @@ For every seed: digits-ref is trained dense (:func:`~edgeforge.models.network.tr
 default :class:`~edgeforge.models.network.train.TrainConfig`, one torch thread); then each
 DeBut variant is converted from that dense network (:func:`~edgeforge.models.debut.convert.convert`:
 chains by :func:`~edgeforge.models.debut.convert.plan_chains`, nonzeros by ALS from the dense
-layers, 5 sweeps) and fine-tuned with the same schedule and seed (float, calibration of every
-power-of-two scale, QAT), exported and run by the golden model on the 540 test images.
+layers, 5 sweeps) and fine-tuned with the same schedule and seed but the peak learning rate
+:data:`~edgeforge.models.debut.convert.FINETUNE_LR` (float, calibration of every power-of-two
+scale, QAT), exported and run by the golden model on the 540 test images.
 
 - **float**: the fixed-point network run by torch in float (fake quantisation);
 - **golden**: the exported integers run by :func:`edgeforge.sim.golden.network.classify`.
@@ -25,6 +26,7 @@ Writes ``bench/results/debut_accuracy.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -33,7 +35,7 @@ import numpy as np
 import torch
 
 from ..models.data_digits import N_TEST, SPLIT_RULE, load_digits
-from ..models.debut.convert import convert
+from ..models.debut.convert import FINETUNE_LR, convert
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import macs, params
@@ -68,8 +70,10 @@ def _measure(result, images, labels, command: str) -> dict:
             "artifact_hash": art.content_hash}
 
 
-def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), *, progress: bool = True) -> dict:
-    """Train, convert, fine-tune and evaluate every variant at every seed."""
+def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), *, finetune_lr: float = FINETUNE_LR,
+        progress: bool = True) -> dict:
+    """Train, convert, fine-tune (``config`` at ``finetune_lr``) and evaluate every variant
+    at every seed."""
     images, labels = load_digits("test")
     runs = []
     for seed in seeds:
@@ -85,7 +89,8 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), *, progress: bool = Tr
             layers, budget = spec
             start = time.perf_counter()
             conversion = convert(dense.net, layers, budget=budget, seed=seed)
-            result = train_network(conversion.net, cfg, progress=progress)
+            result = train_network(conversion.net, dataclasses.replace(cfg, lr=finetune_lr),
+                                   progress=progress)
             result.preset, result.provenance = PRESET, conversion.provenance()
             row = _measure(result, images, labels, f"{COMMAND} ({name}, seed {seed})")
             runs.append({"variant": name, "seed": seed, **row,
@@ -107,6 +112,7 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), *, progress: bool = Tr
                   met=ratio <= TARGET["max_params_ratio"] and drop <= TARGET["max_drop"])
     return {"command": COMMAND, "test_images": N_TEST, "split": SPLIT_RULE, "preset": PRESET,
             "train_config": {k: v for k, v in config.to_dict().items() if k != "seed"},
+            "finetune_lr": finetune_lr,
             "seeds": list(seeds), "torch": torch.__version__, "runs": runs,
             "summary": summary, "target": target}
 
@@ -119,7 +125,8 @@ def render_markdown(results: dict) -> str:
              f"- Data: {results['split']}; accuracy on the {results['test_images']} test images.",
              f"- {results['preset']} trained dense, then each DeBut variant converted from that "
              f"network (chains by plan_chains, ALS 5 sweeps) and fine-tuned with the same "
-             f"schedule: `TrainConfig` ({cfg}), seeds {results['seeds']}; torch "
+             f"schedule at a peak lr of {results['finetune_lr']}: `TrainConfig` ({cfg}), seeds "
+             f"{results['seeds']}; torch "
              f"{results['torch']}, CPU, one thread, a shared 2-core machine.",
              "- float = the fixed-point network run by torch; golden = the exported integers "
              "run by the golden model (integer NumPy); params = conv/linear weights (DeBut "
@@ -157,12 +164,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--iterations", type=int, default=TrainConfig().iterations)
+    parser.add_argument("--finetune-lr", type=float, default=FINETUNE_LR)
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("-o", "--out", type=Path, default=RESULTS,
                         help="folder for debut_accuracy.json and .md")
     args = parser.parse_args(argv)
     results = run(args.seeds, TrainConfig(iterations=args.iterations),
-                  progress=not args.no_progress)
+                  finetune_lr=args.finetune_lr, progress=not args.no_progress)
     results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
     publish(args.out, "debut_accuracy", results, render_markdown)
     return 0

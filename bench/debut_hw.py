@@ -86,11 +86,12 @@ def layer_counts(design) -> list[dict]:
 def trained_all_debut(progress: bool = True):
     """The shipped digits-ref as All-DeBut: every layer a chain under :data:`TRAINED_BUDGET`,
     ALS from its weights, fine-tuned with the default schedule (seed 0), exported."""
-    from ..models.debut.convert import convert
+    from ..models.debut.convert import FINETUNE_LR, convert
     from ..models.network.export import export_network
     from ..models.network.train import TrainConfig, train_network
     conversion = convert(PRETRAINED["digits-ref"], "all", budget=TRAINED_BUDGET, seed=0)
-    result = train_network(conversion.net, TrainConfig(seed=0), progress=progress)
+    result = train_network(conversion.net, TrainConfig(seed=0, lr=FINETUNE_LR),
+                           progress=progress)
     result.preset, result.provenance = "digits-ref", conversion.provenance()
     return export_network(result, command=f"{COMMAND} --trained (trained_all_debut)")
 

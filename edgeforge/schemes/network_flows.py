@@ -109,6 +109,10 @@ TRAIN_OPTIONS = (
         "metavar": "ART",
         "help": "networks, with --debut: the trained dense network artifact to convert "
                 "instead of training one (e.g. models/network/pretrained/digits-ref.npz)"}),
+    Option(("--debut-lr",), "debut_lr", {
+        "type": float, "metavar": "LR",
+        "help": "networks, with --debut: peak learning rate of the fine-tune (default 0.05; "
+                "--lr is the dense network's)"}),
     Option(("--als-sweeps",), "als_sweeps", {
         "type": int, "metavar": "N",
         "help": "networks, with --debut: ALS sweeps per layer (default 5)"}),
@@ -172,7 +176,7 @@ def train(args) -> int:
 
 
 _DEBUT_ONLY = (("debut_budget", "--debut-budget"), ("mid_bits", "--mid-bits"),
-               ("dense", "--dense"), ("als_sweeps", "--als-sweeps"))
+               ("dense", "--dense"), ("als_sweeps", "--als-sweeps"), ("debut_lr", "--debut-lr"))
 
 
 def _check_debut_options(args) -> None:
@@ -187,40 +191,64 @@ def _check_debut_options(args) -> None:
                                  f"widths are kept)")
 
 
-def _train_debut(args, network, config, progress: bool):
-    """Dense network (trained here, or ``--dense``) -> DeBut chains by ALS -> fine-tune."""
-    from ..artifact import load
-    from ..models.debut.convert import convert
-    from ..models.network import train_network
-    if args.dense is not None:
-        dense, name = load(args.dense), None
-        if dense.scheme != "network":
-            raise ValueError(f"--dense: expected a network artifact, got scheme "
-                             f"{dense.scheme!r}")
-        name = dense.provenance.get("preset", "custom")
-    else:
-        trained = train_network(network, config, progress=progress)
-        console.print(f"dense: test accuracy {100 * trained.float_accuracy:.2f} % (fixed point)")
-        dense, name = trained.net, trained.preset
-    options = {"budget": args.debut_budget, "mid_bits": args.mid_bits, "sweeps": args.als_sweeps}
-    flags = {"budget": "--debut-budget", "mid_bits": "--mid-bits", "sweeps": "--als-sweeps",
-             "layers": "--debut"}
+_DEBUT_FLAGS = {"budget": "--debut-budget", "mid_bits": "--mid-bits", "sweeps": "--als-sweeps",
+                "layers": "--debut"}
+
+
+def _flagged(call):
+    """``call()``, its ValueError reworded to name the flag instead of the argument."""
     try:
-        conversion = convert(dense, args.debut, seed=config.seed,
-                             **{k: v for k, v in options.items() if v is not None})
+        return call()
     except ValueError as e:
         text = str(e)
-        for key, flag in flags.items():
+        for key, flag in _DEBUT_FLAGS.items():
             if text.startswith(key):
                 text = flag + text[len(key):]
                 break
         raise ValueError(text) from None
+
+
+def _train_debut(args, network, config, progress: bool):
+    """Dense network (trained here, or ``--dense``) -> DeBut chains by ALS -> fine-tune.
+    Every option is checked before any training."""
+    import dataclasses
+
+    from ..artifact import load
+    from ..models.debut.convert import FINETUNE_LR, convert, plan_chains
+    from ..models.network import train_network
+    from ..models.network.zoo import preset
+    lr = FINETUNE_LR if args.debut_lr is None else args.debut_lr
+    try:
+        finetune = dataclasses.replace(config, lr=lr)
+    except ValueError as e:
+        raise ValueError(str(e).replace("TrainConfig.lr", "--debut-lr")) from None
+    sweeps = 5 if args.als_sweeps is None else args.als_sweeps
+    if sweeps < 0:
+        raise ValueError(f"--als-sweeps must be an integer of at least 0, got {sweeps!r}")
+    options = {"budget": args.debut_budget,
+               "mid_bits": 8 if args.mid_bits is None else args.mid_bits}
+    if args.dense is not None:
+        dense = load(args.dense)
+        if dense.scheme != "network":
+            raise ValueError(f"--dense: expected a network artifact, got scheme "
+                             f"{dense.scheme!r}")
+        name, config_dict = dense.provenance.get("preset", "custom"), dense.config
+    else:
+        name = network if isinstance(network, str) else "custom"
+        config_dict = preset(network) if isinstance(network, str) else network
+    _flagged(lambda: plan_chains(config_dict, args.debut, **options))
+    if args.dense is None:
+        trained = train_network(network, config, progress=progress)
+        console.print(f"dense: test accuracy {100 * trained.float_accuracy:.2f} % (fixed point)")
+        dense = trained.net
+    conversion = _flagged(lambda: convert(dense, args.debut, seed=config.seed, sweeps=sweeps,
+                                          **options))
     plan = conversion.plan
     console.print(f"DeBut: {len(plan.choices)} layer(s) converted, {plan.params} of "
                   f"{plan.dense_params} dense weights ({100 * plan.ratio:.1f} %); ALS relative "
                   f"error " + ", ".join(f"layer {i} {e[-1]:.3f}"
                                         for i, e in conversion.als_errors.items()))
-    result = train_network(conversion.net, config, progress=progress)
+    result = train_network(conversion.net, finetune, progress=progress)
     result.preset = name
     result.provenance = conversion.provenance()
     return result

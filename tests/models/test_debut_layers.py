@@ -169,11 +169,19 @@ def test_cli_refuses_bad_debut_options(tmp_path, capsys):
                                      "become DeBut chains)"),
         (["--debut", "all", "--dense", "x.npz", "--preset", "digits-mlp"],
          "error: --preset: not with --dense (the dense artifact's network and widths are kept)"),
-        (["--debut", "1", "--dense", "models/network/pretrained/digits-ref.npz"],
+        # Checked before the dense network trains.
+        (["--debut", "1"],
          "error: --debut must be 'all' or conv2d / linear layer indices [0, 3, 7, 9], got [1]"),
+        # digits-mlp's linear 64->32 alone is 2048 of its 2368 weights; the 32->10 chain 42.
+        (["--debut", "3", "--debut-budget", "0.25", "--preset", "digits-mlp"],
+         "error: --debut-budget 0.25: the fewest parameters found are 2090 of the dense 2368 "
+         "(0.883); convert more layers or raise the budget"),
         (["--debut", "3", "--debut-budget", "2", "--dense",
           "models/network/pretrained/digits-ref.npz"],
          "error: --debut-budget must be a share of the dense parameters in (0, 1], got 2.0"),
+        (["--debut", "all", "--debut-lr", "0", "--dense",
+          "models/network/pretrained/digits-ref.npz"],
+         "error: --debut-lr must be a positive number, got 0.0"),
     ]
     for extra, message in cases:
         assert main(["train", "--scheme", "network", "-o", out, "--no-progress", *extra]) == 2
