@@ -370,6 +370,54 @@ def demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
                       inputs=lambda d: d.test_inputs(seed=0) + images)
 
 
+#: Iterations of the demo's All-DeBut fine-tune (the benchmark's are 4,000): a short run
+#: that shows the flow, not the accuracy bench/results/debut_accuracy.md measures.
+DEMO_DEBUT_ITERATIONS = 1000
+
+
+def debut_demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
+    """All-DeBut end to end: the shipped digits-ref converted (every layer a chain, at most
+    a quarter of its weights), ALS-initialised, fine-tuned briefly, exported, generated at
+    the balanced folding and verified (generic synthesis only: the dense flow shows the
+    FPGA targets)."""
+    import edgeforge
+    from ..artifact import save
+    from ..models.data_digits import load_digits
+    from ..models.debut.convert import FINETUNE_LR, convert
+    from ..models.network import PRETRAINED, TrainConfig, export_network, train_network
+
+    flow.console.rule("edgeforge demo: All-DeBut digits-ref (butterfly chains)")
+    state = {}
+
+    def artifact(step):
+        conversion = convert(PRETRAINED["digits-ref"], "all", budget=0.25)
+        result = train_network(conversion.net, TrainConfig(iterations=DEMO_DEBUT_ITERATIONS,
+                                                           lr=FINETUNE_LR), progress=False)
+        result.preset, result.provenance = "digits-ref", conversion.provenance()
+        art = export_network(result, command="edgeforge demo (All-DeBut)")
+        path = save(art, out / "debut" / "all-debut.npz")
+        state["art"] = art
+        report = accuracy_report(art)
+        plan = conversion.plan
+        step.ok = report["golden"] == report["float"]
+        step.result = (f"{plan.params} of {plan.dense_params} weights; test accuracy "
+                       f"{100 * report['golden']:.2f} % golden = {100 * report['float']:.2f} % "
+                       f"fixed-point torch after {DEMO_DEBUT_ITERATIONS} fine-tune iterations")
+        step.paths.append(path)
+
+    def generate(step):
+        state["design"] = design = edgeforge.generate(state["art"], folding=RTL_FOLDING)
+        perf = design.cycle_model()
+        step.result = (f"{design.name}: lanes per factor {design.folding}, "
+                       f"{perf.cycles_per_input:g} cycles per image (model)")
+
+    flow.run("debut: convert digits-ref to All-DeBut, ALS, fine-tune, export", artifact)
+    flow.run("debut: generate pipeline", generate)
+    images = list(load_digits("test")[0][:DEMO_IMAGES])
+    flow.check_design("debut", lambda: state["design"], out / "debut", quick=quick,
+                      simulator=simulator, targets=("generic",),
+                      inputs=lambda d: d.test_inputs(seed=0) + images)
+
 
 # -- commands of the networks' own ---------------------------------------------------
 
@@ -400,4 +448,4 @@ COMMANDS = (
             _import_qonnx_arguments, _import_qonnx),
 )
 
-DEMO_FLOWS = (demo_flow,)
+DEMO_FLOWS = (demo_flow, debut_demo_flow)

@@ -19,6 +19,11 @@ hardware's ``clip((acc + (1 << (s_k - 1))) >> s_k)`` with ``s_k = e_{k-1} + f_k 
 f_N)``: the layer's ``f_w`` is ``e_{N-1} + f_N - a_in``, so that ``shift = a_in + f_w -
 a_out`` as for every layer. Rounding passes gradients straight through.
 
+As for a dense layer (:mod:`edgeforge.models.network.quant`), float32 holds every sum
+exactly while ``s * 2**(mid_bits - 1) * 2**(weight_bits - 1)`` stays below ``2**24`` (8-bit
+mids and nonzeros: any ``s`` up to 1,000); wider mids are exact in float64, as
+:func:`~edgeforge.models.network.export.network_from_artifact` builds the model.
+
 The per-factor exponents go into the artifact's ``scales`` beside ``a_in``, ``f_w`` and
 ``a_out`` (``factors``: the ``f_k``; ``mids``: the ``e_k``), so that
 :func:`~edgeforge.models.network.export.network_from_artifact` rebuilds the same model.
