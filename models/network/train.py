@@ -122,6 +122,9 @@ class TrainResult:
         Test accuracy of the float network just before calibration.
     train_accuracy : float
         Training-set accuracy of ``net``.
+    provenance : dict
+        Entries for the artifact's provenance from whoever built the starting network
+        (DeBut: the conversion, :func:`edgeforge.models.debut.convert.convert`).
     history : list of dict
         ``{"iteration", "phase", "loss", "lr"}`` every ``iterations // 20`` iterations
         (``loss``: the mean since the previous row).
@@ -134,6 +137,7 @@ class TrainResult:
     float_accuracy: float
     unquantised_accuracy: float
     train_accuracy: float
+    provenance: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -174,9 +178,11 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
 
     Parameters
     ----------
-    preset : str or dict
+    preset : str, dict or QNet
         A name in :data:`~edgeforge.models.network.zoo.PRESETS` (``"digits-ref"``,
-        ``"digits-mlp"``) or a network dict whose input is digits' ``(1, 8, 8)``.
+        ``"digits-mlp"``), a network dict whose input is digits' ``(1, 8, 8)``, or an
+        uncalibrated :class:`QNet` to start from (its weights: a fine-tune, e.g. of a network
+        converted to DeBut chains and initialised by ALS; trained in place).
     config : TrainConfig
         Schedule and seed.
     progress : bool
@@ -197,7 +203,15 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {config!r}")
-    name, network = (preset, named_preset(preset)) if isinstance(preset, str) else ("custom", preset)
+    start = preset if isinstance(preset, QNet) else None
+    if start is not None:
+        if start.quantized:
+            raise ValueError("the network to start from must be uncalibrated (float): "
+                             "train_network calibrates it before QAT")
+        name, network = "custom", start.network
+    else:
+        name, network = ((preset, named_preset(preset)) if isinstance(preset, str)
+                         else ("custom", preset))
     if not isinstance(network, dict) or network.get("input") != DIGITS_INPUT:
         got = network.get("input") if isinstance(network, dict) else network
         raise ValueError(f"the network's input must be digits' {DIGITS_INPUT}, got {got!r}")
@@ -211,7 +225,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
     t0 = time.monotonic()
     try:
         torch.manual_seed(config.seed)
-        net = QNet(network)
+        net = QNet(network) if start is None else start
         rng = np.random.Generator(np.random.PCG64(config.seed))
         batches = _Batches(len(y_train), config.batch, rng)
         labels = torch.from_numpy(y_train)
