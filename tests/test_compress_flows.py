@@ -78,7 +78,7 @@ def test_pruned_and_factorised_network_verifies_bit_exact(dense, one_thread, sim
         pytest.skip(reason)
     pruned = prune_network(dense, 0.5, fine_tune=SHORT).result
     # Ranks (2, 2) of the 4 -> 4 conv: 1x1 4->2, 3x3 2->2, 1x1 2->4, relu after the last only.
-    both = train_network(None, SHORT, init=factorise(pruned.net, {3: (2, 2)}), progress=False)
+    both = train_network(factorise(pruned.net, {3: (2, 2)}), SHORT, progress=False)
     art = _export_agrees(both)
     layers = art.config["layers"]
     assert [(l["kind"], l.get("kernel")) for l in layers[3:7]] == [

@@ -50,6 +50,11 @@ DESIGN_OPTIONS = (
     Option(("--buffer-ram",), "buffer_ram", {
         "metavar": "KIND",
         "help": "memory of the line buffers: auto (default), block or lut"}),
+    Option(("--datapath",), "datapath", {
+        "choices": ("wide", "narrow"),
+        "help": "networks: narrow (SIMD inputs a beat between blocks, activations in memories, "
+                "FINN-style; the default with --folding folded) or wide (whole pixels and "
+                "vectors a beat; the default otherwise)"}),
     # The flag is HKLUT's too (its help text shows); the network design reads it as packets.
     Option(("--axis",), "axis", {
         "action": "store_const", "const": True,
@@ -73,10 +78,49 @@ def widths_arg(text: str):
     return values[0] if len(values) == 1 else values
 
 
+def debut_layers_arg(text: str):
+    """``all`` or comma-separated layer indices (``3,7``) of the layers to make DeBut chains."""
+    import argparse
+    if text == "all":
+        return text
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected all or layer indices such as 3,7, "
+                                         f"got {text!r}")
+    return values
+
+
 TRAIN_OPTIONS = (
     Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
+    Option(("--debut",), "debut", {
+        "type": debut_layers_arg, "metavar": "LAYERS",
+        "help": "networks: make conv/linear layers DeBut chains: all, or indices in the layer "
+                "list (3,7); the dense network is trained first (or --dense), the chains "
+                "initialised from it by ALS, then fine-tuned with the same schedule"}),
+    Option(("--debut-budget",), "debut_budget", {
+        "type": float, "metavar": "R",
+        "help": "networks, with --debut: conv/linear weights at most R times the dense "
+                "network's, e.g. 0.25 (default: the fewest at full width)"}),
+    Option(("--mid-bits",), "mid_bits", {
+        "type": int, "metavar": "B",
+        "help": "networks, with --debut: signed bits of the vectors between factors (2..16; "
+                "default 8)"}),
+    Option(("--dense",), "dense", {
+        "metavar": "ART",
+        "help": "networks, with --debut: the trained dense network artifact to convert "
+                "instead of training one (e.g. models/network/pretrained/digits-ref.npz)"}),
+    Option(("--debut-lr",), "debut_lr", {
+        "type": float, "metavar": "LR",
+        "help": "networks, with --debut: peak learning rate of the fine-tune (default 0.05; "
+                "--lr is the dense network's)"}),
+    Option(("--als-sweeps",), "als_sweeps", {
+        "type": int, "metavar": "N",
+        "help": "networks, with --debut: ALS sweeps per layer (default 5)"}),
     *(Option((f"--{what}-bits",), f"{what}_bits", {
         "type": widths_arg, "metavar": "B",
         "help": f"networks: {noun} bits (2..8) of the conv/linear layers, one width for all or "
@@ -114,6 +158,7 @@ def train(args) -> int:
         # TrainConfig names its attribute; on the command line it is the flag.
         raise ValueError(str(e).replace("TrainConfig.", "--")) from None
     from ..models.network.zoo import preset, with_widths
+    _check_debut_options(args)
     name = args.preset or "digits-ref"
     network = name
     if args.weight_bits is not None or args.out_bits is not None:
@@ -122,13 +167,96 @@ def train(args) -> int:
                                   out_bits=args.out_bits)
         except ValueError as e:
             raise ValueError("--" + str(e).replace("_", "-", 1)) from None
-    result = train_network(network, config, progress=not args.no_progress)
+    progress = not args.no_progress
+    if args.debut is None:
+        result = train_network(network, config, progress=progress)
+    else:
+        result = _train_debut(args, network, config, progress)
     art = save(export_network(result, command="edgeforge " + " ".join(args.argv)), args.output)
     console.print(f"{result.preset}: test accuracy {100 * result.float_accuracy:.2f} % "
                   f"(fixed point), {100 * result.unquantised_accuracy:.2f} % before QAT; "
                   f"{result.seconds:.0f} s")
     console.print(f"wrote [bold]{art}[/]")
     return 0
+
+
+_DEBUT_ONLY = (("debut_budget", "--debut-budget"), ("mid_bits", "--mid-bits"),
+               ("dense", "--dense"), ("als_sweeps", "--als-sweeps"), ("debut_lr", "--debut-lr"))
+
+
+def _check_debut_options(args) -> None:
+    for key, flag in _DEBUT_ONLY:
+        if getattr(args, key, None) is not None and args.debut is None:
+            raise ValueError(f"{flag}: only with --debut (which layers become DeBut chains)")
+    if args.dense is not None:
+        for key, flag in (("preset", "--preset"), ("weight_bits", "--weight-bits"),
+                          ("out_bits", "--out-bits")):
+            if getattr(args, key, None) is not None:
+                raise ValueError(f"{flag}: not with --dense (the dense artifact's network and "
+                                 f"widths are kept)")
+
+
+_DEBUT_FLAGS = {"budget": "--debut-budget", "mid_bits": "--mid-bits", "sweeps": "--als-sweeps",
+                "layers": "--debut"}
+
+
+def _flagged(call):
+    """``call()``, its ValueError reworded to name the flag instead of the argument."""
+    try:
+        return call()
+    except ValueError as e:
+        text = str(e)
+        for key, flag in _DEBUT_FLAGS.items():
+            if text.startswith(key):
+                text = flag + text[len(key):]
+                break
+        raise ValueError(text) from None
+
+
+def _train_debut(args, network, config, progress: bool):
+    """Dense network (trained here, or ``--dense``) -> DeBut chains by ALS -> fine-tune.
+    Every option is checked before any training."""
+    import dataclasses
+
+    from ..artifact import load
+    from ..models.debut.convert import FINETUNE_LR, convert, plan_chains
+    from ..models.network import train_network
+    from ..models.network.zoo import preset
+    lr = FINETUNE_LR if args.debut_lr is None else args.debut_lr
+    try:
+        finetune = dataclasses.replace(config, lr=lr)
+    except ValueError as e:
+        raise ValueError(str(e).replace("TrainConfig.lr", "--debut-lr")) from None
+    sweeps = 5 if args.als_sweeps is None else args.als_sweeps
+    if sweeps < 0:
+        raise ValueError(f"--als-sweeps must be an integer of at least 0, got {sweeps!r}")
+    options = {"budget": args.debut_budget,
+               "mid_bits": 8 if args.mid_bits is None else args.mid_bits}
+    if args.dense is not None:
+        dense = load(args.dense)
+        if dense.scheme != "network":
+            raise ValueError(f"--dense: expected a network artifact, got scheme "
+                             f"{dense.scheme!r}")
+        name, config_dict = dense.provenance.get("preset", "custom"), dense.config
+    else:
+        name = network if isinstance(network, str) else "custom"
+        config_dict = preset(network) if isinstance(network, str) else network
+    _flagged(lambda: plan_chains(config_dict, args.debut, **options))
+    if args.dense is None:
+        trained = train_network(network, config, progress=progress)
+        console.print(f"dense: test accuracy {100 * trained.float_accuracy:.2f} % (fixed point)")
+        dense = trained.net
+    conversion = _flagged(lambda: convert(dense, args.debut, seed=config.seed, sweeps=sweeps,
+                                          **options))
+    plan = conversion.plan
+    console.print(f"DeBut: {len(plan.choices)} layer(s) converted, {plan.params} of "
+                  f"{plan.dense_params} dense weights ({100 * plan.ratio:.1f} %); ALS relative "
+                  f"error " + ", ".join(f"layer {i} {e[-1]:.3f}"
+                                        for i, e in conversion.als_errors.items()))
+    result = train_network(conversion.net, finetune, progress=progress)
+    result.preset = name
+    result.provenance = conversion.provenance()
+    return result
 
 
 def accuracy_report(art, split: str = "test", *, rtl: bool = False, folding=RTL_FOLDING,
@@ -190,6 +318,11 @@ def evaluate(args, art) -> int:
                       "differs from golden" if rtl is None else
                       f"{100 * rtl:.2f} % (bit-exact with golden on every image)")
     console.print(table)
+    debut = art.provenance.get("debut")
+    if isinstance(debut, dict) and "params" in debut:
+        console.print(f"DeBut: layers {[d['layer'] for d in debut.get('layers', [])]} are chains; "
+                      f"{debut['params']} of {debut['dense_params']} dense weights "
+                      f"({100 * debut['params'] / debut['dense_params']:.1f} %)")
     if args.output:
         from ..jsonfile import write
         Path(args.output).mkdir(parents=True, exist_ok=True)
@@ -236,6 +369,54 @@ def demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
                       simulator=simulator, targets=("generic",) if quick else ("generic", "ice40"),
                       inputs=lambda d: d.test_inputs(seed=0) + images)
 
+
+#: Iterations of the demo's All-DeBut fine-tune (the benchmark's are 4,000): a short run
+#: that shows the flow, not the accuracy bench/results/debut_accuracy.md measures.
+DEMO_DEBUT_ITERATIONS = 1000
+
+
+def debut_demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
+    """All-DeBut end to end: the shipped digits-ref converted (every layer a chain, at most
+    a quarter of its weights), ALS-initialised, fine-tuned briefly, exported, generated at
+    the balanced folding and verified (generic synthesis only: the dense flow shows the
+    FPGA targets)."""
+    import edgeforge
+    from ..artifact import save
+    from ..models.data_digits import load_digits
+    from ..models.debut.convert import FINETUNE_LR, convert
+    from ..models.network import PRETRAINED, TrainConfig, export_network, train_network
+
+    flow.console.rule("edgeforge demo: All-DeBut digits-ref (butterfly chains)")
+    state = {}
+
+    def artifact(step):
+        conversion = convert(PRETRAINED["digits-ref"], "all", budget=0.25)
+        result = train_network(conversion.net, TrainConfig(iterations=DEMO_DEBUT_ITERATIONS,
+                                                           lr=FINETUNE_LR), progress=False)
+        result.preset, result.provenance = "digits-ref", conversion.provenance()
+        art = export_network(result, command="edgeforge demo (All-DeBut)")
+        path = save(art, out / "debut" / "all-debut.npz")
+        state["art"] = art
+        report = accuracy_report(art)
+        plan = conversion.plan
+        step.ok = report["golden"] == report["float"]
+        step.result = (f"{plan.params} of {plan.dense_params} weights; test accuracy "
+                       f"{100 * report['golden']:.2f} % golden = {100 * report['float']:.2f} % "
+                       f"fixed-point torch after {DEMO_DEBUT_ITERATIONS} fine-tune iterations")
+        step.paths.append(path)
+
+    def generate(step):
+        state["design"] = design = edgeforge.generate(state["art"], folding=RTL_FOLDING)
+        perf = design.cycle_model()
+        step.result = (f"{design.name}: lanes per factor {design.folding}, "
+                       f"{perf.cycles_per_input:g} cycles per image (model)")
+
+    flow.run("debut: convert digits-ref to All-DeBut, ALS, fine-tune, export", artifact)
+    flow.run("debut: generate pipeline", generate)
+    images = list(load_digits("test")[0][:DEMO_IMAGES])
+    flow.check_design("debut", lambda: state["design"], out / "debut", quick=quick,
+                      simulator=simulator, targets=("generic",),
+                      inputs=lambda d: d.test_inputs(seed=0) + images)
 
 
 # -- commands of the networks' own ---------------------------------------------------
@@ -376,4 +557,4 @@ COMMANDS = (
             _compress),
 )
 
-DEMO_FLOWS = (demo_flow,)
+DEMO_FLOWS = (demo_flow, debut_demo_flow)

@@ -3,7 +3,7 @@ rebuilding a smaller layer list around new weights, and the result they return.
 
 Both methods end in a *dense* network (fewer channels, or a conv split into
 1x1 -> DxD -> 1x1) that :func:`~edgeforge.models.network.train.train_network`
-fine-tunes (``init=``) and :func:`~edgeforge.models.network.export.export_network`
+fine-tunes (given the float network to start from) and :func:`~edgeforge.models.network.export.export_network`
 exports like any other, so it compiles onto the dense engine unchanged.
 """
 

@@ -25,7 +25,7 @@ its feature maps (``torch.linalg.matrix_rank``, its default tolerance).
 The feature map of a conv2d is its output after the relu (hooked on the relu module, or on
 the conv when none follows); for a calibrated network it is the fixed-point activation.
 Pruning is one-shot to fixed per-layer rates, then fine-tuning (float, then QAT, as
-training: :func:`~edgeforge.models.network.train.train_network` with ``init=``); with
+training: :func:`~edgeforge.models.network.train.train_network` started from the pruned network); with
 ``rounds > 1`` it is repetitive: evaluate -> prune -> fine-tune per round, each round
 removing an equal share of the channels to go. Removed channels leave the network: the
 conv's output channels and the next conv's input channels (or the next linear's input
@@ -372,7 +372,7 @@ def prune_network(source, rates, *, metric: str = "ezcrop", rounds: int = 1, loa
         keep = keep_channels(importance, counts)
         original = {i: original[i][keep[i]] for i in rates}
         cfg = TrainConfig(**{**fine_tune.to_dict(), "seed": fine_tune.seed + r - 1})
-        result = train_network(None, cfg, init=prune(net, keep), progress=progress, name=label)
+        result = train_network(prune(net, keep), cfg, progress=progress, name=label)
         net = result.net
     details = {"metric": metric, "rates": {str(i): r for i, r in rates.items()}, "rounds": rounds,
                "kept": {str(i): original[i].tolist() for i in rates},

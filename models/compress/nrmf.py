@@ -321,7 +321,7 @@ def regularise_network(source, alpha: float = ALPHA, config: TrainConfig = FINE_
     regularise=None)``)."""
     penalty = nuclear_penalty(alpha)
     net = as_qnet(source)
-    return train_network(None, config, init=float_net(net.network, weights(net)),
+    return train_network(float_net(net.network, weights(net)), config,
                          penalty=penalty, progress=progress,
                          name=name or result_label(source, "regularised"))
 
@@ -342,7 +342,7 @@ def _factorised(source, selector: str, p, alpha: float, regularise: TrainConfig 
                                   "accuracy": round(reg.float_accuracy, 6)}
     ranks = select_ranks(net, selector, p)
     chosen = {i: (r["in"], r["out"]) for i, r in ranks.items() if r["factorise"]}
-    result = train_network(None, fine_tune, init=factorise(net, chosen), progress=progress,
+    result = train_network(factorise(net, chosen), fine_tune, progress=progress,
                            name=label)
     details.update(selector=selector, ranks={str(i): r for i, r in ranks.items()},
                    fine_tune=fine_tune.to_dict(), before=before,

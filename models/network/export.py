@@ -90,6 +90,7 @@ def export_network(result: TrainResult, *, command: str | None = None,
         "float_accuracy": round(result.float_accuracy, 6),
         "unquantised_accuracy": round(result.unquantised_accuracy, 6),
         "train_accuracy": round(result.train_accuracy, 6), "accuracy_split": "test",
+        **result.provenance,
         # The program's name, not its path, so that the same run gives the same file anywhere.
         "command": command if command is not None else shlex.join([Path(sys.argv[0]).name,
                                                                    *sys.argv[1:]]),
@@ -104,7 +105,7 @@ def export_network(result: TrainResult, *, command: str | None = None,
 def _exponents(artifact: Artifact, index: int, a_in: int, shift: int) -> dict:
     key = f"l{index}"
     s = artifact.scales.get(key)
-    if not isinstance(s, dict) or set(s) != {"a_in", "f_w", "a_out"}:
+    if not isinstance(s, dict) or not {"a_in", "f_w", "a_out"} <= set(s):
         raise ValueError(f"scales.{key} must hold a_in, f_w and a_out, got {s!r}")
     if s["a_in"] != a_in:
         raise ValueError(f"scales.{key}.a_in must be {a_in} (the previous layer's a_out or the "
@@ -144,7 +145,7 @@ def network_from_artifact(artifact) -> QNet:
     a = net.input_bits
     for i, module in net.quant_layers():
         s = _exponents(artifact, i, a, artifact.config["layers"][i]["shift"])
-        module.set_exponents(s["a_in"], s["f_w"], s["a_out"])
+        module.set_scales(s, f"scales.l{i}")
         module.load_arrays(i, artifact.arrays)
         a = s["a_out"]
     return net

@@ -122,6 +122,9 @@ class TrainResult:
         Test accuracy of the float network just before calibration.
     train_accuracy : float
         Training-set accuracy of ``net``.
+    provenance : dict
+        Entries for the artifact's provenance from whoever built the starting network
+        (DeBut: the conversion, :func:`edgeforge.models.debut.convert.convert`).
     history : list of dict
         ``{"iteration", "phase", "loss", "lr"}`` every ``iterations // 20`` iterations
         (``loss``: the mean since the previous row).
@@ -134,6 +137,7 @@ class TrainResult:
     float_accuracy: float
     unquantised_accuracy: float
     train_accuracy: float
+    provenance: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -169,24 +173,22 @@ def _progress(console: Console) -> Progress:
 
 
 def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool = True,
-                  init: QNet | None = None, penalty=None, name: str | None = None) -> TrainResult:
+                  penalty=None, name: str | None = None) -> TrainResult:
     """Train a network on the digits training split: float, then calibrated and quantisation-aware.
 
     Parameters
     ----------
-    preset : str or dict or None
+    preset : str, dict or QNet
         A name in :data:`~edgeforge.models.network.zoo.PRESETS` (``"digits-ref"``,
-        ``"digits-mlp"``, ``"digits-wide"``) or a network dict whose input is digits'
-        ``(1, 8, 8)``; ``None`` with ``init``: its network.
+        ``"digits-mlp"``, ``"digits-wide"``), a network dict whose input is digits'
+        ``(1, 8, 8)``, or an uncalibrated :class:`QNet` to start from (its weights: a
+        fine-tune, e.g. of a network converted to DeBut chains and initialised by ALS, or
+        pruned or factorised by :mod:`edgeforge.models.compress`; trained in place).
     config : TrainConfig
         Schedule and seed.
     progress : bool
         Show a rich progress bar (phase, loss, time); one summary line per
         phase goes to stderr either way.
-    init : QNet, optional
-        Start from this float (not yet calibrated) network instead of a seeded
-        initialisation: fine-tuning, e.g. of a pruned or factorised network
-        (:mod:`edgeforge.models.compress`). It is trained in place and returned.
     penalty : callable, optional
         ``penalty(net) -> scalar tensor`` added to the loss at every step (a
         regulariser, e.g. NRMF's nuclear norm; its value is part of the logged loss).
@@ -208,14 +210,13 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {config!r}")
-    if init is not None:
-        if not isinstance(init, QNet) or init.quantized:
-            raise ValueError("init must be a float QNet that is not calibrated yet, got "
-                             f"{'a calibrated QNet' if isinstance(init, QNet) else repr(init)}")
-        if preset is not None and not isinstance(preset, str) and preset != init.network:
-            raise ValueError("preset and init describe different networks")
-        network = init.network
-        name = name or (preset if isinstance(preset, str) else "custom")
+    start = preset if isinstance(preset, QNet) else None
+    if start is not None:
+        if start.quantized:
+            raise ValueError("the network to start from must be uncalibrated (float): "
+                             "train_network calibrates it before QAT")
+        network = start.network
+        name = name or "custom"
     else:
         label, network = ((preset, named_preset(preset)) if isinstance(preset, str)
                           else ("custom", preset))
@@ -233,7 +234,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     t0 = time.monotonic()
     try:
         torch.manual_seed(config.seed)
-        net = QNet(network) if init is None else init
+        net = QNet(network) if start is None else start
         rng = np.random.Generator(np.random.PCG64(config.seed))
         batches = _Batches(len(y_train), config.batch, rng)
         labels = torch.from_numpy(y_train)

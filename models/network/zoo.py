@@ -26,7 +26,7 @@ import copy
 
 from ..data_digits import INPUT as DIGITS_INPUT
 
-__all__ = ["with_widths", "layer_macs", "PRESETS", "preset", "conv2d", "linear", "relu",
+__all__ = ["with_widths", "layer_params", "layer_macs", "params", "PRESETS", "preset", "conv2d", "linear", "relu",
            "maxpool", "flatten", "argmax", "macs"]
 
 
@@ -122,17 +122,36 @@ def with_widths(network: dict, *, weight_bits=None, out_bits=None) -> dict:
     return out
 
 
+def layer_params(layer: dict) -> int:
+    """Weights of a conv2d or linear layer dict (biases not counted): a DeBut chain's
+    nonzeros, padded rows included (the hardware computes them), else the dense count."""
+    if layer.get("transform") == "debut":
+        from edgeforge.schemes.network_debut import chain_params
+        return chain_params(layer["factors"])
+    if layer["kind"] == "conv2d":
+        return layer["out_channels"] * layer["in_channels"] * layer["kernel"] ** 2
+    return layer["in_features"] * layer["out_features"]
+
+
 def layer_macs(network: dict) -> dict[int, int]:
-    """Multiply-accumulates per image of each conv2d and linear layer, by layer index."""
+    """Multiply-accumulates per image of each conv2d and linear layer, by layer index
+    (vectors an image times :func:`layer_params`: a DeBut chain's MACs a vector are its
+    nonzeros)."""
     from .net import check_network
     shapes = check_network(network)
     out = {}
     for index, (layer, shape) in enumerate(zip(network["layers"], shapes)):
         if layer["kind"] == "conv2d":
-            out[index] = shape[0] * shape[1] * shape[2] * layer["in_channels"] * layer["kernel"] ** 2
+            out[index] = shape[1] * shape[2] * layer_params(layer)
         elif layer["kind"] == "linear":
-            out[index] = layer["in_features"] * layer["out_features"]
+            out[index] = layer_params(layer)
     return out
+
+
+def params(network: dict) -> int:
+    """Weights of the conv2d and linear layers (:func:`layer_params`)."""
+    return sum(layer_params(layer) for layer in network["layers"]
+               if layer["kind"] in ("conv2d", "linear"))
 
 
 def macs(network: dict) -> int:
