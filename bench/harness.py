@@ -183,3 +183,12 @@ def write_json(path: Path, data) -> Path:
     """Write ``data`` as sorted, indented JSON (NaN and infinities refused: strict JSON)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return jsonfile.write(path, data, indent=2, sort_keys=True)
+
+
+def seed_stats(values) -> dict:
+    """Mean, sample std (ddof 1; 0 for one value), min and max of a figure over seeds."""
+    import numpy as np
+    v = np.asarray(list(values), dtype=float)
+    return {"mean": round(float(v.mean()), 6),
+            "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 6),
+            "min": round(float(v.min()), 6), "max": round(float(v.max()), 6)}

@@ -94,7 +94,7 @@ def debut_layers_arg(text: str):
 
 
 TRAIN_OPTIONS = (
-    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-mlp"),
+    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
     Option(("--debut",), "debut", {
@@ -443,9 +443,118 @@ def _import_qonnx(args) -> int:
     return 0
 
 
+def _numbers(text: str) -> list[float]:
+    import argparse
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or comma-separated numbers such "
+                                         f"as 0.5,0.25, got {text!r}") from None
+
+
+#: Options of ``compress`` that only some methods take.
+_METHOD_OPTIONS = {"rate": ("ezcrop", "hrank"), "rounds": ("ezcrop", "hrank"),
+                   "p": ("nrmf",), "alpha": ("nrmf",)}
+
+
+def _compress_arguments(p) -> None:
+    from ..models.compress import FINE_TUNE_FIELDS, METHODS
+    p.add_argument("artifact", help="trained network artifact (.npz) on digits, e.g. from "
+                                    "edgeforge train --scheme network --preset digits-wide")
+    p.add_argument("-o", "--output", required=True, help="compressed network artifact (.npz)")
+    p.add_argument("--method", required=True, choices=METHODS,
+                   help="ezcrop: prune channels by the FFT energy zone; hrank: by feature-map "
+                        "rank; nrmf: Tucker-2 ranks by energy threshold after nuclear-norm "
+                        "training; vbmf: Tucker-2 at VBMF ranks")
+    p.add_argument("--rate", type=_numbers, metavar="R",
+                   help="ezcrop/hrank: share of output channels each conv loses, in [0, 1): "
+                        "one for all or one per prunable conv (0.5,0.25)")
+    p.add_argument("--rounds", type=int, metavar="N",
+                   help="ezcrop/hrank: evaluate -> prune -> fine-tune rounds (default 1)")
+    p.add_argument("--p", type=float, metavar="P",
+                   help="nrmf: energy threshold in (0, 1] (default 0.95)")
+    p.add_argument("--alpha", type=float, metavar="A",
+                   help="nrmf: weight of the nuclear-norm regulariser (default 0.01)")
+    p.add_argument("--iterations", type=int, metavar="N",
+                   help=f"fine-tuning steps (default {FINE_TUNE_FIELDS['iterations']}; nrmf trains "
+                        f"this many with the regulariser first)")
+    p.add_argument("--lr", type=float, help=f"fine-tuning peak learning rate (default "
+                                            f"{FINE_TUNE_FIELDS['lr']})")
+    p.add_argument("--seed", type=int, help="fine-tuning seed (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _compress(args) -> int:
+    """``edgeforge compress net.npz --method ezcrop --rate 0.5 -o small.npz``."""
+    from ..artifact import load, save
+    from ..models.compress import FINE_TUNE, nrmf_network, prune_network, vbmf_network
+    from ..models.compress.ezcrop import prunable_layers
+    from ..models.network import TrainConfig, export_network
+    from ..paths import check_output_file
+    check_output_file(args.output, "-o/--output")
+    for key, methods in _METHOD_OPTIONS.items():
+        if getattr(args, key) is not None and args.method not in methods:
+            raise ValueError(f"--{key} is an option of --method {'/'.join(methods)}, not "
+                             f"{args.method}")
+    fields = {"iterations": args.iterations, "lr": args.lr, "seed": args.seed}
+    try:
+        config = TrainConfig(**{**FINE_TUNE.to_dict(),
+                                **{k: v for k, v in fields.items() if v is not None}})
+    except ValueError as e:
+        raise ValueError(str(e).replace("TrainConfig.", "--")) from None
+    art = load(args.artifact)
+    if art.scheme != "network":
+        raise ValueError(f"artifact must be a network artifact, got scheme {art.scheme!r}")
+    progress = not args.no_progress
+    if args.method in ("ezcrop", "hrank"):
+        if args.rate is None:
+            raise ValueError(f"--rate is needed for --method {args.method}")
+        for r in args.rate:
+            if not 0 <= r < 1:
+                raise ValueError(f"--rate must be in [0, 1) (the share of channels removed), "
+                                 f"got {r:g}")
+        if args.rounds is not None and args.rounds < 1:
+            raise ValueError(f"--rounds must be a positive integer, got {args.rounds}")
+        layers = sorted(prunable_layers(art.config))
+        if len(args.rate) == 1:
+            rates = args.rate[0]
+        elif len(args.rate) == len(layers):
+            rates = dict(zip(layers, args.rate))
+        else:
+            raise ValueError(f"--rate must be one rate or one per prunable conv ({len(layers)}: "
+                             f"layers {layers}), got {len(args.rate)}")
+        done = prune_network(art, rates, metric=args.method, rounds=args.rounds or 1,
+                             fine_tune=config, progress=progress)
+    elif args.method == "nrmf":
+        from ..models.compress.nrmf import ALPHA, check_p, nuclear_penalty
+        p, alpha = (0.95 if args.p is None else args.p), (ALPHA if args.alpha is None
+                                                          else args.alpha)
+        for check, value in ((check_p, p), (nuclear_penalty, alpha)):
+            try:
+                check(value)
+            except ValueError as e:
+                raise ValueError("--" + str(e)) from None
+        done = nrmf_network(art, p, alpha=alpha, regularise=config, fine_tune=config,
+                            progress=progress)
+    else:
+        done = vbmf_network(art, fine_tune=config, progress=progress)
+    out = save(export_network(done.result, command="edgeforge " + " ".join(args.argv),
+                              provenance=done.provenance()), args.output)
+    before, after = done.details["before"], done.details["after"]
+    console.print(f"{args.method}: {before['params']:,} -> {after['params']:,} parameters, "
+                  f"{before['macs']:,} -> {after['macs']:,} MACs an image "
+                  f"({', '.join(after['layers'])}); test accuracy "
+                  f"{100 * done.result.float_accuracy:.2f} % (fixed point)")
+    console.print(f"wrote [bold]{out}[/]")
+    return 0
+
+
 COMMANDS = (
     Command("import-qonnx", "import a QONNX model (Brevitas export) as a network artifact",
             _import_qonnx_arguments, _import_qonnx),
+    Command("compress", "prune (EZCrop, HRank) or rank-factorise (NRMF, VBMF) a trained "
+                        "network artifact, fine-tune and export it", _compress_arguments,
+            _compress),
 )
 
 DEMO_FLOWS = (demo_flow, debut_demo_flow)

@@ -38,7 +38,8 @@ def _layer_dict(layer: dict, module) -> dict:
     return module.fields() if isinstance(module, QuantLayer) else dict(layer)
 
 
-def export_network(result: TrainResult, *, command: str | None = None) -> Artifact:
+def export_network(result: TrainResult, *, command: str | None = None,
+                   provenance: dict | None = None) -> Artifact:
     """The ``network`` artifact of a trained network.
 
     Parameters
@@ -48,6 +49,9 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
     command : str, optional
         The command that trained it, for the provenance; default: this
         process's command line, the program by name (no folder).
+    provenance : dict, optional
+        Further provenance fields, e.g. ``compression`` (what pruned or
+        factorised the network: :mod:`edgeforge.models.compress`); JSON data.
 
     Returns
     -------
@@ -76,7 +80,7 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
         layers.append(_layer_dict(layer, module))
         if isinstance(module, QuantLayer):
             arrays.update(module.arrays(i))
-    provenance = {
+    record = {
         "source": "edgeforge-train", "preset": result.preset,
         "data": f"{data_digits.DATA_NAME}; {data_digits.PIXEL_RULE}",
         "split": data_digits.SPLIT_RULE, "seed": result.config.seed,
@@ -90,10 +94,11 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
         # The program's name, not its path, so that the same run gives the same file anywhere.
         "command": command if command is not None else shlex.join([Path(sys.argv[0]).name,
                                                                    *sys.argv[1:]]),
+        **(provenance or {}),
     }
     artifact = Artifact(scheme=SCHEME, config={"input": dict(net.network["input"]),
                                                "layers": layers},
-                        arrays=arrays, scales=net.scales(), provenance=provenance)
+                        arrays=arrays, scales=net.scales(), provenance=record)
     return check(artifact)
 
 

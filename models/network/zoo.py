@@ -8,6 +8,11 @@ and ``bias_bits`` when left ``None``), which the exporter fills in.
   (padding 1), relu, maxpool 2, flatten (32), linear 32->32, relu, linear
   32->10, argmax: 4608 + 9216 + 1024 + 320 = 15,168 MACs per image. The
   reference every classifier issue reports against.
+- ``digits-wide``: digits-ref's shape with 16 and 32 channels, conv3x3 1->16,
+  relu, maxpool 2, conv3x3 16->32, relu, maxpool 2, flatten (128), linear
+  128->32, relu, linear 32->10, argmax: 9216 + 73,728 + 4096 + 320 = 87,360
+  MACs. Wide enough that channel pruning and rank factorisation
+  (:mod:`edgeforge.models.compress`) have something to remove.
 - ``digits-mlp``: flatten (64), linear 64->32, relu, linear 32->10, argmax
   (2,368 MACs), the fast MLP target.
 
@@ -62,6 +67,9 @@ PRESETS: dict[str, dict] = {
     "digits-ref": {"input": DIGITS_INPUT, "layers": [
         conv2d(1, 8), relu(), maxpool(2), conv2d(8, 8), relu(), maxpool(2), flatten(),
         linear(32, 32), relu(), linear(32, 10), argmax()]},
+    "digits-wide": {"input": DIGITS_INPUT, "layers": [
+        conv2d(1, 16), relu(), maxpool(2), conv2d(16, 32), relu(), maxpool(2), flatten(),
+        linear(128, 32), relu(), linear(32, 10), argmax()]},
     "digits-mlp": {"input": DIGITS_INPUT, "layers": [
         flatten(), linear(64, 32), relu(), linear(32, 10), argmax()]},
 }
