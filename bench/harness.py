@@ -24,8 +24,9 @@ from typing import Sequence
 
 from .. import jsonfile
 
-__all__ = ["REPO", "RESULTS", "MeasureError", "measure", "cost_records", "engine_commit", "printer",
-           "write_json", "publish"]
+__all__ = ["REPO", "RESULTS", "ECP5_PARTS", "MeasureError", "measure", "cost_records",
+           "cost_smallest", "engine_commit", "printer",
+           "main_quick", "write_json", "publish"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -117,6 +118,24 @@ def cost_records(design, targets: Sequence[str], *, devices: dict | None = None,
             for r in design.cost(tuple(targets), devices=devices, progress=printer(progress))}
 
 
+#: ECP5 parts from the smallest: an ``ecp5`` cost takes the first one a design fits.
+ECP5_PARTS = ("ecp5-25f", "ecp5-45f", "ecp5-85f")
+
+
+def cost_smallest(design, targets: Sequence[str], *, progress: bool = True) -> dict:
+    """:func:`cost_records` for ``targets``, an ``ecp5`` target on the smallest of
+    :data:`ECP5_PARTS` the design fits (the largest, with its shortfall, if none)."""
+    others = [t for t in targets if t != "ecp5"]
+    cost = cost_records(design, others, progress=progress) if others else {}
+    if "ecp5" in targets:
+        for part in ECP5_PARTS:
+            cost.update(cost_records(design, ("ecp5",), devices={"ecp5": part},
+                                     progress=progress))
+            if cost["ecp5"]["fits"]:
+                break
+    return cost
+
+
 def publish(out: Path, stem: str, results: dict, render) -> None:
     """A benchmark's results as ``<stem>.json`` (strict JSON) and ``<stem>.md``
     (``render(results)``) in ``out``, and the Markdown on stdout."""
@@ -125,6 +144,18 @@ def publish(out: Path, stem: str, results: dict, render) -> None:
     markdown = render(results)
     (out / f"{stem}.md").write_text(markdown)
     print(markdown, end="")
+
+
+def main_quick(description: str, stem: str, run, render, argv=None) -> int:
+    """The command line of a benchmark with a ``--quick`` switch and an ``--out`` folder:
+    ``run(quick=..., done=...)`` publishes ``<stem>`` after every finished record."""
+    import argparse
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="generic synthesis only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args(argv)
+    run(quick=args.quick, done=lambda report: publish(args.out, stem, report, render))
+    return 0
 
 
 def write_json(path: Path, data) -> Path:

@@ -44,7 +44,7 @@ def test_digits_ref_shapes_and_arrays():
     (with_layer(0, shift=-1), "config.layers[0].shift", r"expected an integer 0..62, got -1$"),
     (with_layer(0, shift=True), "config.layers[0].shift", r"expected an integer 0..62, got True$"),
     (with_layer(0, transform="pecan"), "config.layers[0].transform",
-     r"expected one of \['dense', 'pecan-d'\], got 'pecan'$"),
+     r"expected one of \['debut', 'dense', 'pecan-d'\], got 'pecan'$"),
     (with_layer(0, stride=2), "config.layers[0].stride", r"unknown conv2d field; known: "),
     (with_layer(3, in_channels=4), "config.layers[3].in_channels",
      r"expected 8 \(the input's channels\), got 4$"),
@@ -101,7 +101,10 @@ def test_every_transform_kind_names_its_parts():
     import importlib
     for kind, transform in TRANSFORMS.items():
         assert transform.name == kind
-        for target in (transform.golden, transform.cycles, transform.traffic, transform.core):
+        for target in (transform.golden, transform.cycles, transform.traffic,
+                       transform.timeline, transform.core, transform.operations):
+            if target is None:            # operations: optional
+                continue
             module, attr = target.split(":")
             assert hasattr(importlib.import_module(module), attr), target
 

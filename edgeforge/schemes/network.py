@@ -21,7 +21,8 @@ kind          fields
               (0..kernel//2), bias_bits (2..32), shift (>= 0), out_bits (2..8);
               stride 1, zero padding; plus the transform's own fields (dense:
               weight_bits (2..8); pecan-d: groups, group_size, prototypes,
-              table_bits (2..16))
+              table_bits (2..16); debut: weight_bits, factors, shifts,
+              mid_bits)
 ``linear``    transform, in_features, out_features, bias_bits, shift, out_bits,
               plus the transform's own fields
 ``relu``      none; only directly after a conv2d or linear
@@ -31,7 +32,8 @@ kind          fields
 ============  ==============================================================
 
 Arithmetic (golden = RTL): ``acc = bias + sum(w * x)`` exactly (dense; PECAN-D:
-``acc = bias + sum_j Y_j[:, k_j]``, :class:`PecanDTransform`), then
+``acc = bias + sum_j Y_j[:, k_j]``, :class:`PecanDTransform`; DeBut: the factor chain
+with a shift, round and saturation between factors, :class:`DebutTransform`), then
 ``y = (acc + (1 << (shift - 1))) >> shift`` (flooring shift; ``y = acc`` for
 shift 0), clipped to ``[0, 2**out_bits - 1]`` when a relu follows, else to the
 signed ``out_bits`` range. Max-pool takes the max of each window; arg-max the
@@ -53,8 +55,10 @@ import numpy as np
 
 from ..artifact import ArraySpec, ArtifactError
 from . import Scheme
+from . import network_debut as debut
 
 __all__ = ["LAYER_FIELDS", "TRANSFORMS", "Transform", "DenseTransform", "PecanDTransform",
+           "DebutTransform",
            "check_divisors", "codebook_type", "resolve", "with_transform", "Layer", "Network",
            "LayerWidths", "NetworkWidths", "NetworkScheme", "parse_network", "derive_widths",
            "range_bits", "requant_range", "clip_range", "random_artifact", "random_config"]
@@ -131,12 +135,15 @@ class Transform:
     extra_fields : tuple of str
         Layer fields this kind adds to :data:`LAYER_FIELDS`.
     knobs : tuple of (str, str)
-        Names of the two folding knobs of its core (the pair a folding gives per layer).
-    golden, cycles, traffic, core : str
+        Names of the two folding knobs of its core (the pair a folding gives per layer;
+        a kind whose folding is not a pair overrides the folding methods).
+    golden, cycles, traffic, timeline, core : str
         ``"module:attribute"`` of its golden function (the layer's accumulators), cycle
         formula (cycles per input vector from the core stage's params), memory-traffic
-        lines and hardware core (imported on use, so that loading an artifact imports
-        neither NumPy-heavy models nor Amaranth).
+        lines, the core's control in the cycle model's timeline (a block from the core
+        stage; by default the one-accumulator control every fold-and-emit core has) and
+        hardware core (imported on use, so that loading an artifact imports neither
+        NumPy-heavy models nor Amaranth).
     """
 
     name: str
@@ -145,6 +152,10 @@ class Transform:
     golden: str
     cycles: str
     traffic: str
+    timeline: str = "edgeforge.sim.cycles.network:core_block"
+    #: Its arithmetic per image from the core stage (``OperationLine`` s, for the energy
+    #: estimate); None: not counted.
+    operations: str | None = None
     core: str
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -173,23 +184,37 @@ class Transform:
         """What each knob divides: ``((size, what), (size, what))``."""
         raise NotImplementedError
 
-    def check_folding(self, where: str, pair, layer: "Layer") -> None:
-        """Refuse a folding pair whose knobs do not divide the layer (naming ``where``)."""
+    def check_folding(self, where: str, value, layer: "Layer") -> tuple[int, ...]:
+        """The layer's folding ``value`` as a tuple; refuse one that is not a pair of knobs
+        dividing the layer (naming ``where`` and the value)."""
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise ValueError(f"{where} must be a ({self.knobs[0]}, {self.knobs[1]}) pair, "
+                             f"got {value!r}")
         (n0, w0), (n1, w1) = self.fold_sizes(layer)
-        check_divisors(where, ((self.knobs[0], pair[0], n0, w0),
-                               (self.knobs[1], pair[1], n1, w1)))
+        check_divisors(where, ((self.knobs[0], value[0], n0, w0),
+                               (self.knobs[1], value[1], n1, w1)))
+        return (value[0], value[1])
 
-    def parallel(self, layer: "Layer") -> tuple[int, int]:
-        """The fully parallel pair (``(1, 1)`` is fully folded for every kind)."""
+    def folded(self, layer: "Layer") -> tuple[int, ...]:
+        """The fully folded folding: one of everything."""
+        return (1, 1)
+
+    def parallel(self, layer: "Layer") -> tuple[int, ...]:
+        """The fully parallel folding."""
         (n0, _), (n1, _) = self.fold_sizes(layer)
         return (n0, n1)
 
-    def candidates(self, layer: "Layer") -> list[tuple[int, int]]:
-        """Every valid folding pair of the layer."""
+    def candidates(self, layer: "Layer") -> list[tuple[int, ...]]:
+        """Every valid folding of the layer."""
         (n0, _), (n1, _) = self.fold_sizes(layer)
         return [(a, b) for a in _divisors(n0) for b in _divisors(n1)]
 
-    def core_params(self, layer: "Layer", pair) -> dict:
+    def fold_cost(self, layer: "Layer", fold) -> tuple:
+        """FINN's rule for ranking foldings of equal speed: the fewest units a cycle (the
+        knobs' product); on a tie the wider second knob (FINN widens SIMD first)."""
+        return (fold[0] * fold[1], -fold[1])
+
+    def core_params(self, layer: "Layer", fold) -> dict:
         """The core stage's params: ``folds`` (cycles an input vector), ``emit`` (folds per
         output beat), ``lanes`` (accumulators a beat), ``beats`` (beats a vector), and
         whatever the kind's core, cycle formula and traffic lines read."""
@@ -199,6 +224,12 @@ class Transform:
     def bias_span(self, layer: "Layer") -> int:
         """Random biases lie within +-this: the scale of a few terms of the sum."""
         raise NotImplementedError
+
+    def calibrate(self, layer: "Layer", arrays: Mapping[str, np.ndarray], lo: int,
+                  hi: int) -> dict:
+        """Fields of this kind that :func:`random_artifact` sets from the random arrays
+        (before it picks the layer's shift); none by default."""
+        return {}
 
     def random_arrays(self, layer: "Layer", network: "Network", rng,
                       extremes: float) -> dict[str, np.ndarray]:
@@ -226,6 +257,7 @@ class DenseTransform(Transform):
     golden = "edgeforge.sim.golden.dense:accumulate"
     cycles = "edgeforge.sim.cycles.network:dense_cycles"
     traffic = "edgeforge.sim.cycles.network:dense_traffic"
+    operations = "edgeforge.sim.cycles.network:dense_operations"
     core = "edgeforge.hw.network.mac:DenseCore"
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -247,10 +279,6 @@ class DenseTransform(Transform):
     def fold_sizes(self, layer):
         outputs, inputs = self.size(layer)
         return (outputs, "output channels"), (inputs, "inputs")
-
-    def candidates(self, layer):
-        # On a tie in MACs the wider SIMD first, as FINN widens SIMD first.
-        return sorted(super().candidates(layer), key=lambda p: -p[1])
 
     def core_params(self, layer, pair):
         outputs, inputs = self.size(layer)
@@ -287,6 +315,7 @@ class PecanDTransform(Transform):
     golden = "edgeforge.sim.golden.pecan_d:accumulate"
     cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
     traffic = "edgeforge.sim.cycles.network:pecan_d_traffic"
+    operations = "edgeforge.sim.cycles.network:pecan_d_operations"
     core = "edgeforge.hw.network.cam:CamCore"
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -332,10 +361,6 @@ class PecanDTransform(Transform):
         f = layer.fields
         return (f["groups"], "groups"), (f["prototypes"], "prototypes")
 
-    def candidates(self, layer):
-        # On a tie in match units, more prototypes a cycle first: fewer running-min folds.
-        return sorted(super().candidates(layer), key=lambda p: -p[1])
-
     def core_params(self, layer, pair):
         f = layer.fields
         outputs, _ = self.size(layer)
@@ -363,8 +388,131 @@ class PecanDTransform(Transform):
         return arrays
 
 
+class DebutTransform(Transform):
+    """A chain of DeBut factors (:mod:`edgeforge.schemes.network_debut`: the fields
+    ``factors``, ``shifts``, ``mid_bits``, the arrays ``l<i>_f<k>`` and ``l<i>_bias``, the
+    arithmetic). Its own fields besides: ``weight_bits`` (2..8) of the factors' nonzeros.
+
+    Folding: the MAC lanes of each factor, one per factor (each a count
+    :func:`~edgeforge.schemes.network_debut.lane_split` accepts); the factor stages
+    overlap, so a vector takes the slowest factor's folds.
+    """
+
+    name = "debut"
+    extra_fields = ("weight_bits", "factors", "shifts", "mid_bits")
+    knobs = ("MAC lanes of each factor",)
+    golden = "edgeforge.sim.golden.debut:accumulate"
+    cycles = "edgeforge.sim.cycles.debut:debut_cycles"
+    traffic = "edgeforge.sim.cycles.debut:debut_traffic"
+    operations = "edgeforge.sim.cycles.debut:debut_operations"
+    timeline = "edgeforge.sim.cycles.debut:chain_block"
+    core = "edgeforge.hw.network.butterfly:DebutCore"
+
+    def check_fields(self, layer, index):
+        raw = layer["factors"]
+        where = _where(index, "factors")
+        if not isinstance(raw, list) or not raw or not all(isinstance(f, list) for f in raw):
+            raise ArtifactError(where, f"expected a non-empty list of [p, q, r, s, t], "
+                                f"got {raw!r}")
+        if layer["kind"] == "conv2d":
+            outputs, inputs = layer["out_channels"], layer["kernel"] ** 2 * layer["in_channels"]
+        else:
+            outputs, inputs = layer["out_features"], layer["in_features"]
+        try:
+            factors = debut.check_chain(raw, inputs, outputs)
+        except ValueError as err:
+            raise ArtifactError(where, f"{err}, got {raw!r}") from None
+        mid = _int_field(layer, index, "mid_bits", *debut.MID_BITS)
+        shifts = layer["shifts"]
+        if (not isinstance(shifts, list) or len(shifts) != len(factors) - 1
+                or any(not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_SHIFT
+                       for v in shifts)):
+            raise ArtifactError(_where(index, "shifts"), f"expected {len(factors) - 1} "
+                                f"integer(s) 0..{MAX_SHIFT}, one after each factor but the "
+                                f"last, got {shifts!r}")
+        return {"weight_bits": _int_field(layer, index, "weight_bits", *WEIGHT_BITS),
+                "factors": [list(f.as_tuple()) for f in factors], "shifts": list(shifts),
+                "mid_bits": mid}
+
+    @staticmethod
+    def chain(layer: "Layer") -> list:
+        """The checked layer's :class:`~edgeforge.schemes.network_debut.Factor` list."""
+        return [debut.Factor(*f) for f in layer.fields["factors"]]
+
+    def array_specs(self, layer, network):
+        bits = layer.fields["weight_bits"]
+        specs = {f"l{layer.index}_f{k}": ArraySpec("int8", f.theta_shape, bits, True)
+                 for k, f in enumerate(self.chain(layer))}
+        specs[f"l{layer.index}_bias"] = ArraySpec("int32", (self.size(layer)[0],),
+                                                  layer.fields["bias_bits"], True)
+        return specs
+
+    def ranges(self, layer, arrays, lo: int, hi: int) -> tuple:
+        """Each factor's :class:`~edgeforge.schemes.network_debut.FactorRange` for inputs in
+        ``lo..hi`` (:func:`~edgeforge.schemes.network_debut.chain_ranges`)."""
+        f = layer.fields
+        thetas = [arrays[f"l{layer.index}_f{k}"] for k in range(len(f["factors"]))]
+        return debut.chain_ranges(self.chain(layer), thetas, arrays[f"l{layer.index}_bias"],
+                                  f["shifts"], f["mid_bits"], self.size(layer)[1], lo, hi,
+                                  f["shift"])
+
+    def acc_range(self, layer, arrays, lo, hi):
+        return self.ranges(layer, arrays, lo, hi)[-1].acc_range, {}
+
+    # -- folding: one lane count per factor ------------------------------------------------
+    def check_folding(self, where, value, layer):
+        chain = self.chain(layer)
+        if not isinstance(value, (list, tuple)) or len(value) != len(chain):
+            raise ValueError(f"{where} must list the MAC lanes of each of its {len(chain)} "
+                             f"factors, got {value!r}")
+        for k, (f, lanes) in enumerate(zip(chain, value)):
+            debut.lane_split(f, lanes, f"{where}, factor {k + 1}")
+        return tuple(value)
+
+    def folded(self, layer):
+        return tuple(1 for _ in self.chain(layer))
+
+    def parallel(self, layer):
+        return tuple(f.params for f in self.chain(layer))
+
+    def candidates(self, layer):
+        from itertools import product
+        return [tuple(c) for c in product(*(debut.lane_counts(f) for f in self.chain(layer)))]
+
+    def fold_cost(self, layer, fold):
+        # The fewest MAC lanes in all.
+        return (sum(fold),)
+
+    def core_params(self, layer, fold):
+        folds = [debut.fold_count(f, lanes) for f, lanes in zip(self.chain(layer), fold)]
+        return {"factors": layer.fields["factors"], "factor_lanes": list(fold),
+                "factor_folds": folds, "folds": max(folds), "emit": max(folds),
+                "lanes": self.size(layer)[0], "beats": 1,
+                "weight_bits": layer.fields["weight_bits"], "mid_bits": layer.fields["mid_bits"]}
+
+    def bias_span(self, layer):
+        return 1 << (layer.fields["weight_bits"] + 6)
+
+    def calibrate(self, layer, arrays, lo, hi):
+        """Shifts between factors aimed, as :func:`random_artifact` aims a layer's shift, at
+        a quarter of each factor's worst case mapped onto the ``mid_bits`` range."""
+        n = len(layer.fields["factors"])
+        target = (1 << (layer.fields["mid_bits"] - 1)) - 1
+        shifts: list[int] = []
+        for k in range(n - 1):
+            # Factor k's range depends on the shifts before it only.
+            fields = {**layer.fields, "shifts": shifts + [0] * (n - 1 - len(shifts))}
+            probe = Layer(layer.index, layer.kind, fields, layer.in_shape, layer.out_shape,
+                          layer.relu)
+            acc_lo, acc_hi = self.ranges(probe, arrays, lo, hi)[k].acc_range
+            shifts.append(min(MAX_SHIFT, max(0, (max(abs(acc_lo), acc_hi) // 4).bit_length()
+                                             - target.bit_length())))
+        return {"shifts": shifts}
+
+
 #: Transform kinds: name -> :class:`Transform`.
-TRANSFORMS: dict[str, Transform] = {"dense": DenseTransform(), "pecan-d": PecanDTransform()}
+TRANSFORMS: dict[str, Transform] = {"dense": DenseTransform(), "pecan-d": PecanDTransform(),
+                                    "debut": DebutTransform()}
 
 
 @dataclass(frozen=True)
@@ -738,6 +886,9 @@ def random_artifact(config: dict, seed: int = 0, extremes: float = 0.25,
             continue
         arrays.update(layer.transform.random_arrays(layer, network, rng, extremes))
         if shifts:
+            in_range = derive_widths(network, arrays, upto=index + 1).layers[index].in_range
+            config["layers"][index].update(layer.transform.calibrate(layer, arrays, *in_range))
+            network = parse_network(config)
             widths = derive_widths(network, arrays, upto=index + 1).layers[index]
             lo, hi = widths.acc_range
             target = (1 << layer.fields["out_bits"]) - 1

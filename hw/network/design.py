@@ -159,7 +159,7 @@ class NetworkDesign(Design):
 
     @property
     def slug(self) -> str:
-        fold = "-".join(f"{pe}x{simd}" for pe, simd in self.folding)
+        fold = "-".join("x".join(str(v) for v in f) for f in self.folding)
         extra = ("_logits" if self.logits else "") + (f"_layer{self.layer}"
                                                       if self.layer is not None else "")
         ram = "" if self.buffer_ram == "auto" else f"_{self.buffer_ram}ram"

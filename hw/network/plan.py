@@ -86,17 +86,20 @@ def transform_size(layer: Layer) -> tuple[int, int]:
     return layer.transform.size(layer)
 
 
-def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
-    """``{layer index: (PE, SIMD)}`` for every conv2d / linear layer.
+def resolve_folding(network: Network, folding) -> dict[int, tuple[int, ...]]:
+    """``{layer index: folding}`` for every conv2d / linear layer, each in its transform
+    kind's terms: ``(PE, SIMD)`` for dense, ``(groups, prototypes)`` a cycle for PECAN-D,
+    the MAC lanes of each factor for DeBut.
 
-    ``folding`` is ``"folded"``, ``"parallel"`` or a list of ``(PE, SIMD)``, one per
-    conv2d / linear layer in order.
+    ``folding`` is ``"folded"``, ``"parallel"`` or a list of foldings, one per conv2d /
+    linear layer in order.
 
     Raises
     ------
     ValueError
-        Naming the layer and the value: a PE that does not divide the layer's output
-        channels, a SIMD that does not divide its inputs, a wrong list length.
+        Naming the layer and the value: a knob that does not divide what it folds (a PE
+        that does not divide the layer's output channels, a SIMD its inputs), a wrong
+        list length.
     """
     dense = [layer for layer in network.layers if layer.transform is not None]
     if isinstance(folding, str):
@@ -106,20 +109,14 @@ def resolve_folding(network: Network, folding) -> dict[int, tuple[int, int]]:
         if folding == "balanced":
             raise ValueError("folding 'balanced' depends on the pipeline's streams: "
                              "plan_pipeline resolves it, got it in resolve_folding")
-        return {layer.index: (1, 1) if folding == "folded" else layer.transform.parallel(layer)
-                for layer in dense}
+        pick = "folded" if folding == "folded" else "parallel"
+        return {layer.index: getattr(layer.transform, pick)(layer) for layer in dense}
     if not isinstance(folding, (list, tuple)) or len(folding) != len(dense):
-        raise ValueError(f"folding must list one (PE, SIMD) per conv2d/linear layer "
-                         f"({len(dense)}), got {folding!r}")
-    out = {}
-    for layer, pair in zip(dense, folding):
-        where = f"folding of layer {layer.index} ({layer.kind})"
-        knobs = layer.transform.knobs
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise ValueError(f"{where} must be a ({knobs[0]}, {knobs[1]}) pair, got {pair!r}")
-        layer.transform.check_folding(where, pair, layer)
-        out[layer.index] = (pair[0], pair[1])
-    return out
+        raise ValueError(f"folding must list one folding per conv2d/linear layer "
+                         f"({len(dense)}; dense: (PE, SIMD)), got {folding!r}")
+    return {layer.index: layer.transform.check_folding(
+        f"folding of layer {layer.index} ({layer.kind})", value, layer)
+        for layer, value in zip(dense, folding)}
 
 
 #: iCE40 LUT4 of one MAC lane, ``LANE_LUT4[0] + LANE_LUT4[1] w a + LANE_LUT4[2] (w + a)`` for
@@ -152,9 +149,9 @@ def fastest_interval(network: Network, widths: NetworkWidths, pixels_per_beat: i
 
 
 def _foldings_within(network: Network, widths: NetworkWidths, target: int, pixels_per_beat: int,
-                     key) -> list[tuple[int, int]]:
-    """Per conv2d / linear layer, the ``(PE, SIMD)`` dividing it whose cycles an image stay
-    within ``target``, least by ``key(layer, pe, simd)``."""
+                     key) -> list[tuple[int, ...]]:
+    """Per conv2d / linear layer, the folding (its kind's candidates) whose cycles an image
+    stay within ``target``, least by ``key(layer, fold)``."""
     from edgeforge.sim.cycles.network import stage_cycles
     parallel = plan_pipeline(network, widths, "parallel", pixels_per_beat=pixels_per_beat)
     cores = {st.layer: st for st in parallel.stages if st.kind == "core"}
@@ -162,31 +159,31 @@ def _foldings_within(network: Network, widths: NetworkWidths, target: int, pixel
     for layer in network.layers:
         if layer.transform is None:
             continue
-        # The layer's own kind says which pairs fold it and what each costs in cycles.
+        # The layer's own kind says which foldings it has and what each costs in cycles.
         t, st = layer.transform, cores[layer.index]
-        pairs = [pair for pair in t.candidates(layer)
-                 if stage_cycles(replace(st, params={**st.params, **t.core_params(layer, pair)}))
-                 <= target]
-        out.append(min(pairs, key=lambda p: key(layer, *p)))
+        fits = [fold for fold in t.candidates(layer)
+                if stage_cycles(replace(st, params={**st.params, **t.core_params(layer, fold)}))
+                <= target]
+        out.append(min(fits, key=lambda fold: key(layer, fold)))
     return out
 
 
-def _finn_key(layer, pe, simd):
-    # FINN's rule: the fewest MACs a cycle; on a tie the wider SIMD (FINN widens SIMD first).
-    return (pe * simd, -simd)
+def _finn_key(layer, fold):
+    return layer.transform.fold_cost(layer, fold)
 
 
 def balanced_folding(network: Network, widths: NetworkWidths,
-                     pixels_per_beat: int = 1) -> list[tuple[int, int]]:
-    """Per conv2d / linear layer, the ``(PE, SIMD)`` with the fewest MACs a cycle (``PE x
-    SIMD``; on a tie the wider SIMD, as FINN widens SIMD first) whose cycles an image stay
-    within the interval of the fully parallel pipeline."""
+                     pixels_per_beat: int = 1) -> list[tuple[int, ...]]:
+    """Per conv2d / linear layer, the folding of least cost by its kind's rule (dense: the
+    fewest MACs a cycle ``PE x SIMD``, on a tie the wider SIMD, as FINN widens SIMD first;
+    DeBut: the fewest MAC lanes) whose cycles an image stay within the interval of the
+    fully parallel pipeline."""
     return _foldings_within(network, widths, fastest_interval(network, widths, pixels_per_beat),
                             pixels_per_beat, _finn_key)
 
 
 def target_folding(network: Network, widths: NetworkWidths, target_cycles: int,
-                   pixels_per_beat: int = 1, *, estimate: str = "lut4") -> list[tuple[int, int]]:
+                   pixels_per_beat: int = 1, *, estimate: str = "lut4") -> list[tuple[int, ...]]:
     """The cheapest folding whose pipeline takes at most ``target_cycles`` cycles an image.
 
     Every layer's core is folded on its own (the interval is the slowest stage's, so a
@@ -219,12 +216,12 @@ def target_folding(network: Network, widths: NetworkWidths, target_cycles: int,
     if estimate == "macs":
         key = _finn_key
     else:
-        def key(layer, pe, simd):
-            # The LUT4 model is of MAC lanes: a kind without weights (PECAN-D) goes by
-            # FINN's rule on its own knobs.
-            if "weight_bits" not in layer.fields:
-                return (0.0, *_finn_key(layer, pe, simd))
-            return (layer_lut4(layer, widths, pe, simd), *_finn_key(layer, pe, simd))
+        def key(layer, fold):
+            # The LUT4 model is of dense MAC lanes: another kind (PECAN-D, DeBut) goes by
+            # its own rule.
+            if layer.fields["transform"] != "dense":
+                return (0.0, *_finn_key(layer, fold))
+            return (layer_lut4(layer, widths, *fold), *_finn_key(layer, fold))
     return _foldings_within(network, widths, target_cycles, pixels_per_beat, key)
 
 

@@ -1,7 +1,8 @@
 """NetworkDesign: config checks, stream encoding, manifest, lint, and cocotb on Verilator (and one
 config on Icarus) bit-exact against the golden model, with and without random backpressure on
-both ends, at three foldings of digits-ref, digits-mlp, single layers and random networks; the
-run's cycles held to the cycle model by Design.verify."""
+both ends, at three foldings of digits-ref, digits-mlp, single layers and random networks, and
+DeBut networks (square, shrinking, bulging, padded chains; All-DeBut digits) at several MAC lane
+configs; the run's cycles held to the cycle model by Design.verify."""
 
 import numpy as np
 import pytest
@@ -43,7 +44,8 @@ def _verify(design, xs, simulator="verilator"):
     ({"folding": [(1, 1), (1, 1), (1, 5), (1, 1)]}, ValueError,
      r"^folding of layer 7 \(linear\): SIMD must divide its 32 inputs, got 5$"),
     ({"folding": [(1, 1)]}, ValueError,
-     r"^folding must list one \(PE, SIMD\) per conv2d/linear layer \(4\), got \[\(1, 1\)\]$"),
+     r"^folding must list one folding per conv2d/linear layer \(4; dense: \(PE, SIMD\)\), "
+     r"got \[\(1, 1\)\]$"),
     ({"folding": [(1, 1), (1, 1), 4, (1, 1)]}, ValueError,
      r"^folding of layer 7 \(linear\) must be a \(PE, SIMD\) pair, got 4$"),
     ({"pixels_per_beat": 3}, ValueError,
@@ -172,3 +174,42 @@ def test_random_networks(seed):
 @pytest.mark.parametrize("seed", range(100, 112))
 def test_random_networks_sweep(seed):
     _random_network_case(seed)
+
+
+# -- DeBut networks: cocotb on Verilator (one on Icarus), bit-exact, cycles == model ----------
+
+def _debut(name, folding, seed=1):
+    from debut_helpers import debut_networks
+    art = random_artifact(debut_networks()[name], seed=seed, extremes=0.5)
+    return NetworkDesign(art, folding=folding, logits=True)
+
+
+# Each config is a Verilator build of ~30 s here: one in the default suite, the rest slow.
+@pytest.mark.parametrize("name, folding", [
+    pytest.param("square", "folded", marks=pytest.mark.slow),       # one MAC lane a factor
+    ("shrinking", [(2, 2, 4, 8)]),                                   # a lane count per factor
+    pytest.param("bulging", "parallel", marks=pytest.mark.slow),    # constant nonzeros
+    pytest.param("padded", "balanced", marks=pytest.mark.slow),
+])
+def test_debut_networks_verify(name, folding, tmp_path):
+    from edgeforge.sim.lint import lint_verilog
+    design = _debut(name, folding)
+    xs = design.test_inputs(seed=3)[:4]
+    _verify(design, xs)
+    lint = lint_verilog(design.write_verilog(tmp_path).verilog)
+    assert lint.ok, lint.findings
+
+
+@pytest.mark.slow
+def test_all_debut_digits_on_digits_images():
+    design = _debut("all-debut", "balanced")
+    xs = design.test_inputs(seed=4)[:3] + list(digits_test_images()[:5])
+    result = _verify(design, xs)
+    assert result.measurements["stream/src=none/sink=none"]["out_transfers"] == len(xs)
+
+
+def test_debut_network_on_icarus():
+    # Folded factor stages: their address and bias multiplexers were once X under Icarus
+    # (4-state) on a first all-zero image while Verilator was exact.
+    _verify(_debut("shrinking", [(64, 32, 64, 1)]), edge_images((1, 8, 8), 1, seed=5),
+            simulator="icarus")

@@ -91,3 +91,56 @@ def test_one_layer_alone_equals_its_golden(digits_ref, layer):
 @pytest.mark.parametrize("folding", [DIGITS_REF_MIDDLE, "parallel"])
 def test_memory_traffic_equals_the_model(digits_ref, folding):
     check_traffic(NetworkDesign(digits_ref, folding=folding), edge_images((1, 8, 8), 0))
+
+
+# -- DeBut networks: the butterfly core in the same pipeline ---------------------------------
+
+def _debut_design(name, folding, seed=1):
+    from debut_helpers import debut_networks
+    art = random_artifact(debut_networks()[name], seed=seed, extremes=0.5)
+    return NetworkDesign(art, folding=folding, logits=True)
+
+
+@pytest.mark.parametrize("name, folding", [("square", "folded"), ("shrinking", "parallel"),
+                                           ("bulging", "balanced"), ("padded", "folded"),
+                                           ("all-debut", "balanced")])
+def test_debut_networks_rtl_equals_golden_and_the_cycle_model(name, folding):
+    design = _debut_design(name, folding)
+    xs = edge_images(design.network.input_shape, 1, seed=2)
+    got, expected, last = run_design(design, xs)
+    assert got == expected
+    model = design.cycles()
+    assert last == model.schedule(len(xs))[1]
+    got, _, slow = run_design(design, xs, seed=3, p_valid=0.7, p_ready=0.6)
+    assert got == expected and slow >= last
+
+
+def test_debut_interval_is_the_slowest_factor():
+    design = _debut_design("shrinking", [(2, 2, 4, 8)])
+    # Factor folds: 64/2, 32/2, 64/4, 80/8 -> the slowest is 32 a vector (one vector an image).
+    assert design.cycles().interval == 64 and design.cycles().bottleneck == "input"
+    folded = _debut_design("shrinking", "folded")
+    assert folded.cycles().interval == max(32 * 2, 16 * 2, 16 * 4, 10 * 8)
+    xs = edge_images((1, 8, 8), 2, seed=4)
+    model = folded.cycles()
+    got, expected, last = run_design(folded, xs)
+    assert got == expected and last == model.schedule(len(xs))[1]
+    assert model.output_start(3) - model.output_start(2) == model.interval
+
+
+def test_debut_folding_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"^folding of layer 1 \(linear\), factor 2: MAC lanes "
+                                         r"must be one of \[1, 2, 4, 8, 16, 32\] for factor "
+                                         r"\(16, 32, 1, 2, 1\), got 3$"):
+        _debut_design("shrinking", [(1, 3, 1, 1)])
+    with pytest.raises(ValueError, match=r"^folding of layer 1 \(linear\) must list the MAC "
+                                         r"lanes of each of its 4 factors, got \(1, 1\)$"):
+        _debut_design("shrinking", [(1, 1)])
+
+
+@pytest.mark.parametrize("folding", ["balanced", "folded"])
+def test_debut_memory_traffic_equals_the_model(folding):
+    design = _debut_design("bulging", folding)
+    check_traffic(design, edge_images(design.network.input_shape, 0))
+    # The factor ROMs are counted.
+    assert any(".f" in t.memory for t in design.cycle_model().traffic)

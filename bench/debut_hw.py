@@ -1,0 +1,135 @@
+"""DeBut networks in hardware next to the dense network: parameters, MACs, cycles, area, Fmax.
+
+All-DeBut digits-ref (every conv and linear a chain from
+:func:`edgeforge.models.debut.chain.search_chain`) with seeded random integers (the
+trained DeBut model side is not built yet: the figures here are the hardware's, not
+accuracy), against the shipped dense digits-ref (``models/network/pretrained``), each
+through the one harness (``bench/harness.py``): cocotb on Verilator on digits test
+images, bit-exact against the golden model and cycle-exact against the cycle model,
+then yosys and nextpnr (generic, iCE40 UP5K, ECP5-25F).
+
+Run::
+
+    python -m edgeforge.bench.debut_hw [--quick]
+
+Writes ``bench/results/debut_hw.json`` and ``.md``. ``--quick``: generic synthesis only.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .. import generate, load
+from ..models.data_digits import load_digits
+from ..models.debut.chain import search_chain
+from ..models.network import PRETRAINED
+from ..schemes.network import parse_network, random_artifact
+from ..schemes.network_debut import chain_params
+from .harness import main_quick, measure
+from .report import render_runs_markdown, render_synth_markdown
+
+__all__ = ["CONFIGS", "all_debut_config", "layer_counts", "run", "render_markdown", "main"]
+
+COMMAND = "python -m edgeforge.bench.debut_hw"
+ENGINE_PATHS = ("hw/network", "hw/logic.py", "hw/rom.py")
+IMAGES = 16
+# (network, folding): the dense reference and All-DeBut at the same balanced interval (64
+# cycles an image at a pixel a beat), and All-DeBut fully folded (one MAC lane a factor).
+CONFIGS = (("digits-ref", "balanced"), ("all-debut", "balanced"), ("all-debut", "folded"))
+
+
+def all_debut_config(dense: dict) -> dict:
+    """``dense`` (a network config) with every conv2d / linear a searched DeBut chain."""
+    layers = []
+    for layer in dense["layers"]:
+        layer = dict(layer)
+        if layer["kind"] in ("conv2d", "linear"):
+            if layer["kind"] == "conv2d":
+                found = search_chain(layer["out_channels"], layer["in_channels"], layer["kernel"])
+            else:
+                found = search_chain(layer["out_features"], layer["in_features"])
+            layer.update(transform="debut", factors=[list(f.as_tuple()) for f in found.factors],
+                         shifts=[0] * (len(found.factors) - 1), mid_bits=8)
+        layers.append(layer)
+    return {"input": dict(dense["input"]), "layers": layers}
+
+
+def layer_counts(design) -> list[dict]:
+    """Per conv2d / linear layer: its transform, parameters (nonzeros) and MACs an image
+    (vectors an image x MACs a vector; a DeBut chain's padded rows count: they are
+    computed), from the plan."""
+    vectors = {st.layer: st.inp.beats for st in design.plan.stages if st.kind == "core"}
+    out = []
+    for layer in design.network.layers:
+        if layer.transform is None:
+            continue
+        m, n = layer.transform.size(layer)
+        params = (chain_params(layer.fields["factors"]) if layer.fields["transform"] == "debut"
+                  else m * n)
+        out.append({"layer": layer.index, "transform": layer.fields["transform"],
+                    "params": params, "macs": vectors[layer.index] * params,
+                    "dense_params": m * n})
+    return out
+
+
+def _artifact(name: str):
+    dense = load(PRETRAINED["digits-ref"])
+    if name == "digits-ref":
+        return dense
+    return random_artifact(all_debut_config(dense.config), seed=0)
+
+
+def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=None) -> dict:
+    """Measure every config; ``done(report)`` after each."""
+    images = list(load_digits("test")[0][:IMAGES])
+    command = COMMAND + (" --quick" if quick else "")
+    targets = ("generic",) if quick else ("generic", "ice40", "ecp5")
+    report = {"images": f"{IMAGES} digits test images per design, each checked bit-exact",
+              "records": []}
+    for name, folding in configs:
+        design = generate(_artifact(name), folding=folding)
+        report["records"].append({
+            **measure(design, images, command=command, engine_paths=ENGINE_PATHS,
+                      targets=targets, progress=progress),
+            "network": {"name": name, "layers": layer_counts(design)}})
+        if done is not None:
+            done(report)
+    return report
+
+
+def _label(r: dict) -> str:
+    fold = r["config"]["folding"]
+    return f"{r['network']['name']} {'/'.join('x'.join(map(str, f)) for f in fold)}"
+
+
+COLUMNS = [("network, folding per layer (PE x SIMD, or lanes per factor)", _label)]
+
+
+def render_markdown(report: dict) -> str:
+    records = report["records"]
+    lines = ["# DeBut networks in hardware", "",
+             f"Command: `{records[0]['command']}` (engine {records[0].get('engine_commit')}). "
+             f"{report['images']}; All-DeBut has random integers (hardware figures only).", ""]
+    lines += render_runs_markdown(records, COLUMNS)
+    lines += ["", "| network | params | dense params | MACs an image | cycles per image |",
+              "|---|---:|---:|---:|---:|"]
+    for r in records:
+        layers = r["network"]["layers"]
+        lines.append(f"| {_label(r)} | {sum(l['params'] for l in layers)} | "
+                     f"{sum(l['dense_params'] for l in layers)} | "
+                     f"{sum(l['macs'] for l in layers)} | "
+                     f"{r['performance']['cycles_per_input']} |")
+    for target in ("generic", "ice40", "ecp5"):
+        table = render_synth_markdown(records, target, COLUMNS)
+        if len(table) > 2:
+            lines += ["", target, ""] + table
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    """``python -m edgeforge.bench.debut_hw [--quick] [--out DIR]``."""
+    return main_quick(__doc__.splitlines()[0], "debut_hw", run, render_markdown, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
