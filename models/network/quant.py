@@ -39,8 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["LAYERS", "register", "round_half_up", "requantize", "signed_max", "exponent_for", "QuantLayer",
-           "DenseConv2d", "DenseLinear"]
+__all__ = ["LAYERS", "register", "round_half_up", "requantize", "signed_max", "exponent_for",
+           "QuantLayer", "DenseConv2d", "DenseLinear"]
 
 # Exponents are kept in this range: a scale of 2**-40 or 2**40 means a dead or
 # exploding layer, not a useful fixed-point format.

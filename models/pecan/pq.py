@@ -120,7 +120,8 @@ class _PQ(nn.Module):
         a = assign(l1_distance(x, self.codebook, self.slope), self.tau)     # (..., D, p)
         return torch.einsum("...jp,jpd->...jd", a, self.codebook).reshape(vecs.shape)
 
-    def init_codebook(self, vecs: torch.Tensor, generator=None, kmedians_iterations: int = 0) -> None:
+    def init_codebook(self, vecs: torch.Tensor, generator=None,
+                      kmedians_iterations: int = 0) -> None:
         """Prototypes from sample input vectors ``(n, D d)`` (the paper initialises from data
         too): drawn at random, or with ``kmedians_iterations`` the :func:`kmedians` codebook."""
         x = vecs.reshape(-1, self.groups, self.group_size)
