@@ -45,16 +45,18 @@ CONFIGS = (("digits-ref", "folded", 1), ("digits-ref", [[2, 3], [4, 8], [4, 8], 
 IMAGES = 32
 
 
-def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=None) -> dict:
+def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=None,
+        artifacts: dict | None = None, command: str = COMMAND) -> dict:
     """Measure every config; ``done(report)`` is called with the report so far after each
-    (a long run leaves its finished rows behind)."""
+    (a long run leaves its finished rows behind). A config's network is a shipped preset
+    (:data:`~edgeforge.models.network.PRETRAINED`) or a name in ``artifacts``."""
     images = list(load_digits("test")[0][:IMAGES])
-    command = COMMAND + (" --quick" if quick else "")
+    command = command + (" --quick" if quick else "")
     records = []
     report = {"images": f"{IMAGES} digits test images per design, each checked bit-exact",
               "records": records}
     for name, folding, ppb in configs:
-        art = load(PRETRAINED[name])
+        art = artifacts[name] if artifacts and name in artifacts else load(PRETRAINED[name])
         design = generate(art, folding=folding, pixels_per_beat=ppb)
         record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
                          progress=progress)

@@ -61,7 +61,7 @@ VARIANTS = {
                                                  False),
 }
 #: The PECAN-D runs' schedule (the dense runs use TrainConfig's defaults).
-PECAN_CONFIG = TrainConfig(iterations=2000, warmup=0.3)
+PECAN_CONFIG = TrainConfig(iterations=1500, warmup=0.3)
 #: iCE40 UP5K block RAM: 30 SB_RAM40_4K of 4 Kbit.
 UP5K_BRAM_BITS = 30 * 4096
 #: The paper's Table (accuracy %, baseline | PECAN-A | PECAN-D), arXiv v1, for context.
@@ -74,13 +74,14 @@ def _accuracy(artifact, images, labels) -> float:
     return float(np.mean(classify(artifact, images).classes == labels))
 
 
-def _pecan_run(name: str, dense, seed: int, progress: bool) -> dict:
+def _pecan_run(name: str, dense, seed: int, pecan: dict, config: TrainConfig,
+               progress: bool) -> dict:
     transforms, frozen = VARIANTS[name]
     x_test, y_test = load_digits("test")
     x_train, _ = load_digits("train")
-    network = with_transforms(preset("digits-ref"), transforms, **PECAN)
-    cfg = TrainConfig(**{**PECAN_CONFIG.to_dict(), "seed": seed,
-                         "warmup": 0.0 if frozen else PECAN_CONFIG.warmup})
+    network = with_transforms(preset("digits-ref"), transforms, **pecan)
+    cfg = TrainConfig(**{**config.to_dict(), "seed": seed,
+                         "warmup": 0.0 if frozen else config.warmup})
     start = time.perf_counter()
     result = train_network(network, cfg, progress=progress, frozen=dense if frozen else None)
     seconds = time.perf_counter() - start
@@ -104,8 +105,13 @@ def _pecan_run(name: str, dense, seed: int, progress: bool) -> dict:
             "artifact_hash": artifact.content_hash}
 
 
-def run(seeds=SEEDS, variants=tuple(VARIANTS), *, progress: bool = True) -> dict:
+def run(seeds=SEEDS, variants=tuple(VARIANTS), *, pecan: dict = PECAN,
+        dense_config: TrainConfig = TrainConfig(), pecan_config: TrainConfig = PECAN_CONFIG,
+        progress: bool = True) -> dict:
     """Train, export and evaluate the dense network and every variant at every seed.
+
+    ``pecan`` holds the PECAN-D layers' knobs (:func:`~edgeforge.models.network.zoo.
+    with_transforms`); the configs' seeds are replaced by each of ``seeds``.
 
     Returns
     -------
@@ -117,13 +123,14 @@ def run(seeds=SEEDS, variants=tuple(VARIANTS), *, progress: bool = True) -> dict
     dense_runs, runs = [], []
     for seed in seeds:
         start = time.perf_counter()
-        result = train_network("digits-ref", TrainConfig(seed=seed), progress=progress)
+        cfg = TrainConfig(**{**dense_config.to_dict(), "seed": seed})
+        result = train_network("digits-ref", cfg, progress=progress)
         dense = export_network(result, command=f"{COMMAND} (dense, seed {seed})")
         dense_runs.append({"seed": seed, "float": round(result.float_accuracy, 6),
                            "golden": round(_accuracy(dense, x_test, y_test), 6),
                            "seconds": round(time.perf_counter() - start, 2)})
         for name in variants:
-            runs.append(_pecan_run(name, dense, seed, progress))
+            runs.append(_pecan_run(name, dense, seed, pecan, pecan_config, progress))
     keys = ("float", "golden", "unquantised", "train", "float_golden_class_agreement",
             "prototypes_used", "pruned_golden", "bits_pruned", "seconds")
     summary = {"dense": {k: seed_stats([r[k] for r in dense_runs])
@@ -134,11 +141,11 @@ def run(seeds=SEEDS, variants=tuple(VARIANTS), *, progress: bool = True) -> dict
         summary[name]["bits"] = rows[0]["bits"]
         summary[name]["memory_bits"] = rows[0]["memory_bits"]
     return {"command": COMMAND, "test_images": N_TEST, "split": SPLIT_RULE,
-            "seeds": list(seeds), "pecan": PECAN,
+            "seeds": list(seeds), "pecan": pecan,
             "variants": {n: {"transforms": VARIANTS[n][0], "frozen": VARIANTS[n][1]}
                          for n in variants},
-            "dense_config": {k: v for k, v in TrainConfig().to_dict().items() if k != "seed"},
-            "pecan_config": {k: v for k, v in PECAN_CONFIG.to_dict().items() if k != "seed"},
+            "dense_config": {k: v for k, v in dense_config.to_dict().items() if k != "seed"},
+            "pecan_config": {k: v for k, v in pecan_config.to_dict().items() if k != "seed"},
             "up5k_bram_bits": UP5K_BRAM_BITS, "torch": torch.__version__,
             "dense": dense_runs, "runs": runs, "summary": summary, "paper": PAPER}
 
@@ -147,13 +154,14 @@ def render_markdown(results: dict) -> str:
     """The results of :func:`run` as a Markdown report."""
     s = results["summary"]
     pc = ", ".join(f"{k} {v}" for k, v in results["pecan_config"].items())
+    dc = ", ".join(f"{k} {v}" for k, v in results["dense_config"].items())
     knobs = ", ".join(f"{k} {v}" for k, v in results["pecan"].items())
     lines = ["# PECAN-D accuracy on digits (test split)", "",
              f"Command: `{results['command']}`", "",
              f"- Data: {results['split']}; accuracy on the {results['test_images']} test images; "
              f"seeds {results['seeds']}, mean +- std over them (sample std), in %.",
              f"- Network: digits-ref; PECAN-D layers with {knobs} (per conv/linear layer).",
-             f"- Dense: `TrainConfig()` defaults. PECAN-D: `TrainConfig` ({pc}); the frozen "
+             f"- Dense: `TrainConfig` ({dc}). PECAN-D: `TrainConfig` ({pc}); the frozen "
              "variant trains only the codebooks, on the same seed's dense network (no warm-up).",
              "- float = the fixed-point network run by torch (hard match); golden = the exported "
              "integers run by edgeforge.sim.golden.network.classify; pruned = golden after "
