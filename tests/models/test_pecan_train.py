@@ -192,3 +192,10 @@ def test_bad_pecan_d_train_options_are_refused_naming_the_flag(tmp_path, capsys,
                  "--no-progress", "-o", str(tmp_path / "x.npz"), *argv]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_a_warmup_outside_its_range_is_refused():
+    with pytest.raises(ValueError, match=r"^TrainConfig\.warmup must be in \[0, 1\), got 1$"):
+        TrainConfig(warmup=1)
+    # Within the float phase: the codebooks are initialised before calibration needs them.
+    assert TrainConfig(iterations=100, qat_fraction=0.5, warmup=0.9).warmup_iterations == 50
