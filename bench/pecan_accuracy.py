@@ -50,8 +50,9 @@ __all__ = ["PECAN", "VARIANTS", "PECAN_CONFIG", "PAPER", "UP5K_BRAM_BITS", "run"
            "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.pecan_accuracy"
-#: The PECAN-D layers' knobs (every variant): p, d and table bits per PECAN-D layer of
-#: digits-ref (conv 1->8, conv 8->8, linear 32->32, linear 32->10).
+#: The PECAN-D layers' knobs (every variant): p, d and table bits, one for all or one per
+#: conv/linear layer of digits-ref (conv 1->8, conv 8->8, linear 32->32, linear 32->10;
+#: a dense layer's entry is unused).
 PECAN = {"prototypes": [64, 16, 16, 16], "group_size": [9, 8, 4, 2], "table_bits": 8}
 #: name -> (transform per conv/linear layer, prototypes-only on the frozen dense network)
 VARIANTS = {
@@ -74,12 +75,20 @@ def _accuracy(artifact, images, labels) -> float:
     return float(np.mean(classify(artifact, images).classes == labels))
 
 
+def _knobs(pecan: dict, transforms) -> dict:
+    """The knobs of the PECAN-D layers among digits-ref's four conv/linear layers (a list
+    in :data:`PECAN` has one value per conv/linear layer)."""
+    kinds = [transforms] * 4 if isinstance(transforms, str) else list(transforms)
+    return {k: [x for x, kind in zip(v, kinds) if kind == "pecan-d"] if isinstance(v, list) else v
+            for k, v in pecan.items()}
+
+
 def _pecan_run(name: str, dense, seed: int, pecan: dict, config: TrainConfig,
                progress: bool) -> dict:
     transforms, frozen = VARIANTS[name]
     x_test, y_test = load_digits("test")
     x_train, _ = load_digits("train")
-    network = with_transforms(preset("digits-ref"), transforms, **pecan)
+    network = with_transforms(preset("digits-ref"), transforms, **_knobs(pecan, transforms))
     cfg = TrainConfig(**{**config.to_dict(), "seed": seed,
                          "warmup": 0.0 if frozen else config.warmup})
     start = time.perf_counter()
