@@ -24,7 +24,9 @@ Run::
     python -m edgeforge.bench.pecan_accuracy              # 5 seeds
     python -m edgeforge.bench.pecan_accuracy --seeds 0    # one seed, a quick look
 
-Writes ``bench/results/pecan_accuracy.json`` and ``.md``.
+Writes ``bench/results/pecan_accuracy.json`` and ``.md`` (``--stem`` renames them: the
+variants may run as separate processes, e.g. ``--variants hybrid... --stem
+pecan_accuracy_hybrid``).
 """
 
 from __future__ import annotations
@@ -215,12 +217,14 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("-o", "--out", type=Path, default=RESULTS,
-                        help="folder for pecan_accuracy.json and .md")
+                        help="folder for the results (default bench/results)")
+    parser.add_argument("--stem", default="pecan_accuracy",
+                        help="results file name without suffix (default pecan_accuracy)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     results = run(args.seeds, tuple(args.variants), progress=not args.no_progress)
     results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
-    publish(args.out, "pecan_accuracy", results, render_markdown)
+    publish(args.out, args.stem, results, render_markdown)
     return 0
 
 
