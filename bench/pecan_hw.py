@@ -2,7 +2,7 @@
 
 The PECAN-D network is trained here (seed 0; the knobs and schedule of
 ``bench/pecan_accuracy.py``'s from-scratch variant) and goes through the same harness as the
-dense networks (:func:`edgeforge.bench.network_hw.run`: cocotb on Verilator on 32 digits test
+dense networks (:func:`edgeforge.bench.network_hw.network_record`: cocotb on Verilator on 32 digits test
 images, bit-exact against the golden model and cycle-exact against the cycle model, then
 yosys and nextpnr for the generic flow, the iCE40 UP5K and the smallest ECP5 it fits).
 
@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 from .. import generate, load
+from ..models.data_digits import load_digits
 from ..models.network import PRETRAINED
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
@@ -90,8 +91,9 @@ def _dense_folded(results_dir: Path) -> dict | None:
         return None
     from .report import load_json
     for record in load_json(path)["records"]:
-        fold = record["config"]["folding"]
-        if record["network"]["preset"] == "digits-ref" and all(f == [1, 1] for f in fold):
+        fold, datapath = record["config"]["folding"], record["config"].get("datapath", "wide")
+        if (record["network"]["preset"] == "digits-ref" and datapath == "wide"
+                and all(f == [1, 1] for f in fold)):
             design = generate(load(PRETRAINED["digits-ref"]), folding="folded")
             record["energy"] = estimate(design.cycle_model())
             record["ops"] = model_ops(design.cycle_model().to_dict())
@@ -102,21 +104,23 @@ def _dense_folded(results_dir: Path) -> dict | None:
 
 def run(*, quick: bool = False, progress: bool = True, done=None,
         results_dir: Path = RESULTS) -> dict:
-    """Train the PECAN-D network, measure it, and add the dense reference."""
+    """Train the PECAN-D network, measure it at every folding of :data:`CONFIGS` (after each,
+    ``done(report)``), and add the dense reference."""
     art = train_artifact(progress=progress)
-    dense = _dense_folded(results_dir)
-
-    def finish(report):
-        for record in report["records"]:
-            record["ops"] = model_ops(record["performance"])
-            record["table1_ops"] = table1_ops(art.config)
-            record["network"]["accuracy_test"] = art.provenance["float_accuracy"]
-        report["dense"] = dense
+    images = list(load_digits("test")[0][:network_hw.IMAGES])
+    command = COMMAND + (" --quick" if quick else "")
+    records = []
+    report = {"images": f"{network_hw.IMAGES} digits test images per design, each checked "
+                        "bit-exact", "records": records, "dense": _dense_folded(results_dir)}
+    for name, folding, ppb in CONFIGS:
+        design = generate(art, folding=folding, pixels_per_beat=ppb)
+        record = network_hw.network_record(name, art, design, images, command=command,
+                                           quick=quick, progress=progress)
+        record["ops"] = model_ops(record["performance"])
+        record["table1_ops"] = table1_ops(art.config)
+        records.append(record)
         if done is not None:
             done(report)
-
-    report = network_hw.run(quick=quick, configs=CONFIGS, progress=progress,
-                            artifacts={NAME: art}, command=COMMAND, done=finish)
     return report
 
 
