@@ -46,7 +46,8 @@ from ..models.network.zoo import preset, with_transforms
 from ..models.pecan.export import memory_bits, prune_prototypes
 from ..sim.golden.network import classify
 from .harness import RESULTS, publish
-from .network_accuracy import SEEDS, mean_pm_std, seed_stats
+from .network_accuracy import SEEDS, mean_pm_std
+from .harness import seed_stats
 
 __all__ = ["PECAN", "VARIANTS", "PECAN_CONFIG", "PAPER", "UP5K_BRAM_BITS", "run",
            "render_markdown", "main"]

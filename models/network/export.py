@@ -45,7 +45,7 @@ def _layer_dict(layer: dict, module) -> dict:
 
 
 def export_network(result: TrainResult, *, command: str | None = None,
-                   prune: bool = False) -> Artifact:
+                   prune: bool = False, provenance: dict | None = None) -> Artifact:
     """The ``network`` artifact of a trained network.
 
     Parameters
@@ -58,6 +58,9 @@ def export_network(result: TrainResult, *, command: str | None = None,
     prune : bool
         Drop the PECAN-D prototypes that no training image matches (and their table
         columns); the golden outputs on the training split stay the same.
+    provenance : dict, optional
+        Further provenance fields, e.g. ``compression`` (what pruned or
+        factorised the network: :mod:`edgeforge.models.compress`); JSON data.
 
     Returns
     -------
@@ -86,7 +89,7 @@ def export_network(result: TrainResult, *, command: str | None = None,
         layers.append(_layer_dict(layer, module))
         if isinstance(module, QuantLayer):
             arrays.update(module.arrays(i))
-    provenance = {
+    record = {
         "source": "edgeforge-train", "preset": result.preset,
         "data": f"{data_digits.DATA_NAME}; {data_digits.PIXEL_RULE}",
         "split": data_digits.SPLIT_RULE, "seed": result.config.seed,
@@ -96,15 +99,17 @@ def export_network(result: TrainResult, *, command: str | None = None,
         "float_accuracy": round(result.float_accuracy, 6),
         "unquantised_accuracy": round(result.unquantised_accuracy, 6),
         "train_accuracy": round(result.train_accuracy, 6), "accuracy_split": "test",
+        **result.provenance,
         # The program's name, not its path, so that the same run gives the same file anywhere.
         "command": command if command is not None else shlex.join([Path(sys.argv[0]).name,
                                                                    *sys.argv[1:]]),
+        **(provenance or {}),
     }
     if result.frozen is not None:
-        provenance["frozen_weights"] = result.frozen
+        record["frozen_weights"] = result.frozen
     artifact = check(Artifact(scheme=SCHEME, config={"input": dict(net.network["input"]),
                                                      "layers": layers},
-                              arrays=arrays, scales=net.scales(), provenance=provenance))
+                              arrays=arrays, scales=net.scales(), provenance=record))
     if any(layer.get("transform") == "pecan-d" for layer in layers):
         from ..pecan.export import prototype_usage, prune_prototypes, usage_report
         x_train, _ = data_digits.load_digits("train")
@@ -119,7 +124,7 @@ def export_network(result: TrainResult, *, command: str | None = None,
 def _exponents(artifact: Artifact, index: int, a_in: int, shift: int) -> dict:
     key = f"l{index}"
     s = artifact.scales.get(key)
-    if not isinstance(s, dict) or set(s) != {"a_in", "f_w", "a_out"}:
+    if not isinstance(s, dict) or not {"a_in", "f_w", "a_out"} <= set(s):
         raise ValueError(f"scales.{key} must hold a_in, f_w and a_out, got {s!r}")
     if s["a_in"] != a_in:
         raise ValueError(f"scales.{key}.a_in must be {a_in} (the previous layer's a_out or the "
@@ -159,7 +164,7 @@ def network_from_artifact(artifact) -> QNet:
     a = net.input_bits
     for i, module in net.quant_layers():
         s = _exponents(artifact, i, a, artifact.config["layers"][i]["shift"])
-        module.set_exponents(s["a_in"], s["f_w"], s["a_out"])
+        module.set_scales(s, f"scales.l{i}")
         module.load_arrays(i, artifact.arrays)
         a = s["a_out"]
     return net

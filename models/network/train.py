@@ -144,6 +144,9 @@ class TrainResult:
         Training-set accuracy of ``net``.
     frozen : str or None
         Content hash of the artifact whose weights were frozen (prototypes-only training).
+    provenance : dict
+        Entries for the artifact's provenance from whoever built the starting network
+        (DeBut: the conversion, :func:`edgeforge.models.debut.convert.convert`).
     history : list of dict
         ``{"iteration", "phase", "loss", "lr"}`` every ``iterations // 20`` iterations
         (``loss``: the mean since the previous row).
@@ -157,6 +160,7 @@ class TrainResult:
     unquantised_accuracy: float
     train_accuracy: float
     frozen: str | None = None
+    provenance: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -237,14 +241,17 @@ def _end_warmup(net: QNet, images: np.ndarray, generator: torch.Generator) -> bo
 
 
 def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool = True,
-                  frozen=None, name: str | None = None) -> TrainResult:
+                  frozen=None, penalty=None, name: str | None = None) -> TrainResult:
     """Train a network on the digits training split: float, then calibrated and quantisation-aware.
 
     Parameters
     ----------
-    preset : str or dict
+    preset : str, dict or QNet
         A name in :data:`~edgeforge.models.network.zoo.PRESETS` (``"digits-ref"``,
-        ``"digits-mlp"``) or a network dict whose input is digits' ``(1, 8, 8)``.
+        ``"digits-mlp"``, ``"digits-wide"``), a network dict whose input is digits'
+        ``(1, 8, 8)``, or an uncalibrated :class:`QNet` to start from (its weights: a
+        fine-tune, e.g. of a network converted to DeBut chains and initialised by ALS, or
+        pruned or factorised by :mod:`edgeforge.models.compress`; trained in place).
     config : TrainConfig
         Schedule and seed.
     progress : bool
@@ -253,8 +260,12 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     frozen : Artifact or str or pathlib.Path, optional
         A trained network artifact of the same conv2d / linear shapes whose weights
         and biases are copied in and frozen: only the PECAN-D codebooks train.
+    penalty : callable, optional
+        ``penalty(net) -> scalar tensor`` added to the loss at every step (a
+        regulariser, e.g. NRMF's nuclear norm; its value is part of the logged loss).
     name : str, optional
-        The result's preset name (default: the preset's, or ``"custom"``).
+        What :attr:`TrainResult.preset` records (default the preset's name, or
+        ``"custom"`` for a dict).
 
     Returns
     -------
@@ -271,9 +282,17 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {config!r}")
-    default, network = ((preset, named_preset(preset)) if isinstance(preset, str)
-                        else ("custom", preset))
-    name = name or default
+    start = preset if isinstance(preset, QNet) else None
+    if start is not None:
+        if start.quantized:
+            raise ValueError("the network to start from must be uncalibrated (float): "
+                             "train_network calibrates it before QAT")
+        network = start.network
+        name = name or "custom"
+    else:
+        label, network = ((preset, named_preset(preset)) if isinstance(preset, str)
+                          else ("custom", preset))
+        name = name or label
     if not isinstance(network, dict) or network.get("input") != DIGITS_INPUT:
         got = network.get("input") if isinstance(network, dict) else network
         raise ValueError(f"the network's input must be digits' {DIGITS_INPUT}, got {got!r}")
@@ -287,7 +306,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     t0 = time.monotonic()
     try:
         torch.manual_seed(config.seed)
-        net = QNet(network)
+        net = QNet(network) if start is None else start
         frozen_hash = _load_frozen(net, frozen) if frozen is not None else None
         # A generator of its own: a dense network draws nothing from it.
         init = torch.Generator().manual_seed(config.seed)
@@ -327,6 +346,8 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
                     warming = _end_warmup(net, x_train, init)
                 idx = batches.next()
                 loss = F.cross_entropy(net(net.inputs(x_train[idx])), labels[idx])
+                if penalty is not None:
+                    loss = loss + penalty(net)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
