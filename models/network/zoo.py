@@ -126,8 +126,9 @@ def with_widths(network: dict, *, weight_bits=None, out_bits=None) -> dict:
     return out
 
 
-#: PECAN-D defaults (see ``bench/results/pecan_accuracy.md`` and the README for the choice):
-#: 16 prototypes a group and 8-bit tables put digits-ref's tables in the UP5K's block RAM.
+#: PECAN-D defaults: 16 prototypes a group, 8-bit tables (the benchmarks' digits-ref uses 64
+#: for its first layer, ``bench/pecan_accuracy.py``). Its codebook and table bits fit the
+#: UP5K's block RAM bits, but the folded core's ROMs take 41 of its 30 blocks (README).
 PECAN_D_PROTOTYPES = 16
 PECAN_D_TABLE_BITS = 8
 
