@@ -40,7 +40,8 @@ from ..models.network.zoo import macs, preset
 from ..sim.golden.network import classify
 from .harness import publish, seed_stats
 
-__all__ = ["PRESETS", "SEEDS", "TARGET", "run", "render_markdown", "main"]
+__all__ = ["PRESETS", "SEEDS", "TARGET", "seed_stats", "mean_pm_std", "run", "render_markdown",
+           "main"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -110,7 +111,8 @@ def run(presets=PRESETS, seeds=SEEDS, config: TrainConfig = TrainConfig(), *,
             "torch": torch.__version__, "runs": runs, "summary": summary, "target": target}
 
 
-def _pm(stats: dict, scale: float = 100.0, digits: int = 2) -> str:
+def mean_pm_std(stats: dict, scale: float = 100.0, digits: int = 2) -> str:
+    """``"mean +- std"`` of :func:`seed_stats` (in % by default)."""
     return f"{stats['mean'] * scale:.{digits}f} +- {stats['std'] * scale:.{digits}f}"
 
 
@@ -130,9 +132,11 @@ def render_markdown(results: dict) -> str:
              "| preset | MACs | float | integer | unquantised | train | float/integer classes agree | "
              "time per run (s) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, s in results["summary"].items():
-        lines.append(f"| {name} | {s['macs']:,} | {_pm(s['float'])} | {_pm(s['integer'])} | "
-                     f"{_pm(s['unquantised'])} | {_pm(s['train'])} | "
-                     f"{_pm(s['float_integer_class_agreement'])} | {_pm(s['seconds'], 1, 1)} |")
+        lines.append(f"| {name} | {s['macs']:,} | {mean_pm_std(s['float'])} | "
+                     f"{mean_pm_std(s['integer'])} | {mean_pm_std(s['unquantised'])} | "
+                     f"{mean_pm_std(s['train'])} | "
+                     f"{mean_pm_std(s['float_integer_class_agreement'])} | "
+                     f"{mean_pm_std(s['seconds'], 1, 1)} |")
     lines += ["", "Per run:", "", "| preset | seed | float | integer | unquantised | seconds |",
               "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['preset']} | {r['seed']} | {100 * r['float']:.2f} | {100 * r['integer']:.2f} | "

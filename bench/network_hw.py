@@ -34,7 +34,7 @@ from .energy import estimate
 from .harness import RESULTS, cost_smallest, measure, publish
 from .report import render_runs_markdown, render_synth_markdown, render_traffic_markdown
 
-__all__ = ["CONFIGS", "run", "render_markdown", "main"]
+__all__ = ["CONFIGS", "IMAGES", "network_record", "run", "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.network_hw"
 ENGINE_PATHS = ("hw/network", "hw/logic.py", "hw/rom.py")
@@ -58,6 +58,24 @@ def _design(key: str):
                     datapath=datapath)
 
 
+def network_record(name: str, art, design, images, *, command: str, quick: bool = False,
+                   progress: bool = True) -> dict:
+    """One network design's record: the harness's run on ``images`` and its cost (the
+    generic flow only when ``quick``; ECP5 on the smallest part it fits), the network's
+    figures (``name``, MACs of its layers, test accuracy, array bits) and the energy
+    estimate."""
+    record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
+                     progress=progress)
+    record["cost"] = cost_smallest(design, ("generic",) if quick else
+                                   ("generic", "ice40", "ecp5"), progress=progress)
+    record["network"] = {"preset": name, "macs": sum(layer_macs(art.config).values()),
+                         "accuracy_test": art.provenance.get("float_accuracy"),
+                         "weight_bits": sum(art.arrays[k].size * spec.bits
+                                            for k, spec in art.specs().items())}
+    record["energy"] = estimate(design.cycle_model())
+    return record
+
+
 def run(*, quick: bool = False, configs=tuple(CONFIGS), progress: bool = True, done=None,
         previous: dict | None = None) -> dict:
     """Measure the named ``configs`` (keys of :data:`CONFIGS`); ``done(report)`` is called with
@@ -79,19 +97,9 @@ def run(*, quick: bool = False, configs=tuple(CONFIGS), progress: bool = True, d
               "records": records}
     for key in configs:
         name = CONFIGS[key][0]
-        art = load(PRETRAINED[name])
-        design = _design(key)
-        record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
-                         progress=progress)
+        record = network_record(name, load(PRETRAINED[name]), _design(key), images,
+                                command=command, quick=quick, progress=progress)
         record["bench_config"] = key
-        record["cost"] = cost_smallest(design, ("generic",) if quick else
-                                       ("generic", "ice40", "ecp5"), progress=progress)
-        record["network"] = {"preset": name, "macs": sum(layer_macs(art.config).values()),
-                             "accuracy_test": art.provenance.get("float_accuracy"),
-                             "weight_bits": sum(
-                                 art.arrays[k].size * spec.bits
-                                 for k, spec in art.specs().items())}
-        record["energy"] = estimate(design.cycle_model())
         kept[key] = record
         records[:] = [kept[k] for k in CONFIGS if k in kept]
         if done is not None:

@@ -55,8 +55,9 @@ def test_train_options_are_checked_naming_the_flag(tmp_path, capsys):
     assert main(["train", "--scheme", "network", "--stages", "2",
                  "-o", str(tmp_path / "x.npz")]) == 2
     assert ("error: --stages: a HKLUT option; the network scheme takes ['--als-sweeps', "
-            "'--debut', '--debut-budget', '--debut-lr', '--dense', '--mid-bits', '--out-bits', "
-            "'--preset', '--weight-bits'] here") in capsys.readouterr().err
+            "'--debut', '--debut-budget', '--debut-lr', '--dense', '--frozen-weights', "
+            "'--group-size', '--mid-bits', '--out-bits', '--preset', '--prototypes', '--prune', "
+            "'--table-bits', '--transform', '--weight-bits'] here") in capsys.readouterr().err
 
 
 def test_evaluate_rtl_is_the_golden_accuracy_bit_exact(tmp_path):

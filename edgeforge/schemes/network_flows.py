@@ -78,6 +78,12 @@ def widths_arg(text: str):
     return values[0] if len(values) == 1 else values
 
 
+def names_arg(text: str):
+    """One name (``pecan-d``) or one per conv/linear layer (``dense,pecan-d,pecan-d``)."""
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    return values[0] if len(values) == 1 else values
+
+
 def debut_layers_arg(text: str):
     """``all`` or comma-separated layer indices (``3,7``) of the layers to make DeBut chains."""
     import argparse
@@ -97,6 +103,26 @@ TRAIN_OPTIONS = (
     Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
+    Option(("--transform",), "transform", {
+        "type": names_arg, "metavar": "T",
+        "help": "networks: the conv/linear layers' transform kind, one for all (pecan-d) or one "
+                "per layer (dense,pecan-d,pecan-d,pecan-d: a dense first layer); default dense"}),
+    *(Option((f"--{flag}",), key, {
+        "type": widths_arg, "metavar": "N",
+        "help": f"networks, PECAN-D layers: {noun}, one for all or one per PECAN-D layer; "
+                f"default {default}"})
+      for flag, key, noun, default in (
+          ("prototypes", "prototypes", "prototypes per group (p)", "16"),
+          ("group-size", "group_size", "values per group (d, a divisor of the layer's inputs)",
+           "a conv's channels (its window with one channel), a linear's 4"),
+          ("table-bits", "table_bits", "result table bits (2..16)", "8"))),
+    Option(("--frozen-weights",), "frozen_weights", {
+        "metavar": "NET.npz",
+        "help": "networks, PECAN-D: train the prototypes only, on this trained network's weights "
+                "(frozen; the same layer shapes), e.g. the shipped digits-ref"}),
+    Option(("--prune",), "prune", {
+        "action": "store_const", "const": True,
+        "help": "networks, PECAN-D: drop the prototypes no training image matches at export"}),
     Option(("--debut",), "debut", {
         "type": debut_layers_arg, "metavar": "LAYERS",
         "help": "networks: make conv/linear layers DeBut chains: all, or indices in the layer "
@@ -157,26 +183,67 @@ def train(args) -> int:
     except ValueError as e:
         # TrainConfig names its attribute; on the command line it is the flag.
         raise ValueError(str(e).replace("TrainConfig.", "--")) from None
-    from ..models.network.zoo import preset, with_widths
+    from ..models.network.zoo import preset, with_transforms, with_widths
     _check_debut_options(args)
     name = args.preset or "digits-ref"
-    network = name
+    network = preset(name)
     if args.weight_bits is not None or args.out_bits is not None:
         try:
-            network = with_widths(preset(name), weight_bits=args.weight_bits,
-                                  out_bits=args.out_bits)
+            network = with_widths(network, weight_bits=args.weight_bits, out_bits=args.out_bits)
         except ValueError as e:
             raise ValueError("--" + str(e).replace("_", "-", 1)) from None
-    progress = not args.no_progress
-    if args.debut is None:
-        result = train_network(network, config, progress=progress)
-    else:
-        result = _train_debut(args, network, config, progress)
-    art = save(export_network(result, command="edgeforge " + " ".join(args.argv)), args.output)
+    transform = args.transform or "dense"
+    kinds = [transform] if isinstance(transform, str) else list(transform)
+    pecan = {"prototypes": args.prototypes, "group_size": args.group_size,
+             "table_bits": args.table_bits}
+    try:
+        if "pecan-d" not in kinds:
+            given = [k for k, v in {**pecan, "frozen_weights": args.frozen_weights,
+                                    "prune": args.prune}.items() if v is not None]
+            if given and all(k == "dense" for k in kinds):
+                raise ValueError(f"{given[0]}: a PECAN-D option; give --transform pecan-d (for "
+                                 f"all or some layers) with it")
+            pecan = {}
+        network = with_transforms(network, transform, **pecan)
+    except ValueError as e:
+        # with_transforms names its parameter; on the command line it is the flag.
+        text = str(e).replace("transforms", "transform", 1)
+        raise ValueError("--" + text.replace("_", "-", 1)) from None
+    if "pecan-d" in kinds:
+        name = f"{name}/{','.join(kinds)}"
+    frozen = None
+    if args.frozen_weights is not None:
+        from ..artifact import load
+        frozen = load(args.frozen_weights)
+    if args.debut is not None and "pecan-d" in kinds:
+        raise ValueError("--debut: not with --transform pecan-d (one transform kind per layer "
+                         "from one option)")
+    try:
+        if args.debut is not None:
+            result = _train_debut(args, network, config, not args.no_progress)
+        else:
+            result = train_network(network, config, progress=not args.no_progress,
+                                   frozen=frozen, name=name)
+    except ValueError as e:
+        if frozen is not None and str(e).startswith("frozen"):
+            raise ValueError("--frozen-weights" + str(e)[len("frozen"):]) from None
+        raise
+    art = export_network(result, command="edgeforge " + " ".join(args.argv),
+                         prune=bool(args.prune))
+    path = save(art, args.output)
     console.print(f"{result.preset}: test accuracy {100 * result.float_accuracy:.2f} % "
                   f"(fixed point), {100 * result.unquantised_accuracy:.2f} % before QAT; "
                   f"{result.seconds:.0f} s")
-    console.print(f"wrote [bold]{art}[/]")
+    for layer, usage in art.provenance.get("prototype_usage", {}).items():
+        console.print(f"  {layer}: {100 * usage['used_share']:.1f} % of its "
+                      f"{usage['prototypes']} x {len(usage['used_per_group'])} prototypes "
+                      f"matched on the training split")
+    if "pruning" in art.provenance:
+        pr = art.provenance["pruning"]
+        kept = ", ".join(f"{k} {v['prototypes']}->{v['kept']}" for k, v in pr["layers"].items())
+        console.print(f"  pruned: {kept}; codebooks + tables {pr['bits']:,} -> "
+                      f"{pr['bits_kept']:,} bits")
+    console.print(f"wrote [bold]{path}[/]")
     return 0
 
 

@@ -142,6 +142,7 @@ class DebutLayer(QuantLayer):
         the last; ``None`` until calibrated.
     """
     transform = "debut"
+    own_fields = ("weight_bits",)
 
     def __init__(self, spec: dict, unsigned: bool):
         super().__init__(spec, unsigned)

@@ -2,8 +2,9 @@
 
 The entry points (the CLI wires them in):
 
-- :func:`~.train.train_network` ``(preset, config=TrainConfig(), *, progress=True) -> TrainResult``
-- :func:`~.export.export_network` ``(result, *, command=None) -> Artifact``
+- :func:`~.train.train_network` ``(preset, config=TrainConfig(), *, progress=True, frozen=None,
+  name=None) -> TrainResult``
+- :func:`~.export.export_network` ``(result, *, command=None, prune=False) -> Artifact``
 - :func:`~.export.evaluate_network` ``(artifact, split="test") -> float``
 
 They are importable from this package too; it imports torch only when one of

@@ -9,6 +9,12 @@ input pixels on ``2**-bits``); and the provenance. The integers are those the
 fixed-point forward used, so the golden model run on the artifact and the
 torch model agree exactly wherever float32 is exact (see :mod:`.quant`).
 
+A network with PECAN-D layers (:mod:`edgeforge.models.pecan.layers`) exports its
+codebooks, tables and biases instead of weights, and its provenance gains the prototype
+usage on the training split (``prototype_usage``) and, with ``prune``, what pruning the
+never-matched prototypes saved (``pruning``, :mod:`edgeforge.models.pecan.export`); one
+trained on frozen weights names their artifact (``frozen_weights``).
+
 :func:`network_from_artifact` goes the other way: the torch model whose
 weights are the artifact's integers on their grids, in float64, which is the
 artifact's arithmetic for any layer size; :func:`evaluate_network` measures
@@ -39,7 +45,7 @@ def _layer_dict(layer: dict, module) -> dict:
 
 
 def export_network(result: TrainResult, *, command: str | None = None,
-                   provenance: dict | None = None) -> Artifact:
+                   prune: bool = False, provenance: dict | None = None) -> Artifact:
     """The ``network`` artifact of a trained network.
 
     Parameters
@@ -49,6 +55,9 @@ def export_network(result: TrainResult, *, command: str | None = None,
     command : str, optional
         The command that trained it, for the provenance; default: this
         process's command line, the program by name (no folder).
+    prune : bool
+        Drop the PECAN-D prototypes that no training image matches (and their table
+        columns); the golden outputs on the training split stay the same.
     provenance : dict, optional
         Further provenance fields, e.g. ``compression`` (what pruned or
         factorised the network: :mod:`edgeforge.models.compress`); JSON data.
@@ -96,10 +105,20 @@ def export_network(result: TrainResult, *, command: str | None = None,
                                                                    *sys.argv[1:]]),
         **(provenance or {}),
     }
-    artifact = Artifact(scheme=SCHEME, config={"input": dict(net.network["input"]),
-                                               "layers": layers},
-                        arrays=arrays, scales=net.scales(), provenance=record)
-    return check(artifact)
+    if result.frozen is not None:
+        record["frozen_weights"] = result.frozen
+    artifact = check(Artifact(scheme=SCHEME, config={"input": dict(net.network["input"]),
+                                                     "layers": layers},
+                              arrays=arrays, scales=net.scales(), provenance=record))
+    if any(layer.get("transform") == "pecan-d" for layer in layers):
+        from ..pecan.export import prototype_usage, prune_prototypes, usage_report
+        x_train, _ = data_digits.load_digits("train")
+        artifact.provenance["prototype_usage"] = usage_report(prototype_usage(artifact, x_train))
+        if prune:
+            artifact, _ = prune_prototypes(artifact, x_train)
+    elif prune:
+        raise ValueError("prune needs a network with PECAN-D layers")
+    return artifact
 
 
 def _exponents(artifact: Artifact, index: int, a_in: int, shift: int) -> dict:

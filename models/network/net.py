@@ -19,6 +19,7 @@ from torch import nn
 from ...artifact import ArtifactError
 from ...schemes.network import TRANSFORM_LAYERS, parse_network
 from ..debut import layers as _debut_layers  # noqa: F401  (registers the debut rows of LAYERS)
+from ..pecan import layers as _pecan_layers  # noqa: F401  (registers the pecan-d rows of LAYERS)
 from .quant import LAYERS, QuantLayer
 
 __all__ = ["check_network", "QNet"]
@@ -41,6 +42,16 @@ def _with_placeholders(network: dict) -> dict:
                     layer[key] = value
         layers.append(layer)
     return {**network, "layers": layers}
+
+
+def _parse(network: dict):
+    parsed = parse_network(_with_placeholders(network))
+    for layer in parsed.layers:
+        if layer.kind in TRANSFORM_LAYERS and (layer.kind, layer.fields["transform"]) not in LAYERS:
+            known = sorted(t for k, t in LAYERS if k == layer.kind)
+            raise ArtifactError(f"config.layers[{layer.index}].transform",
+                                f"no torch layer for {layer.fields['transform']!r} (have {known})")
+    return parsed
 
 
 def check_network(network: dict) -> list[tuple]:
@@ -67,13 +78,7 @@ def check_network(network: dict) -> list[tuple]:
         An :class:`~edgeforge.artifact.ArtifactError` naming the field
         (``config.input.bits``, ``config.layers[3].kernel``, ...) and the value.
     """
-    parsed = parse_network(_with_placeholders(network))
-    for layer in parsed.layers:
-        if layer.kind in TRANSFORM_LAYERS and (layer.kind, layer.fields["transform"]) not in LAYERS:
-            known = sorted(t for k, t in LAYERS if k == layer.kind)
-            raise ArtifactError(f"config.layers[{layer.index}].transform",
-                                f"no torch layer for {layer.fields['transform']!r} (have {known})")
-    return [layer.out_shape for layer in parsed.layers]
+    return [layer.out_shape for layer in _parse(network).layers]
 
 
 def _module(layer: dict, next_kind: str | None) -> nn.Module:
@@ -107,11 +112,14 @@ class QNet(nn.Module):
 
     def __init__(self, network: dict):
         super().__init__()
-        self.shapes = check_network(network)
+        parsed = _parse(network)
+        self.shapes = [layer.out_shape for layer in parsed.layers]
         self.network = copy.deepcopy(network)
         kinds = [layer["kind"] for layer in network["layers"]] + [None]
         self.layers = nn.ModuleList(_module(layer, kinds[i + 1])
                                     for i, layer in enumerate(network["layers"]))
+        for i, m in self.quant_layers():
+            m.in_type = parsed.input_type(i)
         self.input_bits = network["input"]["bits"]
         inp = network["input"]
         self.input_shape = (inp["channels"], inp["height"], inp["width"])
@@ -172,6 +180,27 @@ class QNet(nn.Module):
                 m.calibrate(h, a)
                 a = m.a_out
             h = m(h)
+
+    @torch.no_grad()
+    def init_from_data(self, images: np.ndarray, generator: torch.Generator) -> None:
+        """Each conv2d / linear layer's :meth:`~.quant.QuantLayer.init_from_data` on its
+        inputs over ``images``, first layer first (a layer sees the inputs that the layers
+        before it, initialised already, give it)."""
+        h = self.inputs(images)
+        for m in self.layers:
+            if isinstance(m, QuantLayer):
+                m.init_from_data(h, generator)
+            h = m(h)
+
+    def set_warmup(self, on: bool) -> None:
+        """Every conv2d / linear layer's :meth:`~.quant.QuantLayer.set_warmup`."""
+        for _, m in self.quant_layers():
+            m.set_warmup(on)
+
+    def set_schedule(self, step: int, steps: int) -> None:
+        """Tell every conv2d / linear layer that training is at ``step`` of ``steps``."""
+        for _, m in self.quant_layers():
+            m.set_schedule(step, steps)
 
     def scales(self) -> dict:
         """The artifact's ``scales``: ``{"l{i}": {"a_in", "f_w", "a_out", ...}}`` per conv2d /

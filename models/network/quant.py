@@ -27,8 +27,9 @@ Rounding passes gradients straight through (:func:`round_half_up`); clipping
 passes none outside its range (``torch.clamp``).
 
 A transform kind is one :class:`QuantLayer` subclass per layer kind, registered in
-:data:`LAYERS` (``dense`` here; ``debut`` in :mod:`edgeforge.models.debut.layers`, which
-builds on this module and so registers itself with :func:`register`).
+:data:`LAYERS` (``dense`` here; ``pecan-d`` in :mod:`edgeforge.models.pecan.layers` and
+``debut`` in :mod:`edgeforge.models.debut.layers`, which build on this module and so
+register themselves with :func:`register`).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["LAYERS", "register", "round_half_up", "requantize", "signed_max", "exponent_for", "QuantLayer",
-           "DenseConv2d", "DenseLinear"]
+__all__ = ["LAYERS", "register", "round_half_up", "requantize", "signed_max", "exponent_for",
+           "QuantLayer", "DenseConv2d", "DenseLinear"]
 
 # Exponents are kept in this range: a scale of 2**-40 or 2**40 means a dead or
 # exploding layer, not a useful fixed-point format.
@@ -131,17 +132,24 @@ class QuantLayer(nn.Module):
     ----------
     a_in, f_w, a_out : int or None
         Exponents of the input, weight and output grids; ``None`` until calibrated.
+    in_type : tuple of (int, bool)
+        ``(bits, signed)`` of the layer's input integers (the network's
+        ``input_type``; :class:`~edgeforge.models.network.net.QNet` sets it).
     """
     kind: str = ""
     transform: str = ""
     shape_fields: tuple[str, ...] = ()
+    #: The transform kind's own fields in the artifact's layer dict (read from ``spec``).
+    own_fields: tuple[str, ...] = ()
 
     def __init__(self, spec: dict, unsigned: bool):
         super().__init__()
-        self.weight_bits = spec["weight_bits"]
+        for name in self.own_fields:
+            setattr(self, name, spec[name])
         self.out_bits = spec["out_bits"]
         self.bias_bits = spec.get("bias_bits")
         self.unsigned = unsigned
+        self.in_type = (8, False)
         self.a_in = self.f_w = self.a_out = None
 
     @property
@@ -214,9 +222,20 @@ class QuantLayer(nn.Module):
     def fields(self) -> dict:
         """The artifact's layer dict (quantised layers only)."""
         return {"kind": self.kind, "transform": self.transform,
-                **{f: getattr(self, f) for f in self.shape_fields},
-                "weight_bits": self.weight_bits, "bias_bits": self._bias_bits_stated(),
-                "shift": self.shift, "out_bits": self.out_bits}
+                **{f: getattr(self, f) for f in self.shape_fields + self.own_fields},
+                "bias_bits": self._bias_bits_stated(), "shift": self.shift,
+                "out_bits": self.out_bits}
+
+    # -- hooks of the training loop (no-ops for a dense layer) ---------------------------
+    def init_from_data(self, x: torch.Tensor, generator: torch.Generator) -> None:
+        """Initialise from a batch of the layer's float inputs ``x`` before training
+        (PECAN-D: its codebooks)."""
+
+    def set_warmup(self, on: bool) -> None:
+        """While ``on``, a transform that approximates the dense one (PECAN-D) runs dense."""
+
+    def set_schedule(self, step: int, steps: int) -> None:
+        """Training is at ``step`` of ``steps`` (PECAN-D: its surrogate gradient's slope)."""
 
     def _bias_bits_stated(self) -> int:
         if self.bias_bits is not None:
@@ -254,6 +273,7 @@ class DenseConv2d(QuantLayer):
     """``conv2d`` with the dense transform: int weights ``(out, in, k, k)``, zero padding, stride 1."""
     kind, transform = "conv2d", "dense"
     shape_fields = ("in_channels", "out_channels", "kernel", "padding")
+    own_fields = ("weight_bits",)
 
     def __init__(self, spec: dict, unsigned: bool):
         super().__init__(spec, unsigned)
@@ -270,6 +290,7 @@ class DenseLinear(QuantLayer):
     """``linear`` with the dense transform: int weights ``(out, in)``."""
     kind, transform = "linear", "dense"
     shape_fields = ("in_features", "out_features")
+    own_fields = ("weight_bits",)
 
     def __init__(self, spec: dict, unsigned: bool):
         super().__init__(spec, unsigned)

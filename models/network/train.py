@@ -11,7 +11,14 @@ fixed-point network (straight-through rounding) with a cosine from
 ``lr * qat_lr`` to 0. The network after the last iteration is the result: no
 checkpoint is picked on the test split, which only measures.
 
-Repeatability: :func:`train_network` seeds torch (weights) and a NumPy PCG64
+PECAN-D layers (:mod:`edgeforge.models.pecan.layers`) train in the same loop: before the
+first step their codebooks are initialised from the training images (k-medians of each
+layer's inputs, first layer first), their surrogate gradient sharpens with the step
+(``exp(4 step / iterations)``), and the codebooks take no weight decay. With ``frozen``
+(the paper's prototypes-only mode) the weights and biases come from a trained network
+artifact of the same shapes and stay fixed: only the codebooks train.
+
+Repeatability: :func:`train_network` seeds torch (weights, codebook init) and a NumPy PCG64
 generator (batches) from ``TrainConfig.seed``, turns on
 ``torch.use_deterministic_algorithms`` and runs ``TrainConfig.threads``
 threads, so the same seed and thread count give the same weights, exponents
@@ -68,6 +75,10 @@ class TrainConfig:
     threads : int
         ``torch.set_num_threads`` during training (part of what makes a run
         repeatable: a different count may sum in a different order).
+    warmup : float
+        Share of ``iterations`` (within the float phase) at the start in which PECAN-D
+        layers run dense; their codebooks are initialised from the data when it ends.
+        No effect on a dense network.
     """
     iterations: int = 4000
     qat_fraction: float = 0.4
@@ -77,6 +88,7 @@ class TrainConfig:
     weight_decay: float = 5e-2
     seed: int = 0
     threads: int = 1
+    warmup: float = 0.0
 
     def __post_init__(self):
         for name in ("iterations", "batch", "threads"):
@@ -93,6 +105,9 @@ class TrainConfig:
         wd = self.weight_decay
         if not isinstance(wd, (int, float)) or isinstance(wd, bool) or not wd >= 0:
             raise ValueError(f"TrainConfig.weight_decay must be a number >= 0, got {wd!r}")
+        w = self.warmup
+        if not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 <= w < 1:
+            raise ValueError(f"TrainConfig.warmup must be in [0, 1), got {w!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ValueError(f"TrainConfig.seed must be an integer, got {self.seed!r}")
 
@@ -100,6 +115,11 @@ class TrainConfig:
     def float_iterations(self) -> int:
         """Iterations before calibration (the rest are QAT; at least one QAT step)."""
         return min(self.iterations - 1, round(self.iterations * (1 - self.qat_fraction)))
+
+    @property
+    def warmup_iterations(self) -> int:
+        """Iterations at the start with PECAN-D layers dense (within the float phase)."""
+        return min(self.float_iterations, round(self.iterations * self.warmup))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -122,6 +142,8 @@ class TrainResult:
         Test accuracy of the float network just before calibration.
     train_accuracy : float
         Training-set accuracy of ``net``.
+    frozen : str or None
+        Content hash of the artifact whose weights were frozen (prototypes-only training).
     provenance : dict
         Entries for the artifact's provenance from whoever built the starting network
         (DeBut: the conversion, :func:`edgeforge.models.debut.convert.convert`).
@@ -137,6 +159,7 @@ class TrainResult:
     float_accuracy: float
     unquantised_accuracy: float
     train_accuracy: float
+    frozen: str | None = None
     provenance: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
@@ -172,8 +195,53 @@ def _progress(console: Console) -> Progress:
                     TimeRemainingColumn(), console=console)
 
 
+def _load_frozen(net: QNet, frozen) -> str:
+    """Copy the weights and biases of a trained network artifact into ``net`` (conv2d /
+    linear layers in order, the same shapes; any transform kind on either side) and freeze
+    them; return the artifact's content hash."""
+    from ...artifact import Artifact, load
+    from .export import network_from_artifact
+    art = frozen if isinstance(frozen, Artifact) else load(frozen)
+    source = network_from_artifact(art)
+    ours, theirs = net.quant_layers(), source.quant_layers()
+    if len(ours) != len(theirs):
+        raise ValueError(f"frozen must have the network's {len(ours)} conv2d/linear layers, got "
+                         f"{len(theirs)}")
+    for (i, m), (_, s) in zip(ours, theirs):
+        if getattr(s, "table_int", None) is not None:
+            raise ValueError(f"frozen layers[{i}] must hold weights (a dense layer), got "
+                             f"{s.transform!r}")
+        if m.weight.shape != s.weight.shape:
+            raise ValueError(f"frozen layers[{i}] weights must be of shape "
+                             f"{tuple(m.weight.shape)}, got {tuple(s.weight.shape)}")
+        with torch.no_grad():
+            m.weight.copy_(s.weight)
+            m.bias.copy_(s.bias)
+        m.weight.requires_grad_(False)
+        m.bias.requires_grad_(False)
+    return art.content_hash
+
+
+def _param_groups(net: QNet) -> list[dict]:
+    """The trainable parameters; codebooks (prototypes, on the activations' scale) in a
+    group of their own without weight decay."""
+    params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+    codebooks = [p for n, p in params if n.endswith("codebook")]
+    groups = [{"params": [p for n, p in params if not n.endswith("codebook")]}]
+    if codebooks:
+        groups.append({"params": codebooks, "weight_decay": 0.0})
+    return [g for g in groups if g["params"]]
+
+
+def _end_warmup(net: QNet, images: np.ndarray, generator: torch.Generator) -> bool:
+    """PECAN-D layers leave the dense warm-up: codebooks from the inputs the weights now give."""
+    net.set_warmup(False)
+    net.init_from_data(images, generator)
+    return False
+
+
 def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool = True,
-                  penalty=None, name: str | None = None) -> TrainResult:
+                  frozen=None, penalty=None, name: str | None = None) -> TrainResult:
     """Train a network on the digits training split: float, then calibrated and quantisation-aware.
 
     Parameters
@@ -189,6 +257,9 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     progress : bool
         Show a rich progress bar (phase, loss, time); one summary line per
         phase goes to stderr either way.
+    frozen : Artifact or str or pathlib.Path, optional
+        A trained network artifact of the same conv2d / linear shapes whose weights
+        and biases are copied in and frozen: only the PECAN-D codebooks train.
     penalty : callable, optional
         ``penalty(net) -> scalar tensor`` added to the loss at every step (a
         regulariser, e.g. NRMF's nuclear norm; its value is part of the logged loss).
@@ -206,7 +277,8 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     TypeError
         If ``config`` is not a :class:`TrainConfig`.
     ValueError
-        For an unknown preset or a malformed network.
+        For an unknown preset or a malformed network, or a ``frozen`` artifact that does
+        not match it.
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {config!r}")
@@ -235,10 +307,22 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     try:
         torch.manual_seed(config.seed)
         net = QNet(network) if start is None else start
+        frozen_hash = _load_frozen(net, frozen) if frozen is not None else None
+        # A generator of its own: a dense network draws nothing from it.
+        init = torch.Generator().manual_seed(config.seed)
+        warmup = config.warmup_iterations
+        warming = warmup > 0
+        net.set_warmup(warming)
+        if not warming:
+            net.init_from_data(x_train, init)
+        params = _param_groups(net)
+        if not params:
+            raise ValueError("nothing to train: the weights are frozen and the network has no "
+                             "PECAN-D layer")
         rng = np.random.Generator(np.random.PCG64(config.seed))
         batches = _Batches(len(y_train), config.batch, rng)
         labels = torch.from_numpy(y_train)
-        opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
         n_float = config.float_iterations
         phases = (("float", 0, n_float, config.lr), ("qat", n_float, config.iterations,
                                                       config.lr * config.qat_lr))
@@ -249,12 +333,17 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         every = max(1, config.iterations // 20)
         for phase, start, stop, peak in phases:
             if phase == "qat":
+                if warming:
+                    warming = _end_warmup(net, x_train, init)
                 net.calibrate(x_train)
             loss_sum, loss_n = 0.0, 0
             for it in range(start, stop):
                 lr = peak * _cosine(it - start, stop - start)
                 for group in opt.param_groups:
                     group["lr"] = lr
+                net.set_schedule(it, config.iterations)
+                if warming and it == warmup:
+                    warming = _end_warmup(net, x_train, init)
                 idx = batches.next()
                 loss = F.cross_entropy(net(net.inputs(x_train[idx])), labels[idx])
                 if penalty is not None:
@@ -276,7 +365,8 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         result = TrainResult(net=net, preset=name, config=config,
                              float_accuracy=accuracy(net, x_test, y_test),
                              unquantised_accuracy=unquantised,
-                             train_accuracy=accuracy(net, x_train, y_train), history=history,
+                             train_accuracy=accuracy(net, x_train, y_train), frozen=frozen_hash,
+                             history=history,
                              seconds=time.monotonic() - t0)
         console.print(f"qat: {config.iterations - n_float} iterations, test accuracy "
                       f"{result.float_accuracy:.4f} (train {result.train_accuracy:.4f}), "

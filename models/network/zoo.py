@@ -17,7 +17,9 @@ and ``bias_bits`` when left ``None``), which the exporter fills in.
   (2,368 MACs), the fast MLP target.
 
 Weights and activations are 8-bit by default (``weight_bits`` / ``out_bits``
-2..8 per layer).
+2..8 per layer). :func:`with_transforms` recasts a preset's conv2d / linear layers as
+another transform kind (PECAN-D: its groups, prototypes and table bits), all of them or a
+mix (e.g. a dense first layer).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ import copy
 
 from ..data_digits import INPUT as DIGITS_INPUT
 
-__all__ = ["with_widths", "layer_params", "layer_macs", "params", "PRESETS", "preset", "conv2d", "linear", "relu",
+__all__ = ["with_widths", "with_transforms", "pecan_d_group_size", "PECAN_D_PROTOTYPES",
+           "PECAN_D_TABLE_BITS", "layer_params", "layer_macs", "params", "PRESETS", "preset",
+           "conv2d", "linear", "relu",
            "maxpool", "flatten", "argmax", "macs"]
 
 
@@ -121,6 +125,87 @@ def with_widths(network: dict, *, weight_bits=None, out_bits=None) -> dict:
             layer[key] = v
     return out
 
+
+#: PECAN-D defaults: 16 prototypes a group, 8-bit tables (the benchmarks' digits-ref uses 64
+#: for its first layer, ``bench/pecan_accuracy.py``). Its codebook and table bits fit the
+#: UP5K's block RAM bits, but the folded core's ROMs take 41 of its 30 blocks (README).
+PECAN_D_PROTOTYPES = 16
+PECAN_D_TABLE_BITS = 8
+
+
+def pecan_d_group_size(layer: dict) -> int:
+    """The default group size ``d`` of a conv2d / linear layer: a conv's channels at one tap
+    (the whole window when it has one channel: a pixel alone is a poor vector), a linear's
+    inputs in fours (one channel's 2x2 map after digits-ref's flatten) where 4 divides them."""
+    if layer["kind"] == "conv2d":
+        c = layer["in_channels"]
+        return c if c > 1 else layer["kernel"] ** 2
+    return 4 if layer["in_features"] % 4 == 0 else 1
+
+
+def _per_layer(key: str, value, count: int, lo: int, hi: int | None) -> list:
+    values = [value] * count if value is None or isinstance(value, int) else list(value)
+    if len(values) != count:
+        raise ValueError(f"{key} must be one value or one per pecan-d layer ({count}), got "
+                         f"{value!r}")
+    for v in values:
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo
+                              or (hi is not None and v > hi)):
+            span = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+            raise ValueError(f"{key} must be integers {span}, got {value!r}")
+    return values
+
+
+def with_transforms(network: dict, transforms="pecan-d", *, prototypes=None, group_size=None,
+                    table_bits=None) -> dict:
+    """A copy of ``network`` with its conv2d / linear layers recast as other transform kinds.
+
+    Parameters
+    ----------
+    transforms : str or sequence of str
+        One kind for every conv2d / linear layer, or one per such layer in order
+        (``["dense", "pecan-d", "pecan-d", "pecan-d"]``: a dense first layer).
+    prototypes, group_size, table_bits : int, sequence of int or None
+        The PECAN-D layers' ``p``, ``d`` and table width: one value for every PECAN-D
+        layer or one per PECAN-D layer in order; ``None``: :data:`PECAN_D_PROTOTYPES`,
+        :func:`pecan_d_group_size`, :data:`PECAN_D_TABLE_BITS`. ``d`` must divide the
+        layer's inputs (a conv's ``k k C``).
+
+    Raises
+    ------
+    ValueError
+        Naming the option, for an unknown kind, a value out of range, a list of the wrong
+        length or a group size that does not divide its layer.
+    """
+    from edgeforge.schemes.network import TABLE_BITS, TRANSFORMS, with_transform
+    out = copy.deepcopy(network)
+    indices = [i for i, layer in enumerate(out["layers"]) if layer["kind"] in ("conv2d", "linear")]
+    kinds = [transforms] * len(indices) if isinstance(transforms, str) else list(transforms)
+    if len(kinds) != len(indices):
+        raise ValueError(f"transforms must be one kind or one per conv2d/linear layer "
+                         f"({len(indices)}), got {transforms!r}")
+    for kind in kinds:
+        if kind not in TRANSFORMS:
+            raise ValueError(f"transforms must be of {sorted(TRANSFORMS)}, got {kind!r}")
+    pecan = [i for i, kind in zip(indices, kinds) if kind == "pecan-d"]
+    ps = _per_layer("prototypes", prototypes, len(pecan), 1, None)
+    ds = _per_layer("group_size", group_size, len(pecan), 1, None)
+    tbs = _per_layer("table_bits", table_bits, len(pecan), *TABLE_BITS)
+    for i, kind in zip(indices, kinds):
+        if out["layers"][i].get("transform") != kind:
+            out["layers"][i] = with_transform(out["layers"][i], kind)
+    for i, p, d, tb in zip(pecan, ps, ds, tbs):
+        layer = out["layers"][i]
+        inputs = (layer["kernel"] ** 2 * layer["in_channels"] if layer["kind"] == "conv2d"
+                  else layer["in_features"])
+        d = pecan_d_group_size(layer) if d is None else d
+        if inputs % d:
+            raise ValueError(f"group_size must divide each pecan-d layer's inputs: layer {i} has "
+                             f"{inputs}, got {d!r}")
+        layer.update(groups=inputs // d, group_size=d,
+                     prototypes=PECAN_D_PROTOTYPES if p is None else p,
+                     table_bits=PECAN_D_TABLE_BITS if tb is None else tb)
+    return out
 
 def layer_params(layer: dict) -> int:
     """Weights of a conv2d or linear layer dict (biases not counted): a DeBut chain's

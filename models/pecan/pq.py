@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["TAU", "surrogate_slope", "l1_distance", "assign", "PQLinear", "PQConv2d"]
+__all__ = ["TAU", "surrogate_slope", "l1_distance", "assign", "kmedians", "PQLinear", "PQConv2d"]
 
 #: The soft assignment's temperature (the paper's).
 TAU = 0.5
@@ -71,6 +71,40 @@ def assign(dist: torch.Tensor, tau: float = TAU) -> torch.Tensor:
     return hard + (soft - soft.detach())
 
 
+def _seeds(x: torch.Tensor, prototypes: int, generator) -> torch.Tensor:
+    """k-means++ seeding in L1 of one group's vectors ``x`` ``(n, d)``: each next prototype
+    drawn with probability proportional to its distance from the nearest chosen one (so
+    that the many identical background windows of digits do not take several)."""
+    n = len(x)
+    chosen = [int(torch.randint(n, (1,), generator=generator))]
+    nearest = (x - x[chosen[0]]).abs().sum(-1)
+    for _ in range(prototypes - 1):
+        # Fewer distinct vectors than prototypes: the rest are drawn uniformly (copies).
+        weights = nearest if nearest.sum() > 0 else torch.ones_like(nearest)
+        chosen.append(int(torch.multinomial(weights, 1, generator=generator)))
+        nearest = torch.minimum(nearest, (x - x[chosen[-1]]).abs().sum(-1))
+    return x[chosen]
+
+
+def kmedians(x: torch.Tensor, prototypes: int, generator=None,
+             iterations: int = 8) -> torch.Tensor:
+    """A codebook ``(D, p, d)`` for grouped vectors ``x`` ``(n, D, d)``: k-means++ seeds,
+    then Lloyd iterations in L1 (assign to the nearest prototype, lowest index on a tie;
+    move each to the coordinate-wise median of its vectors: the L1 centre). A prototype
+    that no vector picks stays where it is."""
+    x = x.detach()
+    groups = x.shape[1]
+    codebook = torch.stack([_seeds(x[:, j], prototypes, generator) for j in range(groups)])
+    for _ in range(iterations):
+        k = (x.unsqueeze(-2) - codebook).abs().sum(-1).argmin(-1)          # (n, D)
+        for j in range(groups):
+            for q in range(prototypes):
+                members = x[k[:, j] == q, j]
+                if len(members):
+                    codebook[j, q] = members.median(dim=0).values
+    return codebook
+
+
 class _PQ(nn.Module):
     """The shared part: the codebook, the quantised input vectors, the tables."""
 
@@ -86,13 +120,17 @@ class _PQ(nn.Module):
         a = assign(l1_distance(x, self.codebook, self.slope), self.tau)     # (..., D, p)
         return torch.einsum("...jp,jpd->...jd", a, self.codebook).reshape(vecs.shape)
 
-    def init_codebook(self, vecs: torch.Tensor, generator=None) -> None:
-        """Prototypes drawn from sample input vectors ``(n, D d)`` (the paper initialises
-        from data too)."""
+    def init_codebook(self, vecs: torch.Tensor, generator=None,
+                      kmedians_iterations: int = 0) -> None:
+        """Prototypes from sample input vectors ``(n, D d)`` (the paper initialises from data
+        too): drawn at random, or with ``kmedians_iterations`` the :func:`kmedians` codebook."""
         x = vecs.reshape(-1, self.groups, self.group_size)
-        pick = torch.randint(len(x), (self.prototypes,), generator=generator)
         with torch.no_grad():
-            self.codebook.copy_(x[pick].transpose(0, 1))
+            if kmedians_iterations:
+                self.codebook.copy_(kmedians(x, self.prototypes, generator, kmedians_iterations))
+            else:
+                pick = torch.randint(len(x), (self.prototypes,), generator=generator)
+                self.codebook.copy_(x[pick].transpose(0, 1))
 
     def tables(self, matrix: torch.Tensor) -> torch.Tensor:
         """``Y_j = W_j C_j``: ``(D, out, p)`` from the weights ``(out, D d)`` in group order."""

@@ -1,0 +1,33 @@
+"""The PECAN-D accuracy benchmark on a tiny schedule: rows per seed and variant, summary,
+pruning figures, Markdown with the paper's table beside."""
+
+import json
+
+import pytest
+
+from edgeforge.bench import pecan_accuracy
+from edgeforge.models.network.train import TrainConfig
+
+
+TINY = dict(pecan={"prototypes": [4, 4, 3, 2]}, dense_config=TrainConfig(iterations=40),
+            pecan_config=TrainConfig(iterations=20, warmup=0.3), progress=False)
+
+
+def test_run_summarises_variants_and_renders():
+    results = pecan_accuracy.run([0], tuple(pecan_accuracy.VARIANTS), **TINY)
+    runs = results["runs"]
+    assert [r["variant"] for r in runs] == list(pecan_accuracy.VARIANTS)
+    for r in runs:
+        # The golden model reads the exported integers: it classifies as the torch model does.
+        assert r["float_golden_class_agreement"] >= 0.99
+        assert 0 < r["prototypes_used"] <= 1 and r["bits_pruned"] <= r["bits"]
+        assert r["bits"] == sum(b["codebook"] + b["table"] for b in r["memory_bits"].values())
+    # The hybrid's dense first layer takes no knob: the PECAN-D ones get theirs in order.
+    assert {k: v["prototypes"] for k, v in runs[2]["pruning"].items()} == {"l3": 4, "l7": 3,
+                                                                          "l9": 2}
+    assert runs[0]["train_config"]["warmup"] == 0.0 and runs[1]["train_config"]["warmup"] == 0.3
+    s = results["summary"]["from scratch"]
+    assert s["golden"]["mean"] == pytest.approx(runs[1]["golden"]) and s["golden"]["std"] == 0
+    md = pecan_accuracy.render_markdown(results)
+    assert "| PECAN-D from scratch |" in md and "| LeNet5, MNIST | 99.41 | 99.25 | 99.01 |" in md
+    json.dumps(results)
