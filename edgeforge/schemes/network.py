@@ -439,7 +439,8 @@ class PecanATransform(ProductQuantised):
     ``recip_shift`` (0..32; the reciprocal table at most 4096 entries). Arrays besides:
     ``l{i}_exp`` ``(exp_entries,)`` and ``l{i}_recip`` ``(recip_entries,)``, uint16.
     Every width the core uses (:meth:`acc_range`: ``dot_bits``, ``diff_bits``,
-    ``z_bits``, ``u_bits``, ``prod_bits``) is derived here from the actual integers.
+    ``z_bits``, ``u_bits``, ``prod_bits``, the tables' ``exp_word_bits`` and
+    ``recip_word_bits``) is derived here from the actual integers.
     """
 
     name = "pecan-a"
@@ -500,9 +501,14 @@ class PecanATransform(ProductQuantised):
         bias = np.asarray(arrays[f"l{i}_bias"], np.int64)
         low = bias + ((y_lo * zr) >> n).sum(axis=0)
         high = bias + ((y_hi * zr) >> n).sum(axis=0)
-        widths = {"dot_bits": range_bits(int(dot_lo.min()), int(dot_hi.max()))[0],
+        def signed_bits(lo_, hi_):                  # the core's registers are signed
+            return range_bits(min(lo_, -1), hi_)[0]
+        widths = {"dot_bits": signed_bits(int(dot_lo.min()), int(dot_hi.max())),
                   "diff_bits": range_bits(0, diff)[0], "z_bits": range_bits(0, z_hi)[0],
-                  "u_bits": range_bits(*u)[0], "prod_bits": range_bits(*prod)[0]}
+                  "u_bits": signed_bits(*u), "prod_bits": signed_bits(*prod),
+                  # The tables' words: the narrowest that hold their actual entries.
+                  "exp_word_bits": range_bits(0, int(exp.max()))[0],
+                  "recip_word_bits": range_bits(0, int(recip.max()))[0]}
         if widths["prod_bits"] > MAX_SHIFT:
             raise ArtifactError(_where(i), f"the normalisation's product u R needs "
                                 f"{widths['prod_bits']} bits, more than {MAX_SHIFT}, got "

@@ -4,7 +4,8 @@ Per stage, the cycles an image costs it (FINN's ``get_exp_cycles``, exact here):
 
 - a transform core: ``vectors x F``, ``F`` its kind's cycle formula (named by its
   registry entry): dense ``F = (N / SIMD)(M / PE)`` (:func:`dense_cycles`), PECAN-D
-  ``F = (D / groups per cycle)(p / prototypes per cycle)`` (:func:`pecan_d_cycles`), DeBut
+  ``F = (D / groups per cycle)(p / prototypes per cycle)`` (:func:`pecan_d_cycles`; PECAN-A
+  the same), DeBut
   its slowest factor's folds (:mod:`edgeforge.sim.cycles.debut`);
 - a window generator: ``max(input pixels, windows)`` (one write and one window a
   cycle);
@@ -29,7 +30,8 @@ from dataclasses import dataclass, field
 
 from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
 
-__all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic", "core_block",
+__all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic",
+           "pecan_a_traffic", "core_block",
            "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
 
 
@@ -40,9 +42,9 @@ def dense_cycles(params) -> int:
 
 
 def pecan_d_cycles(params) -> int:
-    """Cycles of one input vector through a PECAN-D CAM core: ``(D / groups per cycle)
-    (p / prototypes per cycle)``, one match of a cycle's groups against a cycle's
-    prototypes each."""
+    """Cycles of one input vector through a PECAN-D CAM core or a PECAN-A one: ``(D / groups
+    per cycle) (p / prototypes per cycle)``, one match of a cycle's groups against a cycle's
+    prototypes each (PECAN-A's weigh half overlaps the next group fold's match)."""
     return params["gf"] * params["pf"]
 
 
@@ -440,6 +442,23 @@ def pecan_d_traffic(st) -> list[TrafficLine]:
     for lane in range(p["gpc"]):
         lines.append(TrafficLine(f"{st.name}.table{lane}", p["lanes"] * p["table_bits"],
                                  reads=vectors * p["gf"], writes=0))
+    return lines
+
+
+def pecan_a_traffic(st) -> list[TrafficLine]:
+    """A PECAN-A core's ROM lines: its codebook ROM as PECAN-D's; each group lane's table
+    ROM, a word of ``prototypes per cycle`` columns a fold; the reciprocal ROM, a read per
+    group lane and group fold (its exp table is logic, no memory)."""
+    p, vectors, lines = st.params, st.inp.beats, []
+    if p["folds"] > 1:
+        word = p["gpc"] * p["ppc"] * p["group_size"] * p["codebook_bits"]
+        lines.append(TrafficLine(f"{st.name}.codebook", word, reads=vectors * p["folds"],
+                                 writes=0))
+    for lane in range(p["gpc"]):
+        lines.append(TrafficLine(f"{st.name}.table{lane}", p["ppc"] * p["lanes"] * p["table_bits"],
+                                 reads=vectors * p["folds"], writes=0))
+    lines.append(TrafficLine(f"{st.name}.recip", p["recip_word_bits"],
+                             reads=vectors * p["gf"] * p["gpc"], writes=0))
     return lines
 
 
