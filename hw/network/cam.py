@@ -43,7 +43,7 @@ from .mac import accumulate_folds, adder_tree, weight_rom
 from .vectors import elem_shape, index_signal, vector_signature, view
 
 __all__ = ["l1_distance", "argmin_tree", "MatchUnit", "ArgMin", "FoldWalk", "PQCore",
-           "CamCore"]
+           "CamCore", "register"]
 
 
 def l1_distance(xs, cs):
@@ -106,7 +106,7 @@ class MatchUnit(wiring.Component):
         dist = Signal(self.dist_bits)
         m.d.comb += dist.eq(l1_distance([xs[i] for i in range(self.d)],
                                         [cs[i] for i in range(self.d)]))
-        _register(m, self, dist)
+        register(m, self, dist)
         return m
 
 
@@ -132,11 +132,11 @@ class ArgMin(wiring.Component):
         value, index = argmin_tree([vals[k] for k in range(self.n)])
         word = Signal(self.index_bits + self.bits)
         m.d.comb += word.eq(index[:self.index_bits] | (value << self.index_bits))
-        _register(m, self, word)
+        register(m, self, word)
         return m
 
 
-def _register(m, block, value):
+def register(m, block, value):
     """A one-register stream stage: ``o.payload`` latches ``value`` on each input transfer."""
     m.d.comb += block.i.ready.eq(~block.o.valid | block.o.ready)
     with m.If(block.i.ready):

@@ -33,14 +33,16 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth import Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
 
 from ..logic import equals, pick, refuse_quietly
 from ..rom import RomBank
-from .cam import PQCore
+from .cam import PQCore, register
 from .mac import accumulate_folds, adder_tree, weight_rom
 from .vectors import index_signal, vector_signature, view
 
-__all__ = ["dot_product", "max_tree", "exp_lookup", "AngleCore"]
+__all__ = ["dot_product", "max_tree", "exp_lookup", "ExpLookup", "AngleCore"]
 
 
 def dot_product(xs, cs):
@@ -70,8 +72,33 @@ def exp_lookup(diff, exp, exp_shift: int, bits: int):
     if (1 << len(shifted)) - 1 > n - 1:
         index = Mux(shifted > n - 1, n - 1, shifted)
     else:
-        index = shifted
+        # The saturation is never reached: the entries past 2**len(shifted) neither.
+        index, exp = shifted, exp[:1 << len(shifted)]
     return pick(index, [Const(int(v), bits) for v in exp])
+
+
+class ExpLookup(wiring.Component):
+    """:func:`exp_lookup` with a registered output: the softmax numerator of a difference.
+
+    Members
+    -------
+    i : In(stream.Signature(unsigned(diff_bits)))
+        ``max - s_q``.
+    o : Out(stream.Signature(unsigned(bits)))
+        ``EXP[min(i >> exp_shift, len(EXP) - 1)]``.
+    """
+
+    @refuse_quietly
+    def __init__(self, exp, exp_shift: int, diff_bits: int):
+        self.exp, self.exp_shift = [int(v) for v in exp], exp_shift
+        self.bits = max(1, max(self.exp).bit_length())
+        super().__init__({"i": In(vector_signature(unsigned(diff_bits), 1)),
+                          "o": Out(vector_signature(unsigned(self.bits), 1))})
+
+    def elaborate(self, platform):
+        m = Module()
+        register(m, self, exp_lookup(self.i.payload, self.exp, self.exp_shift, self.bits))
+        return m
 
 
 class AngleCore(PQCore):

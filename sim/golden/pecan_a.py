@@ -13,7 +13,7 @@ import numpy as np
 
 from .pecan_d import vectors
 
-__all__ = ["dots", "exp_terms", "contributions", "accumulate"]
+__all__ = ["dots", "exp_terms", "softmax_sum", "contributions", "accumulate"]
 
 
 def dots(vecs: np.ndarray, codebook: np.ndarray) -> np.ndarray:
@@ -31,17 +31,25 @@ def exp_terms(s: np.ndarray, exp: np.ndarray, exp_shift: int) -> np.ndarray:
     return np.asarray(exp, np.int64)[index]
 
 
-def contributions(layer, arrays, vecs: np.ndarray) -> np.ndarray:
-    """Each group's normalised weighted column sum ``(..., D, c_out)``: ``(u R) >>
-    (recip_bits - 1)`` with ``u = sum_q e_q Y_j[:, q]``, ``R = RECIP[Z >> recip_shift]``,
-    ``Z = sum_q e_q``."""
-    i, f = layer.index, layer.fields
-    table = np.asarray(arrays[f"l{i}_table"], np.int64)                  # (D, O, p)
-    e = exp_terms(dots(vecs, arrays[f"l{i}_codebook"]), arrays[f"l{i}_exp"], f["exp_shift"])
+def softmax_sum(vecs, codebook, table, exp, recip, *, exp_shift: int, recip_shift: int,
+                recip_bits: int) -> np.ndarray:
+    """Each group's normalised weighted column sum ``(..., D, c_out)`` of vectors ``(..., D
+    d)``: ``(u R) >> (recip_bits - 1)`` with ``u = sum_q e_q Y_j[:, q]``, ``R =
+    RECIP[Z >> recip_shift]``, ``Z = sum_q e_q``, ``e`` by :func:`exp_terms`."""
+    table = np.asarray(table, np.int64)                                  # (D, O, p)
+    e = exp_terms(dots(vecs, codebook), exp, exp_shift)
     z = e.sum(axis=-1)                                                   # (..., D)
     u = np.einsum("...jq,joq->...jo", e, table)
-    recip = np.asarray(arrays[f"l{i}_recip"], np.int64)[z >> f["recip_shift"]]
-    return (u * recip[..., None]) >> (f["recip_bits"] - 1)
+    r = np.asarray(recip, np.int64)[z >> recip_shift]
+    return (u * r[..., None]) >> (recip_bits - 1)
+
+
+def contributions(layer, arrays, vecs: np.ndarray) -> np.ndarray:
+    """:func:`softmax_sum` of a PECAN-A ``layer``'s arrays and fields."""
+    i, f = layer.index, layer.fields
+    return softmax_sum(vecs, arrays[f"l{i}_codebook"], arrays[f"l{i}_table"],
+                       arrays[f"l{i}_exp"], arrays[f"l{i}_recip"], exp_shift=f["exp_shift"],
+                       recip_shift=f["recip_shift"], recip_bits=f["recip_bits"])
 
 
 def accumulate(layer, arrays, x: np.ndarray) -> np.ndarray:
