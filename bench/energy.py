@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["SOURCE", "SRAM_READ_64B_PJ", "DRAM_64B_PJ", "ADD_PJ", "MUL_8B_PJ", "sram_read_pj",
+__all__ = ["SOURCE", "ASSUMPTIONS", "SRAM_READ_64B_PJ", "DRAM_64B_PJ", "ADD_PJ", "MUL_8B_PJ", "sram_read_pj", "estimate",
            "EnergyLine", "add_pj", "mul_pj", "dram_pj"]
 
 SOURCE = "Horowitz, ISSCC 2014, 45 nm (shared/notes/energy.md)"
@@ -59,3 +59,49 @@ class EnergyLine:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "pj": self.pj}
+
+
+#: What :func:`estimate` assumes where the record does not say: stated in every report.
+ASSUMPTIONS = ("an add of another width scales linearly between the 8- and 32-bit figures; a "
+               "compare, subtract or absolute value is an add of its width; a multiply "
+               "scales with the product of its widths from the 8-bit figure; a constant "
+               "shift is free; SRAM reads narrower than 64 bits scale linearly (an "
+               "approximation); a write costs a read of its word; a memory whose size the "
+               "record does not give is costed at the smallest (8 KB) row; DRAM at the "
+               "2 nJ midpoint")
+
+
+def estimate(performance) -> dict:
+    """Estimated energy per input of a design from its performance record alone: its
+    operation lines (multiplies, adds), its traffic lines (SRAM reads and writes, by the
+    memory's size) and its off-chip bytes, each line with its count beside the total.
+
+    Returns ``{"lines": [...], "pj": {"on_chip", "off_chip", "total"}, "counted":
+    bool, "source", "assumptions"}`` per input (an image, a frame); ``counted`` is False
+    when the record lists no operations (then only memory and off-chip energy is in it).
+    """
+    lines = []
+    for op in performance.operations:
+        if op.op == "mul":
+            pj = mul_pj(*op.bits)
+        elif op.op == "add":
+            pj = add_pj(op.bits[0])
+        else:
+            raise ValueError(f"operation op must be 'mul' or 'add', got {op.op!r} ({op.what})")
+        bits = "x".join(str(b) for b in op.bits)
+        lines.append(EnergyLine(f"{op.what} ({bits}-bit {op.op})", op.count, pj))
+    for t in performance.traffic:
+        size = SRAM_READ_64B_PJ[0][0] if t.array_bits is None else -(-t.array_bits // 8)
+        for what, count in (("reads", t.reads), ("writes", t.writes)):
+            if count:
+                lines.append(EnergyLine(f"{t.memory} {what} ({t.word_bits}-bit word, "
+                                        f"{'size not given' if t.array_bits is None else f'{size} B'})",
+                                        count, sram_read_pj(size, t.word_bits)))
+    on_chip = sum(line.pj for line in lines)
+    offchip = [EnergyLine("off-chip bytes in (DRAM)", performance.offchip_bytes_in, dram_pj(1)),
+               EnergyLine("off-chip bytes out (DRAM)", performance.offchip_bytes_out, dram_pj(1))]
+    off_chip = sum(line.pj for line in offchip)
+    return {"lines": [line.to_dict() for line in lines + offchip],
+            "pj": {"on_chip": on_chip, "off_chip": off_chip, "total": on_chip + off_chip},
+            "counted": bool(performance.operations), "source": SOURCE,
+            "assumptions": ASSUMPTIONS}

@@ -24,7 +24,8 @@ from typing import Sequence
 
 from .. import jsonfile
 
-__all__ = ["REPO", "RESULTS", "MeasureError", "measure", "cost_records", "engine_commit", "printer",
+__all__ = ["REPO", "RESULTS", "ECP5_PARTS", "MeasureError", "measure", "cost_records",
+           "cost_smallest", "engine_commit", "printer",
            "main_quick", "write_json", "publish"]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,6 +116,24 @@ def cost_records(design, targets: Sequence[str], *, devices: dict | None = None,
                        "over": {k: list(v) for k, v in r.over.items()}, "notes": r.notes,
                        "seconds": round(r.seconds, 1)}
             for r in design.cost(tuple(targets), devices=devices, progress=printer(progress))}
+
+
+#: ECP5 parts from the smallest: an ``ecp5`` cost takes the first one a design fits.
+ECP5_PARTS = ("ecp5-25f", "ecp5-45f", "ecp5-85f")
+
+
+def cost_smallest(design, targets: Sequence[str], *, progress: bool = True) -> dict:
+    """:func:`cost_records` for ``targets``, an ``ecp5`` target on the smallest of
+    :data:`ECP5_PARTS` the design fits (the largest, with its shortfall, if none)."""
+    others = [t for t in targets if t != "ecp5"]
+    cost = cost_records(design, others, progress=progress) if others else {}
+    if "ecp5" in targets:
+        for part in ECP5_PARTS:
+            cost.update(cost_records(design, ("ecp5",), devices={"ecp5": part},
+                                     progress=progress))
+            if cost["ecp5"]["fits"]:
+                break
+    return cost
 
 
 def publish(out: Path, stem: str, results: dict, render) -> None:

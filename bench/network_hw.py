@@ -6,11 +6,9 @@ Verilator on digits test images, bit-exact against the golden model and cycle-ex
 against the cycle model, then yosys and nextpnr for the generic flow, the iCE40 UP5K and
 the ECP5. An ECP5 row takes the smallest part it fits (25F, else 45F, else 85F).
 
-Energy per inference is estimated from operation and access counts (Horowitz, ISSCC
-2014, 45 nm, by the conventions of ``shared/notes/energy.md``), never measured: every
-MAC as a multiply of weight by activation bits plus an add of the accumulator's width,
-every weight and bias ROM read (the record's traffic lines) at the SRAM figure of the
-layer's weight array, the off-chip bytes in and out at the DRAM figure.
+Energy per inference is estimated from the cycle model's operation and access counts
+(:func:`edgeforge.bench.energy.estimate`: Horowitz, ISSCC 2014, 45 nm, by the
+conventions of ``shared/notes/energy.md``), never measured.
 
 Run::
 
@@ -30,12 +28,11 @@ from .. import generate, load
 from ..models.data_digits import load_digits
 from ..models.network import PRETRAINED
 from ..models.network.zoo import layer_macs
-from ..schemes.network import derive_widths, parse_network
-from .energy import SOURCE, EnergyLine, add_pj, dram_pj, mul_pj, sram_read_pj
-from .harness import RESULTS, cost_records, measure, publish
+from .energy import estimate
+from .harness import RESULTS, cost_smallest, measure, publish
 from .report import render_runs_markdown, render_synth_markdown, render_traffic_markdown
 
-__all__ = ["CONFIGS", "ECP5_PARTS", "run", "energy", "render_markdown", "main"]
+__all__ = ["CONFIGS", "run", "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.network_hw"
 ENGINE_PATHS = ("hw/network", "hw/logic.py", "hw/rom.py")
@@ -43,60 +40,9 @@ ENGINE_PATHS = ("hw/network", "hw/logic.py", "hw/rom.py")
 # pixel a beat with the fewest MACs, and the MLP at 8 pixels a beat fully parallel.
 CONFIGS = (("digits-ref", "folded", 1), ("digits-ref", [[2, 3], [4, 8], [4, 8], [5, 4]], 1),
            ("digits-ref", "balanced", 1), ("digits-mlp", "parallel", 8))
-ECP5_PARTS = ("ecp5-25f", "ecp5-45f", "ecp5-85f")
 # Digits test images each design streams (every one checked bit-exact; the whole test set
 # is checked by the tests and `edgeforge evaluate --rtl`).
 IMAGES = 32
-
-
-def energy(design) -> dict:
-    """Estimated energy per inference, with the counts it rests on."""
-    art, network = design.artifact, design.network
-    widths = derive_widths(network, art.arrays)
-    perf = design.cycle_model()
-    lines = []
-    for index, macs in layer_macs(art.config).items():
-        layer = art.config["layers"][index]
-        w = widths.layers[index]
-        act_bits = w.in_bits[0]
-        lines.append(EnergyLine(f"layer {index} MACs ({layer['weight_bits']}x{act_bits}-bit "
-                                f"multiply, {w.acc_bits}-bit add)", macs,
-                                mul_pj(layer["weight_bits"], act_bits) + add_pj(w.acc_bits)))
-    for t in perf.traffic:
-        # Weight and bias ROMs are sized by the layer's arrays; a line buffer by nothing the
-        # record holds: it is costed at the smallest SRAM row (8 KB), which is also the row
-        # of every array here.
-        index, _, kind = t.memory.partition("_")
-        layer = art.config["layers"][int(index.lstrip("l"))]
-        if kind.endswith("weights"):
-            nbytes = art.arrays[f"{index}_weight"].size * layer["weight_bits"] // 8
-        elif kind.endswith("biases"):
-            nbytes = art.arrays[f"{index}_bias"].size * layer["bias_bits"] // 8
-        else:
-            nbytes = None
-        where = "line buffer at the 8 KB row" if nbytes is None else f"{nbytes} B array"
-        for what, count in (("reads", t.reads), ("writes", t.writes)):
-            if count:
-                lines.append(EnergyLine(f"{t.memory} {what} ({t.word_bits}-bit word, {where})",
-                                        count, sram_read_pj(nbytes or 1, t.word_bits)))
-    lines.append(EnergyLine("off-chip bytes in (DRAM)", perf.offchip_bytes_in, dram_pj(1)))
-    lines.append(EnergyLine("off-chip bytes out (DRAM)", perf.offchip_bytes_out, dram_pj(1)))
-    off = sum(l.pj for l in lines if l.what.startswith("off-chip"))
-    total = sum(l.pj for l in lines)
-    return {"source": SOURCE, "lines": [l.to_dict() for l in lines],
-            "pj_on_chip": total - off, "pj_off_chip": off, "pj_total": total}
-
-
-def _cost_targets(design, quick: bool, progress: bool) -> dict:
-    """Synthesis: generic and iCE40 UP5K, and the smallest ECP5 the design fits."""
-    if quick:
-        return cost_records(design, ("generic",), progress=progress)
-    cost = cost_records(design, ("generic", "ice40"), progress=progress)
-    for part in ECP5_PARTS:
-        cost.update(cost_records(design, ("ecp5",), devices={"ecp5": part}, progress=progress))
-        if cost["ecp5"]["fits"]:
-            break
-    return cost
 
 
 def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=None) -> dict:
@@ -112,13 +58,14 @@ def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=Non
         design = generate(art, folding=folding, pixels_per_beat=ppb)
         record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
                          progress=progress)
-        record["cost"] = _cost_targets(design, quick, progress)
+        record["cost"] = cost_smallest(design, ("generic",) if quick else
+                                       ("generic", "ice40", "ecp5"), progress=progress)
         record["network"] = {"preset": name, "macs": sum(layer_macs(art.config).values()),
                              "accuracy_test": art.provenance.get("float_accuracy"),
                              "weight_bits": sum(
                                  art.arrays[k].size * spec.bits
                                  for k, spec in art.specs().items())}
-        record["energy"] = energy(design)
+        record["energy"] = estimate(design.cycle_model())
         records.append(record)
         if done is not None:
             done(report)
@@ -150,7 +97,7 @@ def render_markdown(report: dict) -> str:
     lines += render_runs_markdown(records, COLUMNS)
     summary = [[_label(r), r["network"]["macs"], r["network"]["weight_bits"],
                 r["performance"]["cycles_per_input"], _per_second(r),
-                f"{r['energy']['pj_on_chip']:.0f}", f"{r['energy']['pj_total']:.0f}"]
+                f"{r['energy']['pj']['on_chip']:.0f}", f"{r['energy']['pj']['total']:.0f}"]
                for r in records]
     lines += ["", "M inferences/s at the ECP5 Fmax = Fmax / model cycles per image (steady "
               "state); energy per inference estimated from counts (below), not measured.", ""]
@@ -169,7 +116,7 @@ def render_markdown(report: dict) -> str:
               "the tests): reads / writes (word bits).", ""]
     lines += render_traffic_markdown(records, _label)
     lines += ["", f"Energy lines of {_label(records[0])} ({records[0]['energy']['source']}; "
-              "reads narrower than 64 bits scaled linearly, an approximation):", "",
+              f"{records[0]['energy']['assumptions']}):", "",
               "| what | count | pJ each | pJ |", "|---|---:|---:|---:|"]
     lines += [f"| {l['what']} | {l['count']:g} | {l['pj_each']:.3g} | {l['pj']:.1f} |"
               for l in records[0]["energy"]["lines"]]

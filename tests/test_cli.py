@@ -33,9 +33,14 @@ def test_console_script_is_installed():
         assert command in out
 
 
-def test_compare_exits_non_zero_until_implemented(capsys):
-    assert main(["compare"]) == 3
-    assert "later issue" in capsys.readouterr().err
+def test_compare_refuses_a_bad_spec_in_one_line(tmp_path, capsys):
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[[row]]\nlabel = "a"\nartifact = "shipped:nope"\nfolding = "folded"\n')
+    assert main(["compare", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "row[0]: unknown field 'folding'" in err and "Traceback" not in err
+    assert main(["compare", str(tmp_path / "missing.toml")]) == 2
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_bad_artifact_is_one_line_error(tmp_path, capsys):

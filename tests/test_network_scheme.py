@@ -101,7 +101,10 @@ def test_every_transform_kind_names_its_parts():
     import importlib
     for kind, transform in TRANSFORMS.items():
         assert transform.name == kind
-        for target in (transform.golden, transform.cycles, transform.traffic, transform.core):
+        for target in (transform.golden, transform.cycles, transform.traffic,
+                       transform.timeline, transform.core, transform.operations):
+            if target is None:            # operations: optional
+                continue
             module, attr = target.split(":")
             assert hasattr(importlib.import_module(module), attr), target
 

@@ -131,6 +131,15 @@ def evaluate(args, art) -> int:
     return 0
 
 
+def task_metric(art) -> dict:
+    """The comparison's task figure of an HKLUT artifact: the golden model's mean Y-PSNR on
+    the built-in scikit-image photos (RTL = golden), bicubic beside it."""
+    from ..models.hklut.evaluate import evaluate as run_evaluation
+    m = run_evaluation(art, progress=False).mean
+    return {"name": "psnr_db", "what": "Y-PSNR dB, scikit-image photos (golden = RTL)",
+            "value": m.psnr, "bicubic": m.bicubic_psnr}
+
+
 def storage_table(art):
     from ..models.hklut.storage import render_storage_table
     return render_storage_table(art)

@@ -159,6 +159,9 @@ class Transform:
     cycles: str
     traffic: str
     timeline: str = "edgeforge.sim.cycles.network:core_block"
+    #: Its arithmetic per image from the core stage (``OperationLine`` s, for the energy
+    #: estimate); None: not counted.
+    operations: str | None = None
     core: str
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -260,6 +263,7 @@ class DenseTransform(Transform):
     golden = "edgeforge.sim.golden.dense:accumulate"
     cycles = "edgeforge.sim.cycles.network:dense_cycles"
     traffic = "edgeforge.sim.cycles.network:dense_traffic"
+    operations = "edgeforge.sim.cycles.network:dense_operations"
     core = "edgeforge.hw.network.mac:DenseCore"
 
     def check_fields(self, layer: dict, index: int) -> dict:
@@ -377,6 +381,7 @@ class PecanDTransform(ProductQuantised):
     golden = "edgeforge.sim.golden.pecan_d:accumulate"
     cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
     traffic = "edgeforge.sim.cycles.network:pecan_d_traffic"
+    operations = "edgeforge.sim.cycles.network:pecan_d_operations"
     core = "edgeforge.hw.network.cam:CamCore"
 
     def codebook_spec(self, layer, network):
@@ -449,6 +454,7 @@ class PecanATransform(ProductQuantised):
     golden = "edgeforge.sim.golden.pecan_a:accumulate"
     cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
     traffic = "edgeforge.sim.cycles.network:pecan_a_traffic"
+    operations = "edgeforge.sim.cycles.network:pecan_a_operations"
     core = "edgeforge.hw.network.cam_angle:AngleCore"
 
     def check_fields(self, layer, index):
@@ -518,7 +524,8 @@ class PecanATransform(ProductQuantised):
     def core_params(self, layer, pair):
         f = layer.fields
         return {**super().core_params(layer, pair),
-                **{key: f[key] for key in ("codebook_bits", "exp_bits", "recip_bits")}}
+                **{key: f[key] for key in ("codebook_bits", "exp_bits", "recip_bits")},
+                "recip_entries": recip_entries(f)}
 
     def random_arrays(self, layer, network, rng, extremes):
         arrays = super().random_arrays(layer, network, rng, extremes)
@@ -577,6 +584,7 @@ class DebutTransform(Transform):
     golden = "edgeforge.sim.golden.debut:accumulate"
     cycles = "edgeforge.sim.cycles.debut:debut_cycles"
     traffic = "edgeforge.sim.cycles.debut:debut_traffic"
+    operations = "edgeforge.sim.cycles.debut:debut_operations"
     timeline = "edgeforge.sim.cycles.debut:chain_block"
     core = "edgeforge.hw.network.butterfly:DebutCore"
 
@@ -660,7 +668,7 @@ class DebutTransform(Transform):
         return {"factors": layer.fields["factors"], "factor_lanes": list(fold),
                 "factor_folds": folds, "folds": max(folds), "emit": max(folds),
                 "lanes": self.size(layer)[0], "beats": 1,
-                "weight_bits": layer.fields["weight_bits"]}
+                "weight_bits": layer.fields["weight_bits"], "mid_bits": layer.fields["mid_bits"]}
 
     def bias_span(self, layer):
         return 1 << (layer.fields["weight_bits"] + 6)

@@ -158,6 +158,18 @@ def accuracy_report(art, split: str = "test", *, rtl: bool = False, folding=RTL_
     return out
 
 
+def task_metric(art) -> dict | None:
+    """The comparison's task figure of a network artifact: the golden model's top-1
+    accuracy on the digits test set (the RTL's too: they never differ), for an artifact
+    trained on digits; None for one of random integers or of other data."""
+    source = art.provenance.get("source", "")
+    if "random" in source or not str(art.provenance.get("data", "")).startswith("sklearn-digits"):
+        return None
+    report = accuracy_report(art, "test")
+    return {"name": "accuracy", "what": "top-1, digits test (golden = RTL)",
+            "value": report["golden"], "float": report["float"]}
+
+
 def evaluate(args, art) -> int:
     """``edgeforge evaluate net.npz [--rtl]``: accuracy of float, golden and RTL on digits."""
     from rich.table import Table

@@ -10,9 +10,9 @@ timeline is the chain of the stages' controls.
 
 from __future__ import annotations
 
-from edgeforge.sim.cycles.record import TrafficLine
+from edgeforge.sim.cycles.record import OperationLine, TrafficLine
 
-__all__ = ["debut_cycles", "chain_block", "debut_traffic"]
+__all__ = ["debut_cycles", "chain_block", "debut_traffic", "debut_operations"]
 
 
 class _Chain:
@@ -63,6 +63,28 @@ def debut_traffic(st) -> list[TrafficLine]:
     """Each factor's ROM (when not fully parallel): a word of its lanes' nonzeros a fold."""
     p = st.params
     return [TrafficLine(f"{st.name}.f{k}", lanes * p["weight_bits"],
-                        reads=st.inp.beats * folds, writes=0)
+                        reads=st.inp.beats * folds, writes=0,
+                        array_bits=lanes * p["weight_bits"] * folds)
             for k, (lanes, folds) in enumerate(zip(p["factor_lanes"], p["factor_folds"]))
             if folds > 1]
+
+
+def debut_operations(st) -> list[OperationLine]:
+    """A DeBut core's arithmetic per image: each factor's ``p s`` MACs a vector (padded rows
+    included: the hardware computes them), a multiply of ``weight_bits`` by its input's
+    width (the layer input's for the first factor, ``mid_bits`` after it) and an add, costed
+    at the layer accumulator's width; and the rounding add of each factor's ``p`` outputs
+    but the last's."""
+    from edgeforge.schemes.network_debut import Factor
+    p, vectors, lines = st.params, st.inp.beats, []
+    for k, f in enumerate(Factor(*f) for f in p["factors"]):
+        macs = vectors * f.params
+        in_bits = st.inp.bits if k == 0 else p["mid_bits"]
+        lines += [OperationLine(f"{st.name} factor {k + 1} products", "mul",
+                                (p["weight_bits"], in_bits), macs),
+                  OperationLine(f"{st.name} factor {k + 1} accumulation", "add",
+                                (st.out.bits,), macs)]
+        if k < len(p["factors"]) - 1:
+            lines.append(OperationLine(f"{st.name} factor {k + 1} rounding", "add",
+                                       (st.out.bits,), vectors * f.p))
+    return lines

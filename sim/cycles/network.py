@@ -28,10 +28,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edgeforge.sim.cycles.record import Performance, RunCycles, TrafficLine
+from edgeforge.sim.cycles.record import OperationLine, Performance, RunCycles, TrafficLine
 
 __all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic",
-           "pecan_a_traffic", "core_block",
+           "pecan_a_traffic", "dense_operations", "pecan_d_operations", "pecan_a_operations",
+           "operations", "core_block",
            "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
 
 
@@ -398,7 +399,7 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
       fold; its bias ROM (with several neuron folds): a word of ``PE`` biases a neuron
       fold.
     """
-    from edgeforge.hw.network.window import row_plans
+    from edgeforge.hw.network.window import row_plans, slots
     lines = []
     for st in plan.stages:
         p = st.params
@@ -408,8 +409,12 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
             cols = sum(0 <= ox - pad + dx < w for ox in range(out_w) for dx in range(k))
             rows = sum(sum(o is not None for o in q.offsets)
                        for q in row_plans(p["height"], k, pad))
-            lines.append(TrafficLine(f"{st.name}.rows", st.inp.bits * st.inp.lanes,
-                                     reads=rows * cols, writes=st.inp.beats))
+            word = st.inp.bits * st.inp.lanes
+            lines.append(TrafficLine(f"{st.name}.rows", word, reads=rows * cols,
+                                     writes=st.inp.beats,
+                                     # A word is an input beat: a row holds a row's beats.
+                                     array_bits=slots(k, pad) * (st.inp.beats // p["height"])
+                                     * word))
         elif st.kind == "core":
             from edgeforge.schemes.network import resolve
             lines += resolve(_transform(st).traffic)(st)
@@ -422,12 +427,24 @@ def dense_traffic(st) -> list[TrafficLine]:
     biases a neuron fold."""
     p, vectors, lines = st.params, st.inp.beats, []
     if p["folds"] > 1:
-        lines.append(TrafficLine(f"{st.name}.weights", p["pe"] * p["simd"] * p["weight_bits"],
-                                 reads=vectors * p["folds"], writes=0))
+        word = p["pe"] * p["simd"] * p["weight_bits"]
+        lines.append(TrafficLine(f"{st.name}.weights", word, reads=vectors * p["folds"],
+                                 writes=0, array_bits=word * p["folds"]))
     if p["nf"] > 1:
-        lines.append(TrafficLine(f"{st.name}.biases", p["pe"] * st.out.bits,
-                                 reads=vectors * p["nf"], writes=0))
+        word = p["pe"] * st.out.bits
+        lines.append(TrafficLine(f"{st.name}.biases", word, reads=vectors * p["nf"], writes=0,
+                                 array_bits=word * p["nf"]))
     return lines
+
+
+def dense_operations(st) -> list[OperationLine]:
+    """A dense core's arithmetic per image: every MAC of every vector (zero weights
+    included: only a fully parallel layer drops them), a ``weight_bits x input bits``
+    multiply and an add at the accumulator's width each."""
+    p = st.params
+    macs = st.inp.beats * p["folds"] * p["pe"] * p["simd"]
+    return [OperationLine(f"{st.name} products", "mul", (p["weight_bits"], st.inp.bits), macs),
+            OperationLine(f"{st.name} accumulation", "add", (st.out.bits,), macs)]
 
 
 def pecan_d_traffic(st) -> list[TrafficLine]:
@@ -438,28 +455,104 @@ def pecan_d_traffic(st) -> list[TrafficLine]:
     if p["folds"] > 1:
         word = p["gpc"] * p["ppc"] * p["group_size"] * p["codebook_bits"]
         lines.append(TrafficLine(f"{st.name}.codebook", word, reads=vectors * p["folds"],
-                                 writes=0))
+                                 writes=0, array_bits=word * p["folds"]))
     for lane in range(p["gpc"]):
-        lines.append(TrafficLine(f"{st.name}.table{lane}", p["lanes"] * p["table_bits"],
-                                 reads=vectors * p["gf"], writes=0))
+        word = p["lanes"] * p["table_bits"]
+        lines.append(TrafficLine(f"{st.name}.table{lane}", word, reads=vectors * p["gf"],
+                                 writes=0, array_bits=word * p["gf"] * p["prototypes"]))
     return lines
 
 
 def pecan_a_traffic(st) -> list[TrafficLine]:
     """A PECAN-A core's ROM lines: its codebook ROM as PECAN-D's; each group lane's table
-    ROM, a word of ``prototypes per cycle`` columns a fold; the reciprocal ROM, a read per
-    group lane and group fold (its exp table is logic, no memory)."""
+    ROM, a word of ``prototypes per cycle`` columns a fold; the reciprocal ROM (one lane
+    per group lane), a read per group lane and group fold. Its exp table is logic, no
+    memory."""
     p, vectors, lines = st.params, st.inp.beats, []
     if p["folds"] > 1:
         word = p["gpc"] * p["ppc"] * p["group_size"] * p["codebook_bits"]
         lines.append(TrafficLine(f"{st.name}.codebook", word, reads=vectors * p["folds"],
-                                 writes=0))
+                                 writes=0, array_bits=word * p["folds"]))
     for lane in range(p["gpc"]):
-        lines.append(TrafficLine(f"{st.name}.table{lane}", p["ppc"] * p["lanes"] * p["table_bits"],
-                                 reads=vectors * p["folds"], writes=0))
+        word = p["ppc"] * p["lanes"] * p["table_bits"]
+        lines.append(TrafficLine(f"{st.name}.table{lane}", word, reads=vectors * p["folds"],
+                                 writes=0, array_bits=word * p["folds"]))
     lines.append(TrafficLine(f"{st.name}.recip", p["recip_word_bits"],
-                             reads=vectors * p["gf"] * p["gpc"], writes=0))
+                             reads=vectors * p["gf"] * p["gpc"], writes=0,
+                             array_bits=p["recip_word_bits"] * p["recip_entries"]))
     return lines
+
+
+def pecan_a_operations(st) -> list[OperationLine]:
+    """A PECAN-A core's arithmetic per image. The paper's count (its Table 1: ``p D (d +
+    c_out)`` multiplications and as many additions) is the dot products' and the weighted
+    column sums' lines; the softmax's own lines are apart (named ``softmax``): per group
+    ``p - 1`` compares of the maximum, ``p`` differences to it and ``p`` saturation
+    compares before the exp table (a lookup, no arithmetic), ``p - 1`` adds of ``Z`` and
+    ``c_out`` normalisation multiplies ``u R`` (the division moved after the sum); then
+    ``c_out`` accumulator adds a group."""
+    p, vectors = st.params, st.inp.beats
+    d_, d, q, outputs = p["groups"], p["group_size"], p["prototypes"], p["lanes"]
+    groups = vectors * d_
+    return [OperationLine(f"{st.name} dot products", "mul", (st.inp.bits, p["codebook_bits"]),
+                          groups * q * d),
+            OperationLine(f"{st.name} dot-product sums", "add", (p["dot_bits"],),
+                          groups * q * d),
+            OperationLine(f"{st.name} weighted column products", "mul",
+                          (p["exp_word_bits"], p["table_bits"]), groups * q * outputs),
+            OperationLine(f"{st.name} weighted column sums", "add", (p["u_bits"],),
+                          groups * q * outputs),
+            OperationLine(f"{st.name} softmax maximum compares", "add", (p["dot_bits"],),
+                          groups * (q - 1)),
+            OperationLine(f"{st.name} softmax differences and saturation compares", "add",
+                          (p["dot_bits"],), groups * q * 2),
+            OperationLine(f"{st.name} softmax Z sums", "add", (p["z_bits"],), groups * (q - 1)),
+            OperationLine(f"{st.name} softmax normalisation products", "mul",
+                          (p["u_bits"], p["recip_word_bits"]), groups * outputs),
+            OperationLine(f"{st.name} group accumulation", "add", (st.out.bits,),
+                          groups * outputs)]
+
+
+def pecan_d_operations(st) -> list[OperationLine]:
+    """A PECAN-D core's arithmetic per image, all adds: per group and prototype, ``d``
+    subtractions and absolute values at the codebook's width and the ``d - 1`` adds of
+    the distance; per group ``p - 1`` compares of the arg-min; per group a column of
+    ``c_out`` table entries into the accumulators."""
+    p, vectors = st.params, st.inp.beats
+    d_, d, q, outputs = p["groups"], p["group_size"], p["prototypes"], p["lanes"]
+    cb = p["codebook_bits"] + 1
+    return [OperationLine(f"{st.name} L1 differences and absolute values", "add", (cb,),
+                          vectors * d_ * q * d * 2),
+            OperationLine(f"{st.name} distance sums", "add", (p["dist_bits"],),
+                          vectors * d_ * q * (d - 1)),
+            OperationLine(f"{st.name} arg-min compares", "add", (p["dist_bits"],),
+                          vectors * d_ * (q - 1)),
+            OperationLine(f"{st.name} table accumulation", "add", (st.out.bits,),
+                          vectors * d_ * outputs)]
+
+
+def operations(plan) -> tuple[OperationLine, ...]:
+    """Arithmetic per image: each core's as its transform kind counts it (none where the kind
+    names no ``operations``), the requantisation's rounding add per output, a pool's
+    compares (``size^2 - 1`` per output), the arg-max's ``classes - 1`` compares."""
+    from edgeforge.schemes.network import resolve
+    lines = []
+    for st in plan.stages:
+        p = st.params
+        if st.kind == "core":
+            counter = _transform(st).operations
+            if counter:
+                lines += resolve(counter)(st)
+        elif st.kind == "requant":
+            lines.append(OperationLine(f"{st.name} rounding", "add", (st.inp.bits,),
+                                       st.inp.beats * st.inp.lanes))
+        elif st.kind == "pool":
+            lines.append(OperationLine(f"{st.name} compares", "add", (st.inp.bits,),
+                                       st.out.beats * st.out.lanes * (p["size"] ** 2 - 1)))
+        elif st.kind == "argmax":
+            lines.append(OperationLine(f"{st.name} compares", "add", (st.inp.bits,),
+                                       p["n"] - 1))
+    return tuple(lines)
 
 
 def performance(plan, unit: str = "image", model: NetworkCycles | None = None) -> Performance:
@@ -485,4 +578,4 @@ def performance(plan, unit: str = "image", model: NetworkCycles | None = None) -
         traffic=traffic(plan),
         offchip_bytes_in=float(beats * payload_bytes(plan.inp.bits * plan.inp.lanes)),
         offchip_bytes_out=float(plan.out.beats * payload_bytes(plan.out.bits * plan.out.lanes)),
-        schedule=schedule, detail=model.to_dict())
+        schedule=schedule, detail=model.to_dict(), operations=operations(plan))

@@ -18,6 +18,11 @@ the same way and the bench, the energy estimate and ``compare`` read one shape:
   off-chip bytes in and out per input. ``edgeforge.sim.memory_probe`` measures
   these counts in simulation, on any design built from ``amaranth.lib.memory``.
 
+- ``operations``: arithmetic per input, one :class:`OperationLine` per kind of
+  operation (a multiply of two widths, an add of one: subtract, absolute value and
+  compare count as adds), counted from the design's structure as its RTL does them
+  (padded and zero work included where the hardware does it), for the energy
+  estimate and ``compare``; empty where a cycle model does not count them.
 Scheme-specific figures (stages, bottleneck, per-layer cycles) go in ``detail``,
 as JSON types.
 """
@@ -27,7 +32,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Callable, Sequence
 
-__all__ = ["TrafficLine", "RunCycles", "Performance"]
+__all__ = ["TrafficLine", "OperationLine", "RunCycles", "Performance"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,20 @@ class TrafficLine:
     word_bits: int
     reads: float
     writes: float
+    #: The memory's size in bits (all its words), where the model knows it: an energy
+    #: figure per access depends on it.
+    array_bits: int | None = None
+
+
+@dataclass(frozen=True)
+class OperationLine:
+    """Operations of one kind per input: ``op`` is ``"mul"`` (``bits`` = the two operand
+    widths) or ``"add"`` (``bits`` = one width; subtract, absolute value, compare and
+    max count as adds); ``what`` says where they happen."""
+    what: str
+    op: str
+    bits: tuple[int, ...]
+    count: float
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,7 @@ class Performance:
     offchip_bytes_out: float
     schedule: Callable[[Sequence[int]], RunCycles] = field(repr=False, compare=False)
     detail: dict = field(default_factory=dict)
+    operations: tuple[OperationLine, ...] = ()
 
     def run(self, beats_per_input: Sequence[int]) -> RunCycles:
         """The timeline of inputs of ``beats_per_input`` input beats each, back to back."""
@@ -101,5 +121,6 @@ class Performance:
         """JSON types: the fields without ``schedule``."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "schedule"}
         out["traffic"] = [asdict(t) for t in self.traffic]
+        out["operations"] = [{**asdict(o), "bits": list(o.bits)} for o in self.operations]
         out["detail"] = dict(self.detail)
         return out

@@ -78,3 +78,16 @@ def test_folding_names_the_pecan_knobs(small):
                                                                marks=pytest.mark.slow)])
 def test_memory_traffic_equals_the_model(small, folding):
     check_traffic(NetworkDesign(small, folding=folding), edge_images((1, 8, 8), 0))
+
+
+def test_operations_are_the_papers_count_plus_the_softmax(small):
+    # Paper Table 1: p D (d + c_out) multiplications (and as many additions) an output
+    # position; the softmax's lines apart. conv1 of SMALL_PECAN_A: 64 positions, D = 9,
+    # d = 1, p = 8, c_out = 2.
+    ops = NetworkDesign(small, folding="folded").cycle_model().operations
+    l0 = {o.what[len("l0_core "):]: o for o in ops if o.what.startswith("l0_core")}
+    paper = sum(o.count for name, o in l0.items() if o.op == "mul" and "softmax" not in name)
+    assert paper == 64 * 8 * 9 * (1 + 2)
+    assert l0["dot-product sums"].count + l0["weighted column sums"].count == paper
+    assert l0["softmax normalisation products"].count == 64 * 9 * 2
+    assert l0["softmax maximum compares"].count == 64 * 9 * 7

@@ -1,0 +1,426 @@
+"""Hardware cost across schemes: one table of every scheme's designs, Pareto plots.
+
+Data first: a spec (TOML, or the built-in default) lists rows, each an artifact of any
+scheme with its hardware options; every row is generated, checked bit-exact and
+cycle-exact on a sample (cocotb on Verilator, ``bench/harness.measure``) and synthesised
+for its targets, and becomes a record (cached by design hash and targets, so that a re-run
+costs nothing for what is done). A row that fails (a bad option, RTL or tool error) stays
+in the table with its reason. Then renderers: a rich table, CSV, Markdown and matplotlib
+plots, from the records alone.
+
+Spec::
+
+    title = "digits classifiers and x4 SR"
+    targets = ["generic", "ice40", "ecp5"]     # defaults for every row
+    [[row]]
+    label = "dense, folded"
+    artifact = "shipped:digits-ref"            # or a path to an artifact .npz
+    options = { folding = "folded" }           # what ``edgeforge.generate`` takes
+    targets = ["generic"]                      # optional, this row only
+    group = "digits-ref @ 64 cycles"           # optional: rows of a like-for-like set
+
+An ``ecp5`` target takes the smallest ECP5 part the design fits. Energy per output is
+estimated from the record's operation and access counts (``bench.energy.estimate``),
+never measured.
+
+Run::
+
+    python -m edgeforge.bench.compare [SPEC.toml] [--quick] [--out DIR]
+
+(``edgeforge compare`` is the same.) Writes ``compare.json``, ``.csv``, ``.md`` and the
+plots ``compare_*.png`` into ``bench/results/`` (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import jsonfile
+from .energy import ASSUMPTIONS, SOURCE, estimate
+from .harness import REPO, RESULTS, cost_smallest, measure
+
+__all__ = ["SpecError", "RowSpec", "Spec", "SHIPPED", "DEFAULT_SPEC", "parse_spec",
+           "resolve_artifact", "measure_row", "run", "table_rows", "render_markdown",
+           "render_csv", "render_rich", "pareto", "plot", "main"]
+
+COMMAND = "python -m edgeforge.bench.compare"
+TARGETS = ("generic", "ice40", "ecp5")
+ENGINE_PATHS = ("hw", "sim/cycles", "edgeforge/schemes")
+#: Artifacts that ship with edgeforge, by the name a spec gives after ``shipped:``.
+SHIPPED = {
+    "digits-ref": "models/network/pretrained/digits-ref.npz",
+    "digits-mlp": "models/network/pretrained/digits-mlp.npz",
+    "hklut-s-x4": "models/hklut/pretrained/hklut-s-x4.npz",
+}
+DEFAULT_SPEC = REPO / "bench" / "specs" / "compare.toml"
+CACHE = REPO / "build" / "compare"
+
+
+class SpecError(ValueError):
+    """A spec that cannot be read, naming the field and the value."""
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    label: str
+    artifact: str
+    options: dict
+    targets: tuple[str, ...]
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    title: str
+    rows: tuple[RowSpec, ...]
+    source: str
+
+
+def _targets(value, where: str) -> tuple[str, ...]:
+    if (not isinstance(value, list) or not value
+            or any(t not in TARGETS for t in value) or len(set(value)) != len(value)):
+        raise SpecError(f"{where}: expected a list of distinct targets from {list(TARGETS)}, "
+                        f"got {value!r}")
+    return tuple(value)
+
+
+def parse_spec(text: str, source: str = "<spec>") -> Spec:
+    """The rows of a TOML spec (see the module docstring); refuse a bad one naming the field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{source}: not TOML: {err}") from None
+    unknown = sorted(set(data) - {"title", "targets", "row"})
+    if unknown:
+        raise SpecError(f"{source}: unknown field {unknown[0]!r}; known: title, targets, row")
+    targets = _targets(data.get("targets", list(TARGETS)), f"{source}: targets")
+    rows = data.get("row")
+    if not isinstance(rows, list) or not rows:
+        raise SpecError(f"{source}: row: expected at least one [[row]], got {rows!r}")
+    out, labels = [], set()
+    for i, row in enumerate(rows):
+        where = f"{source}: row[{i}]"
+        unknown = sorted(set(row) - {"label", "artifact", "options", "targets", "group"})
+        if unknown:
+            raise SpecError(f"{where}: unknown field {unknown[0]!r}; known: label, artifact, "
+                            "options, targets, group")
+        for key in ("label", "artifact"):
+            if not isinstance(row.get(key), str) or not row[key]:
+                raise SpecError(f"{where}.{key}: expected a non-empty string, got "
+                                f"{row.get(key)!r}")
+        if row["label"] in labels:
+            raise SpecError(f"{where}.label: {row['label']!r} is already a row's label")
+        labels.add(row["label"])
+        options = row.get("options", {})
+        if not isinstance(options, dict):
+            raise SpecError(f"{where}.options: expected a table, got {options!r}")
+        group = row.get("group")
+        if group is not None and not isinstance(group, str):
+            raise SpecError(f"{where}.group: expected a string, got {group!r}")
+        out.append(RowSpec(row["label"], row["artifact"], options,
+                           _targets(row["targets"], f"{where}.targets") if "targets" in row
+                           else targets, group))
+    return Spec(str(data.get("title", "Hardware cost across schemes")), tuple(out), source)
+
+
+def resolve_artifact(name: str) -> Path:
+    """The path of ``shipped:<name>`` (:data:`SHIPPED`) or of a file, checked to exist."""
+    if name.startswith("shipped:"):
+        key = name[len("shipped:"):]
+        if key not in SHIPPED:
+            raise SpecError(f"artifact: unknown shipped artifact {key!r}; known: "
+                            f"{', '.join(sorted(SHIPPED))}")
+        return REPO / SHIPPED[key]
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise SpecError(f"artifact: no such file {name!r}")
+    return path
+
+
+def _metric(art) -> dict | None:
+    from ..schemes import get_scheme
+    flows = get_scheme(art.scheme).flows_module()
+    metric = getattr(flows, "task_metric", None)
+    return metric(art) if metric else None
+
+
+def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = True) -> dict:
+    """The record of one row: the harness's (verify on the design's default sample, cost for
+    the row's targets) plus the task metric, the artifact's storage, the operation counts
+    and the energy estimate; ``{"label", "error"}`` where it fails."""
+    from .. import generate, load
+    base = {"label": row.label, "artifact": row.artifact, "options": row.options,
+            "group": row.group}
+    try:
+        art = load(resolve_artifact(row.artifact))
+        design = generate(art, **row.options)
+    except Exception as err:            # a bad artifact or option is the row's reason
+        return {**base, "error": f"{type(err).__name__}: {err}"}
+    key = f"{design.design_hash}-{'-'.join(row.targets)}"
+    cached = cache / f"{key}.json" if cache is not None else None
+    if cached is not None and cached.is_file():
+        record = json.loads(cached.read_text())
+    else:
+        try:
+            record = measure(design, None, command=COMMAND, engine_paths=ENGINE_PATHS,
+                             progress=progress)
+            record["cost"] = cost_smallest(design, row.targets, progress=progress)
+        except Exception as err:        # RTL mismatch, tool failure: kept with its reason
+            return {**base, "scheme": art.scheme, "error": f"{type(err).__name__}: {err}"}
+        perf = design.cycle_model()
+        record["metric"] = _metric(art)
+        record["storage_bytes"] = sum(art.storage_bytes().values())
+        record["energy"] = estimate(perf)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            jsonfile.write(cached, record, indent=2)
+    return {**base, **record}
+
+
+def run(spec: Spec, *, quick: bool = False, progress: bool = True, cache: Path | None = CACHE,
+        done=None) -> dict:
+    """Every row of ``spec`` measured (``quick``: generic synthesis only); ``done(report)``
+    after each row, so that a long run leaves its finished rows behind."""
+    from rich.progress import Progress
+    records = []
+    report = {"title": spec.title, "spec": spec.source, "command": COMMAND, "records": records,
+              "energy_source": SOURCE, "energy_assumptions": ASSUMPTIONS}
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("compare", total=len(spec.rows))
+        for row in spec.rows:
+            if quick:
+                row = RowSpec(row.label, row.artifact, row.options, ("generic",), row.group)
+            bar.update(task, description=f"compare: {row.label}")
+            records.append(measure_row(row, cache=cache, progress=progress))
+            bar.advance(task)
+            if done is not None:
+                done(report)
+    return report
+
+
+# -- the table: one dict of columns a record -----------------------------------------------
+
+def _ops(record: dict, op: str) -> float | None:
+    lines = record["performance"].get("operations", [])
+    return sum(o["count"] for o in lines if o["op"] == op) if lines else None
+
+
+def _fpga(record: dict, target: str) -> dict:
+    c = record.get("cost", {}).get(target)
+    if c is None:
+        return {}
+    res = c["resources"]
+    return {f"{target} part": c["device"], f"{target} LUT4": res.get("lut4"),
+            f"{target} FF": res.get("ff"), f"{target} BRAM": res.get("bram"),
+            f"{target} DSP": res.get("dsp", 0), f"{target} fits": c["fits"],
+            f"{target} Fmax MHz": c.get("fmax_mhz")}
+
+
+def table_rows(report: dict) -> list[dict]:
+    """One flat dict a record, the table's columns (None where a figure does not apply)."""
+    rows = []
+    for r in report["records"]:
+        row = {"label": r["label"], "group": r.get("group"), "scheme": r.get("scheme")}
+        if "error" in r:
+            rows.append({**row, "error": r["error"]})
+            continue
+        perf, verify = r["performance"], r.get("verify", {})
+        per_out = perf["outputs_per_input"]
+        reads = sum(t["reads"] for t in perf["traffic"])
+        metric = r.get("metric") or {}
+        ecp5 = (r.get("cost", {}).get("ecp5") or {})
+        fmax = ecp5.get("fmax_mhz") if ecp5.get("fits") else None
+        generic = r.get("cost", {}).get("generic") or {}
+        row.update({
+            "metric": metric.get("name"), "metric value": metric.get("value"),
+            "storage bytes": r.get("storage_bytes"),
+            "on-chip memory bits": generic.get("memory_bits"),
+            "off-chip bytes per output": (perf["offchip_bytes_in"] + perf["offchip_bytes_out"])
+            / per_out,
+            "multiplies per output": None if _ops(r, "mul") is None else _ops(r, "mul") / per_out,
+            "adds per output": None if _ops(r, "add") is None else _ops(r, "add") / per_out,
+            "memory reads per output": reads / per_out,
+            "cycles per output": perf["cycles_per_input"] / per_out,
+            "cycles measured": verify.get("cycles_measured"),
+            "cycles predicted": verify.get("cycles_predicted"),
+            "latency cycles": perf["latency_cycles"],
+            "generic cells": (generic.get("resources") or {}).get("gates"),
+            "transistors": generic.get("transistors"),
+            **_fpga(r, "ice40"), **_fpga(r, "ecp5"),
+            "outputs per s at ECP5 Fmax": None if fmax is None
+            else fmax * 1e6 * per_out / perf["cycles_per_input"],
+            "est. pJ per output": r["energy"]["pj"]["total"] / per_out,
+            "est. pJ per output on chip": r["energy"]["pj"]["on_chip"] / per_out,
+            "output unit": f"{perf['output_unit']} ({per_out} per {perf['input_unit']})",
+        })
+        rows.append(row)
+    return rows
+
+
+def _columns(rows: list[dict]) -> list[str]:
+    return list(dict.fromkeys(k for row in rows for k in row))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+    return str(value)
+
+
+def render_csv(report: dict) -> str:
+    rows = table_rows(report)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=_columns(rows), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def render_markdown(report: dict) -> str:
+    rows = table_rows(report)
+    cols = _columns(rows)
+    lines = [f"# {report['title']}", "",
+             f"Command: `{report['command']}` (spec {report['spec']}). Every row is checked "
+             "bit-exact against its golden model and cycle-exact against its cycle model on "
+             "its design's default sample (cocotb on Verilator) before it is costed; a row "
+             "that failed keeps its reason. LUT4 are iCE40/ECP5 4-input LUTs; an ECP5 row "
+             "is on the smallest part the design fits; outputs per second are at the ECP5 "
+             "Fmax where it fits.", "",
+             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_cell(row.get(c)) for c in cols) + " |" for row in rows]
+    lines += ["", f"Energy: estimated from operation and access counts, never measured "
+              f"({report['energy_source']}; {report['energy_assumptions']})."]
+    return "\n".join(lines) + "\n"
+
+
+def render_rich(report: dict, columns=("label", "scheme", "metric value", "cycles per output",
+                                        "ice40 LUT4", "ice40 DSP", "ice40 fits",
+                                        "ecp5 Fmax MHz", "est. pJ per output")):
+    from rich.table import Table
+    table = Table(title=report["title"])
+    for c in columns:
+        table.add_column(c, justify="left" if c in ("label", "scheme") else "right")
+    for row in table_rows(report):
+        if "error" in row:
+            table.add_row(row["label"], row.get("scheme") or "-",
+                          f"[red]{row['error'][:60]}[/]", *["" for _ in columns[3:]])
+        else:
+            table.add_row(*(_cell(row.get(c)) for c in columns))
+    return table
+
+
+# -- plots ----------------------------------------------------------------------------------
+
+def pareto(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats: at most the cost (x) and at least the
+    quality (y), one of them strictly."""
+    return [i for i, (x, y) in enumerate(points)
+            if not any((x2 <= x and y2 >= y) and (x2 < x or y2 > y) for x2, y2 in points)]
+
+
+def plot(report: dict, out: Path) -> list[Path]:
+    """``compare_accuracy_area.png`` (accuracy vs iCE40 LUT4, else generic cells),
+    ``compare_accuracy_energy.png`` and ``compare_cycles.png`` (cycles per output vs
+    operations a cycle, each scheme a series) in ``out``; Pareto fronts marked."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [r for r in table_rows(report) if "error" not in r]
+    written = []
+    accuracy = [r for r in rows if r["metric"] == "accuracy" and r["metric value"] is not None]
+    area_key = ("ice40 LUT4" if accuracy and all(r.get("ice40 LUT4") for r in accuracy)
+                else "generic cells")
+    for name, key, xlabel in (("area", area_key, area_key),
+                              ("energy", "est. pJ per output", "estimated pJ per inference")):
+        pts = [(r[key], r["metric value"], r["label"]) for r in accuracy if r.get(key)]
+        if not pts:
+            continue
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.scatter([p[0] for p in pts], [100 * p[1] for p in pts])
+        for x, y, label in pts:
+            ax.annotate(label, (x, 100 * y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        front = sorted((pts[i] for i in pareto([(p[0], p[1]) for p in pts])))
+        ax.plot([p[0] for p in front], [100 * p[1] for p in front], "r--", label="Pareto front")
+        ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("test accuracy %")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out / f"compare_accuracy_{name}.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    series: dict[str, list] = {}
+    for r in rows:
+        ops = (r["multiplies per output"] or 0) + (r["adds per output"] or 0)
+        if ops and r["cycles per output"]:
+            series.setdefault(r["scheme"], []).append((ops / r["cycles per output"],
+                                                       r["cycles per output"]))
+    if series:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for scheme, pts in sorted(series.items()):
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=scheme)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("operations a cycle (parallelism)")
+        ax.set_ylabel("cycles per output")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out / "compare_cycles.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def publish(report: dict, out: Path, stem: str = "compare") -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    jsonfile.write(out / f"{stem}.json", report, indent=2)
+    (out / f"{stem}.csv").write_text(render_csv(report))
+    (out / f"{stem}.md").write_text(render_markdown(report))
+    return [out / f"{stem}.{ext}" for ext in ("json", "csv", "md")] + plot(report, out)
+
+
+def load_spec(path: Path | None) -> Spec:
+    path = DEFAULT_SPEC if path is None else Path(path)
+    if not path.is_file():
+        raise SpecError(f"spec: no such file {str(path)!r}")
+    return parse_spec(path.read_text(), str(path.relative_to(REPO) if path.is_relative_to(REPO)
+                                            else path))
+
+
+def main(argv=None) -> int:
+    from rich.console import Console
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("spec", nargs="?", type=Path, help="TOML spec (default: "
+                        "bench/specs/compare.toml)")
+    parser.add_argument("--quick", action="store_true", help="generic synthesis only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args(argv)
+    console = Console()
+    try:
+        spec = load_spec(args.spec)
+    except SpecError as err:
+        console.print(f"[red]error:[/] {err}")
+        return 2
+    report = run(spec, quick=args.quick, done=lambda rep: publish(rep, args.out))
+    console.print(render_rich(report))
+    for path in publish(report, args.out):
+        console.print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""edgeforge compare: spec parsing, rows measured through the harness, failures kept, cache,
+renderers and the Pareto front."""
+
+import csv
+import io
+
+import pytest
+
+from edgeforge.artifact import save
+from edgeforge.bench import compare
+from edgeforge.bench.compare import SpecError, parse_spec, pareto
+from edgeforge.schemes.network import random_artifact
+
+from network_helpers import SMALL_REF
+
+
+@pytest.mark.parametrize("text, message", [
+    ("row = 1", r"row: expected at least one \[\[row\]\], got 1"),
+    ("title = 'x'", r"row: expected at least one \[\[row\]\], got None"),
+    ("targets = ['vivado']\n[[row]]\nlabel='a'\nartifact='b'",
+     r"targets: expected a list of distinct targets from \['generic', 'ice40', 'ecp5'\], "
+     r"got \['vivado'\]"),
+    ("[[row]]\nlabel=''\nartifact='b'", r"row\[0\]\.label: expected a non-empty string"),
+    ("[[row]]\nlabel='a'\nartifact='b'\n[[row]]\nlabel='a'\nartifact='c'",
+     r"row\[1\]\.label: 'a' is already a row's label"),
+    ("[[row]]\nlabel='a'\nartifact='b'\noptions=3", r"row\[0\]\.options: expected a table"),
+    ("[[row]]\nlabel='a'\nartifact='b'\nspeed=3", r"row\[0\]: unknown field 'speed'"),
+    ("[[row", r"not TOML"),
+])
+def test_bad_specs_are_refused_naming_the_field(text, message):
+    with pytest.raises(SpecError, match=message):
+        parse_spec(text, "s.toml")
+
+
+def test_the_default_spec_parses_and_names_shipped_artifacts():
+    spec = compare.load_spec(None)
+    assert spec.rows and all(compare.resolve_artifact(r.artifact).is_file() for r in spec.rows)
+    with pytest.raises(SpecError, match=r"unknown shipped artifact 'nope'; known: digits-mlp"):
+        compare.resolve_artifact("shipped:nope")
+
+
+def test_pareto_front():
+    # (cost, quality): (2, 0.9) is beaten by (1, 0.95); equal points both stay.
+    pts = [(1, 0.95), (2, 0.9), (3, 0.99), (3, 0.99), (4, 0.5)]
+    assert pareto(pts) == [0, 2, 3]
+
+
+def test_rows_measured_failures_kept_and_a_rerun_is_cached(tmp_path, monkeypatch):
+    path = save(random_artifact(SMALL_REF, seed=3), tmp_path / "small.npz")
+    spec = parse_spec(f"""
+title = "small"
+targets = ["generic"]
+[[row]]
+label = "small folded"
+artifact = "{path}"
+options = {{ folding = "folded" }}
+[[row]]
+label = "small bad"
+artifact = "{path}"
+options = {{ folding = [[3, 1]] }}
+""")
+    cache = tmp_path / "cache"
+    report = compare.run(spec, progress=False, cache=cache)
+    good, bad = report["records"]
+    assert good["verify"]["cycles_measured"] == good["verify"]["cycles_predicted"]
+    assert good["cost"]["generic"]["resources"]["gates"] > 0
+    assert good["metric"] is None                      # random integers: no accuracy
+    assert bad["error"].startswith("ValueError: folding must list one folding")
+    rows = compare.table_rows(report)
+    assert rows[0]["multiplies per output"] == sum(
+        o["count"] for o in good["performance"]["operations"] if o["op"] == "mul")
+    assert rows[0]["est. pJ per output"] == good["energy"]["pj"]["total"]
+    table = list(csv.DictReader(io.StringIO(compare.render_csv(report))))
+    assert [r["label"] for r in table] == ["small folded", "small bad"]
+    md = compare.render_markdown(report)
+    assert "| small bad |" in md and "folding must list one folding" in md
+    written = compare.publish(report, tmp_path / "out")
+    assert all(p.is_file() for p in written)
+    # The second run reads the cached record: nothing is measured again.
+    monkeypatch.setattr(compare, "measure", lambda *a, **k: pytest.fail("measured again"))
+    again = compare.run(spec, progress=False, cache=cache)
+    assert again["records"][0]["design_hash"] == good["design_hash"]
