@@ -23,9 +23,10 @@ registers the dot products; H holds a group fold's ``p`` dot products and maximu
 handover), and the weigh walker reads them ``P`` at a time for ``PF`` cycles, looking up
 the exps (a balanced multiplexer tree of the constant table) and issuing the table read;
 W registers the exps and receives the columns; X registers them; V sums ``Z`` and ``u``
-over the prototype folds and at the last issues the reciprocal read; Q receives ``R``
-and registers ``u``; N registers them; the products ``u R`` are shifted, summed over the
-lanes and accumulated over the group folds, the last loading the output register.
+over the prototype folds, at the last registering ``u`` and issuing the reciprocal read; N
+registers ``u`` and ``R`` (the ROM's clock-to-out does not feed the multipliers); the
+products ``u R`` are shifted, summed over the lanes and accumulated over the group folds,
+the last loading the output register. ``depth = 7 + PF (+ 1 with a codebook ROM)``.
 Backpressure on ``o`` freezes the whole core.
 """
 
@@ -169,9 +170,9 @@ class AngleCore(PQCore):
 
     @staticmethod
     def depth(params) -> int:
-        """Cycles from a vector's last fold to its beat: B, M, H, the weigh walker's ``PF``
-        folds, W, X, V, Q, N and the output register, less the walker's first cycle (H's),
-        and with a codebook ROM (``folds > 1``) the register R."""
+        """Cycles from a vector's last fold to its beat: B, M, H (the weigh walker's first
+        fold) and its ``PF - 1`` more folds, W, X, V, N and the output register, and with a
+        codebook ROM (``folds > 1``) the register R."""
         return 7 + params["pf"] + (params["folds"] > 1)
 
     def table_words(self, lane: int) -> list[int]:
@@ -308,8 +309,8 @@ class AngleCore(PQCore):
         m.d.comb += recip.en.eq(en & xf["valid"] & xf["last_t"])
         m.d.comb += [recip.addr[l_].eq(z) for l_, z in enumerate(z_tot)]
 
-        # -- stage Q: R arrives beside u (vf's flags); stage N registers both (the ROM's
-        # clock-to-out does not feed the multipliers).
+        # -- R arrives beside V's u; stage N registers both (the ROM's clock-to-out does not
+        # feed the multipliers).
         nf = stage("n", vf)
         n_u = [[Signal(u_shape, name=f"n_u{l_}_{o}") for o in range(outs)] for l_ in range(gpc)]
         n_r = [Signal(len(recip.data[l_]), name=f"n_r{l_}") for l_ in range(gpc)]

@@ -26,7 +26,8 @@ def test_pecan_configs_and_their_operations():
     assert 0 < a["softmax_mul"] < a["mul"] and a["softmax_add"] > 0
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow)
+                                  if n != "pecan-a prototypes" else n for n in MODELS])
 def test_each_accuracy_model_trains(name):
     torch.set_num_threads(1)
     # A few steps: above chance (10 %) on the 540 test images, far from converged. PECAN-A

@@ -6,12 +6,11 @@ max, values at the extremes and backpressure; widths from the transform's deriva
 
 import numpy as np
 import pytest
-from amaranth import signed, unsigned
 from amaranth.back import rtlil
 
 from edgeforge.hw.network.cam_angle import AngleCore, ExpLookup
 from edgeforge.hw.network.vectors import elem_shape
-from edgeforge.schemes.network import TRANSFORMS, Layer, derive_widths, softmax_tables
+from edgeforge.schemes.network import TRANSFORMS, Layer, range_bits, softmax_tables
 from edgeforge.sim.amaranth_stream import run_stream
 from edgeforge.sim.golden.pecan_a import softmax_sum
 
@@ -60,7 +59,6 @@ def angle_case(groups=4, protos=6, d=3, outputs=5, x_signed=False, seed=0, **fie
 
 
 def signed_bits(lo, hi):
-    from edgeforge.schemes.network import range_bits
     return range_bits(min(lo, -1), hi)[0]
 
 
