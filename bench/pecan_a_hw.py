@@ -15,18 +15,22 @@ Run::
 
     python -m edgeforge.bench.pecan_a_hw [--quick]
 
-Writes ``bench/results/pecan_a_hw.json`` and ``.md``. ``--quick``: generic synthesis only.
+Writes ``bench/results/pecan_a_hw.json`` and ``.md``. ``--quick``: ECP5 only (its LUT4 and
+DSP counts, Fmax), no generic or iCE40 synthesis. Energy per image is estimated from the
+cycle model's counts (:func:`edgeforge.bench.energy.estimate`), not measured.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from .. import generate, load
 from ..models.data_digits import load_digits
 from ..models.network import PRETRAINED
 from ..schemes.network import random_artifact, with_transform
-from .harness import cost_smallest, main_quick, measure
+from .energy import estimate
+from .harness import RESULTS, cost_smallest, measure, publish
 from .report import render_runs_markdown, render_synth_markdown
 
 __all__ = ["CONFIGS", "pecan_config", "operation_counts", "run", "render_markdown", "main"]
@@ -60,7 +64,7 @@ def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=Non
     """Measure every config; ``done(report)`` after each."""
     images = list(load_digits("test")[0][:IMAGES])
     command = COMMAND + (" --quick" if quick else "")
-    targets = ("generic",) if quick else ("generic", "ice40", "ecp5")
+    targets = ("ecp5",) if quick else ("generic", "ice40", "ecp5")
     dense = load(PRETRAINED["digits-ref"]).config
     report = {"images": f"{IMAGES} digits test images per design, each checked bit-exact",
               "records": []}
@@ -70,6 +74,7 @@ def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=Non
                          progress=progress)
         record["cost"] = cost_smallest(design, targets, progress=progress)
         record["network"] = {"name": f"digits-ref {kind}", "operations": operation_counts(design)}
+        record["energy"] = estimate(design.cycle_model())
         report["records"].append(record)
         if done is not None:
             done(report)
@@ -91,11 +96,13 @@ def render_markdown(report: dict) -> str:
              f"{report['images']}; random integers (hardware figures only).", ""]
     lines += render_runs_markdown(records, COLUMNS)
     lines += ["", "| network | multiplies an image | adds an image | of which softmax "
-              "(mul / add) | cycles per image |", "|---|---:|---:|---:|---:|"]
+              "(mul / add) | cycles per image | energy an image (estimated, pJ) |",
+              "|---|---:|---:|---:|---:|---:|"]
     for r in records:
         o = r["network"]["operations"]
         lines.append(f"| {_label(r)} | {o['mul']} | {o['add']} | {o['softmax_mul']} / "
-                     f"{o['softmax_add']} | {r['performance']['cycles_per_input']} |")
+                     f"{o['softmax_add']} | {r['performance']['cycles_per_input']} | "
+                     f"{r['energy']['pj']['total']:.0f} |")
     for target in ("generic", "ice40", "ecp5"):
         table = render_synth_markdown(records, target, COLUMNS)
         if len(table) > 2:
@@ -105,7 +112,15 @@ def render_markdown(report: dict) -> str:
 
 def main(argv=None) -> int:
     """``python -m edgeforge.bench.pecan_a_hw [--quick] [--out DIR]``."""
-    return main_quick(__doc__.splitlines()[0], "pecan_a_hw", run, render_markdown, argv)
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="ECP5 only (LUT4 and DSP), no generic or iCE40 synthesis")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = parser.parse_args(argv)
+    run(quick=args.quick, done=lambda report: publish(args.out, "pecan_a_hw", report,
+                                                      render_markdown))
+    return 0
 
 
 if __name__ == "__main__":
