@@ -48,7 +48,7 @@ from .harness import REPO, RESULTS, cost_smallest, measure
 
 __all__ = ["SpecError", "RowSpec", "Spec", "SHIPPED", "DEFAULT_SPEC", "parse_spec",
            "resolve_artifact", "measure_row", "run", "table_rows", "render_markdown",
-           "render_csv", "render_rich", "pareto", "plot", "main"]
+           "render_csv", "render_rich", "group_ratios", "pareto", "plot", "main"]
 
 COMMAND = "python -m edgeforge.bench.compare"
 TARGETS = ("generic", "ice40", "ecp5")
@@ -299,9 +299,40 @@ def render_markdown(report: dict) -> str:
              "Fmax where it fits.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(_cell(row.get(c)) for c in cols) + " |" for row in rows]
+    for group, ratios in group_ratios(rows).items():
+        base = ratios[0]["label"]
+        lines += ["", f"Like for like: {group} (ratios to {base})", "",
+                  "| row | " + " | ".join(RATIO_COLUMNS) + " |",
+                  "|" + "---|" * (len(RATIO_COLUMNS) + 1)]
+        lines += ["| " + r["label"] + " | " + " | ".join(_cell(r.get(c)) for c in RATIO_COLUMNS)
+                  + " |" for r in ratios]
     lines += ["", f"Energy: estimated from operation and access counts, never measured "
               f"({report['energy_source']}; {report['energy_assumptions']})."]
     return "\n".join(lines) + "\n"
+
+
+#: What a like-for-like group compares, as ratios to its first row.
+RATIO_COLUMNS = ("metric value", "storage bytes", "cycles per output", "ice40 LUT4", "ecp5 LUT4",
+                 "ecp5 DSP", "est. pJ per output")
+
+
+def group_ratios(rows: list[dict]) -> dict[str, list[dict]]:
+    """Per ``group`` of two or more measured rows, each row's :data:`RATIO_COLUMNS` as a
+    ratio to the group's first row (None where either figure is missing or the base is 0)."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        if row.get("group") and "error" not in row:
+            groups.setdefault(row["group"], []).append(row)
+    out = {}
+    for group, members in groups.items():
+        if len(members) < 2:
+            continue
+        base = members[0]
+        out[group] = [{"label": r["label"], **{
+            c: (r[c] / base[c] if isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
+                and isinstance(base.get(c), (int, float)) and base[c] else None)
+            for c in RATIO_COLUMNS}} for r in members]
+    return out
 
 
 def render_rich(report: dict, columns=("label", "scheme", "metric value", "cycles per output",
@@ -367,6 +398,21 @@ def plot(report: dict, out: Path) -> list[Path]:
         if ops and r["cycles per output"]:
             series.setdefault(r["scheme"], []).append((ops / r["cycles per output"],
                                                        r["cycles per output"]))
+    sr = [(r["storage bytes"], r["metric value"], r["label"]) for r in rows
+          if r["metric"] == "psnr_db" and r["metric value"] is not None and r["storage bytes"]]
+    if sr:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.scatter([p[0] for p in sr], [p[1] for p in sr])
+        for x, y, label in sr:
+            ax.annotate(label, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel("table bytes")
+        ax.set_ylabel("Y-PSNR dB (x4)")
+        fig.tight_layout()
+        path = out / "compare_sr_psnr_bytes.png"
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
     if series:
         fig, ax = plt.subplots(figsize=(6, 4))
         for scheme, pts in sorted(series.items()):

@@ -12,10 +12,12 @@ conventions of ``shared/notes/energy.md``), never measured.
 
 Run::
 
-    python -m edgeforge.bench.network_hw [--quick]
+    python -m edgeforge.bench.network_hw [--quick] [--configs NAME ...]
 
 Writes ``bench/results/network_hw.json`` and ``.md``. ``--quick`` runs the generic
-flow only.
+flow only; ``--configs`` measures only the named configs (:data:`CONFIGS`' keys) and
+puts their records into the existing report in place of the same configs' (the others
+are kept as they were measured, each with its own command and engine commit).
 """
 
 from __future__ import annotations
@@ -36,28 +38,52 @@ __all__ = ["CONFIGS", "run", "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.network_hw"
 ENGINE_PATHS = ("hw/network", "hw/logic.py", "hw/rom.py")
-# (network, folding, pixels a beat): smallest, a middle folding, the fastest interval at a
-# pixel a beat with the fewest MACs, and the MLP at 8 pixels a beat fully parallel.
-CONFIGS = (("digits-ref", "folded", 1), ("digits-ref", [[2, 3], [4, 8], [4, 8], [5, 4]], 1),
-           ("digits-ref", "balanced", 1), ("digits-mlp", "parallel", 8))
+# name: (network, folding, pixels a beat, datapath): smallest (whole vectors between blocks,
+# and the narrow datapath: an element a beat, activations in memories), a middle folding,
+# the fastest interval at a pixel a beat with the fewest MACs, and the MLP at 8 pixels a
+# beat fully parallel.
+CONFIGS = {"folded": ("digits-ref", "folded", 1, "wide"),
+           "folded-narrow": ("digits-ref", "folded", 1, "narrow"),
+           "middle": ("digits-ref", [[2, 3], [4, 8], [4, 8], [5, 4]], 1, "wide"),
+           "balanced": ("digits-ref", "balanced", 1, "wide"),
+           "mlp": ("digits-mlp", "parallel", 8, "wide")}
 # Digits test images each design streams (every one checked bit-exact; the whole test set
 # is checked by the tests and `edgeforge evaluate --rtl`).
 IMAGES = 32
 
 
-def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=None) -> dict:
-    """Measure every config; ``done(report)`` is called with the report so far after each
-    (a long run leaves its finished rows behind)."""
+def _design(key: str):
+    name, folding, ppb, datapath = CONFIGS[key]
+    return generate(load(PRETRAINED[name]), folding=folding, pixels_per_beat=ppb,
+                    datapath=datapath)
+
+
+def run(*, quick: bool = False, configs=tuple(CONFIGS), progress: bool = True, done=None,
+        previous: dict | None = None) -> dict:
+    """Measure the named ``configs`` (keys of :data:`CONFIGS`); ``done(report)`` is called with
+    the report so far after each (a long run leaves its finished rows behind). With a
+    ``previous`` report, its records of other configs are kept, in :data:`CONFIGS` order."""
     images = list(load_digits("test")[0][:IMAGES])
     command = COMMAND + (" --quick" if quick else "")
+    if tuple(configs) != tuple(CONFIGS):
+        command += " --configs " + " ".join(configs)
+    kept = {}
+    for r in (previous or {}).get("records", []):
+        key = r.get("bench_config") or _config_key(r)
+        if key is not None:
+            kept[key] = {**r, "bench_config": key}
     records = []
-    report = {"images": f"{IMAGES} digits test images per design, each checked bit-exact",
+    # The previous report's notes stay (they are about the records kept).
+    report = {**{k: v for k, v in (previous or {}).items() if k != "records"},
+              "images": f"{IMAGES} digits test images per design, each checked bit-exact",
               "records": records}
-    for name, folding, ppb in configs:
+    for key in configs:
+        name = CONFIGS[key][0]
         art = load(PRETRAINED[name])
-        design = generate(art, folding=folding, pixels_per_beat=ppb)
+        design = _design(key)
         record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
                          progress=progress)
+        record["bench_config"] = key
         record["cost"] = cost_smallest(design, ("generic",) if quick else
                                        ("generic", "ice40", "ecp5"), progress=progress)
         record["network"] = {"preset": name, "macs": sum(layer_macs(art.config).values()),
@@ -66,20 +92,33 @@ def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=Non
                                  art.arrays[k].size * spec.bits
                                  for k, spec in art.specs().items())}
         record["energy"] = estimate(design.cycle_model())
-        records.append(record)
+        kept[key] = record
+        records[:] = [kept[k] for k in CONFIGS if k in kept]
         if done is not None:
             done(report)
     return report
+
+
+def _config_key(record: dict) -> str | None:
+    """The :data:`CONFIGS` key of a record written before records named theirs: the config
+    whose design has the record's preset, resolved folding, pixels a beat and datapath."""
+    c = record["config"]
+    for key, (name, _, ppb, datapath) in CONFIGS.items():
+        if ((name, ppb, datapath) == (record["network"]["preset"], c["pixels_per_beat"],
+                                      c.get("datapath", "wide"))
+                and _design(key).folding == c["folding"]):
+            return key
+    return None
 
 
 def _label(r: dict) -> str:
     fold = r["config"]["folding"]
     return (f"{r['network']['preset']} "
             + ",".join(f"{pe}x{simd}" for pe, simd in fold)
-            + f" @{r['config']['pixels_per_beat']}px")
+            + f" @{r['config']['pixels_per_beat']}px {r['config'].get('datapath', 'wide')}")
 
 
-COLUMNS = [("network, PE x SIMD per layer, pixels a beat", _label)]
+COLUMNS = [("network, PE x SIMD per layer, pixels a beat, datapath", _label)]
 
 
 def _per_second(r: dict) -> str:
@@ -89,8 +128,15 @@ def _per_second(r: dict) -> str:
 
 def render_markdown(report: dict) -> str:
     records = report["records"]
+    # Records measured by different runs (--configs) say each its command and engine.
+    runs: dict[tuple, list[str]] = {}
+    for r in records:
+        runs.setdefault((r["command"], r.get("engine_commit")), []).append(_label(r))
+    commands = "; ".join(f"`{command}` (engine {engine})"
+                         + ("" if len(runs) == 1 else f" for {', '.join(labels)}")
+                         for (command, engine), labels in runs.items())
     lines = ["# Classifier networks in hardware", "",
-             f"Command: `{records[0]['command']}` (engine {records[0].get('engine_commit')}). "
+             f"Command{'s' if len(runs) > 1 else ''}: {commands}. "
              f"{report['images']}; cycles run from the first input transfer through the last "
              "output transfer (without pauses `Design.verify` holds them equal to the model).",
              ""]
@@ -127,9 +173,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="generic synthesis only")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS),
+                        metavar="NAME", help=f"configs to measure, of {', '.join(CONFIGS)} "
+                                             "(default: all); the report keeps the others'")
     args = parser.parse_args(argv)
-    run(quick=args.quick, done=lambda report: publish(args.out, "network_hw", report,
-                                                       render_markdown))
+    previous = None
+    if tuple(args.configs) != tuple(CONFIGS) and (args.out / "network_hw.json").exists():
+        import json
+        previous = json.loads((args.out / "network_hw.json").read_text())
+    run(quick=args.quick, configs=tuple(args.configs), previous=previous,
+        done=lambda report: publish(args.out, "network_hw", report, render_markdown))
     return 0
 
 

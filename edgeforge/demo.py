@@ -120,6 +120,34 @@ class Flow:
         self.run(f"{prefix}: synthesis and timing", cost)
 
 
+#: The demo's short comparison: a shipped artifact of each scheme at one folding.
+DEMO_COMPARE_SPEC = Path(__file__).resolve().parents[1] / "bench" / "specs" / "demo.toml"
+
+
+def compare_flow(flow: Flow, out: Path, *, quick: bool) -> None:
+    """The demo's last step: the short cross-scheme table and one plot (generic and iCE40;
+    generic only with ``quick``)."""
+    from edgeforge.bench import compare
+
+    def table(step):
+        spec = compare.load_spec(DEMO_COMPARE_SPEC)
+        if quick:
+            spec = compare.Spec(spec.title, tuple(compare.RowSpec(r.label, r.artifact, r.options,
+                                                                  ("generic",), r.group)
+                                                  for r in spec.rows), spec.source)
+        report = compare.run(spec, progress=False, cache=out / "compare" / "cache")
+        flow.console.print(compare.render_rich(report))
+        failed = [r["label"] for r in report["records"] if "error" in r]
+        step.ok = not failed
+        step.paths += compare.publish(report, out / "compare")
+        step.result = (f"{len(report['records'])} rows across "
+                       f"{len({r.get('scheme') for r in report['records']})} schemes"
+                       + (f"; failed: {', '.join(failed)}" if failed else ""))
+
+    flow.console.rule("edgeforge demo: hardware cost across schemes")
+    flow.run("compare: shipped artifacts, one folding each", table)
+
+
 def run_demo(out: Path, *, quick: bool = False, simulator: str = "verilator") -> int:
     """Run every registered scheme's demo flows (:data:`edgeforge.schemes.SCHEMES` order)."""
     from edgeforge.schemes import SCHEMES, get_scheme
@@ -130,6 +158,7 @@ def run_demo(out: Path, *, quick: bool = False, simulator: str = "verilator") ->
         flows = get_scheme(name).flows_module()
         for demo_flow in getattr(flows, "DEMO_FLOWS", ()):
             demo_flow(flow, out, quick=quick, simulator=simulator)
+    compare_flow(flow, out, quick=quick)
     console.print(flow.table())
     console.print("wrote:")
     for path in flow.written():

@@ -89,7 +89,8 @@ def unpack(word: int, bits: int, n: int, is_signed: bool = True) -> list[int]:
     return [v - (1 << bits) if is_signed and v >> (bits - 1) else v for v in vals]
 
 
-def random_network_design(seed: int, transforms=("dense",)):
+def random_network_design(seed: int, transforms=("dense",), *, datapath: str = "wide",
+                          logits: bool = True):
     """A NetworkDesign of a random small network (weights half at the int extremes; layers
     of the kinds in ``transforms``, PECAN-D ones with tied prototypes), with a random
     folding and a random pixels per beat."""
@@ -101,7 +102,7 @@ def random_network_design(seed: int, transforms=("dense",)):
     pixels = net.height * net.width
     ppb = int(rng.choice([d for d in range(1, pixels + 1) if pixels % d == 0]))
     return NetworkDesign(art, folding=random_folding(net, rng), pixels_per_beat=ppb,
-                         logits=True)
+                         logits=logits, datapath=datapath)
 
 
 def pecan(config: dict, kind: str = "pecan-d") -> dict:

@@ -150,6 +150,10 @@ class Transform:
         stage; by default the one-accumulator control every fold-and-emit core has) and
         hardware core (imported on use, so that loading an artifact imports neither
         NumPy-heavy models nor Amaranth).
+    narrow_core : str or None
+        ``"module:attribute"`` of its core fed ``SIMD`` inputs a beat (the narrow datapath
+        of :func:`~edgeforge.hw.network.plan.plan_pipeline`), or None: its layers keep
+        whole-vector inputs there.
     """
 
     name: str
@@ -163,6 +167,7 @@ class Transform:
     #: estimate); None: not counted.
     operations: str | None = None
     core: str
+    narrow_core: str | None = None
 
     def check_fields(self, layer: dict, index: int) -> dict:
         """Return this kind's own fields, checked; raise ArtifactError naming a bad one."""
@@ -265,6 +270,7 @@ class DenseTransform(Transform):
     traffic = "edgeforge.sim.cycles.network:dense_traffic"
     operations = "edgeforge.sim.cycles.network:dense_operations"
     core = "edgeforge.hw.network.mac:DenseCore"
+    narrow_core = "edgeforge.hw.network.mac:NarrowDenseCore"
 
     def check_fields(self, layer: dict, index: int) -> dict:
         return {"weight_bits": _int_field(layer, index, "weight_bits", *WEIGHT_BITS)}

@@ -50,6 +50,11 @@ DESIGN_OPTIONS = (
     Option(("--buffer-ram",), "buffer_ram", {
         "metavar": "KIND",
         "help": "memory of the line buffers: auto (default), block or lut"}),
+    Option(("--datapath",), "datapath", {
+        "choices": ("wide", "narrow"),
+        "help": "networks: narrow (SIMD inputs a beat between blocks, activations in memories, "
+                "FINN-style; the default with --folding folded) or wide (whole pixels and "
+                "vectors a beat; the default otherwise)"}),
     # The flag is HKLUT's too (its help text shows); the network design reads it as packets.
     Option(("--axis",), "axis", {
         "action": "store_const", "const": True,

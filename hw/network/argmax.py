@@ -15,11 +15,11 @@ from amaranth import Const, Module, Mux, Shape, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..logic import refuse_quietly
+from ..logic import equals, refuse_quietly
 from .vectors import vector_signature, view
 
 __all__ = ["LEVELS_PER_STAGE", "class_bits", "tree_levels", "argmax_depth", "merge_level",
-           "output_layout", "ArgMax"]
+           "output_layout", "ArgMax", "NarrowArgMax"]
 
 #: Compare levels of the tree between two registers.
 LEVELS_PER_STAGE = 1
@@ -117,4 +117,63 @@ class ArgMax(wiring.Component):
             nodes, kept, valid = regs, kept_regs, valid_reg
         m.d.comb += [self.o.valid.eq(valid), out.cls.eq(nodes[0][1])]
         m.d.comb += [out.logits[k].eq(v) for k, v in enumerate(kept)]
+        return m
+
+
+class NarrowArgMax(wiring.Component):
+    """:class:`ArgMax` of logits that arrive ``lanes`` a beat (``n / lanes`` beats a vector),
+    class only: a running maximum and its index, replaced only by a strictly greater beat
+    (the lowest index wins a tie, as in the tree), so no vector is held.
+
+    Parameters
+    ----------
+    shape : Shape
+    n : int
+    lanes : int
+        Logits a beat, a divisor of ``n``.
+
+    Members
+    -------
+    i : In(vector_signature(shape, lanes))
+        Beat ``b``: logits ``b lanes .. b lanes + lanes - 1``.
+    o : Out(output_layout(n, None).size)
+        The class, valid the cycle after a vector's last beat; ``i.ready = ~o.valid | o.ready``.
+    """
+
+    @refuse_quietly
+    def __init__(self, shape, n: int, lanes: int):
+        if not isinstance(lanes, int) or lanes < 1 or n % lanes:
+            raise ValueError(f"lanes must divide the {n} logits, got {lanes!r}")
+        self.shape, self.n, self.lanes = Shape.cast(shape), n, lanes
+        self.beats = n // lanes
+        self.layout = output_layout(n, None)
+        super().__init__({"i": In(vector_signature(self.shape, lanes)),
+                          "o": Out(stream.Signature(self.layout.size))})
+
+    def elaborate(self, platform):
+        m = Module()
+        cb = class_bits(self.n)
+        logits = view(self.i.payload, self.shape, self.lanes)
+        out = data.View(self.layout, self.o.payload)
+        beat = Signal(range(max(2, self.beats)), name="beat")
+        best = Signal(self.shape, name="best")
+        best_idx = Signal(cb, name="best_idx")
+        # The beat's own maximum (a tree over its lanes), its index counted in the vector.
+        nodes = [(logits[k], Const(k, cb)) for k in range(self.lanes)]
+        while len(nodes) > 1:
+            nodes = merge_level(nodes)
+        value, lane = nodes[0]
+        index = Signal(cb, name="index")
+        m.d.comb += index.eq(beat * self.lanes + lane)
+        first, last = equals(beat, 0), equals(beat, self.beats - 1)
+        take_it = first | (value > best)
+        new_best, new_idx = Mux(take_it, value, best), Mux(take_it, index, best_idx)
+        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += [best.eq(new_best), best_idx.eq(new_idx), self.o.valid.eq(last),
+                         beat.eq(Mux(last, 0, beat + 1))]
+            with m.If(last):
+                m.d.sync += out.cls.eq(new_idx)
+        with m.Elif(self.o.ready):
+            m.d.sync += self.o.valid.eq(0)
         return m

@@ -16,7 +16,15 @@ Hardware config:
 - ``logits``: the output beat carries the logits above the class;
 - ``layer``: generate one conv2d, linear or maxpool layer alone (its input and
   output streams as the pipeline carries them), for per-layer benchmarks;
-- ``buffer_ram``: memory kind of the window generators' row memories;
+- ``buffer_ram``: memory kind of the window generators' row memories (and the narrow
+  pools' column memories);
+- ``datapath``: ``"wide"`` (whole pixels and vectors between blocks) or ``"narrow"``
+  (FINN-style: each dense layer fed ``SIMD`` inputs a beat, its window as beats of taps read
+  from one row memory, its ``PE`` outputs a beat passed on channel by channel, pools and
+  arg-max on those narrow streams with memories for their state:
+  :func:`~.plan.plan_pipeline`); other transform kinds keep whole-vector inputs. By default
+  narrow for folding ``"folded"`` (the fully folded digits-ref: 783 instead of 7,592 iCE40
+  LUT4, the same cycles), else wide;
 - ``axis``: AXI4-Stream packet ports (``s_axis_*`` / ``m_axis_*``,
   :class:`~edgeforge.hw.axis_video.AXISVideo` with :data:`~edgeforge.hw.axis_video.AXIS_PACKETS`)
   instead of ``i``/``o``: ``tlast`` expected on the last beat of each image in, given on
@@ -76,6 +84,8 @@ class NetworkDesign(Design):
     layer : int or None
         Index of a conv2d, linear or maxpool layer to generate alone.
     buffer_ram : str
+    datapath : {"wide", "narrow"} or None
+        None: narrow for folding ``"folded"``, else wide.
     axis : bool
         AXI4-Stream packet ports around the pipeline (``verify`` needs it False).
     target_cycles : int or None
@@ -101,7 +111,8 @@ class NetworkDesign(Design):
 
     def __init__(self, artifact, *, folding=None, pixels_per_beat: int = 1,
                  logits: bool = False, layer: int | None = None, buffer_ram: str = "auto",
-                 target_cycles: int | None = None, axis: bool = False):
+                 target_cycles: int | None = None, axis: bool = False,
+                 datapath: str | None = None):
         network = parse_network(artifact.config)
         if not isinstance(axis, bool):
             raise TypeError(f"axis must be a bool, got {axis!r}")
@@ -136,8 +147,10 @@ class NetworkDesign(Design):
                                      check_pixels_per_beat(network, pixels_per_beat))
         elif folding is None:
             folding = "folded"
+        if datapath is None:
+            datapath = "narrow" if isinstance(folding, str) and folding == "folded" else "wide"
         self.plan = plan_pipeline(network, self.widths, folding, pixels_per_beat=pixels_per_beat,
-                                  layers=span, logits=logits)
+                                  layers=span, logits=logits, datapath=datapath)
         self.folding = [list(self.plan.folding[i]) for i in sorted(self.plan.folding)]
         config = {"folding": self.folding, "pixels_per_beat": pixels_per_beat,
                   "logits": logits, "layer": layer, "buffer_ram": buffer_ram}
@@ -152,10 +165,12 @@ class NetworkDesign(Design):
         if axis:
             # Only when set: the hashes of i/o designs stay as they were.
             config["axis"] = True
+        if datapath != "wide":
+            config["datapath"] = datapath
         super().__init__(artifact, config)
         self.target_cycles, self.axis = target_cycles, axis
         self.pixels_per_beat, self.logits, self.layer = pixels_per_beat, logits, layer
-        self.buffer_ram = buffer_ram
+        self.buffer_ram, self.datapath = buffer_ram, datapath
 
     @property
     def slug(self) -> str:
@@ -163,7 +178,9 @@ class NetworkDesign(Design):
         extra = ("_logits" if self.logits else "") + (f"_layer{self.layer}"
                                                       if self.layer is not None else "")
         ram = "" if self.buffer_ram == "auto" else f"_{self.buffer_ram}ram"
-        return f"f{fold}_p{self.pixels_per_beat}{extra}{ram}{'_axis' if self.axis else ''}"
+        narrow = "" if self.datapath == "wide" else f"_{self.datapath}"
+        return (f"f{fold}_p{self.pixels_per_beat}{extra}{ram}{narrow}"
+                f"{'_axis' if self.axis else ''}")
 
     def axis_geometry(self) -> dict:
         """:class:`~edgeforge.hw.axis_video.AXISVideo` counts: an image (or layer input) is one
@@ -231,7 +248,7 @@ class NetworkDesign(Design):
         if self.layer is None:
             # Class in the low bits, then the logits (ArgMax's output_layout).
             cb = class_bits(self.network.layers[-1].in_shape[0])
-            logit_bits = self.plan.stages[-1].params["logit_bits"]
+            logit_bits = self.plan.stages[-1].params.get("logit_bits")
             words = []
             for y in ys:
                 word = int(y[0])

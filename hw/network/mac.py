@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import numpy as np
 from amaranth import Const, Module, Mux, Shape, Signal, signed
-from amaranth.lib import wiring
+from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.network import check_divisors
 
-from ..logic import equals, refuse_quietly
+from ..logic import buffer_attrs, equals, refuse_quietly
 from ..rom import RomBank
 from .vectors import index_signal, vector_signature, view
 
 __all__ = ["core_depth", "check_folding", "weight_rom", "adder_tree", "accumulate_folds",
-           "DenseCore"]
+           "DenseCore", "NarrowDenseCore"]
 
 
 def core_depth(folds: int) -> int:
@@ -135,8 +135,13 @@ class DenseCore(wiring.Component):
         self.weight_bits, self.acc_bits, self.pe, self.simd = weight_bits, acc_bits, pe, simd
         self.outputs, self.inputs = outputs, inputs
         self.sf, self.nf = inputs // simd, outputs // pe
-        super().__init__({"i": In(vector_signature(self.x_shape, inputs)),
+        super().__init__({"i": In(vector_signature(self.x_shape, self.in_lanes)),
                           "o": Out(vector_signature(signed(acc_bits), pe))})
+
+    @property
+    def in_lanes(self) -> int:
+        """Elements an input beat: the whole vector."""
+        return self.inputs
 
     @classmethod
     def for_layer(cls, network, arrays, layer, widths, x_shape, pe: int, simd: int) -> "DenseCore":
@@ -180,13 +185,19 @@ class DenseCore(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        sf_n, nf_n, pe, simd = self.sf, self.nf, self.pe, self.simd
-        acc_shape = signed(self.acc_bits)
         en = ~self.o.valid | self.o.ready
+        self._fold_and_accumulate(m, en, *self._walk(m, en))
+        return m
 
-        # -- stage A: hold the vector, walk the folds. The vector rotates by one fold's
-        # SIMD elements a fold, so the fold's inputs are always its lowest elements (no
-        # SF-way multiplexer) and SF rotations bring it back for the next neuron fold.
+    def _walk(self, m, en):
+        """Stage A and the register after it: the fold walk over a held vector. Returns
+        ``(b_x, b_valid, b_first, b_last, fold, nf, step, sf0)``: stage B's inputs and flags,
+        the fold and neuron-fold counters and the condition of a fold read (``step``) and of
+        its first synapse fold (``sf0``)."""
+        sf_n, nf_n, simd = self.sf, self.nf, self.simd
+        # The vector rotates by one fold's SIMD elements a fold, so the fold's inputs are
+        # always its lowest elements (no SF-way multiplexer) and SF rotations bring it back
+        # for the next neuron fold.
         chunk_bits = self.x_shape.width * simd
         x = Signal(self.i.payload.shape())
         busy = Signal()
@@ -213,7 +224,14 @@ class DenseCore(wiring.Component):
         with m.If(en):
             m.d.sync += [b_valid.eq(busy), b_first.eq(equals(sf, 0)),
                          b_last.eq(equals(sf, sf_n - 1)), b_x.as_value().eq(x[:chunk_bits])]
+        return b_x, b_valid, b_first, b_last, fold, nf, en & busy, en & busy & equals(sf, 0)
 
+    def _fold_and_accumulate(self, m, en, b_x, b_valid, b_first, b_last, fold, nf, step, sf0):
+        """Stage B on: the ROM words of the fold (read at ``fold`` while ``step``, biases at
+        ``nf`` while ``sf0``), the MAC and the accumulator."""
+        sf_n, nf_n, pe, simd = self.sf, self.nf, self.pe, self.simd
+        acc_shape = signed(self.acc_bits)
+        chunk_bits = self.x_shape.width * simd
         # -- stage B: the ROM words arrive. A ROM's clock-to-out (5.6 ns on ECP5) straight into
         # the multiplier and adder was a folded digits-ref's critical path (62 MHz), so with
         # ROMs a register stage (R) holds the words, the inputs and the flags before the MAC.
@@ -224,7 +242,7 @@ class DenseCore(wiring.Component):
         else:
             # Read once a fold: only while stage A walks one (traffic = F words a vector).
             words = weight_rom(m, "weights", self.rom_words(), self.weight_bits * pe * simd,
-                               fold, en & busy)
+                               fold, step)
             r_words = Signal.like(words, name="r_words")
             mac_x = view(Signal(chunk_bits, name="r_x"), self.x_shape, simd)
             mac_valid, mac_first, mac_last = Signal(), Signal(), Signal()
@@ -243,9 +261,9 @@ class DenseCore(wiring.Component):
         else:
             words = [sum((int(self.bias[n * pe + p_]) & ((1 << self.acc_bits) - 1))
                          << (self.acc_bits * p_) for p_ in range(pe)) for n in range(nf_n)]
-            data = weight_rom(m, "biases", words, self.acc_bits * pe, nf, en & busy & equals(sf, 0))
+            data = weight_rom(m, "biases", words, self.acc_bits * pe, nf, sf0)
             r_bias = Signal.like(data, name="r_bias")
-            with m.If(en & b_first):
+            with m.If(en & b_valid & b_first):
                 m.d.sync += r_bias.eq(data)
             bias_view = view(r_bias, acc_shape, pe)
 
@@ -263,4 +281,72 @@ class DenseCore(wiring.Component):
             sums.append(adder_tree(terms))
         accumulate_folds(m, en, self.o, acc_shape, [bias(p_) for p_ in range(pe)], sums,
                          folds=sf_n, valid=mac_valid, first=mac_first, last=mac_last)
-        return m
+
+
+class NarrowDenseCore(DenseCore):
+    """A :class:`DenseCore` fed ``SIMD`` inputs a beat (FINN's MVAU stream): ``SF`` beats a
+    vector, in vector order.
+
+    Neuron fold 0 multiplies each beat as it arrives (a fold a transfer) and, with ``NF > 1``,
+    writes it into an input buffer of ``SF`` words (``inbuf``, synchronous read); neuron
+    folds ``1 .. NF - 1`` re-read it, a fold a cycle. So the vector is never held whole:
+    with ``SIMD = 1`` the core's datapath is one element wide. ``i.ready`` is high during
+    neuron fold 0 only; a vector still takes ``F = SF NF`` cycles when its beats come
+    back to back, and the core's output is :class:`DenseCore`'s (``NF`` beats of ``PE``
+    accumulators), :func:`core_depth` cycles after the fold.
+
+    Members
+    -------
+    i : In(vector_signature(x_shape, simd))
+        Beat ``sf`` of a vector: its inputs ``sf SIMD .. sf SIMD + SIMD - 1``.
+    o : Out(vector_signature(signed(acc_bits), pe))
+    """
+
+    @property
+    def in_lanes(self) -> int:
+        return self.simd
+
+    def _walk(self, m, en):
+        sf_n, nf_n = self.sf, self.nf
+        chunk = Shape.cast(self.i.payload.shape())
+        sf = index_signal(sf_n, "sf")
+        nf = index_signal(nf_n, "nf")
+        fold = index_signal(self.folds, "fold")
+        taking = equals(nf, 0)                  # neuron fold 0: the beats arrive
+        step = Signal()                         # a fold this cycle
+        m.d.comb += [self.i.ready.eq(en & taking),
+                     step.eq(en & Mux(taking, self.i.valid, 1))]
+        with m.If(step):
+            with m.If(equals(sf, sf_n - 1)):
+                m.d.sync += sf.eq(0)
+                with m.If(equals(nf, nf_n - 1)):
+                    m.d.sync += [nf.eq(0), fold.eq(0)]
+                with m.Else():
+                    m.d.sync += [nf.eq(nf + 1), fold.eq(fold + 1)]
+            with m.Else():
+                m.d.sync += [sf.eq(sf + 1), fold.eq(fold + 1)]
+
+        b_in = Signal(chunk, name="b_in")
+        b_taken = Signal()
+        b_valid, b_first, b_last = Signal(), Signal(), Signal()
+        with m.If(en):
+            m.d.sync += [b_valid.eq(step), b_first.eq(equals(sf, 0)),
+                         b_last.eq(equals(sf, sf_n - 1)), b_taken.eq(taking)]
+        with m.If(step & taking):
+            m.d.sync += b_in.eq(self.i.payload)
+        if nf_n == 1:
+            x = b_in
+        elif sf_n == 1:
+            # One beat a vector: the buffer is that beat, b_in, held over the neuron folds.
+            x = b_in
+        else:
+            m.submodules.inbuf = buf = memory.Memory(
+                shape=chunk, depth=sf_n, init=[], attrs=buffer_attrs(sf_n, "auto"))
+            wr = buf.write_port()
+            rd = buf.read_port(domain="sync", transparent_for=())
+            m.d.comb += [wr.addr.eq(sf), wr.data.eq(self.i.payload), wr.en.eq(step & taking),
+                         rd.addr.eq(sf), rd.en.eq(step & ~taking)]
+            x = Mux(b_taken, b_in, rd.data)
+        b_x = view(Signal(chunk, name="b_x"), self.x_shape, self.simd)
+        m.d.comb += b_x.as_value().eq(x)
+        return b_x, b_valid, b_first, b_last, fold, nf, step, step & equals(sf, 0)

@@ -16,13 +16,13 @@ from amaranth.lib.wiring import In, Out
 from edgeforge.schemes.network import resolve
 
 from ..logic import refuse_quietly
-from .argmax import ArgMax
+from .argmax import ArgMax, NarrowArgMax
 from .plan import Plan, Stream
-from .pool import MaxPool
+from .pool import MaxPool, NarrowPool
 from .requant import Requant
 from .reshape import Gather, Serialise, Skid
 from .vectors import elem_shape, vector_signature
-from .window import Window
+from .window import NarrowWindow, Window
 
 __all__ = ["stream_shape", "traffic_line", "NetworkPipeline"]
 
@@ -34,15 +34,17 @@ def stream_shape(s: Stream):
 
 def traffic_line(path: tuple[str, ...]) -> str:
     """The traffic line of a memory at submodule ``path``: ``<stage>.rows`` for a window
-    generator's row memories, ``<stage>.<rom>`` for a core's ROMs (``weights`` / ``biases``,
-    ``codebook`` / ``table<lane>``: what :func:`edgeforge.sim.cycles.network.traffic`
-    names)."""
+    generator's row memories, ``<stage>.<memory>`` for a core's ROMs (``weights`` /
+    ``biases``, ``codebook`` / ``table<lane>``) and a narrow core's input buffer
+    (``inbuf``) or a narrow pool's column memory (``cols``): what
+    :func:`edgeforge.sim.cycles.network.traffic` names."""
     stage, part = path[0], path[1]
     return f"{stage}.rows" if part.startswith("row") else f"{stage}.{part}"
 
 
-def _core_class(layer):
-    return resolve(layer.transform.core)
+def _core_class(layer, stage):
+    narrow = stage.params.get("datapath") == "narrow"
+    return resolve(layer.transform.narrow_core if narrow else layer.transform.core)
 
 
 class NetworkPipeline(wiring.Component):
@@ -56,7 +58,8 @@ class NetworkPipeline(wiring.Component):
     widths : NetworkWidths
     plan : Plan
     buffer_ram : str
-        Memory kind of the window generators' row memories.
+        Memory kind of the window generators' row memories (and the narrow pools' column
+        memories).
 
     Members
     -------
@@ -81,13 +84,21 @@ class NetworkPipeline(wiring.Component):
         if stage.kind == "window":
             return Window(shape_in, p["channels"], p["height"], p["width"], p["kernel"],
                           p["padding"], self.buffer_ram)
+        if stage.kind == "narrow_window":
+            return NarrowWindow(shape_in, p["channels"], p["height"], p["width"], p["kernel"],
+                                p["padding"], p["lanes"], self.buffer_ram)
+        if stage.kind == "narrow_pool":
+            return NarrowPool(shape_in, p["channels"], p["width"], p["size"], p["lanes"],
+                              self.buffer_ram)
+        if stage.kind == "narrow_argmax":
+            return NarrowArgMax(shape_in, p["n"], p["lanes"])
         if stage.kind == "skid":
             return Skid(stage.inp.bits * stage.inp.lanes)
         if stage.kind == "gather":
             return Gather(shape_in, stage.inp.lanes, p["beats"])
         if stage.kind == "core":
             layer = self.network.layers[stage.layer]
-            return _core_class(layer).for_layer(self.network, self.arrays, layer, self.widths,
+            return _core_class(layer, stage).for_layer(self.network, self.arrays, layer, self.widths,
                                                 shape_in, *self.plan.folding[stage.layer])
         if stage.kind == "requant":
             return Requant(stage.inp.bits, p["lanes"], p["shift"], p["clip"],

@@ -19,6 +19,17 @@ block.
 Streams between blocks carry pixels in raster order, one a beat with their
 channels together, or whole vectors; the network input carries
 ``pixels_per_beat`` pixels a beat.
+
+That is the wide datapath. The narrow one (``datapath="narrow"``, FINN's streams) feeds
+each dense conv2d / linear ``SIMD`` inputs a beat: a
+:class:`~.window.NarrowWindow` (a window as beats of ``SIMD`` taps, read from one row
+memory) or the stream as it is, into a :class:`~.mac.NarrowDenseCore` (its input buffer
+re-read for each neuron fold), whose ``PE`` lanes a beat go on unmerged: into the next
+window's rows, a :class:`~.pool.NarrowPool` (window-row maxima in a memory) or a
+:class:`~.argmax.NarrowArgMax`. The element order is the same in both datapaths (a beat
+of ``L`` lanes holds the next ``L`` elements of the flat order), so a
+:class:`~.reshape.Serialise` or :class:`~.reshape.Gather` converts between them where a
+layer stays wide (another transform kind, a SIMD that does not divide a conv's channels).
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ from edgeforge.schemes.network import Layer, Network, NetworkWidths, range_bits
 
 from .argmax import class_bits
 
-__all__ = ["FOLDINGS", "LANE_LUT4", "ACC_LUT4", "Stream", "Stage", "Plan", "transform_size",
+__all__ = ["FOLDINGS", "DATAPATHS", "LANE_LUT4", "ACC_LUT4", "Stream", "Stage", "Plan", "transform_size",
            "resolve_folding", "balanced_folding", "target_folding", "fastest_interval",
            "layer_lut4",
            "check_pixels_per_beat", "plan_pipeline", "input_order"]
@@ -40,6 +51,8 @@ __all__ = ["FOLDINGS", "LANE_LUT4", "ACC_LUT4", "Stream", "Stage", "Plan", "tran
 #: (FINN's folding for a target cycles per frame, the target being the fastest the stream
 #: allows: at a pixel a beat, digits-ref's 64 cycles an image with 237 MACs a cycle).
 FOLDINGS = ("folded", "parallel", "balanced")
+#: Datapaths of :func:`plan_pipeline`: whole pixels and vectors a beat, or SIMD inputs a beat.
+DATAPATHS = ("wide", "narrow")
 
 
 @dataclass(frozen=True)
@@ -235,13 +248,42 @@ def check_pixels_per_beat(network: Network, pixels_per_beat) -> int:
     return pixels_per_beat
 
 
+def _divides_either(a: int, b: int) -> bool:
+    return a % b == 0 or b % a == 0
+
+
+def _narrow(layer: Layer, fold, lanes: int) -> bool:
+    """Whether a conv2d / linear layer takes the narrow datapath: its kind has a narrow core,
+    a conv's SIMD divides its channels (a beat is one tap's channels) and the stream's
+    ``lanes`` convert to SIMD a beat by a serialiser or a gather."""
+    if layer.transform.narrow_core is None:
+        return False
+    simd = fold[1]
+    if layer.kind == "conv2d" and layer.in_shape[0] % simd:
+        return False
+    return _divides_either(lanes, simd)
+
+
 def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_per_beat: int = 1,
-                  layers: tuple[int, int] | None = None, logits: bool = False) -> Plan:
+                  layers: tuple[int, int] | None = None, logits: bool = False,
+                  datapath: str = "wide") -> Plan:
     """The blocks of the pipeline over layers ``layers = (first, last)`` (all by default).
 
     The input of layer 0 is the image, ``pixels_per_beat`` pixels a beat; a later
     first layer takes the stream the whole pipeline would carry into it.
+
+    ``datapath``: ``"wide"`` (streams of whole pixels and vectors, see the module docstring)
+    or ``"narrow"``: every conv2d / linear layer whose kind has a narrow core (dense) and
+    whose shape allows (:func:`_narrow`) takes ``SIMD`` inputs a beat: a conv's window as
+    beats of ``SIMD`` taps (:class:`~.window.NarrowWindow`), a linear's vector as it streams
+    in, into a :class:`~.mac.NarrowDenseCore` whose ``PE`` lanes a beat go on as they are
+    (no gather of its neuron folds); a maxpool fed fewer lanes than its channels is a
+    :class:`~.pool.NarrowPool`, an argmax (without logits) a :class:`~.argmax.NarrowArgMax`.
+    Serialisers and gathers convert the lanes between blocks where they differ (element
+    order is the same flat order in both datapaths).
     """
+    if datapath not in DATAPATHS:
+        raise ValueError(f"datapath must be one of {DATAPATHS}, got {datapath!r}")
     first, last = layers if layers is not None else (0, len(network.layers) - 1)
     ppb = check_pixels_per_beat(network, pixels_per_beat) if first == 0 else 1
     if isinstance(folding, str) and folding == "balanced":
@@ -252,6 +294,16 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
     def add(kind, layer, name, out, **params):
         stages.append(Stage(kind, layer.index, f"l{layer.index}_{name}", cur[0], out, params))
         cur[0] = out
+
+    def lanes_to(layer, lanes):
+        """Serialise or gather the stream to ``lanes`` elements a beat (one divides the
+        other)."""
+        s = cur[0]
+        out = Stream(s.bits, s.signed, lanes, s.beats * s.lanes // lanes)
+        if s.lanes > lanes:
+            add("serialise", layer, "serialise", out, count=s.lanes // lanes)
+        elif s.lanes < lanes:
+            add("gather", layer, "gather", out, beats=lanes // s.lanes)
 
     lw0 = widths.layers[first]
     bits, signed = range_bits(*lw0.in_range)
@@ -270,49 +322,70 @@ def plan_pipeline(network: Network, widths: NetworkWidths, folding, *, pixels_pe
     for layer in network.layers[first:last + 1]:
         lw = widths.layers[layer.index]
         out_bits, out_signed = range_bits(*lw.out_range)
-        # Between layers, a skid buffer cuts the ready path, except before a window generator,
-        # whose ready is a register already (and not at the pipeline's input).
+        narrow = (datapath == "narrow" and layer.transform is not None
+                  and _narrow(layer, fold[layer.index], cur[0].lanes))
+        # Between layers, a skid buffer cuts the ready path, except before a window generator
+        # that takes the stream as it is, whose ready is a register already (and not at the
+        # pipeline's input).
+        if layer.kind == "conv2d":
+            window_lanes = fold[layer.index][1] if narrow else layer.in_shape[0]
         if stages and layer.kind in ("conv2d", "linear", "maxpool", "argmax") and not (
-                layer.kind == "conv2d" and cur[0].lanes == layer.in_shape[0]):
+                layer.kind == "conv2d" and cur[0].lanes == window_lanes):
             add("skid", layer, "skid", cur[0])
         s = cur[0]
-        if layer.kind in ("conv2d", "maxpool"):
-            c, h, w = layer.in_shape
-            if s.lanes != c:
-                add("serialise", layer, "serialise", Stream(s.bits, s.signed, c, h * w),
-                    count=s.lanes // c)
         if layer.kind in ("conv2d", "linear"):
             outputs, inputs = transform_size(layer)
+            c_fold = fold[layer.index]
             if layer.kind == "conv2d":
                 c, h, w = layer.in_shape
                 _, ho, wo = layer.out_shape
-                add("window", layer, "window", Stream(s.bits, s.signed, inputs, ho * wo),
-                    channels=c, height=h, width=w, kernel=layer.fields["kernel"],
-                    padding=layer.fields["padding"])
-            elif cur[0].lanes != inputs:
-                add("gather", layer, "gather", Stream(s.bits, s.signed, inputs, 1),
-                    beats=inputs // cur[0].lanes)
-            vectors = cur[0].beats
-            core = layer.transform.core_params(layer, fold[layer.index])
+                lanes_to(layer, window_lanes)
+                s = cur[0]
+                geometry = dict(channels=c, height=h, width=w, kernel=layer.fields["kernel"],
+                                padding=layer.fields["padding"])
+                if narrow:
+                    add("narrow_window", layer, "window",
+                        Stream(s.bits, s.signed, window_lanes, ho * wo * inputs // window_lanes),
+                        lanes=window_lanes, **geometry)
+                else:
+                    add("window", layer, "window", Stream(s.bits, s.signed, inputs, ho * wo),
+                        **geometry)
+            else:
+                lanes_to(layer, c_fold[1] if narrow else inputs)
+            s = cur[0]
+            vectors = s.beats * s.lanes // inputs
+            core = layer.transform.core_params(layer, c_fold)
             lanes, beats = core["lanes"], core["beats"]
+            extra = {"datapath": "narrow", "in_beats": inputs // s.lanes} if narrow else {}
             add("core", layer, "core", Stream(lw.acc_bits, True, lanes, vectors * beats),
-                transform=layer.fields["transform"], **core, **dict(lw.transform or {}))
+                transform=layer.fields["transform"], **core, **extra, **dict(lw.transform or {}))
             add("requant", layer, "requant", Stream(out_bits, out_signed, lanes, vectors * beats),
                 lanes=lanes, shift=layer.fields["shift"], clip=lw.clip)
-            if beats > 1:
+            if beats > 1 and not narrow:
                 add("gather", layer, "folds", Stream(out_bits, out_signed, outputs, vectors),
                     beats=beats)
         elif layer.kind == "maxpool":
             c, h, w = layer.in_shape
             size = layer.fields["size"]
-            add("pool", layer, "pool", Stream(out_bits, out_signed, c, h * w // size ** 2),
-                channels=c, width=w, size=size)
+            if s.lanes < c and c % s.lanes == 0:
+                add("narrow_pool", layer, "pool",
+                    Stream(out_bits, out_signed, s.lanes, s.beats // size ** 2),
+                    channels=c, width=w, size=size, lanes=s.lanes)
+            else:
+                lanes_to(layer, c)
+                add("pool", layer, "pool", Stream(out_bits, out_signed, c, h * w // size ** 2),
+                    channels=c, width=w, size=size)
         elif layer.kind == "argmax":
             n = layer.in_shape[0]
             logit_bits = network.layers[layer.index - 1].fields["out_bits"] if logits else None
-            out_width = class_bits(n) + (n * logit_bits if logit_bits else 0)
-            add("argmax", layer, "argmax", Stream(out_width, False, 1, 1),
-                n=n, logit_bits=logit_bits)
+            if s.lanes < n and logit_bits is None:
+                add("narrow_argmax", layer, "argmax", Stream(class_bits(n), False, 1, 1),
+                    n=n, lanes=s.lanes)
+            else:
+                lanes_to(layer, n)
+                out_width = class_bits(n) + (n * logit_bits if logit_bits else 0)
+                add("argmax", layer, "argmax", Stream(out_width, False, 1, 1),
+                    n=n, logit_bits=logit_bits)
     return Plan(stages=tuple(stages), first=first, last=last, folding=fold)
 
 

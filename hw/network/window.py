@@ -25,7 +25,7 @@ from amaranth.lib.wiring import In, Out
 from ..logic import buffer_attrs, equals, refuse_quietly, select
 from .vectors import index_signal, vector_signature, view
 
-__all__ = ["READ_DEPTH", "slots", "RowPlan", "row_plans", "Window"]
+__all__ = ["READ_DEPTH", "slots", "RowPlan", "row_plans", "Window", "NarrowWindow"]
 
 #: Cycles from a reader step to its window at the output: the memory read, then the
 #: output register.
@@ -65,6 +65,16 @@ def row_plans(height: int, kernel: int, padding: int) -> list[RowPlan]:
     return plans
 
 
+def _check_geometry(height: int, width: int, kernel: int, padding: int) -> tuple[int, int]:
+    """The output height and width of a stride-1 conv; refuse a kernel and padding that do not
+    fit."""
+    out_height, out_width = height + 2 * padding - kernel + 1, width + 2 * padding - kernel + 1
+    if kernel % 2 == 0 or not 0 <= padding <= kernel // 2 or min(out_height, out_width) < 1:
+        raise ValueError(f"kernel must be odd with padding 0..kernel//2 and fit the "
+                         f"{height}x{width} image, got kernel {kernel!r} padding {padding!r}")
+    return out_height, out_width
+
+
 class Window(wiring.Component):
     """Windows of a stride-1, zero-padded ``kernel`` x ``kernel`` conv over ``height`` x ``width``
     images of ``channels`` channels, in output raster order, images back to back.
@@ -97,12 +107,7 @@ class Window(wiring.Component):
         self.shape = Shape.cast(shape)
         self.channels, self.height, self.width = channels, height, width
         self.kernel, self.padding, self.buffer_ram = kernel, padding, buffer_ram
-        self.out_height = height + 2 * padding - kernel + 1
-        self.out_width = width + 2 * padding - kernel + 1
-        if kernel % 2 == 0 or not 0 <= padding <= kernel // 2 or min(self.out_height,
-                                                                      self.out_width) < 1:
-            raise ValueError(f"kernel must be odd with padding 0..kernel//2 and fit the "
-                             f"{height}x{width} image, got kernel {kernel!r} padding {padding!r}")
+        self.out_height, self.out_width = _check_geometry(height, width, kernel, padding)
         self.slots = slots(kernel, padding)
         super().__init__({"i": In(vector_signature(self.shape, channels)),
                           "o": Out(vector_signature(self.shape, kernel * kernel * channels))})
@@ -221,4 +226,165 @@ class Window(wiring.Component):
                 for dx in range(k):
                     tap = select(d_slot[dy], [ports[s][dx].data for s in range(n_slots)])
                     m.d.sync += out[dy * k + dx].eq(Mux(d_row[dy] & d_col[dx], tap, 0))
+        return m
+
+
+class NarrowWindow(wiring.Component):
+    """:class:`Window`'s windows, a window as ``k k C / lanes`` beats of ``lanes`` taps.
+
+    The same row walk (:func:`row_plans`, :func:`slots`), but the input comes ``lanes``
+    channels a beat (``C / lanes`` beats a pixel, in channel order) and the rows live in
+    one memory of ``slots x W C / lanes`` words with one write and one read port (a block
+    RAM), since a beat reads one word. Beat ``t`` of a window is tap ``(dy, dx)``, channels
+    ``g lanes ..`` for ``t = (dy k + dx) (C / lanes) + g``: the window's elements in
+    :class:`Window`'s order ``(dy k + dx) C + c``, ``lanes`` at a time. A beat outside the
+    image (the padding) reads nothing and leaves as 0.
+
+    Parameters
+    ----------
+    shape : Shape
+    channels, height, width, kernel, padding : int
+        As :class:`Window`'s.
+    lanes : int
+        Elements a beat in and out, a divisor of ``channels``.
+    buffer_ram : str
+
+    Members
+    -------
+    i : In(vector_signature(shape, lanes))
+    o : Out(vector_signature(shape, lanes))
+
+    Timing (no backpressure): a beat leaves :data:`READ_DEPTH` cycles after the reader steps
+    on it; the reader steps a beat a cycle while the rows of its output row are held (as
+    :class:`Window`'s, counted in complete rows of ``W C / lanes`` input beats).
+    """
+
+    @refuse_quietly
+    def __init__(self, shape, channels: int, height: int, width: int, kernel: int, padding: int,
+                 lanes: int, buffer_ram: str = "auto"):
+        if not isinstance(lanes, int) or lanes < 1 or channels % lanes:
+            raise ValueError(f"lanes must divide the {channels} channels, got {lanes!r}")
+        self.out_height, self.out_width = _check_geometry(height, width, kernel, padding)
+        self.shape = Shape.cast(shape)
+        self.channels, self.height, self.width, self.lanes = channels, height, width, lanes
+        self.kernel, self.padding, self.buffer_ram = kernel, padding, buffer_ram
+        self.groups = channels // lanes
+        self.row_beats = width * self.groups
+        self.slots = slots(kernel, padding)
+        super().__init__({"i": In(vector_signature(self.shape, lanes)),
+                          "o": Out(vector_signature(self.shape, lanes))})
+
+    @property
+    def taps(self) -> int:
+        """Beats a window."""
+        return self.kernel ** 2 * self.groups
+
+    def elaborate(self, platform):
+        m = Module()
+        k, p, w, g_n = self.kernel, self.padding, self.width, self.groups
+        n_slots = self.slots
+        slot_bits = (n_slots - 1).bit_length()
+        row_bits = max(1, (self.row_beats - 1).bit_length())
+        word = Shape.cast(self.i.payload.shape())
+        plans = row_plans(self.height, k, p)
+        depth = n_slots << row_bits
+        m.submodules.rows = mem = memory.Memory(shape=word, depth=depth, init=[],
+                                                attrs=buffer_attrs(depth, self.buffer_ram))
+
+        # -- writer: fill slot `head` beat by beat ------------------------------------------
+        wpos = index_signal(self.row_beats, "wpos")
+        head = Signal(slot_bits)
+        tail = Signal(slot_bits)
+        occupied = Signal(range(n_slots + 1))          # complete rows held, from `tail`
+        m.d.comb += self.i.ready.eq(occupied != n_slots)
+        write = self.i.valid & self.i.ready
+        row_written = Signal()
+        wr = mem.write_port()
+        m.d.comb += [wr.addr.eq(Cat(wpos[:row_bits], head)), wr.data.eq(self.i.payload),
+                     wr.en.eq(write)]
+        with m.If(write):
+            with m.If(equals(wpos, self.row_beats - 1)):
+                m.d.sync += [wpos.eq(0), head.eq(head + 1)]
+                m.d.comb += row_written.eq(1)
+            with m.Else():
+                m.d.sync += wpos.eq(wpos + 1)
+
+        # -- reader: per output row its plan (as Window's), per beat (dy, dx, g) ---------------
+        advance = ~self.o.valid | self.o.ready
+        oy = index_signal(self.out_height, "oy")
+        ox = index_signal(self.out_width, "ox")
+        dy, dx, g = index_signal(k, "dy"), index_signal(k, "dx"), index_signal(g_n, "g")
+        need_w = range(n_slots + 1)
+        need = Signal(need_w, init=plans[0].need)
+        release_now = Signal(range(self.height + 1), init=plans[0].release)
+        offset_w = range(max(2, k))
+        offsets = [Signal(offset_w, init=plans[0].offsets[r] or 0, name=f"offset{r}")
+                   for r in range(k)]
+        present = [Signal(init=plans[0].offsets[r] is not None, name=f"present{r}")
+                   for r in range(k)]
+        nxt = plans[1:] + plans[:1]
+
+        def table(values, shape):
+            return [Const(v, shape) for v in values]
+
+        step = advance & (occupied >= need)
+        release = Signal(range(self.height + 1))
+        # Whether the beat on offer is its window's last: a register (loaded as the walk steps
+        # onto it), so that the row's end follows a step by one gate (the UP5K's critical
+        # path ran from the row compare through the step to the row plan's enables).
+        window_end = Signal(init=self.taps == 1, name="window_end")
+        t = self.taps - 2                  # the beat before the last, as (dy, dx, g)
+        before_last = (equals(dy, t // (k * g_n)) & equals(dx, t // g_n % k)
+                       & equals(g, t % g_n)) if self.taps > 1 else Const(1, 1)
+        with m.If(step):
+            m.d.sync += window_end.eq(Mux(window_end, self.taps == 1, before_last))
+        with m.If(step):
+            m.d.sync += g.eq(Mux(equals(g, g_n - 1), 0, g + 1))
+            with m.If(equals(g, g_n - 1)):
+                m.d.sync += dx.eq(Mux(equals(dx, k - 1), 0, dx + 1))
+                with m.If(equals(dx, k - 1)):
+                    m.d.sync += dy.eq(Mux(equals(dy, k - 1), 0, dy + 1))
+            with m.If(window_end):
+                with m.If(equals(ox, self.out_width - 1)):
+                    m.d.sync += ox.eq(0)
+                    m.d.comb += release.eq(release_now)
+                    m.d.sync += [
+                        oy.eq(Mux(equals(oy, self.out_height - 1), 0, oy + 1)),
+                        need.eq(select(oy, table([q.need for q in nxt], need_w))),
+                        release_now.eq(select(oy, table([q.release for q in nxt],
+                                                        range(self.height + 1)))),
+                        *(o.eq(select(oy, table([q.offsets[r] or 0 for q in nxt], offset_w)))
+                          for r, o in enumerate(offsets)),
+                        *(v.eq(select(oy, table([q.offsets[r] is not None for q in nxt], 1)))
+                          for r, v in enumerate(present)),
+                    ]
+                with m.Else():
+                    m.d.sync += ox.eq(ox + 1)
+        m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
+
+        # The beat's input column ox + dx - p: inside the image unless it leaves a side the
+        # walk can leave (no constant compare).
+        col = Signal(range(self.out_width + k), name="col")
+        m.d.comb += col.eq(ox + dx)
+        col_ok = Const(1, 1)
+        if p > 0:
+            col_ok = col_ok & (col >= p)
+        if self.out_width - 1 + k - 1 - p > w - 1:
+            col_ok = col_ok & (col < w + p)
+        inside = Signal()
+        m.d.comb += inside.eq(select(dy, present) & col_ok)
+        slot = Signal(slot_bits)
+        m.d.comb += slot.eq(tail + select(dy, offsets))
+        col_addr = Signal(row_bits)
+        m.d.comb += col_addr.eq((col - p) * g_n + g)
+        rd = mem.read_port(domain="sync", transparent_for=())
+        # Only the beats inside the image read (a read is one beat's word).
+        m.d.comb += [rd.addr.eq(Cat(col_addr, slot)), rd.en.eq(step & inside)]
+
+        # -- stage D, then the output register (padding as 0) -------------------------------
+        d_valid, d_inside = Signal(), Signal()
+        with m.If(advance):
+            m.d.sync += [d_valid.eq(step), d_inside.eq(inside),
+                         self.o.valid.eq(d_valid),
+                         self.o.payload.eq(Mux(d_inside, rd.data, 0))]
         return m

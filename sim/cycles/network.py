@@ -32,7 +32,7 @@ from edgeforge.sim.cycles.record import OperationLine, Performance, RunCycles, T
 
 __all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic",
            "pecan_a_traffic", "dense_operations", "pecan_d_operations", "pecan_a_operations",
-           "operations", "core_block",
+           "operations", "core_block", "narrow_core_block", "core_vectors",
            "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
 
 
@@ -60,6 +60,20 @@ def core_block(st):
     from edgeforge.schemes.network import resolve
     p = st.params
     return _Core(p["folds"], p["emit"], resolve(_transform(st).core).depth(p))
+
+
+def narrow_core_block(st):
+    """The timeline control of a narrow core stage (its kind's ``narrow_core``, fed ``SIMD``
+    inputs a beat): neuron fold 0 a fold a transfer, the others a fold a cycle."""
+    from edgeforge.schemes.network import resolve
+    p = st.params
+    return _NarrowCore(p["sf"], p["nf"], resolve(_transform(st).narrow_core).depth(p))
+
+
+def core_vectors(st) -> int:
+    """Input vectors an image of a core stage (a narrow core's input takes ``in_beats``
+    beats a vector)."""
+    return st.inp.beats // st.params.get("in_beats", 1)
 
 
 # -- the blocks' control, cycle by cycle -------------------------------------------------
@@ -184,16 +198,50 @@ class _Core:
         return (self.busy, self.t, tuple(self.pipe))
 
 
-class _Window:
-    """Writer: a pixel a cycle while a slot is free; reader: a window a cycle while the rows
-    of its output row are held; a step reaches the output ``depth`` advancing cycles later."""
+class _NarrowCore:
+    """``sf`` folds a neuron fold, ``nf`` neuron folds a vector; in neuron fold 0 a fold is an
+    input transfer (``i.ready`` high only then), later folds step every enabled cycle; a
+    neuron fold's last synapse fold emits a beat ``depth`` enabled cycles later."""
 
-    def __init__(self, height, width, kernel, padding, depth):
+    def __init__(self, sf, nf, depth):
+        self.sf, self.nf = sf, nf
+        self.s = self.n = 0
+        self.pipe = [False] * depth
+
+    @property
+    def valid(self):
+        return self.pipe[-1]
+
+    def ready(self, out_ready):
+        return (not self.valid or out_ready) and self.n == 0
+
+    def tick(self, fire, out_ready):
+        if self.valid and not out_ready:
+            return
+        step = fire if self.n == 0 else True
+        self.pipe = [step and self.s == self.sf - 1] + self.pipe[:-1]
+        if step:
+            if self.s == self.sf - 1:
+                self.s, self.n = 0, (self.n + 1) % self.nf
+            else:
+                self.s += 1
+
+    def state(self):
+        return (self.s, self.n, tuple(self.pipe))
+
+
+class _Window:
+    """Writer: a beat a cycle while a slot is free (``groups`` beats a pixel); reader: a beat a
+    cycle while the rows of its output row are held (``taps`` beats a window: 1 for
+    :class:`~edgeforge.hw.network.window.Window`, ``k k groups`` for the narrow one); a
+    step reaches the output ``depth`` advancing cycles later."""
+
+    def __init__(self, height, width, kernel, padding, depth, groups=1, taps=1):
         from edgeforge.hw.network.window import row_plans, slots
         self.plans = row_plans(height, kernel, padding)
-        self.slots, self.width = slots(kernel, padding), width
+        self.slots, self.width, self.taps = slots(kernel, padding), width * groups, taps
         self.out_width = width + 2 * padding - kernel + 1
-        self.wcol = self.occupied = self.ox = self.oy = 0
+        self.wcol = self.occupied = self.ox = self.oy = self.tap = 0
         self.pipe = [False] * depth
 
     @property
@@ -209,7 +257,10 @@ class _Window:
         plan = self.plans[self.oy]
         step = advance and self.occupied >= plan.need
         release = 0
+        window_end = step and self.tap == self.taps - 1
         if step:
+            self.tap = 0 if window_end else self.tap + 1
+        if window_end:
             if self.ox == self.out_width - 1:
                 release, self.ox = plan.release, 0
                 self.oy = (self.oy + 1) % len(self.plans)
@@ -222,12 +273,14 @@ class _Window:
         self.occupied += row_written - release
 
     def state(self):
-        return (self.wcol, self.occupied, self.ox, self.oy, tuple(self.pipe))
+        return (self.wcol, self.occupied, self.ox, self.oy, self.tap, tuple(self.pipe))
 
 
-def _pool_emits(width: int, size: int) -> list[bool]:
-    """Which pixels of ``size`` rows end a window (its last column of its last row)."""
-    return [y == size - 1 and x % size == size - 1 for y in range(size) for x in range(width)]
+def _pool_emits(width: int, size: int, groups: int = 1) -> list[bool]:
+    """Which beats of ``size`` rows end a window (its last column of its last row), a pixel
+    ``groups`` beats."""
+    return [y == size - 1 and x % size == size - 1 for y in range(size) for x in range(width)
+            for _ in range(groups)]
 
 
 def _blocks(plan):
@@ -240,6 +293,12 @@ def _blocks(plan):
             blocks.append(_Serialise(p["count"]))
         elif st.kind == "window":
             blocks.append(_Window(p["height"], p["width"], p["kernel"], p["padding"], READ_DEPTH))
+        elif st.kind == "narrow_window":
+            groups = p["channels"] // p["lanes"]
+            blocks.append(_Window(p["height"], p["width"], p["kernel"], p["padding"], READ_DEPTH,
+                                  groups, p["kernel"] ** 2 * groups))
+        elif st.kind == "core" and p.get("datapath") == "narrow":
+            blocks.append(narrow_core_block(st))
         elif st.kind == "core":
             from edgeforge.schemes.network import resolve
             blocks.append(resolve(_transform(st).timeline)(st))
@@ -247,6 +306,11 @@ def _blocks(plan):
             blocks.append(_Register([False] * (p["beats"] - 1) + [True]))
         elif st.kind == "pool":
             blocks.append(_Register(_pool_emits(p["width"], p["size"])))
+        elif st.kind == "narrow_pool":
+            blocks.append(_Register(_pool_emits(p["width"], p["size"], p["channels"] // p["lanes"])))
+        elif st.kind == "narrow_argmax":
+            beats = p["n"] // p["lanes"]
+            blocks.append(_Register([False] * (beats - 1) + [True]))
         elif st.kind == "argmax":
             blocks.append(_Pipe(argmax_depth(p["n"])))
         elif st.kind == "skid":
@@ -344,8 +408,8 @@ def stage_cycles(st) -> int:
     """Cycles an image costs one plan stage (see the module docstring)."""
     if st.kind == "core":
         from edgeforge.schemes.network import resolve
-        return st.inp.beats * resolve(_transform(st).cycles)(st.params)
-    if st.kind == "window":
+        return core_vectors(st) * resolve(_transform(st).cycles)(st.params)
+    if st.kind in ("window", "narrow_window"):
         return max(st.inp.beats, st.out.beats)
     if st.kind == "serialise":
         return st.out.beats
@@ -415,6 +479,28 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
                                      # A word is an input beat: a row holds a row's beats.
                                      array_bits=slots(k, pad) * (st.inp.beats // p["height"])
                                      * word))
+        elif st.kind == "narrow_window":
+            k, pad, w = p["kernel"], p["padding"], p["width"]
+            out_w = w + 2 * pad - k + 1
+            cols = sum(0 <= ox - pad + dx < w for ox in range(out_w) for dx in range(k))
+            rows = sum(sum(o is not None for o in q.offsets)
+                       for q in row_plans(p["height"], k, pad))
+            word = st.inp.bits * st.inp.lanes
+            # One memory of slots rows, each a row's input beats (the memory puts the rows at
+            # a power-of-two stride; this is what they hold).
+            row_beats = st.inp.beats // p["height"]
+            lines.append(TrafficLine(f"{st.name}.rows", word,
+                                     reads=rows * cols * p["channels"] // p["lanes"],
+                                     writes=st.inp.beats,
+                                     array_bits=slots(k, pad) * row_beats * word))
+        elif st.kind == "narrow_pool":
+            # Every beat but a window's first reads its word, every beat but its last writes.
+            starts = st.inp.beats // p["size"] ** 2
+            word = st.inp.bits * st.inp.lanes
+            lines.append(TrafficLine(f"{st.name}.cols", word,
+                                     reads=st.inp.beats - starts, writes=st.inp.beats - starts,
+                                     array_bits=p["width"] // p["size"]
+                                     * (p["channels"] // p["lanes"]) * word))
         elif st.kind == "core":
             from edgeforge.schemes.network import resolve
             lines += resolve(_transform(st).traffic)(st)
@@ -425,7 +511,13 @@ def dense_traffic(st) -> list[TrafficLine]:
     """A dense core's ROM lines: its weight ROM (when not fully parallel), a word of ``PE x
     SIMD`` weights a fold; its bias ROM (with several neuron folds), a word of ``PE``
     biases a neuron fold."""
-    p, vectors, lines = st.params, st.inp.beats, []
+    p, vectors, lines = st.params, core_vectors(st), []
+    if p.get("datapath") == "narrow" and p["nf"] > 1 and p["sf"] > 1:
+        # The input buffer: each beat written in neuron fold 0, read in each later one.
+        word = st.inp.bits * st.inp.lanes
+        lines.append(TrafficLine(f"{st.name}.inbuf", word,
+                                 reads=vectors * p["sf"] * (p["nf"] - 1),
+                                 writes=vectors * p["sf"], array_bits=word * p["sf"]))
     if p["folds"] > 1:
         word = p["pe"] * p["simd"] * p["weight_bits"]
         lines.append(TrafficLine(f"{st.name}.weights", word, reads=vectors * p["folds"],
@@ -442,7 +534,7 @@ def dense_operations(st) -> list[OperationLine]:
     included: only a fully parallel layer drops them), a ``weight_bits x input bits``
     multiply and an add at the accumulator's width each."""
     p = st.params
-    macs = st.inp.beats * p["folds"] * p["pe"] * p["simd"]
+    macs = core_vectors(st) * p["folds"] * p["pe"] * p["simd"]
     return [OperationLine(f"{st.name} products", "mul", (p["weight_bits"], st.inp.bits), macs),
             OperationLine(f"{st.name} accumulation", "add", (st.out.bits,), macs)]
 
@@ -546,10 +638,10 @@ def operations(plan) -> tuple[OperationLine, ...]:
         elif st.kind == "requant":
             lines.append(OperationLine(f"{st.name} rounding", "add", (st.inp.bits,),
                                        st.inp.beats * st.inp.lanes))
-        elif st.kind == "pool":
+        elif st.kind in ("pool", "narrow_pool"):
             lines.append(OperationLine(f"{st.name} compares", "add", (st.inp.bits,),
                                        st.out.beats * st.out.lanes * (p["size"] ** 2 - 1)))
-        elif st.kind == "argmax":
+        elif st.kind in ("argmax", "narrow_argmax"):
             lines.append(OperationLine(f"{st.name} compares", "add", (st.inp.bits,),
                                        p["n"] - 1))
     return tuple(lines)

@@ -80,3 +80,15 @@ options = {{ folding = [[3, 1]] }}
     monkeypatch.setattr(compare, "measure", lambda *a, **k: pytest.fail("measured again"))
     again = compare.run(spec, progress=False, cache=cache)
     assert again["records"][0]["design_hash"] == good["design_hash"]
+
+
+def test_group_ratios_are_to_the_first_row():
+    rows = [{"label": "a", "group": "g", "ice40 LUT4": 100, "est. pJ per output": 10.0},
+            {"label": "b", "group": "g", "ice40 LUT4": 50, "est. pJ per output": 20.0},
+            {"label": "c", "group": "h", "ice40 LUT4": 5},
+            {"label": "d", "group": "g", "error": "x"}]
+    ratios = compare.group_ratios(rows)
+    assert list(ratios) == ["g"]                       # h has one row; d failed
+    a, b = ratios["g"]
+    assert (a["ice40 LUT4"], b["ice40 LUT4"], b["est. pJ per output"]) == (1.0, 0.5, 2.0)
+    assert b["ecp5 DSP"] is None

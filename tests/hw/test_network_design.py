@@ -102,7 +102,10 @@ def test_manifest_describes_streams_widths_and_cycles(digits_ref, tmp_path):
 
 @pytest.mark.parametrize("kwargs", [{"folding": "parallel"}, {"folding": "folded"},
                                     {"folding": "parallel", "pixels_per_beat": 64},
-                                    {"folding": DIGITS_REF_MIDDLE, "layer": 7}])
+                                    {"folding": DIGITS_REF_MIDDLE, "layer": 7},
+                                    {"folding": "folded", "datapath": "narrow"},
+                                    {"folding": DIGITS_REF_MIDDLE, "datapath": "narrow",
+                                     "logits": True}])
 def test_other_configs_lint_clean(digits_ref, tmp_path, kwargs):
     from edgeforge.sim.lint import lint_verilog
     lint = lint_verilog(NetworkDesign(digits_ref, **kwargs).write_verilog(tmp_path).verilog)
@@ -143,9 +146,23 @@ def test_middle_folding(digits_ref):
 
 
 def test_fully_folded(digits_ref):
-    design = NetworkDesign(digits_ref, folding="folded", logits=True)
+    # The wide datapath (whole vectors between blocks); the narrow one is the next test's.
+    design = NetworkDesign(digits_ref, folding="folded", logits=True, datapath="wide")
     _verify(design, edge_images((1, 8, 8), 1, seed=3))
     assert design.cycle_model().cycles_per_input == 16 * 72 * 8
+
+
+def test_fully_folded_narrow_on_digits_images():
+    # The trained digits-ref on the narrow datapath (an element a beat between blocks, the
+    # activations in memories): bit-exact with and without pauses, cycles held to the model.
+    from edgeforge.artifact import load
+    from edgeforge.models.network import PRETRAINED
+    design = NetworkDesign(load(PRETRAINED["digits-ref"]), folding="folded", datapath="narrow")
+    assert design.config["datapath"] == "narrow" and design.slug.endswith("_narrow")
+    xs = design.test_inputs()[:2] + list(digits_test_images()[:3])
+    result = _verify(design, xs)
+    assert design.cycle_model().cycles_per_input == 16 * 72 * 8
+    assert result.measurements["stream/src=none/sink=none"]["out_transfers"] == len(xs)
 
 
 def test_digits_mlp_eight_pixels_a_beat_on_icarus():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from amaranth.back import rtlil
 
-from edgeforge.hw.network.mac import DenseCore, check_folding
+from edgeforge.hw.network.mac import DenseCore, NarrowDenseCore, check_folding
 from edgeforge.hw.network.vectors import elem_shape
 from edgeforge.schemes.network import range_bits
 from edgeforge.sim.amaranth_stream import run_stream
@@ -14,7 +14,9 @@ from network_helpers import pack, unpack
 
 
 def run_core(m_out, n_in, pe, simd, weight_bits=8, x_bits=8, x_signed=False, seed=0,
-             p_valid=1.0, p_ready=1.0, vectors=5):
+             p_valid=1.0, p_ready=1.0, vectors=5, narrow=False):
+    """Run ``vectors`` vectors through a DenseCore (a NarrowDenseCore with ``narrow``: each
+    vector as SF beats of SIMD inputs), check every accumulator, return the last cycle."""
     rng = np.random.default_rng(seed)
     wlo, whi = -(1 << (weight_bits - 1)), (1 << (weight_bits - 1)) - 1
     xlo, xhi = ((-(1 << (x_bits - 1)), (1 << (x_bits - 1)) - 1) if x_signed
@@ -27,8 +29,11 @@ def run_core(m_out, n_in, pe, simd, weight_bits=8, x_bits=8, x_signed=False, see
     lo = min(int(a.min()) for a in accs) - 2 ** 20
     hi = max(int(a.max()) for a in accs) + 2 ** 20
     acc_bits = range_bits(lo, hi)[0]
-    dut = DenseCore(weights, bias, elem_shape(x_bits, x_signed), weight_bits, acc_bits, pe, simd)
-    run = run_stream(dut, [pack(x, x_bits) for x in xs], len(xs) * (m_out // pe),
+    core = NarrowDenseCore if narrow else DenseCore
+    dut = core(weights, bias, elem_shape(x_bits, x_signed), weight_bits, acc_bits, pe, simd)
+    beats = ([pack(x[b:b + simd], x_bits) for x in xs for b in range(0, n_in, simd)] if narrow
+             else [pack(x, x_bits) for x in xs])
+    run = run_stream(dut, beats, len(xs) * (m_out // pe),
                      seed=seed, p_valid=p_valid, p_ready=p_ready)
     got, cycles = run.outputs, run.last
     flat = [v for word in got for v in unpack(word, acc_bits, pe)]
@@ -61,6 +66,30 @@ def test_vectors_follow_every_fold_count_cycles():
         folds = (6 // simd) * (4 // pe)
         cycles = run_core(4, 6, pe, simd, vectors=5)
         assert cycles - 1 == 5 * folds + core_depth(folds)
+
+
+@pytest.mark.parametrize("m_out, n_in, pe, simd, x_signed, p_valid, p_ready", [
+    (4, 6, 1, 1, False, 1.0, 1.0),      # fully folded: the input buffer re-read 3 times
+    (4, 6, 2, 3, True, 0.7, 0.6),
+    (3, 5, 3, 1, True, 0.9, 0.9),       # one neuron fold: no input buffer
+    (6, 4, 1, 4, False, 0.6, 0.8),      # one beat a vector, held over six neuron folds
+    (4, 6, 4, 6, False, 0.8, 0.5),      # fully parallel
+    (10, 32, 1, 1, True, 0.5, 0.5),
+])
+def test_narrow_core_takes_simd_inputs_a_beat(m_out, n_in, pe, simd, x_signed, p_valid,
+                                              p_ready):
+    run_core(m_out, n_in, pe, simd, x_signed=x_signed, seed=m_out + n_in + pe,
+             p_valid=p_valid, p_ready=p_ready, narrow=True)
+
+
+def test_narrow_core_vectors_follow_every_fold_count_cycles():
+    # Beats back to back: neuron fold 0 folds a beat as it arrives, so vectors follow every F
+    # cycles and the fifth one's last fold (cycle 5 F - 1) leaves core_depth cycles later.
+    from edgeforge.hw.network.mac import core_depth
+    for pe, simd in ((1, 1), (2, 3), (1, 6)):
+        folds = (6 // simd) * (4 // pe)
+        cycles = run_core(4, 6, pe, simd, vectors=5, narrow=True)
+        assert cycles - 1 == 5 * folds - 1 + core_depth(folds)
 
 
 def test_weights_sit_in_a_block_rom_unless_fully_parallel():

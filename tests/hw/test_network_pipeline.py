@@ -8,7 +8,7 @@ from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
 
 from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, check_traffic,
-                             edge_images, random_network_design, run_design)
+                             digits_test_images, edge_images, random_network_design, run_design)
 
 
 @pytest.fixture(scope="module")
@@ -16,10 +16,12 @@ def digits_ref():
     return random_artifact(DIGITS_REF, seed=5)
 
 
-@pytest.mark.parametrize("folding, images", [("parallel", 3), (DIGITS_REF_MIDDLE, 3),
-                                             ("folded", 2)])
-def test_digits_ref_output_cycles_equal_the_model(digits_ref, folding, images):
-    design = NetworkDesign(digits_ref, folding=folding, logits=True)
+@pytest.mark.parametrize("folding, images, datapath", [
+    ("parallel", 3, None), (DIGITS_REF_MIDDLE, 3, None), ("folded", 2, "wide"),
+    ("folded", 2, None), (DIGITS_REF_MIDDLE, 2, "narrow")])
+def test_digits_ref_output_cycles_equal_the_model(digits_ref, folding, images, datapath):
+    # datapath None: folded is narrow by default, the others wide.
+    design = NetworkDesign(digits_ref, folding=folding, logits=True, datapath=datapath)
     xs = edge_images((1, 8, 8), images - 2, seed=1)[:images]
     model = design.cycles()
     for n in range(1, images + 1):
@@ -98,6 +100,82 @@ def test_memory_traffic_equals_the_model(digits_ref, folding):
     check_traffic(NetworkDesign(digits_ref, folding=folding), edge_images((1, 8, 8), 0))
 
 
+# -- the narrow datapath: SIMD inputs a beat, activations in memories --------------------------
+
+@pytest.fixture(scope="module")
+def narrow_folded(digits_ref):
+    return NetworkDesign(digits_ref, folding="folded", datapath="narrow")
+
+
+def test_narrow_is_the_default_of_folded_alone(digits_ref):
+    assert NetworkDesign(digits_ref).datapath == "narrow"
+    assert NetworkDesign(digits_ref, folding=DIGITS_REF_MIDDLE).datapath == "wide"
+    assert NetworkDesign(digits_ref, folding=[(1, 1)] * 4).datapath == "wide"
+    wide = NetworkDesign(digits_ref, datapath="wide")
+    assert "datapath" not in wide.config and wide.design_hash != NetworkDesign(
+        digits_ref).design_hash
+
+
+def test_narrow_folded_digits_ref_streams_an_element_a_beat(narrow_folded):
+    kinds = [st.kind for st in narrow_folded.plan.stages]
+    assert kinds.count("narrow_window") == 2 and kinds.count("narrow_pool") == 2
+    assert "window" not in kinds and "gather" not in kinds and kinds[-1] == "narrow_argmax"
+    # Every stream between blocks is one element wide.
+    assert {st.out.lanes for st in narrow_folded.plan.stages} == {1}
+    assert all(st.params["datapath"] == "narrow" for st in narrow_folded.plan.stages
+               if st.kind == "core")
+    # The same interval as the wide folded pipeline: conv2's 16 x 72 x 8 folds.
+    assert narrow_folded.cycles().interval == 16 * 72 * 8
+
+
+def test_narrow_folded_digits_ref_equals_golden_and_the_model(narrow_folded):
+    xs = list(digits_test_images()[:2])
+    model = narrow_folded.cycles()
+    got, expected, last = run_design(narrow_folded, xs)
+    assert got == expected
+    assert last == model.schedule(len(xs))[1]
+    got, _, slow = run_design(narrow_folded, xs, seed=7, p_valid=0.6, p_ready=0.5)
+    assert got == expected and slow >= last
+
+
+def test_narrow_memory_traffic_equals_the_model(narrow_folded):
+    check_traffic(narrow_folded, [digits_test_images()[2]])
+    lines = {t.memory for t in narrow_folded.cycle_model().traffic}
+    assert {"l2_pool.cols", "l3_core.inbuf", "l3_window.rows"} <= lines
+
+
+@pytest.mark.parametrize("seed", [30 + s for s in range(8)]
+                         + [pytest.param(40 + s, marks=pytest.mark.slow) for s in range(12)])
+def test_random_networks_narrow_rtl_equals_golden(seed):
+    # Random foldings: layers where SIMD does not divide a conv's channels, or the lanes do
+    # not convert, keep the wide datapath beside the narrow ones.
+    design = random_network_design(seed, ("dense", "pecan-d") if seed % 4 == 3 else ("dense",),
+                                   datapath="narrow", logits=bool(seed % 2))
+    xs = edge_images(design.network.input_shape, 2, seed=seed)
+    got, expected, last = run_design(design, xs)
+    assert got == expected
+    assert last == design.cycles().schedule(len(xs))[1]
+    got, _, slow = run_design(design, xs, seed=seed, p_valid=0.6, p_ready=0.5)
+    assert got == expected and slow >= last
+
+
+def test_narrow_one_layer_alone_equals_its_golden(digits_ref):
+    for layer in (3, 5, 7):
+        design = NetworkDesign(digits_ref, folding=[(2, 1), (2, 2), (4, 2), (5, 1)], layer=layer,
+                               datapath="narrow")
+        xs = design.test_inputs(seed=layer)[:3]
+        got, expected, _ = run_design(design, xs, p_valid=0.8, p_ready=0.8)
+        assert got == expected
+        got, _, last = run_design(design, xs)
+        assert last == design.cycles().schedule(len(xs))[1]
+
+
+def test_datapath_is_refused_by_name(digits_ref):
+    with pytest.raises(ValueError, match=r"^datapath must be one of \('wide', 'narrow'\), "
+                                         r"got 'thin'$"):
+        NetworkDesign(digits_ref, datapath="thin")
+
+
 # -- DeBut networks: the butterfly core in the same pipeline ---------------------------------
 
 def _debut_design(name, folding, seed=1):
@@ -149,3 +227,18 @@ def test_debut_memory_traffic_equals_the_model(folding):
     check_traffic(design, edge_images(design.network.input_shape, 0))
     # The factor ROMs are counted.
     assert any(".f" in t.memory for t in design.cycle_model().traffic)
+
+
+def test_generate_datapath_through_the_cli(digits_ref, tmp_path, capsys):
+    import json
+    from edgeforge.artifact import save
+    from edgeforge.cli import main
+    art = save(digits_ref, tmp_path / "dref.npz")
+    for datapath in ("wide", "narrow"):
+        out = tmp_path / datapath
+        assert main(["generate", str(art), "--datapath", datapath, "-o", str(out)]) == 0
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["config"].get("datapath", "wide") == datapath
+    with pytest.raises(SystemExit):
+        main(["generate", str(art), "--datapath", "thin"])
+    assert "invalid choice: 'thin'" in capsys.readouterr().err
