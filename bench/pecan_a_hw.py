@@ -15,9 +15,8 @@ Run::
 
     python -m edgeforge.bench.pecan_a_hw [--quick]
 
-Writes ``bench/results/pecan_a_hw.json`` and ``.md``. ``--quick``: the ECP5-25F only (LUT4
-and DSP counts; Fmax where the design fits), no generic or iCE40 synthesis and no search for
-a larger part. Energy per image is estimated from the
+Writes ``bench/results/pecan_a_hw.json`` and ``.md``. ``--quick``: ECP5 only (on the smallest
+part the design fits: LUT4, DSP, Fmax), no generic or iCE40 synthesis. Energy per image is estimated from the
 cycle model's counts (:func:`edgeforge.bench.energy.estimate`), not measured.
 """
 
@@ -31,7 +30,7 @@ from ..models.data_digits import load_digits
 from ..models.network import PRETRAINED
 from ..schemes.network import random_artifact, with_transform
 from .energy import estimate
-from .harness import RESULTS, cost_records, cost_smallest, measure, publish
+from .harness import RESULTS, cost_smallest, measure, publish
 from .report import render_runs_markdown, render_synth_markdown
 
 __all__ = ["CONFIGS", "pecan_config", "operation_counts", "run", "render_markdown", "main"]
@@ -72,11 +71,8 @@ def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=Non
         design = generate(random_artifact(pecan_config(dense, kind), seed=0), folding=folding)
         record = measure(design, images, command=command, engine_paths=ENGINE_PATHS,
                          progress=progress)
-        # Quick: the ECP5-25F alone (PECAN-D's part), so that a PECAN-A that needs more DSPs
-        # than it has is reported with its shortfall instead of three more syntheses.
-        record["cost"] = (cost_records(design, ("ecp5",), devices={"ecp5": "ecp5-25f"},
-                                       progress=progress) if quick else
-                          cost_smallest(design, ("generic", "ice40", "ecp5"), progress=progress))
+        record["cost"] = cost_smallest(design, ("ecp5",) if quick else
+                                       ("generic", "ice40", "ecp5"), progress=progress)
         record["network"] = {"name": f"digits-ref {kind}", "operations": operation_counts(design)}
         record["energy"] = estimate(design.cycle_model())
         report["records"].append(record)
@@ -119,7 +115,7 @@ def main(argv=None) -> int:
     import argparse
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="ECP5-25F only (LUT4, DSP, Fmax where it fits)")
+                        help="ECP5 only (smallest part that fits), no generic or iCE40")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
     run(quick=args.quick, done=lambda report: publish(args.out, "pecan_a_hw", report,
