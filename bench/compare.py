@@ -58,6 +58,10 @@ SHIPPED = {
     "digits-ref": "models/network/pretrained/digits-ref.npz",
     "digits-mlp": "models/network/pretrained/digits-mlp.npz",
     "hklut-s-x4": "models/hklut/pretrained/hklut-s-x4.npz",
+    "digits-all-debut": "models/network/pretrained/digits-all-debut.npz",
+    "digits-wide": "models/network/pretrained/digits-wide.npz",
+    "digits-wide-ezcrop50": "models/network/pretrained/digits-wide-ezcrop50.npz",
+    "digits-wide-nrmf95": "models/network/pretrained/digits-wide-nrmf95.npz",
 }
 DEFAULT_SPEC = REPO / "bench" / "specs" / "compare.toml"
 CACHE = REPO / "build" / "compare"

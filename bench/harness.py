@@ -105,7 +105,7 @@ def measure(design, inputs=None, *, command: str, engine_paths: Sequence[str] = 
 
 
 def cost_records(design, targets: Sequence[str], *, devices: dict | None = None,
-                 progress: bool = True) -> dict:
+                 dsp: bool = True, progress: bool = True) -> dict:
     """Per target, what :meth:`Design.cost` found (resources, memory bits, Fmax, fit, notes,
     tool seconds), as a record's ``cost`` holds it."""
     if progress:
@@ -114,8 +114,9 @@ def cost_records(design, targets: Sequence[str], *, devices: dict | None = None,
                        "memory_bits": r.memory_bits, "transistors": r.transistors,
                        "fmax_mhz": r.fmax_mhz, "fits": r.fits,
                        "over": {k: list(v) for k, v in r.over.items()}, "notes": r.notes,
-                       "seconds": round(r.seconds, 1)}
-            for r in design.cost(tuple(targets), devices=devices, progress=printer(progress))}
+                       "seconds": round(r.seconds, 1), "dsp": dsp}
+            for r in design.cost(tuple(targets), devices=devices, dsp=dsp,
+                                 progress=printer(progress))}
 
 
 #: ECP5 parts from the smallest: an ``ecp5`` cost takes the first one a design fits.
@@ -124,15 +125,35 @@ ECP5_PARTS = ("ecp5-25f", "ecp5-45f", "ecp5-85f")
 
 def cost_smallest(design, targets: Sequence[str], *, progress: bool = True) -> dict:
     """:func:`cost_records` for ``targets``, an ``ecp5`` target on the smallest of
-    :data:`ECP5_PARTS` the design fits (the largest, with its shortfall, if none)."""
+    :data:`ECP5_PARTS` the design fits (else the last part tried, with a note of what the
+    largest lacks). The
+    smallest part's synthesis says what the design needs, so that only the first part
+    with enough of everything is tried next. A design that fits no part only for want of
+    DSP blocks goes again with its multipliers in LUTs (its record says ``"dsp": False``).
+    """
+    from .devices import get_device
+    from .synth import demand, shortfall
     others = [t for t in targets if t != "ecp5"]
     cost = cost_records(design, others, progress=progress) if others else {}
-    if "ecp5" in targets:
-        for part in ECP5_PARTS:
-            cost.update(cost_records(design, ("ecp5",), devices={"ecp5": part},
+    if "ecp5" not in targets:
+        return cost
+    for dsp in (True, False):
+        parts = list(ECP5_PARTS)
+        while parts:
+            cost.update(cost_records(design, ("ecp5",), devices={"ecp5": parts.pop(0)}, dsp=dsp,
                                      progress=progress))
             if cost["ecp5"]["fits"]:
-                break
+                return cost
+            need = demand("ecp5", cost["ecp5"]["resources"])
+            # Place and route may still refuse a part the counts fit: then the next one.
+            parts = [p for p in parts if not shortfall(need, get_device(p))]
+        largest = shortfall(need, get_device(ECP5_PARTS[-1]))
+        cost["ecp5"]["notes"] = cost["ecp5"]["notes"] + [
+            f"fits no ECP5 part{'' if dsp else ' with multipliers in LUTs'}: the largest, "
+            f"{ECP5_PARTS[-1]}, is short of " + ", ".join(f"{k} {n}/{a}" for k, (n, a)
+                                                          in largest.items())]
+        if set(largest) != {"dsp"}:
+            break
     return cost
 
 
@@ -162,3 +183,12 @@ def write_json(path: Path, data) -> Path:
     """Write ``data`` as sorted, indented JSON (NaN and infinities refused: strict JSON)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return jsonfile.write(path, data, indent=2, sort_keys=True)
+
+
+def seed_stats(values) -> dict:
+    """Mean, sample std (ddof 1; 0 for one value), min and max of a figure over seeds."""
+    import numpy as np
+    v = np.asarray(list(values), dtype=float)
+    return {"mean": round(float(v.mean()), 6),
+            "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 6),
+            "min": round(float(v.min()), 6), "max": round(float(v.max()), 6)}

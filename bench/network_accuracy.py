@@ -38,7 +38,7 @@ from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import macs, preset
 from ..sim.golden.network import classify
-from .harness import publish
+from .harness import publish, seed_stats
 
 __all__ = ["PRESETS", "SEEDS", "TARGET", "run", "render_markdown", "main"]
 
@@ -49,13 +49,6 @@ PRESETS = ("digits-ref", "digits-mlp")
 SEEDS = (0, 1, 2, 3, 4)
 INTEGER_MODEL = "edgeforge.sim.golden.network.classify (integer NumPy, the project golden)"
 TARGET = {"preset": "digits-ref", "metric": "integer", "min_accuracy": 0.97}
-
-
-def _stats(values: list[float]) -> dict:
-    v = np.asarray(values, dtype=float)
-    return {"mean": round(float(v.mean()), 6),
-            "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 6),
-            "min": round(float(v.min()), 6), "max": round(float(v.max()), 6)}
 
 
 def run(presets=PRESETS, seeds=SEEDS, config: TrainConfig = TrainConfig(), *,
@@ -102,7 +95,7 @@ def run(presets=PRESETS, seeds=SEEDS, config: TrainConfig = TrainConfig(), *,
     summary = {}
     for name in presets:
         rows = [r for r in runs if r["preset"] == name]
-        summary[name] = {key: _stats([r[key] for r in rows])
+        summary[name] = {key: seed_stats([r[key] for r in rows])
                          for key in ("float", "integer", "unquantised", "train", "seconds",
                                      "float_integer_class_agreement")}
         summary[name]["macs"] = macs(preset(name))

@@ -39,7 +39,8 @@ from .devices import DEFAULT_DEVICES, FAMILIES, Device, get_device
 from .report import (ReportError, normalise_cells, parse_nextpnr_errors, parse_nextpnr_report,
                      parse_yosys_memories, parse_yosys_stat, pick_fmax)
 
-__all__ = ["TARGETS", "SynthResult", "SynthError", "result_stem", "synthesize", "CELL_FLOWS",
+__all__ = ["TARGETS", "SynthResult", "SynthError", "result_stem", "synthesize", "demand",
+           "shortfall", "CELL_FLOWS",
            "MULTIPLIER_CELLS", "netlist_cells", "module_cells"]
 
 TARGETS = ("generic",) + FAMILIES
@@ -187,7 +188,8 @@ def _run_tool(package: str, function: str, args: list[str],
                           text=True)
 
 
-def _yosys_script(target: str, files: list[str], top: str, stem: str, device: Device | None) -> str:
+def _yosys_script(target: str, files: list[str], top: str, stem: str, device: Device | None,
+                  dsp: bool = True) -> str:
     # The memory list is written before anything maps memories, so every target sees the
     # design's memories as $mem_v2 cells.
     dump_memories = f"select t:$mem_v2\nwrite_json -selected {stem}.mem.json\nselect -clear\n"
@@ -204,8 +206,10 @@ def _yosys_script(target: str, files: list[str], top: str, stem: str, device: De
                   "dfflegalize -cell $_DFF_?_ 01 -cell $_DFF_?P?_ 01\nabc\nopt_clean\n"
                 + f"tee -q -o {stem}.stat.json stat -json -tech cmos\n")
     flags = f"-top {top}"
-    if target == "ice40" and device.resources.get("dsp", 0):
+    if target == "ice40" and device.resources.get("dsp", 0) and dsp:
         flags += " -dsp"
+    if target == "ecp5" and not dsp:
+        flags += " -nodsp"
     if target == "ice40":
         # iCE40 has no LUT RAM: a buffer marked ram_style "distributed" (for ECP5) would
         # find no mapping at all; without the hint it goes to SB_RAM40_4K.
@@ -217,7 +221,7 @@ def _yosys_script(target: str, files: list[str], top: str, stem: str, device: De
             + f"tee -q -o {stem}.stat.json stat -json\n")
 
 
-def _demand(target: str, resources: dict[str, int]) -> dict[str, int]:
+def demand(target: str, resources: dict[str, int]) -> dict[str, int]:
     """What a synthesised design needs of a part, in the part's resource names."""
     need = dict(resources)
     if target == "ecp5":
@@ -229,7 +233,8 @@ def _demand(target: str, resources: dict[str, int]) -> dict[str, int]:
     return need
 
 
-def _shortfall(need: dict[str, int], device: Device) -> dict[str, tuple[int, int]]:
+def shortfall(need: dict[str, int], device: Device) -> dict[str, tuple[int, int]]:
+    """What ``device`` lacks of ``need``: ``{resource: (needed, available)}``."""
     return {k: (n, device.resources.get(k, 0)) for k, n in sorted(need.items())
             if k in device.resources and n > device.resources[k]}
 
@@ -321,7 +326,8 @@ def _load_cached(path: Path, design_hash: str, tools: dict) -> SynthResult | Non
 
 
 def synthesize(verilog, top: str, target: str, device: str | None = None, *, out_dir,
-               design_hash: str, place_route: bool = True, progress=None) -> SynthResult:
+               design_hash: str, place_route: bool = True, dsp: bool = True,
+               progress=None) -> SynthResult:
     """Synthesise a design for one target, place and route it on FPGA parts, and report.
 
     Parameters
@@ -342,6 +348,10 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
         is returned without running the tools.
     place_route : bool
         Run nextpnr for Fmax (FPGA targets). Without it ``fits`` comes from the cell counts.
+    dsp : bool
+        Map multipliers to the part's DSP blocks (the default); False keeps them in LUTs
+        (a design with more multipliers than any part's DSPs). Its result is kept apart
+        (``<stem>-nodsp``).
     progress : callable, optional
         Called with a message as each step starts; by default a spinner on stderr.
 
@@ -362,6 +372,10 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = result_stem(target, None if dev is None else dev.name)
+    if not dsp:
+        if target == "generic":
+            raise ValueError("dsp=False is for the FPGA targets; the generic flow maps none")
+        stem += "-nodsp"
     result_path = out_dir / f"{stem}.json"
     tools = _tool_versions(target, place_route)
     cached = _load_cached(result_path, design_hash, tools)
@@ -372,7 +386,7 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
 
     started = time.monotonic()
     rel_files = [os.path.relpath(f.resolve(), out_dir.resolve()) for f in files]
-    (out_dir / f"{stem}.ys").write_text(_yosys_script(target, rel_files, top, stem, dev))
+    (out_dir / f"{stem}.ys").write_text(_yosys_script(target, rel_files, top, stem, dev, dsp))
     yosys_log = out_dir / f"{stem}.yosys.log"
     flow = "synth" if target == "generic" else f"synth_{target}"
     where = "" if dev is None else f" for {dev.name}"
@@ -393,7 +407,8 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
         resources=resources, memory_bits=sum(m["bits"] for m in memories),
         transistors=stat["transistors"], fmax_mhz=None, fits=None, over={}, seconds=0.0,
         log_path=str(yosys_log), design_hash=design_hash, tools=tools, memories=memories,
-        notes=_memory_notes(target, memories, resources))
+        notes=_memory_notes(target, memories, resources)
+        + ([] if dsp else ["multipliers in LUTs (DSP mapping off)"]))
     if target == "generic" and stat["transistors_partial"]:
         uncounted = [c for c in stat["uncounted_cells"] if c != "$mem_v2"]
         if uncounted:
@@ -401,7 +416,7 @@ def synthesize(verilog, top: str, target: str, device: str | None = None, *, out
                                 f"{', '.join(uncounted)}")
 
     if dev is not None:
-        result.over = _shortfall(_demand(target, resources), dev)
+        result.over = shortfall(demand(target, resources), dev)
         result.fits = not result.over
         if result.fits and place_route:
             _place_and_route(result, dev, stem, out_dir, progress)
@@ -433,7 +448,7 @@ def _place_and_route(result: SynthResult, dev: Device, stem: str, out_dir: Path,
             key = _NEXTPNR_RESOURCE.get(match.group(1)) if match else None
             if key is not None:
                 # Packing needs more sites than the cell counts suggest: a result, not a crash.
-                need = _demand(dev.family, result.resources).get(key, 0)
+                need = demand(dev.family, result.resources).get(key, 0)
                 result.fits = False
                 result.over[key] = (need, dev.resources.get(key, 0))
                 result.notes.append(f"nextpnr: {error}")

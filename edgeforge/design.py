@@ -297,13 +297,14 @@ class Design(ABC):
 
     def cost(self, targets: Sequence[str] = ("generic", "ice40", "ecp5"), *,
              devices: dict[str, str] | None = None, out_dir: str | Path | None = None,
-             place_route: bool = True, progress=None) -> list[Any]:
+             place_route: bool = True, dsp: bool = True, progress=None) -> list[Any]:
         """Synthesise for each target and return the ``SynthResult`` list (cached by design hash).
 
         ``devices`` maps a family to a part name (``{"ecp5": "ecp5-45f"}``); the
         defaults are in ``edgeforge.bench.devices.DEFAULT_DEVICES``. The design's
         files and a ``reports/`` folder go to ``out_dir``, by default the folder
-        the last :meth:`write_verilog` wrote (``rtl_out/<name>`` if none).
+        the last :meth:`write_verilog` wrote (``rtl_out/<name>`` if none). ``dsp=False``
+        keeps multipliers out of the FPGA parts' DSP blocks.
         """
         from .bench.devices import DEFAULT_DEVICES
         from .bench.synth import synthesize
@@ -314,6 +315,6 @@ class Design(ABC):
             device = None if target == "generic" else chosen.get(target)
             results.append(synthesize(files.verilog, self.name, target, device,
                                       out_dir=files.dir / "reports", design_hash=self.design_hash,
-                                      place_route=place_route, progress=progress))
+                                      place_route=place_route, dsp=dsp, progress=progress))
         return results
 

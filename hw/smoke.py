@@ -125,6 +125,7 @@ class SmokeDesign(Design):
 
         return Performance(input_unit="address", output_unit="table entry", outputs_per_input=1,
                            cycles_per_input=1.0, latency_cycles=1,
-                           traffic=(TrafficLine(TRAFFIC_LINE, self.data_bits, 1, 0),),
+                           traffic=(TrafficLine(TRAFFIC_LINE, self.data_bits, 1, 0,
+                                                array_bits=self.data_bits << self.addr_bits),),
                            offchip_bytes_in=-(-self.addr_bits // 8),
                            offchip_bytes_out=-(-self.data_bits // 8), schedule=schedule)

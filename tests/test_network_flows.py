@@ -54,7 +54,8 @@ def test_train_options_are_checked_naming_the_flag(tmp_path, capsys):
         "error: --iterations must be a positive integer, got 0")
     assert main(["train", "--scheme", "network", "--stages", "2",
                  "-o", str(tmp_path / "x.npz")]) == 2
-    assert ("error: --stages: a HKLUT option; the network scheme takes ['--out-bits', "
+    assert ("error: --stages: a HKLUT option; the network scheme takes ['--als-sweeps', "
+            "'--debut', '--debut-budget', '--debut-lr', '--dense', '--mid-bits', '--out-bits', "
             "'--preset', '--weight-bits'] here") in capsys.readouterr().err
 
 

@@ -78,10 +78,49 @@ def widths_arg(text: str):
     return values[0] if len(values) == 1 else values
 
 
+def debut_layers_arg(text: str):
+    """``all`` or comma-separated layer indices (``3,7``) of the layers to make DeBut chains."""
+    import argparse
+    if text == "all":
+        return text
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected all or layer indices such as 3,7, "
+                                         f"got {text!r}")
+    return values
+
+
 TRAIN_OPTIONS = (
-    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-mlp"),
+    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp"),
                                      "help": "networks: the network to train (default "
                                              "digits-ref)"}),
+    Option(("--debut",), "debut", {
+        "type": debut_layers_arg, "metavar": "LAYERS",
+        "help": "networks: make conv/linear layers DeBut chains: all, or indices in the layer "
+                "list (3,7); the dense network is trained first (or --dense), the chains "
+                "initialised from it by ALS, then fine-tuned with the same schedule"}),
+    Option(("--debut-budget",), "debut_budget", {
+        "type": float, "metavar": "R",
+        "help": "networks, with --debut: conv/linear weights at most R times the dense "
+                "network's, e.g. 0.25 (default: the fewest at full width)"}),
+    Option(("--mid-bits",), "mid_bits", {
+        "type": int, "metavar": "B",
+        "help": "networks, with --debut: signed bits of the vectors between factors (2..16; "
+                "default 8)"}),
+    Option(("--dense",), "dense", {
+        "metavar": "ART",
+        "help": "networks, with --debut: the trained dense network artifact to convert "
+                "instead of training one (e.g. models/network/pretrained/digits-ref.npz)"}),
+    Option(("--debut-lr",), "debut_lr", {
+        "type": float, "metavar": "LR",
+        "help": "networks, with --debut: peak learning rate of the fine-tune (default 0.05; "
+                "--lr is the dense network's)"}),
+    Option(("--als-sweeps",), "als_sweeps", {
+        "type": int, "metavar": "N",
+        "help": "networks, with --debut: ALS sweeps per layer (default 5)"}),
     *(Option((f"--{what}-bits",), f"{what}_bits", {
         "type": widths_arg, "metavar": "B",
         "help": f"networks: {noun} bits (2..8) of the conv/linear layers, one width for all or "
@@ -119,6 +158,7 @@ def train(args) -> int:
         # TrainConfig names its attribute; on the command line it is the flag.
         raise ValueError(str(e).replace("TrainConfig.", "--")) from None
     from ..models.network.zoo import preset, with_widths
+    _check_debut_options(args)
     name = args.preset or "digits-ref"
     network = name
     if args.weight_bits is not None or args.out_bits is not None:
@@ -127,13 +167,96 @@ def train(args) -> int:
                                   out_bits=args.out_bits)
         except ValueError as e:
             raise ValueError("--" + str(e).replace("_", "-", 1)) from None
-    result = train_network(network, config, progress=not args.no_progress)
+    progress = not args.no_progress
+    if args.debut is None:
+        result = train_network(network, config, progress=progress)
+    else:
+        result = _train_debut(args, network, config, progress)
     art = save(export_network(result, command="edgeforge " + " ".join(args.argv)), args.output)
     console.print(f"{result.preset}: test accuracy {100 * result.float_accuracy:.2f} % "
                   f"(fixed point), {100 * result.unquantised_accuracy:.2f} % before QAT; "
                   f"{result.seconds:.0f} s")
     console.print(f"wrote [bold]{art}[/]")
     return 0
+
+
+_DEBUT_ONLY = (("debut_budget", "--debut-budget"), ("mid_bits", "--mid-bits"),
+               ("dense", "--dense"), ("als_sweeps", "--als-sweeps"), ("debut_lr", "--debut-lr"))
+
+
+def _check_debut_options(args) -> None:
+    for key, flag in _DEBUT_ONLY:
+        if getattr(args, key, None) is not None and args.debut is None:
+            raise ValueError(f"{flag}: only with --debut (which layers become DeBut chains)")
+    if args.dense is not None:
+        for key, flag in (("preset", "--preset"), ("weight_bits", "--weight-bits"),
+                          ("out_bits", "--out-bits")):
+            if getattr(args, key, None) is not None:
+                raise ValueError(f"{flag}: not with --dense (the dense artifact's network and "
+                                 f"widths are kept)")
+
+
+_DEBUT_FLAGS = {"budget": "--debut-budget", "mid_bits": "--mid-bits", "sweeps": "--als-sweeps",
+                "layers": "--debut"}
+
+
+def _flagged(call):
+    """``call()``, its ValueError reworded to name the flag instead of the argument."""
+    try:
+        return call()
+    except ValueError as e:
+        text = str(e)
+        for key, flag in _DEBUT_FLAGS.items():
+            if text.startswith(key):
+                text = flag + text[len(key):]
+                break
+        raise ValueError(text) from None
+
+
+def _train_debut(args, network, config, progress: bool):
+    """Dense network (trained here, or ``--dense``) -> DeBut chains by ALS -> fine-tune.
+    Every option is checked before any training."""
+    import dataclasses
+
+    from ..artifact import load
+    from ..models.debut.convert import FINETUNE_LR, convert, plan_chains
+    from ..models.network import train_network
+    from ..models.network.zoo import preset
+    lr = FINETUNE_LR if args.debut_lr is None else args.debut_lr
+    try:
+        finetune = dataclasses.replace(config, lr=lr)
+    except ValueError as e:
+        raise ValueError(str(e).replace("TrainConfig.lr", "--debut-lr")) from None
+    sweeps = 5 if args.als_sweeps is None else args.als_sweeps
+    if sweeps < 0:
+        raise ValueError(f"--als-sweeps must be an integer of at least 0, got {sweeps!r}")
+    options = {"budget": args.debut_budget,
+               "mid_bits": 8 if args.mid_bits is None else args.mid_bits}
+    if args.dense is not None:
+        dense = load(args.dense)
+        if dense.scheme != "network":
+            raise ValueError(f"--dense: expected a network artifact, got scheme "
+                             f"{dense.scheme!r}")
+        name, config_dict = dense.provenance.get("preset", "custom"), dense.config
+    else:
+        name = network if isinstance(network, str) else "custom"
+        config_dict = preset(network) if isinstance(network, str) else network
+    _flagged(lambda: plan_chains(config_dict, args.debut, **options))
+    if args.dense is None:
+        trained = train_network(network, config, progress=progress)
+        console.print(f"dense: test accuracy {100 * trained.float_accuracy:.2f} % (fixed point)")
+        dense = trained.net
+    conversion = _flagged(lambda: convert(dense, args.debut, seed=config.seed, sweeps=sweeps,
+                                          **options))
+    plan = conversion.plan
+    console.print(f"DeBut: {len(plan.choices)} layer(s) converted, {plan.params} of "
+                  f"{plan.dense_params} dense weights ({100 * plan.ratio:.1f} %); ALS relative "
+                  f"error " + ", ".join(f"layer {i} {e[-1]:.3f}"
+                                        for i, e in conversion.als_errors.items()))
+    result = train_network(conversion.net, finetune, progress=progress)
+    result.preset = name
+    result.provenance = conversion.provenance()
+    return result
 
 
 def accuracy_report(art, split: str = "test", *, rtl: bool = False, folding=RTL_FOLDING,
@@ -195,6 +318,11 @@ def evaluate(args, art) -> int:
                       "differs from golden" if rtl is None else
                       f"{100 * rtl:.2f} % (bit-exact with golden on every image)")
     console.print(table)
+    debut = art.provenance.get("debut")
+    if isinstance(debut, dict) and "params" in debut:
+        console.print(f"DeBut: layers {[d['layer'] for d in debut.get('layers', [])]} are chains; "
+                      f"{debut['params']} of {debut['dense_params']} dense weights "
+                      f"({100 * debut['params'] / debut['dense_params']:.1f} %)")
     if args.output:
         from ..jsonfile import write
         Path(args.output).mkdir(parents=True, exist_ok=True)
@@ -242,6 +370,54 @@ def demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
                       inputs=lambda d: d.test_inputs(seed=0) + images)
 
 
+#: Iterations of the demo's All-DeBut fine-tune (the benchmark's are 4,000): a short run
+#: that shows the flow, not the accuracy bench/results/debut_accuracy.md measures.
+DEMO_DEBUT_ITERATIONS = 1000
+
+
+def debut_demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
+    """All-DeBut end to end: the shipped digits-ref converted (every layer a chain, at most
+    a quarter of its weights), ALS-initialised, fine-tuned briefly, exported, generated at
+    the balanced folding and verified (generic synthesis only: the dense flow shows the
+    FPGA targets)."""
+    import edgeforge
+    from ..artifact import save
+    from ..models.data_digits import load_digits
+    from ..models.debut.convert import FINETUNE_LR, convert
+    from ..models.network import PRETRAINED, TrainConfig, export_network, train_network
+
+    flow.console.rule("edgeforge demo: All-DeBut digits-ref (butterfly chains)")
+    state = {}
+
+    def artifact(step):
+        conversion = convert(PRETRAINED["digits-ref"], "all", budget=0.25)
+        result = train_network(conversion.net, TrainConfig(iterations=DEMO_DEBUT_ITERATIONS,
+                                                           lr=FINETUNE_LR), progress=False)
+        result.preset, result.provenance = "digits-ref", conversion.provenance()
+        art = export_network(result, command="edgeforge demo (All-DeBut)")
+        path = save(art, out / "debut" / "all-debut.npz")
+        state["art"] = art
+        report = accuracy_report(art)
+        plan = conversion.plan
+        step.ok = report["golden"] == report["float"]
+        step.result = (f"{plan.params} of {plan.dense_params} weights; test accuracy "
+                       f"{100 * report['golden']:.2f} % golden = {100 * report['float']:.2f} % "
+                       f"fixed-point torch after {DEMO_DEBUT_ITERATIONS} fine-tune iterations")
+        step.paths.append(path)
+
+    def generate(step):
+        state["design"] = design = edgeforge.generate(state["art"], folding=RTL_FOLDING)
+        perf = design.cycle_model()
+        step.result = (f"{design.name}: lanes per factor {design.folding}, "
+                       f"{perf.cycles_per_input:g} cycles per image (model)")
+
+    flow.run("debut: convert digits-ref to All-DeBut, ALS, fine-tune, export", artifact)
+    flow.run("debut: generate pipeline", generate)
+    images = list(load_digits("test")[0][:DEMO_IMAGES])
+    flow.check_design("debut", lambda: state["design"], out / "debut", quick=quick,
+                      simulator=simulator, targets=("generic",),
+                      inputs=lambda d: d.test_inputs(seed=0) + images)
+
 
 # -- commands of the networks' own ---------------------------------------------------
 
@@ -267,9 +443,118 @@ def _import_qonnx(args) -> int:
     return 0
 
 
+def _numbers(text: str) -> list[float]:
+    import argparse
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or comma-separated numbers such "
+                                         f"as 0.5,0.25, got {text!r}") from None
+
+
+#: Options of ``compress`` that only some methods take.
+_METHOD_OPTIONS = {"rate": ("ezcrop", "hrank"), "rounds": ("ezcrop", "hrank"),
+                   "p": ("nrmf",), "alpha": ("nrmf",)}
+
+
+def _compress_arguments(p) -> None:
+    from ..models.compress import FINE_TUNE_FIELDS, METHODS
+    p.add_argument("artifact", help="trained network artifact (.npz) on digits, e.g. from "
+                                    "edgeforge train --scheme network --preset digits-wide")
+    p.add_argument("-o", "--output", required=True, help="compressed network artifact (.npz)")
+    p.add_argument("--method", required=True, choices=METHODS,
+                   help="ezcrop: prune channels by the FFT energy zone; hrank: by feature-map "
+                        "rank; nrmf: Tucker-2 ranks by energy threshold after nuclear-norm "
+                        "training; vbmf: Tucker-2 at VBMF ranks")
+    p.add_argument("--rate", type=_numbers, metavar="R",
+                   help="ezcrop/hrank: share of output channels each conv loses, in [0, 1): "
+                        "one for all or one per prunable conv (0.5,0.25)")
+    p.add_argument("--rounds", type=int, metavar="N",
+                   help="ezcrop/hrank: evaluate -> prune -> fine-tune rounds (default 1)")
+    p.add_argument("--p", type=float, metavar="P",
+                   help="nrmf: energy threshold in (0, 1] (default 0.95)")
+    p.add_argument("--alpha", type=float, metavar="A",
+                   help="nrmf: weight of the nuclear-norm regulariser (default 0.01)")
+    p.add_argument("--iterations", type=int, metavar="N",
+                   help=f"fine-tuning steps (default {FINE_TUNE_FIELDS['iterations']}; nrmf trains "
+                        f"this many with the regulariser first)")
+    p.add_argument("--lr", type=float, help=f"fine-tuning peak learning rate (default "
+                                            f"{FINE_TUNE_FIELDS['lr']})")
+    p.add_argument("--seed", type=int, help="fine-tuning seed (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _compress(args) -> int:
+    """``edgeforge compress net.npz --method ezcrop --rate 0.5 -o small.npz``."""
+    from ..artifact import load, save
+    from ..models.compress import FINE_TUNE, nrmf_network, prune_network, vbmf_network
+    from ..models.compress.ezcrop import prunable_layers
+    from ..models.network import TrainConfig, export_network
+    from ..paths import check_output_file
+    check_output_file(args.output, "-o/--output")
+    for key, methods in _METHOD_OPTIONS.items():
+        if getattr(args, key) is not None and args.method not in methods:
+            raise ValueError(f"--{key} is an option of --method {'/'.join(methods)}, not "
+                             f"{args.method}")
+    fields = {"iterations": args.iterations, "lr": args.lr, "seed": args.seed}
+    try:
+        config = TrainConfig(**{**FINE_TUNE.to_dict(),
+                                **{k: v for k, v in fields.items() if v is not None}})
+    except ValueError as e:
+        raise ValueError(str(e).replace("TrainConfig.", "--")) from None
+    art = load(args.artifact)
+    if art.scheme != "network":
+        raise ValueError(f"artifact must be a network artifact, got scheme {art.scheme!r}")
+    progress = not args.no_progress
+    if args.method in ("ezcrop", "hrank"):
+        if args.rate is None:
+            raise ValueError(f"--rate is needed for --method {args.method}")
+        for r in args.rate:
+            if not 0 <= r < 1:
+                raise ValueError(f"--rate must be in [0, 1) (the share of channels removed), "
+                                 f"got {r:g}")
+        if args.rounds is not None and args.rounds < 1:
+            raise ValueError(f"--rounds must be a positive integer, got {args.rounds}")
+        layers = sorted(prunable_layers(art.config))
+        if len(args.rate) == 1:
+            rates = args.rate[0]
+        elif len(args.rate) == len(layers):
+            rates = dict(zip(layers, args.rate))
+        else:
+            raise ValueError(f"--rate must be one rate or one per prunable conv ({len(layers)}: "
+                             f"layers {layers}), got {len(args.rate)}")
+        done = prune_network(art, rates, metric=args.method, rounds=args.rounds or 1,
+                             fine_tune=config, progress=progress)
+    elif args.method == "nrmf":
+        from ..models.compress.nrmf import ALPHA, check_p, nuclear_penalty
+        p, alpha = (0.95 if args.p is None else args.p), (ALPHA if args.alpha is None
+                                                          else args.alpha)
+        for check, value in ((check_p, p), (nuclear_penalty, alpha)):
+            try:
+                check(value)
+            except ValueError as e:
+                raise ValueError("--" + str(e)) from None
+        done = nrmf_network(art, p, alpha=alpha, regularise=config, fine_tune=config,
+                            progress=progress)
+    else:
+        done = vbmf_network(art, fine_tune=config, progress=progress)
+    out = save(export_network(done.result, command="edgeforge " + " ".join(args.argv),
+                              provenance=done.provenance()), args.output)
+    before, after = done.details["before"], done.details["after"]
+    console.print(f"{args.method}: {before['params']:,} -> {after['params']:,} parameters, "
+                  f"{before['macs']:,} -> {after['macs']:,} MACs an image "
+                  f"({', '.join(after['layers'])}); test accuracy "
+                  f"{100 * done.result.float_accuracy:.2f} % (fixed point)")
+    console.print(f"wrote [bold]{out}[/]")
+    return 0
+
+
 COMMANDS = (
     Command("import-qonnx", "import a QONNX model (Brevitas export) as a network artifact",
             _import_qonnx_arguments, _import_qonnx),
+    Command("compress", "prune (EZCrop, HRank) or rank-factorise (NRMF, VBMF) a trained "
+                        "network artifact, fine-tune and export it", _compress_arguments,
+            _compress),
 )
 
-DEMO_FLOWS = (demo_flow,)
+DEMO_FLOWS = (demo_flow, debut_demo_flow)

@@ -6,7 +6,8 @@ so the lowest index of the maximum wins everywhere in the tree. A register
 follows every :data:`LEVELS_PER_STAGE` levels (a compare and a multiplexer a
 level: on ECP5 four levels in one cycle took 24.6 ns, two 12.6 ns, each time the
 critical path of a folded digits-ref), so the block is :func:`argmax_depth`
-stages deep.
+stages deep. :class:`NarrowArgMax` takes the logits a few a beat and keeps a running
+maximum instead (the narrow datapath, class only).
 """
 
 from __future__ import annotations

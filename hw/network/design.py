@@ -23,7 +23,7 @@ Hardware config:
   from one row memory, its ``PE`` outputs a beat passed on channel by channel, pools and
   arg-max on those narrow streams with memories for their state:
   :func:`~.plan.plan_pipeline`); other transform kinds keep whole-vector inputs. By default
-  narrow for folding ``"folded"`` (the fully folded digits-ref: 783 instead of 7,592 iCE40
+  narrow for folding ``"folded"`` (the fully folded digits-ref: 780 instead of 7,592 iCE40
   LUT4, the same cycles), else wide;
 - ``axis``: AXI4-Stream packet ports (``s_axis_*`` / ``m_axis_*``,
   :class:`~edgeforge.hw.axis_video.AXISVideo` with :data:`~edgeforge.hw.axis_video.AXIS_PACKETS`)

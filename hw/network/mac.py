@@ -18,12 +18,16 @@ the last synapse fold of a neuron fold loads the output register. A vector
 accepted in cycle ``a`` gives its last beat in cycle ``a + F + core_depth(F)``,
 and the next vector is taken in the cycle of the last fold, so vectors follow
 every ``F`` cycles. Backpressure on ``o`` freezes the whole core.
+
+:class:`NarrowDenseCore` is the same core fed ``SIMD`` inputs a beat (the narrow
+datapath): its vector goes into a small input buffer as it arrives and is re-read for
+each later neuron fold, never held whole.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from amaranth import Const, Module, Mux, Shape, Signal, signed
+from amaranth import Const, Module, Mux, Shape, Signal, Value, signed
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -33,15 +37,32 @@ from ..logic import buffer_attrs, equals, refuse_quietly
 from ..rom import RomBank
 from .vectors import index_signal, vector_signature, view
 
-__all__ = ["core_depth", "check_folding", "weight_rom", "adder_tree", "accumulate_folds",
+__all__ = ["core_depth", "TREE_LEVELS", "mac_stages", "check_folding", "weight_rom",
+           "adder_tree", "pipelined_sums", "accumulate_folds",
            "DenseCore", "NarrowDenseCore"]
 
 
-def core_depth(folds: int) -> int:
+def core_depth(folds: int, simd: int = 1) -> int:
     """Cycles from a vector's last fold in stage A to its last beat in the output register:
-    stage B and the output register, and with ROM weights (``folds > 1``) the register
-    stage after the ROM."""
-    return 2 + (folds > 1)
+    stage B and the output register, with ROM weights (``folds > 1``) the register stage
+    after the ROM, and the MAC's :func:`mac_stages`."""
+    return 2 + (folds > 1) + mac_stages(simd)
+
+
+#: Adder-tree levels between two pipeline registers of a MAC (with the accumulator's add
+#: after the last register: at most three adds in a row).
+TREE_LEVELS = 2
+
+
+def mac_stages(simd: int) -> int:
+    """Pipeline registers of a ``SIMD``-wide MAC: none with one product a lane (its path is
+    one multiply and the accumulator's add); otherwise the products, and then every
+    :data:`TREE_LEVELS` levels of the adder tree but the last ones (a wide parallel layer's
+    72-input tree in one cycle kept a balanced digits-ref far below 100 MHz)."""
+    if simd == 1:
+        return 0
+    levels = (simd - 1).bit_length()
+    return 1 + (levels - 1) // TREE_LEVELS
 
 
 def check_folding(where: str, pe, simd, outputs: int, inputs: int) -> None:
@@ -70,9 +91,48 @@ def adder_tree(terms):
     if not terms:
         return Const(0, 1)
     while len(terms) > 1:
-        terms = [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
-                 for i in range(0, len(terms), 2)]
+        terms = _tree_level(terms)
     return terms[0]
+
+
+def _tree_level(terms):
+    return [terms[i] + terms[i + 1] if i + 1 < len(terms) else terms[i]
+            for i in range(0, len(terms), 2)]
+
+
+def pipelined_sums(m: Module, en, lanes, simd: int, flags, name: str = "mac"):
+    """Each lane's ``terms`` (a list per lane, at most ``simd`` products) summed by a tree
+    with :func:`mac_stages` register stages (products first, then every
+    :data:`TREE_LEVELS` levels), the values ``flags`` (the fold's flags, and its biases
+    where a ROM word holds them: they change every neuron fold) delayed alike; everything
+    moves while ``en``. Returns ``(sums, flags)`` at the tree's last level."""
+    stages = mac_stages(simd)
+    if stages == 0:
+        return [adder_tree(t) for t in lanes], list(flags)
+    levels = (simd - 1).bit_length()
+    cut = [0] + [TREE_LEVELS * k for k in range(1, stages)]
+    lanes = [list(t) or [Const(0, 1)] for t in lanes]
+    for level in range(levels + 1):
+        if level in cut:
+            stage = cut.index(level)
+            regs = []
+            for j, terms in enumerate(lanes):
+                held = [Signal(Value.cast(v).shape(), name=f"{name}{stage}_{j}_{k}")
+                        for k, v in enumerate(terms)]
+                with m.If(en):
+                    m.d.sync += [h.eq(v) for h, v in zip(held, terms)]
+                regs.append(held)
+            lanes = regs
+            # Constants (a layer's biases with one neuron fold) need no delay.
+            delayed = [f if isinstance(f, Const) else
+                       Signal(Value.cast(f).shape(), name=f"{name}{stage}_carry{k}")
+                       for k, f in enumerate(flags)]
+            with m.If(en):
+                m.d.sync += [d.eq(f) for d, f in zip(delayed, flags) if d is not f]
+            flags = delayed
+        if level < levels:
+            lanes = [_tree_level(t) for t in lanes]
+    return [t[0] if len(t) == 1 else adder_tree(t) for t in lanes], flags
 
 
 def accumulate_folds(m, en, o, acc_shape, biases, sums, *, folds: int, valid, first, last):
@@ -162,7 +222,7 @@ class DenseCore(wiring.Component):
     @staticmethod
     def depth(params) -> int:
         """:func:`core_depth` of a plan stage's ``params`` (what the cycle model asks)."""
-        return core_depth(params["folds"])
+        return core_depth(params["folds"], params["simd"])
 
     @property
     def folds(self) -> int:
@@ -271,16 +331,19 @@ class DenseCore(wiring.Component):
                 return bias_view[p_]
 
         # -- MAC: multiply, add, accumulate; the last synapse fold loads the output --------
-        sums = []
+        lanes = []
         for p_ in range(pe):
             terms = []
             for s_ in range(simd):
                 w = weight(p_, s_)
                 if not isinstance(w, int) or w:
                     terms.append(mac_x[s_] * w)
-            sums.append(adder_tree(terms))
-        accumulate_folds(m, en, self.o, acc_shape, [bias(p_) for p_ in range(pe)], sums,
-                         folds=sf_n, valid=mac_valid, first=mac_first, last=mac_last)
+            lanes.append(terms)
+        biases = [bias(p_) for p_ in range(pe)]
+        sums, (valid, first, last, *biases) = pipelined_sums(
+            m, en, lanes, simd, (mac_valid, mac_first, mac_last, *biases))
+        accumulate_folds(m, en, self.o, acc_shape, biases, sums,
+                         folds=sf_n, valid=valid, first=first, last=last)
 
 
 class NarrowDenseCore(DenseCore):

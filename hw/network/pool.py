@@ -6,6 +6,9 @@ the window's last column it is merged into the column register of that window
 (the first window row loads it), and on the window's last row the merged max
 leaves as one output pixel. Rows count modulo ``size``, so images follow one
 another with no state to reset (``size`` divides the height).
+
+:class:`NarrowPool` is the same pool on a stream of a few channels a beat (the narrow
+datapath), its column maxima in a memory instead of registers.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ Timing (no backpressure): a window leaves ``READ_DEPTH`` cycles after the
 reader steps on it; the reader steps once a cycle while the rows it needs are
 held, and the rows of output row ``oy`` are held once input row
 ``min(oy - p + k - 1, H - 1)`` is complete (the cycle after its last pixel).
+
+:class:`NarrowWindow` walks the same rows for the narrow datapath: a window as beats of a
+few taps, read from one row memory with one read port (a block RAM).
 """
 
 from __future__ import annotations

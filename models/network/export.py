@@ -38,7 +38,8 @@ def _layer_dict(layer: dict, module) -> dict:
     return module.fields() if isinstance(module, QuantLayer) else dict(layer)
 
 
-def export_network(result: TrainResult, *, command: str | None = None) -> Artifact:
+def export_network(result: TrainResult, *, command: str | None = None,
+                   provenance: dict | None = None) -> Artifact:
     """The ``network`` artifact of a trained network.
 
     Parameters
@@ -48,6 +49,9 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
     command : str, optional
         The command that trained it, for the provenance; default: this
         process's command line, the program by name (no folder).
+    provenance : dict, optional
+        Further provenance fields, e.g. ``compression`` (what pruned or
+        factorised the network: :mod:`edgeforge.models.compress`); JSON data.
 
     Returns
     -------
@@ -76,7 +80,7 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
         layers.append(_layer_dict(layer, module))
         if isinstance(module, QuantLayer):
             arrays.update(module.arrays(i))
-    provenance = {
+    record = {
         "source": "edgeforge-train", "preset": result.preset,
         "data": f"{data_digits.DATA_NAME}; {data_digits.PIXEL_RULE}",
         "split": data_digits.SPLIT_RULE, "seed": result.config.seed,
@@ -86,20 +90,22 @@ def export_network(result: TrainResult, *, command: str | None = None) -> Artifa
         "float_accuracy": round(result.float_accuracy, 6),
         "unquantised_accuracy": round(result.unquantised_accuracy, 6),
         "train_accuracy": round(result.train_accuracy, 6), "accuracy_split": "test",
+        **result.provenance,
         # The program's name, not its path, so that the same run gives the same file anywhere.
         "command": command if command is not None else shlex.join([Path(sys.argv[0]).name,
                                                                    *sys.argv[1:]]),
+        **(provenance or {}),
     }
     artifact = Artifact(scheme=SCHEME, config={"input": dict(net.network["input"]),
                                                "layers": layers},
-                        arrays=arrays, scales=net.scales(), provenance=provenance)
+                        arrays=arrays, scales=net.scales(), provenance=record)
     return check(artifact)
 
 
 def _exponents(artifact: Artifact, index: int, a_in: int, shift: int) -> dict:
     key = f"l{index}"
     s = artifact.scales.get(key)
-    if not isinstance(s, dict) or set(s) != {"a_in", "f_w", "a_out"}:
+    if not isinstance(s, dict) or not {"a_in", "f_w", "a_out"} <= set(s):
         raise ValueError(f"scales.{key} must hold a_in, f_w and a_out, got {s!r}")
     if s["a_in"] != a_in:
         raise ValueError(f"scales.{key}.a_in must be {a_in} (the previous layer's a_out or the "
@@ -139,7 +145,7 @@ def network_from_artifact(artifact) -> QNet:
     a = net.input_bits
     for i, module in net.quant_layers():
         s = _exponents(artifact, i, a, artifact.config["layers"][i]["shift"])
-        module.set_exponents(s["a_in"], s["f_w"], s["a_out"])
+        module.set_scales(s, f"scales.l{i}")
         module.load_arrays(i, artifact.arrays)
         a = s["a_out"]
     return net

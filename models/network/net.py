@@ -18,6 +18,7 @@ from torch import nn
 
 from ...artifact import ArtifactError
 from ...schemes.network import TRANSFORM_LAYERS, parse_network
+from ..debut import layers as _debut_layers  # noqa: F401  (registers the debut rows of LAYERS)
 from .quant import LAYERS, QuantLayer
 
 __all__ = ["check_network", "QNet"]
@@ -168,12 +169,11 @@ class QNet(nn.Module):
         h, a = self.inputs(images), self.input_bits
         for m in self.layers:
             if isinstance(m, QuantLayer):
-                m.calibrate_weights(a)
-                acc = m.accumulate(h)
-                m.calibrate_output((acc.clamp(min=0) if m.unsigned else acc.abs()).max().item())
+                m.calibrate(h, a)
                 a = m.a_out
             h = m(h)
 
     def scales(self) -> dict:
-        """The artifact's ``scales``: ``{"l{i}": {"a_in", "f_w", "a_out"}}`` per conv2d / linear layer."""
+        """The artifact's ``scales``: ``{"l{i}": {"a_in", "f_w", "a_out", ...}}`` per conv2d /
+        linear layer (a transform kind may add exponents of its own: DeBut's per factor)."""
         return {f"l{i}": m.exponents() for i, m in self.quant_layers()}

@@ -26,8 +26,9 @@ and :meth:`QuantLayer.bias_int`, the very values the forward used.
 Rounding passes gradients straight through (:func:`round_half_up`); clipping
 passes none outside its range (``torch.clamp``).
 
-A transform kind (``dense`` here; PECAN-D and DeBut later) is one
-:class:`QuantLayer` subclass per layer kind, registered in :data:`LAYERS`.
+A transform kind is one :class:`QuantLayer` subclass per layer kind, registered in
+:data:`LAYERS` (``dense`` here; ``debut`` in :mod:`edgeforge.models.debut.layers`, which
+builds on this module and so registers itself with :func:`register`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["LAYERS", "round_half_up", "requantize", "signed_max", "exponent_for", "QuantLayer",
+__all__ = ["LAYERS", "register", "round_half_up", "requantize", "signed_max", "exponent_for", "QuantLayer",
            "DenseConv2d", "DenseLinear"]
 
 # Exponents are kept in this range: a scale of 2**-40 or 2**40 means a dead or
@@ -180,6 +181,13 @@ class QuantLayer(nn.Module):
             return self.op(x, self.weight, self.bias)
         return requantize(self.accumulate(x), self.a_out, self.out_bits, self.unsigned)
 
+    def calibrate(self, x: torch.Tensor, a_in: int) -> None:
+        """Fix every exponent from the layer's input batch ``x`` (on ``2**-a_in``): the weight
+        grid from ``max |w|``, the output grid from the largest accumulator."""
+        self.calibrate_weights(a_in)
+        acc = self.accumulate(x)
+        self.calibrate_output((acc.clamp(min=0) if self.unsigned else acc.abs()).max().item())
+
     def calibrate_weights(self, a_in: int) -> None:
         """Fix ``a_in`` and the weight exponent from ``max |w|`` (no weight saturates)."""
         self.a_in = a_in
@@ -194,7 +202,14 @@ class QuantLayer(nn.Module):
         self.a_in, self.f_w, self.a_out = a_in, f_w, a_out
 
     def exponents(self) -> dict:
+        """The layer's ``scales`` entry in the artifact."""
         return {"a_in": self.a_in, "f_w": self.f_w, "a_out": self.a_out}
+
+    def set_scales(self, scales: dict, where: str) -> None:
+        """Set the exponents from the artifact's ``scales`` entry (checked by the exporter
+        for ``a_in``, ``f_w``, ``a_out``; a kind with more exponents checks its own, naming
+        ``where``)."""
+        self.set_exponents(scales["a_in"], scales["f_w"], scales["a_out"])
 
     def fields(self) -> dict:
         """The artifact's layer dict (quantised layers only)."""
@@ -211,15 +226,20 @@ class QuantLayer(nn.Module):
         return max(2, m.bit_length() + 1)
 
     @torch.no_grad()
-    def arrays(self, index: int) -> dict:
-        """The layer's integer arrays for the artifact, named ``l{index}_weight`` and ``l{index}_bias``."""
+    def bias_arrays(self, index: int) -> dict:
+        """``{"l{index}_bias": int32 b_int}``; refuse a bias wider than the format's 32 bits."""
         bias = self.bias_int().to(torch.int64)
         bits = self._bias_bits_stated()
         if bits > 32:
             raise ValueError(f"layers[{index}] bias needs {bits} bits, more than the format's 32; "
                              f"lower its input or weight exponent")
+        return {f"l{index}_bias": bias.to(torch.int32).numpy()}
+
+    @torch.no_grad()
+    def arrays(self, index: int) -> dict:
+        """The layer's integer arrays for the artifact, named ``l{index}_weight`` and ``l{index}_bias``."""
         return {f"l{index}_weight": self.weight_int().to(torch.int8).numpy(),
-                f"l{index}_bias": bias.to(torch.int32).numpy()}
+                **self.bias_arrays(index)}
 
     @torch.no_grad()
     def load_arrays(self, index: int, arrays: dict) -> None:
@@ -261,8 +281,14 @@ class DenseLinear(QuantLayer):
         return F.linear(x, weight, bias)
 
 
-# (layer kind, transform kind) -> the torch layer; a new transform adds its rows here.
+# (layer kind, transform kind) -> the torch layer; a new transform adds its rows (register).
 LAYERS: dict[tuple[str, str], type[QuantLayer]] = {
     ("conv2d", "dense"): DenseConv2d,
     ("linear", "dense"): DenseLinear,
 }
+
+
+def register(cls: type[QuantLayer]) -> type[QuantLayer]:
+    """Class decorator: ``cls`` is the torch layer of ``(cls.kind, cls.transform)``."""
+    LAYERS[cls.kind, cls.transform] = cls
+    return cls

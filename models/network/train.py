@@ -122,6 +122,9 @@ class TrainResult:
         Test accuracy of the float network just before calibration.
     train_accuracy : float
         Training-set accuracy of ``net``.
+    provenance : dict
+        Entries for the artifact's provenance from whoever built the starting network
+        (DeBut: the conversion, :func:`edgeforge.models.debut.convert.convert`).
     history : list of dict
         ``{"iteration", "phase", "loss", "lr"}`` every ``iterations // 20`` iterations
         (``loss``: the mean since the previous row).
@@ -134,6 +137,7 @@ class TrainResult:
     float_accuracy: float
     unquantised_accuracy: float
     train_accuracy: float
+    provenance: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -168,20 +172,29 @@ def _progress(console: Console) -> Progress:
                     TimeRemainingColumn(), console=console)
 
 
-def train_network(preset, config: TrainConfig = TrainConfig(), *,
-                  progress: bool = True) -> TrainResult:
+def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool = True,
+                  penalty=None, name: str | None = None) -> TrainResult:
     """Train a network on the digits training split: float, then calibrated and quantisation-aware.
 
     Parameters
     ----------
-    preset : str or dict
+    preset : str, dict or QNet
         A name in :data:`~edgeforge.models.network.zoo.PRESETS` (``"digits-ref"``,
-        ``"digits-mlp"``) or a network dict whose input is digits' ``(1, 8, 8)``.
+        ``"digits-mlp"``, ``"digits-wide"``), a network dict whose input is digits'
+        ``(1, 8, 8)``, or an uncalibrated :class:`QNet` to start from (its weights: a
+        fine-tune, e.g. of a network converted to DeBut chains and initialised by ALS, or
+        pruned or factorised by :mod:`edgeforge.models.compress`; trained in place).
     config : TrainConfig
         Schedule and seed.
     progress : bool
         Show a rich progress bar (phase, loss, time); one summary line per
         phase goes to stderr either way.
+    penalty : callable, optional
+        ``penalty(net) -> scalar tensor`` added to the loss at every step (a
+        regulariser, e.g. NRMF's nuclear norm; its value is part of the logged loss).
+    name : str, optional
+        What :attr:`TrainResult.preset` records (default the preset's name, or
+        ``"custom"`` for a dict).
 
     Returns
     -------
@@ -197,7 +210,17 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {config!r}")
-    name, network = (preset, named_preset(preset)) if isinstance(preset, str) else ("custom", preset)
+    start = preset if isinstance(preset, QNet) else None
+    if start is not None:
+        if start.quantized:
+            raise ValueError("the network to start from must be uncalibrated (float): "
+                             "train_network calibrates it before QAT")
+        network = start.network
+        name = name or "custom"
+    else:
+        label, network = ((preset, named_preset(preset)) if isinstance(preset, str)
+                          else ("custom", preset))
+        name = name or label
     if not isinstance(network, dict) or network.get("input") != DIGITS_INPUT:
         got = network.get("input") if isinstance(network, dict) else network
         raise ValueError(f"the network's input must be digits' {DIGITS_INPUT}, got {got!r}")
@@ -211,7 +234,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
     t0 = time.monotonic()
     try:
         torch.manual_seed(config.seed)
-        net = QNet(network)
+        net = QNet(network) if start is None else start
         rng = np.random.Generator(np.random.PCG64(config.seed))
         batches = _Batches(len(y_train), config.batch, rng)
         labels = torch.from_numpy(y_train)
@@ -234,6 +257,8 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *,
                     group["lr"] = lr
                 idx = batches.next()
                 loss = F.cross_entropy(net(net.inputs(x_train[idx])), labels[idx])
+                if penalty is not None:
+                    loss = loss + penalty(net)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

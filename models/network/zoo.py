@@ -8,6 +8,11 @@ and ``bias_bits`` when left ``None``), which the exporter fills in.
   (padding 1), relu, maxpool 2, flatten (32), linear 32->32, relu, linear
   32->10, argmax: 4608 + 9216 + 1024 + 320 = 15,168 MACs per image. The
   reference every classifier issue reports against.
+- ``digits-wide``: digits-ref's shape with 16 and 32 channels, conv3x3 1->16,
+  relu, maxpool 2, conv3x3 16->32, relu, maxpool 2, flatten (128), linear
+  128->32, relu, linear 32->10, argmax: 9216 + 73,728 + 4096 + 320 = 87,360
+  MACs. Wide enough that channel pruning and rank factorisation
+  (:mod:`edgeforge.models.compress`) have something to remove.
 - ``digits-mlp``: flatten (64), linear 64->32, relu, linear 32->10, argmax
   (2,368 MACs), the fast MLP target.
 
@@ -21,7 +26,7 @@ import copy
 
 from ..data_digits import INPUT as DIGITS_INPUT
 
-__all__ = ["with_widths", "layer_macs", "PRESETS", "preset", "conv2d", "linear", "relu",
+__all__ = ["with_widths", "layer_params", "layer_macs", "params", "PRESETS", "preset", "conv2d", "linear", "relu",
            "maxpool", "flatten", "argmax", "macs"]
 
 
@@ -62,6 +67,9 @@ PRESETS: dict[str, dict] = {
     "digits-ref": {"input": DIGITS_INPUT, "layers": [
         conv2d(1, 8), relu(), maxpool(2), conv2d(8, 8), relu(), maxpool(2), flatten(),
         linear(32, 32), relu(), linear(32, 10), argmax()]},
+    "digits-wide": {"input": DIGITS_INPUT, "layers": [
+        conv2d(1, 16), relu(), maxpool(2), conv2d(16, 32), relu(), maxpool(2), flatten(),
+        linear(128, 32), relu(), linear(32, 10), argmax()]},
     "digits-mlp": {"input": DIGITS_INPUT, "layers": [
         flatten(), linear(64, 32), relu(), linear(32, 10), argmax()]},
 }
@@ -114,17 +122,36 @@ def with_widths(network: dict, *, weight_bits=None, out_bits=None) -> dict:
     return out
 
 
+def layer_params(layer: dict) -> int:
+    """Weights of a conv2d or linear layer dict (biases not counted): a DeBut chain's
+    nonzeros, padded rows included (the hardware computes them), else the dense count."""
+    if layer.get("transform") == "debut":
+        from edgeforge.schemes.network_debut import chain_params
+        return chain_params(layer["factors"])
+    if layer["kind"] == "conv2d":
+        return layer["out_channels"] * layer["in_channels"] * layer["kernel"] ** 2
+    return layer["in_features"] * layer["out_features"]
+
+
 def layer_macs(network: dict) -> dict[int, int]:
-    """Multiply-accumulates per image of each conv2d and linear layer, by layer index."""
+    """Multiply-accumulates per image of each conv2d and linear layer, by layer index
+    (vectors an image times :func:`layer_params`: a DeBut chain's MACs a vector are its
+    nonzeros)."""
     from .net import check_network
     shapes = check_network(network)
     out = {}
     for index, (layer, shape) in enumerate(zip(network["layers"], shapes)):
         if layer["kind"] == "conv2d":
-            out[index] = shape[0] * shape[1] * shape[2] * layer["in_channels"] * layer["kernel"] ** 2
+            out[index] = shape[1] * shape[2] * layer_params(layer)
         elif layer["kind"] == "linear":
-            out[index] = layer["in_features"] * layer["out_features"]
+            out[index] = layer_params(layer)
     return out
+
+
+def params(network: dict) -> int:
+    """Weights of the conv2d and linear layers (:func:`layer_params`)."""
+    return sum(layer_params(layer) for layer in network["layers"]
+               if layer["kind"] in ("conv2d", "linear"))
 
 
 def macs(network: dict) -> int:

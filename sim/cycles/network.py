@@ -7,8 +7,11 @@ Per stage, the cycles an image costs it (FINN's ``get_exp_cycles``, exact here):
   ``F = (D / groups per cycle)(p / prototypes per cycle)`` (:func:`pecan_d_cycles`; PECAN-A
   the same), DeBut
   its slowest factor's folds (:mod:`edgeforge.sim.cycles.debut`);
-- a window generator: ``max(input pixels, windows)`` (one write and one window a
-  cycle);
+- a window generator: ``max(input beats, output beats)`` (one write and one window a
+  cycle; the narrow one's beats are ``C / lanes`` a pixel in, ``k k C / lanes`` a window
+  out);
+- a narrow core (fed ``SIMD`` inputs a beat, ``in_beats`` beats a vector): the same
+  ``vectors x F``, its neuron fold 0 a fold a transfer (:func:`narrow_core_block`);
 - every other block: its input beats (one a cycle); the source: the image's beats.
 
 The pipeline's interval (cycles per image in steady state) is the slowest
@@ -457,8 +460,13 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
     """On-chip memory accesses per image, one line per memory group (named as
     :func:`edgeforge.hw.network.pipeline.traffic_line` names the RTL's):
 
-    - a window generator's rows: a write per input pixel; per window, a read of one
-      pixel word for every tap row inside the image times every tap column inside it;
+    - a window generator's rows: a write per input beat; per window, a read of one
+      pixel word for every tap row inside the image times every tap column inside it (the
+      narrow one: of each of the pixel's ``C / lanes`` words);
+    - a narrow pool's column memory: a read per beat but a window's first, a write per beat
+      but its last;
+    - a narrow core's input buffer (``NF > 1``, ``SF > 1``): a write per beat, a read per
+      beat in each later neuron fold;
     - a core's weight ROM (when not fully parallel): a word of ``PE x SIMD`` weights a
       fold; its bias ROM (with several neuron folds): a word of ``PE`` biases a neuron
       fold.

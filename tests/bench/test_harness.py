@@ -28,7 +28,8 @@ def test_record_holds_model_run_and_cost(record, tmp_path):
     assert v["cycles_measured"] == v["cycles_predicted"] == beats + 1
     assert v["output_starts_measured"] == v["output_starts_predicted"] == [1, 33, 40]
     assert v["cycles_with_backpressure"] > beats
-    assert p["traffic"] == [{"memory": "rom table", "word_bits": 8, "reads": 1, "writes": 0}]
+    assert p["traffic"] == [{"memory": "rom table", "word_bits": 8, "reads": 1, "writes": 0,
+                             "array_bits": 8 << 5}]
     assert record["cost"]["generic"]["memory_bits"] == 32 * 8
 
 
@@ -56,3 +57,34 @@ def test_a_design_off_its_model_is_an_error(optimistic_smoke):
     design = optimistic_smoke(default_artifact(addr_bits=5, data_bits=8))
     with pytest.raises(MeasureError, match=r"cycles: measured \d+, cycle model predicts"):
         measure(design, design.test_inputs(seed=2), command="pytest", progress=False)
+
+
+@pytest.mark.parametrize("lut4, multipliers, tried, fits", [
+    (1000, 4, [("ecp5-25f", True)], True),
+    # Too many LUT4 for the 25F and 45F: the counts send it to the 85F straight away.
+    (60000, 4, [("ecp5-25f", True), ("ecp5-85f", True)], True),
+    # More DSPs than any part: again with multipliers in LUTs, from the smallest part.
+    (3000, 231, [("ecp5-25f", True), ("ecp5-25f", False)], True),
+    # Too big in LUT4 for every part: no retry without DSPs (it would not help).
+    (200000, 4, [("ecp5-25f", True)], False),
+])
+def test_ecp5_costs_go_to_the_smallest_part_that_fits(monkeypatch, lut4, multipliers, tried,
+                                                      fits):
+    from edgeforge.bench import harness
+    from edgeforge.bench.devices import get_device
+    calls = []
+
+    def fake(design, targets, *, devices=None, dsp=True, progress=True):
+        part = devices["ecp5"]
+        calls.append((part, dsp))
+        need = {"lut4": lut4, "dsp": multipliers if dsp else 0, "bram": 1}
+        have = get_device(part).resources
+        over = {k: [n, have[k]] for k, n in need.items() if n > have.get(k, 0)}
+        return {"ecp5": {"device": part, "resources": need, "fits": not over, "over": over,
+                         "notes": [], "dsp": dsp}}
+
+    monkeypatch.setattr(harness, "cost_records", fake)
+    cost = harness.cost_smallest(object(), ("ecp5",), progress=False)
+    assert calls == tried and cost["ecp5"]["fits"] is fits
+    if not fits:
+        assert "fits no ECP5 part: the largest, ecp5-85f, is short of lut4" in cost["ecp5"]["notes"][0]

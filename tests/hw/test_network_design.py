@@ -145,8 +145,11 @@ def test_middle_folding(digits_ref):
             NetworkDesign(digits_ref).test_inputs(seed=2))
 
 
+@pytest.mark.slow
 def test_fully_folded(digits_ref):
-    # The wide datapath (whole vectors between blocks); the narrow one is the next test's.
+    # The wide datapath (whole vectors between blocks), no longer folded's default: its
+    # Verilator build is ~90 s here. The narrow one is the next test's; the wide folded
+    # pipeline is still checked in Amaranth's simulator (test_network_pipeline).
     design = NetworkDesign(digits_ref, folding="folded", logits=True, datapath="wide")
     _verify(design, edge_images((1, 8, 8), 1, seed=3))
     assert design.cycle_model().cycles_per_input == 16 * 72 * 8

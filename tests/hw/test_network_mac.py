@@ -1,5 +1,6 @@
 """DenseCore in Amaranth's simulator: acc = bias + W x for every folding from (1, 1) to fully
-parallel, weights and inputs at their extremes, random valid gaps and backpressure."""
+parallel, weights and inputs at their extremes, random valid gaps and backpressure; NarrowDenseCore
+fed SIMD inputs a beat (its input buffer re-read per neuron fold), vectors every F cycles."""
 
 import numpy as np
 import pytest
@@ -65,7 +66,7 @@ def test_vectors_follow_every_fold_count_cycles():
     for pe, simd in ((1, 2), (4, 6)):
         folds = (6 // simd) * (4 // pe)
         cycles = run_core(4, 6, pe, simd, vectors=5)
-        assert cycles - 1 == 5 * folds + core_depth(folds)
+        assert cycles - 1 == 5 * folds + core_depth(folds, simd)
 
 
 @pytest.mark.parametrize("m_out, n_in, pe, simd, x_signed, p_valid, p_ready", [
@@ -89,7 +90,7 @@ def test_narrow_core_vectors_follow_every_fold_count_cycles():
     for pe, simd in ((1, 1), (2, 3), (1, 6)):
         folds = (6 // simd) * (4 // pe)
         cycles = run_core(4, 6, pe, simd, vectors=5, narrow=True)
-        assert cycles - 1 == 5 * folds - 1 + core_depth(folds)
+        assert cycles - 1 == 5 * folds - 1 + core_depth(folds, simd)
 
 
 def test_weights_sit_in_a_block_rom_unless_fully_parallel():
@@ -109,3 +110,11 @@ def test_weights_sit_in_a_block_rom_unless_fully_parallel():
 def test_folding_must_divide(pe, simd, message):
     with pytest.raises(ValueError, match=message):
         check_folding("layer 2", pe, simd, 4, 6)
+
+
+def test_mac_pipeline_registers_grow_with_the_tree():
+    # None for one product a lane (the folded and narrow cores keep their timing); then the
+    # products and every TREE_LEVELS levels but the last ones.
+    from edgeforge.hw.network.mac import TREE_LEVELS, mac_stages
+    assert TREE_LEVELS == 2
+    assert [mac_stages(s) for s in (1, 2, 3, 4, 5, 8, 9, 16, 17, 72)] == [0, 1, 1, 1, 2, 2, 2, 2, 3, 4]

@@ -1,5 +1,6 @@
 """MaxPool and ArgMax in Amaranth's simulator: max of every window (signed and unsigned, images
-back to back), arg-max with every tie pattern of small vectors, lowest index first."""
+back to back), arg-max with every tie pattern of small vectors, lowest index first; their narrow
+forms (NarrowPool, NarrowArgMax) on streams of a few lanes a beat."""
 
 import itertools
 

@@ -1,5 +1,6 @@
 """Window in Amaranth's simulator: zero-padded k x k windows of every output pixel, edges and
-corners, images back to back, random valid gaps and backpressure."""
+corners, images back to back, random valid gaps and backpressure; NarrowWindow: the same
+windows as beats of lanes taps, in tap-major order."""
 
 import numpy as np
 import pytest

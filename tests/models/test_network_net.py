@@ -17,11 +17,12 @@ def test_presets_have_the_documented_shapes_and_macs():
     assert check_network(preset("digits-ref"))[-5:] == [(32,), (32,), (32,), (10,), (10,)]
     assert macs(preset("digits-ref")) == 4608 + 9216 + 1024 + 320 == 15168
     assert macs(preset("digits-mlp")) == 64 * 32 + 32 * 10
+    assert macs(preset("digits-wide")) == 9216 + 73728 + 4096 + 320 == 87360
     assert preset("digits-ref") is not PRESETS["digits-ref"]
 
 
 def test_unknown_preset_is_refused():
-    with pytest.raises(ValueError, match=r"^preset must be one of \['digits-mlp', 'digits-ref'\], "
+    with pytest.raises(ValueError, match=r"^preset must be one of \['digits-mlp', 'digits-ref', 'digits-wide'\], "
                                          r"got 'lenet'$"):
         preset("lenet")
 
@@ -65,7 +66,7 @@ def test_presets_may_leave_the_derived_fields_out_and_stay_unchanged():
 def test_a_transform_without_a_torch_layer_is_refused(monkeypatch):
     monkeypatch.delitem(LAYERS, ("linear", "dense"))
     with pytest.raises(ArtifactError, match=r"^config\.layers\[1\]\.transform: no torch layer "
-                                            r"for 'dense' \(have \[\]\)$"):
+                                            r"for 'dense' \(have \['debut'\]\)$"):
         check_network(preset("digits-mlp"))
 
 
