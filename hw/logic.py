@@ -8,7 +8,7 @@ import functools
 from amaranth import Mux
 
 __all__ = ["BUFFER_LUTRAM_DEPTH", "BUFFER_RAM", "buffer_attrs", "check_buffer_ram", "check_count",
-           "equals", "refuse_quietly", "select"]
+           "equals", "pick", "refuse_quietly", "select"]
 
 # Line and re-order buffers up to this depth go to LUT RAM, leaving block RAM to the tables
 # (HKLUT-S tables alone take 52 of an ECP5-25F's 56 DP16KD).
@@ -62,6 +62,24 @@ def select(index, options):
     for k in reversed(range(len(options) - 1)):
         result = Mux(equals(index, k), options[k], result)
     return result
+
+
+def pick(index, options):
+    """``options[index]`` as a balanced tree of 2-way multiplexers, one level per index bit
+    (options padded with the last to an even count at each level).
+
+    Not ``Array`` indexing: that becomes a ``case`` in a combinational ``always`` block,
+    which Icarus does not evaluate until an input changes, so a block of constants (the
+    biases) or of a register that holds its reset value (a first all-zero vector) stays
+    X. ``index`` must lie below ``len(options)``.
+    """
+    options = list(options)
+    bit = 0
+    while len(options) > 1:
+        options += options[-1:] * (len(options) % 2)
+        options = [Mux(index[bit], hi, lo) for lo, hi in zip(options[::2], options[1::2])]
+        bit += 1
+    return options[0]
 
 
 def check_buffer_ram(value) -> None:

@@ -105,12 +105,13 @@ def random_network_design(seed: int, transforms=("dense",), *, datapath: str = "
                          logits=logits, datapath=datapath)
 
 
-def pecan(config: dict) -> dict:
-    """``config`` with every conv2d / linear a PECAN-D layer (one group per tap of a conv,
-    groups of 4 of a linear, 8 prototypes: :func:`~edgeforge.schemes.network.with_transform`)."""
+def pecan(config: dict, kind: str = "pecan-d") -> dict:
+    """``config`` with every conv2d / linear a PECAN-D (or ``kind``) layer (one group per tap
+    of a conv, groups of 4 of a linear, 8 prototypes:
+    :func:`~edgeforge.schemes.network.with_transform`)."""
     from edgeforge.schemes.network import with_transform
     return {"input": config["input"], "layers": [
-        with_transform(layer, "pecan-d") if layer.get("transform") else layer
+        with_transform(layer, kind) if layer.get("transform") else layer
         for layer in config["layers"]]}
 
 
@@ -120,6 +121,21 @@ SMALL_REF = {"input": DIGITS_INPUT, "layers": [
     conv(1, 2), RELU, POOL2, conv(2, 2), RELU, POOL2, FLATTEN, linear(8, 4), RELU,
     linear(4, 3), ARGMAX]}
 PECAN_REF, PECAN_MLP, SMALL_PECAN = pecan(DIGITS_REF), pecan(DIGITS_MLP), pecan(SMALL_REF)
+PECAN_A_REF, SMALL_PECAN_A = pecan(DIGITS_REF, "pecan-a"), pecan(SMALL_REF, "pecan-a")
+
+
+def _pecan_a(layer: dict, groups: int, prototypes: int) -> dict:
+    from edgeforge.schemes.network import with_transform
+    return {**with_transform(layer, "pecan-a"), "groups": groups,
+            "group_size": layer["in_features"] // groups, "prototypes": prototypes}
+
+
+#: Three small PECAN-A linears on a 4x4 image: one build covers a fully folded, a middle and
+#: a fully parallel core at TINY_PECAN_A_FOLDINGS (Verilator builds are the slow part).
+TINY_PECAN_A = {"input": {"channels": 1, "height": 4, "width": 4, "bits": 8}, "layers": [
+    FLATTEN, _pecan_a(linear(16, 4), 4, 4), RELU, _pecan_a(linear(4, 4), 2, 4), RELU,
+    _pecan_a(linear(4, 3), 2, 2), ARGMAX]}
+TINY_PECAN_A_FOLDINGS = [(1, 1), (1, 2), (2, 2)]
 #: (groups, prototypes) a cycle per layer of PECAN_REF: between folded and parallel.
 PECAN_REF_MIDDLE = [(3, 4), (9, 2), (4, 8), (2, 8)]
 

@@ -44,7 +44,7 @@ def test_digits_ref_shapes_and_arrays():
     (with_layer(0, shift=-1), "config.layers[0].shift", r"expected an integer 0..62, got -1$"),
     (with_layer(0, shift=True), "config.layers[0].shift", r"expected an integer 0..62, got True$"),
     (with_layer(0, transform="pecan"), "config.layers[0].transform",
-     r"expected one of \['debut', 'dense', 'pecan-d'\], got 'pecan'$"),
+     r"expected one of \['debut', 'dense', 'pecan-a', 'pecan-d'\], got 'pecan'$"),
     (with_layer(0, stride=2), "config.layers[0].stride", r"unknown conv2d field; known: "),
     (with_layer(3, in_channels=4), "config.layers[3].in_channels",
      r"expected 8 \(the input's channels\), got 4$"),

@@ -21,8 +21,9 @@ kind          fields
               (0..kernel//2), bias_bits (2..32), shift (>= 0), out_bits (2..8);
               stride 1, zero padding; plus the transform's own fields (dense:
               weight_bits (2..8); pecan-d: groups, group_size, prototypes,
-              table_bits (2..16); debut: weight_bits, factors, shifts,
-              mid_bits)
+              table_bits (2..16); pecan-a: those and codebook_bits, exp_bits,
+              exp_entries, exp_shift, recip_bits, recip_shift; debut:
+              weight_bits, factors, shifts, mid_bits)
 ``linear``    transform, in_features, out_features, bias_bits, shift, out_bits,
               plus the transform's own fields
 ``relu``      none; only directly after a conv2d or linear
@@ -32,7 +33,8 @@ kind          fields
 ============  ==============================================================
 
 Arithmetic (golden = RTL): ``acc = bias + sum(w * x)`` exactly (dense; PECAN-D:
-``acc = bias + sum_j Y_j[:, k_j]``, :class:`PecanDTransform`; DeBut: the factor chain
+``acc = bias + sum_j Y_j[:, k_j]``, :class:`PecanDTransform`; PECAN-A: a fixed-point
+softmax over dot products weighting the table columns, :class:`PecanATransform`; DeBut: the factor chain
 with a shift, round and saturation between factors, :class:`DebutTransform`), then
 ``y = (acc + (1 << (shift - 1))) >> shift`` (flooring shift; ``y = acc`` for
 shift 0), clipped to ``[0, 2**out_bits - 1]`` when a relu follows, else to the
@@ -57,8 +59,9 @@ from ..artifact import ArraySpec, ArtifactError
 from . import Scheme
 from . import network_debut as debut
 
-__all__ = ["LAYER_FIELDS", "TRANSFORMS", "Transform", "DenseTransform", "PecanDTransform",
-           "DebutTransform",
+__all__ = ["LAYER_FIELDS", "TRANSFORMS", "Transform", "DenseTransform", "ProductQuantised",
+           "PecanDTransform", "PecanATransform", "DebutTransform", "recip_entries",
+           "softmax_tables",
            "check_divisors", "codebook_type", "resolve", "with_transform", "Layer", "Network",
            "LayerWidths", "NetworkWidths", "NetworkScheme", "parse_network", "derive_widths",
            "range_bits", "requant_range", "clip_range", "random_artifact", "random_config"]
@@ -69,6 +72,9 @@ BIAS_BITS = (2, 32)
 OUT_BITS = (2, 8)
 # A PECAN-D result table entry: signed, int16 in the artifact.
 TABLE_BITS = (2, 16)
+# PECAN-A's exp and reciprocal table entries (unsigned, uint16) and table lengths.
+SOFTMAX_BITS = (2, 16)
+MAX_SOFTMAX_ENTRIES = 4096
 # A shift beyond the accumulator's width only ever yields 0 or -1; 62 keeps int64 golden exact.
 MAX_SHIFT = 62
 
@@ -297,32 +303,18 @@ class DenseTransform(Transform):
         return 1 << (layer.fields["weight_bits"] + 6)
 
 
-class PecanDTransform(Transform):
-    """PECAN-D (Ran et al., DATE 2023, distance variant): product quantisation, no multiplier.
+class ProductQuantised(Transform):
+    """What the two PECAN kinds share: the layer's input vector (a conv's window tap-major,
+    ``(dy k + dx) C + c``, as the window generator streams it; a linear's input in torch's
+    order) splits into ``groups`` (D) consecutive groups of ``group_size`` (d) values,
+    ``D d`` = the vector's length; group ``j`` has a codebook of ``prototypes`` (p)
+    prototypes of d values and a result table ``Y_j = W_j C_j`` (``c_out x p``, signed
+    ``table_bits``). Arrays ``l{i}_codebook`` ``(D, p, d)``, ``l{i}_table`` ``(D, c_out,
+    p)`` int16, ``l{i}_bias`` ``(c_out,)`` int32. Folding knobs: groups matched a cycle and
+    prototypes compared a cycle (divisors of D and p)."""
 
-    The layer's input vector (a conv's window tap-major, ``(dy k + dx) C + c``, as the
-    window generator streams it; a linear's input in torch's order) splits into ``groups``
-    (D) consecutive groups of ``group_size`` (d) values, ``D d`` = the vector's length.
-    Group ``j`` has a codebook of ``prototypes`` (p) prototypes of d values on the layer
-    input's own integer scale (its activation bits and signedness), so that the L1
-    distances are exact integers. The matched prototype ``k_j = argmin_q
-    sum_i |x_ji - C[j, q, i]|`` (ties to the lowest index) selects column ``k_j`` of
-    group j's result table ``Y_j = W_j C_j`` (``c_out x p``, signed ``table_bits``):
-    ``acc = bias + sum_j Y_j[:, k_j]``, then the same shift requantisation as dense.
-
-    Arrays: ``l{i}_codebook`` ``(D, p, d)``, ``l{i}_table`` ``(D, c_out, p)`` int16,
-    ``l{i}_bias`` ``(c_out,)`` int32. Folding knobs: groups matched a cycle and prototypes
-    compared a cycle (divisors of D and p).
-    """
-
-    name = "pecan-d"
     extra_fields = ("groups", "group_size", "prototypes", "table_bits")
     knobs = ("groups per cycle", "prototypes per cycle")
-    golden = "edgeforge.sim.golden.pecan_d:accumulate"
-    cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
-    traffic = "edgeforge.sim.cycles.network:pecan_d_traffic"
-    operations = "edgeforge.sim.cycles.network:pecan_d_operations"
-    core = "edgeforge.hw.network.cam:CamCore"
 
     def check_fields(self, layer: dict, index: int) -> dict:
         fields = {key: _int_field(layer, index, key, 1)
@@ -337,31 +329,16 @@ class PecanDTransform(Transform):
                                 f"{fields['group_size']!r}")
         return fields
 
+    def codebook_spec(self, layer: "Layer", network: "Network") -> ArraySpec:
+        raise NotImplementedError
+
     def array_specs(self, layer: "Layer", network: "Network") -> dict[str, ArraySpec]:
         f, i = layer.fields, layer.index
         outputs, _ = self.size(layer)
-        d_, d, p = f["groups"], f["group_size"], f["prototypes"]
-        bits, signed = network.input_type(i)
-        return {f"l{i}_codebook": ArraySpec("int8" if signed else "uint8", (d_, p, d), bits,
-                                            signed),
-                f"l{i}_table": ArraySpec("int16", (d_, outputs, p), f["table_bits"], True),
+        return {f"l{i}_codebook": self.codebook_spec(layer, network),
+                f"l{i}_table": ArraySpec("int16", (f["groups"], outputs, f["prototypes"]),
+                                         f["table_bits"], True),
                 f"l{i}_bias": ArraySpec("int32", (outputs,), f["bias_bits"], True)}
-
-    def acc_range(self, layer, arrays, lo, hi):
-        i = layer.index
-        table = np.asarray(arrays[f"l{i}_table"], np.int64)            # (D, O, p)
-        bias = np.asarray(arrays[f"l{i}_bias"], np.int64)
-        # A partial sum (the first groups' columns) is a full sum with the rest 0: each
-        # group adds between min(0, its smallest entry) and max(0, its largest), per output.
-        low = bias + np.minimum(table.min(axis=2), 0).sum(axis=0)
-        high = bias + np.maximum(table.max(axis=2), 0).sum(axis=0)
-        # The L1 distance of an input (its values in lo..hi, or 0 for a padded tap) to a
-        # prototype is at most sum_i max(c_i - lo, hi - c_i).
-        lo, hi = min(lo, 0), max(hi, 0)
-        cb = np.asarray(arrays[f"l{i}_codebook"], np.int64)
-        dist = np.maximum(cb - lo, hi - cb).sum(axis=2).max()
-        return (int(low.min()), int(high.max())), {"dist_bits": range_bits(0, int(dist))[0],
-                                                   "codebook_bits": codebook_type(cb)[0]}
 
     def fold_sizes(self, layer):
         f = layer.fields
@@ -382,8 +359,9 @@ class PecanDTransform(Transform):
 
     def random_arrays(self, layer, network, rng, extremes):
         arrays = super().random_arrays(layer, network, rng, extremes)
-        # Copies of a prototype tie with it on every input: the lower index must win,
-        # and the copies' table columns differ, so a wrong tie-break shows in the sums.
+        # Copies of a prototype tie with it on every input (PECAN-D: in the arg-min, the
+        # lower index must win; PECAN-A: in the max), and the copies' table columns
+        # differ, so a wrong tie-break or a dropped copy shows in the sums.
         cb = arrays[f"l{layer.index}_codebook"]
         d_, p, _ = cb.shape
         if p > 1:
@@ -392,6 +370,208 @@ class PecanDTransform(Transform):
                     a, b = sorted(rng.choice(p, size=2, replace=False))
                     cb[j, b] = cb[j, a]
         return arrays
+
+
+class PecanDTransform(ProductQuantised):
+    """PECAN-D (Ran et al., DATE 2023, distance variant): product quantisation, no multiplier.
+
+    Groups, codebooks and tables as :class:`ProductQuantised`; the codebooks are on the
+    layer input's own integer scale (its activation bits and signedness), so that the L1
+    distances are exact integers. The matched prototype ``k_j = argmin_q
+    sum_i |x_ji - C[j, q, i]|`` (ties to the lowest index) selects column ``k_j`` of
+    group j's result table: ``acc = bias + sum_j Y_j[:, k_j]``, then the same shift
+    requantisation as dense.
+    """
+
+    name = "pecan-d"
+    golden = "edgeforge.sim.golden.pecan_d:accumulate"
+    cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
+    traffic = "edgeforge.sim.cycles.network:pecan_d_traffic"
+    operations = "edgeforge.sim.cycles.network:pecan_d_operations"
+    core = "edgeforge.hw.network.cam:CamCore"
+
+    def codebook_spec(self, layer, network):
+        bits, signed = network.input_type(layer.index)
+        f = layer.fields
+        return ArraySpec("int8" if signed else "uint8",
+                         (f["groups"], f["prototypes"], f["group_size"]), bits, signed)
+
+    def acc_range(self, layer, arrays, lo, hi):
+        i = layer.index
+        table = np.asarray(arrays[f"l{i}_table"], np.int64)            # (D, O, p)
+        bias = np.asarray(arrays[f"l{i}_bias"], np.int64)
+        # A partial sum (the first groups' columns) is a full sum with the rest 0: each
+        # group adds between min(0, its smallest entry) and max(0, its largest), per output.
+        low = bias + np.minimum(table.min(axis=2), 0).sum(axis=0)
+        high = bias + np.maximum(table.max(axis=2), 0).sum(axis=0)
+        # The L1 distance of an input (its values in lo..hi, or 0 for a padded tap) to a
+        # prototype is at most sum_i max(c_i - lo, hi - c_i).
+        lo, hi = min(lo, 0), max(hi, 0)
+        cb = np.asarray(arrays[f"l{i}_codebook"], np.int64)
+        dist = np.maximum(cb - lo, hi - cb).sum(axis=2).max()
+        return (int(low.min()), int(high.max())), {"dist_bits": range_bits(0, int(dist))[0],
+                                                   "codebook_bits": codebook_type(cb)[0]}
+
+
+class PecanATransform(ProductQuantised):
+    """PECAN-A (Ran et al., DATE 2023, angle variant): dot-product match and a fixed-point
+    softmax over the prototypes; the spec of its integer arithmetic.
+
+    Groups, codebooks and tables as :class:`ProductQuantised`; the codebooks are signed
+    ``codebook_bits`` integers (a weight's scale ``s_c``, the input's ``s_x``). Per input
+    vector and group ``j`` (every step exact integers; golden = RTL):
+
+    1. dot products ``s_q = sum_i x_ji C[j, q, i]`` for the p prototypes;
+    2. the maximum ``m = max_q s_q`` (a tie changes nothing: tied prototypes both take
+       ``EXP[0]``);
+    3. ``e_q = EXP[min((m - s_q) >> exp_shift, exp_entries - 1)]`` from the exp table
+       ``l{i}_exp`` (``exp_entries`` unsigned ``exp_bits`` values): its input is the
+       difference to the row's maximum, floored by ``exp_shift``, saturating at the last
+       entry. The exporter fills it with ``round((2**exp_bits - 1) exp(-k step))``,
+       ``step = s_x s_c 2**exp_shift`` (:func:`softmax_tables`): the softmax at
+       temperature 1 and without a ``1/sqrt(d)`` scaling, as the paper has it;
+    4. ``Z = sum_q e_q`` and the unnormalised weighted sum of the table's columns
+       ``u[o] = sum_q e_q Y_j[o, q]``;
+    5. normalisation by a reciprocal table (no divider): ``R = RECIP[Z >> recip_shift]``
+       from ``l{i}_recip`` (unsigned ``recip_bits`` values, one per ``Z >> recip_shift``
+       up to ``p (2**exp_bits - 1) >> recip_shift``), and the group's contribution
+       ``(u[o] R) >> (recip_bits - 1)`` (flooring). The exporter's ``RECIP[z] =
+       round(2**(recip_bits - 1 + exp_bits) / Z_z)`` (``Z_z`` the middle of the ``Z``
+       it stands for), saturated at ``2**recip_bits - 1``, so the softmax weights sum to
+       about ``2**exp_bits``: the layer's shift divides that out. Its precision: the
+       relative error of ``R`` is at most ``2**recip_shift / (2 Z)`` (the grouping of
+       ``Z``) plus ``1 / (2 R)`` (the rounding, ``R >= 2**(recip_bits - 1) / p``);
+    6. ``acc = bias + sum_j contribution_j``, then the shift requantisation of every layer.
+
+    This is ``sum_j Y_j softmax(C_j^T x_j)`` with the division moved after the weighted
+    sum (``c_out`` multiplications a group instead of ``p``, the same value in exact
+    arithmetic). Its own fields besides: ``codebook_bits`` (2..8), ``exp_bits`` (2..16),
+    ``exp_entries`` (1..4096), ``exp_shift`` (0..62), ``recip_bits`` (2..16),
+    ``recip_shift`` (0..32; the reciprocal table at most 4096 entries). Arrays besides:
+    ``l{i}_exp`` ``(exp_entries,)`` and ``l{i}_recip`` ``(recip_entries,)``, uint16.
+    Every width the core uses (:meth:`acc_range`: ``dot_bits``, ``diff_bits``,
+    ``z_bits``, ``u_bits``, ``prod_bits``, the tables' ``exp_word_bits`` and
+    ``recip_word_bits``) is derived here from the actual integers.
+    """
+
+    name = "pecan-a"
+    extra_fields = ProductQuantised.extra_fields + (
+        "codebook_bits", "exp_bits", "exp_entries", "exp_shift", "recip_bits", "recip_shift")
+    golden = "edgeforge.sim.golden.pecan_a:accumulate"
+    cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
+    traffic = "edgeforge.sim.cycles.network:pecan_a_traffic"
+    operations = "edgeforge.sim.cycles.network:pecan_a_operations"
+    core = "edgeforge.hw.network.cam_angle:AngleCore"
+
+    def check_fields(self, layer, index):
+        fields = super().check_fields(layer, index)
+        for key, span in (("codebook_bits", WEIGHT_BITS), ("exp_bits", SOFTMAX_BITS),
+                          ("exp_entries", (1, MAX_SOFTMAX_ENTRIES)), ("exp_shift", (0, MAX_SHIFT)),
+                          ("recip_bits", SOFTMAX_BITS), ("recip_shift", (0, 32))):
+            fields[key] = _int_field(layer, index, key, *span)
+        entries = recip_entries(fields)
+        if entries > MAX_SOFTMAX_ENTRIES:
+            raise ArtifactError(_where(index, "recip_shift"), f"the reciprocal table of Z >> "
+                                f"recip_shift (Z up to prototypes x (2**exp_bits - 1)) would "
+                                f"hold {entries} entries, more than {MAX_SOFTMAX_ENTRIES}, got "
+                                f"{fields['recip_shift']!r}")
+        return fields
+
+    def codebook_spec(self, layer, network):
+        f = layer.fields
+        return ArraySpec("int8", (f["groups"], f["prototypes"], f["group_size"]),
+                         f["codebook_bits"], True)
+
+    def array_specs(self, layer, network):
+        f, i = layer.fields, layer.index
+        return {**super().array_specs(layer, network),
+                f"l{i}_exp": ArraySpec("uint16", (f["exp_entries"],), f["exp_bits"], False),
+                f"l{i}_recip": ArraySpec("uint16", (recip_entries(f),), f["recip_bits"], False)}
+
+    def acc_range(self, layer, arrays, lo, hi):
+        i, f = layer.index, layer.fields
+        p = f["prototypes"]
+        lo, hi = min(lo, 0), max(hi, 0)
+        cb = np.asarray(arrays[f"l{i}_codebook"], np.int64)             # (D, p, d)
+        dot_lo = np.minimum(cb * lo, cb * hi).sum(axis=2)               # (D, p)
+        dot_hi = np.maximum(cb * lo, cb * hi).sum(axis=2)
+        diff = int((dot_hi.max(axis=1) - dot_lo.min(axis=1)).max())
+        exp = np.asarray(arrays[f"l{i}_exp"], np.int64)
+        recip = np.asarray(arrays[f"l{i}_recip"], np.int64)
+        # The maximum's own term is EXP[0]; the other p - 1 any entry.
+        z_lo, z_hi = int(exp[0] + (p - 1) * exp.min()), int(exp[0] + (p - 1) * exp.max())
+        z = np.arange(z_lo, z_hi + 1)
+        zr = int((z * recip[z >> f["recip_shift"]]).max())              # max of Z R
+        table = np.asarray(arrays[f"l{i}_table"], np.int64)              # (D, O, p)
+        y_lo = np.minimum(table.min(axis=2), 0)
+        y_hi = np.maximum(table.max(axis=2), 0)
+        # u = sum_q e_q Y[o, q] (and a fold's partial sum) lies in Z_max [y_lo, y_hi]; the
+        # contribution (u R) >> n in [y_lo, y_hi] max(Z R) >> n, since Z R bounds u R / Y.
+        u = (z_hi * int(y_lo.min()), z_hi * int(y_hi.max()))
+        prod = (u[0] * int(recip.max()), u[1] * int(recip.max()))
+        n = f["recip_bits"] - 1
+        bias = np.asarray(arrays[f"l{i}_bias"], np.int64)
+        low = bias + ((y_lo * zr) >> n).sum(axis=0)
+        high = bias + ((y_hi * zr) >> n).sum(axis=0)
+        def signed_bits(lo_, hi_):                  # the core's registers are signed
+            return range_bits(min(lo_, -1), hi_)[0]
+        widths = {"dot_bits": signed_bits(int(dot_lo.min()), int(dot_hi.max())),
+                  "diff_bits": range_bits(0, diff)[0], "z_bits": range_bits(0, z_hi)[0],
+                  "u_bits": signed_bits(*u), "prod_bits": signed_bits(*prod),
+                  # The tables' words: the narrowest that hold their actual entries.
+                  "exp_word_bits": range_bits(0, int(exp.max()))[0],
+                  "recip_word_bits": range_bits(0, int(recip.max()))[0]}
+        if widths["prod_bits"] > MAX_SHIFT:
+            raise ArtifactError(_where(i), f"the normalisation's product u R needs "
+                                f"{widths['prod_bits']} bits, more than {MAX_SHIFT}, got "
+                                f"table_bits {f['table_bits']!r}")
+        return (int(low.min()), int(high.max())), widths
+
+    def core_params(self, layer, pair):
+        f = layer.fields
+        return {**super().core_params(layer, pair),
+                **{key: f[key] for key in ("codebook_bits", "exp_bits", "recip_bits")},
+                "recip_entries": recip_entries(f)}
+
+    def random_arrays(self, layer, network, rng, extremes):
+        arrays = super().random_arrays(layer, network, rng, extremes)
+        f, i = layer.fields, layer.index
+        # The exporter's tables at a random step: the exp reaching about 0 within the table
+        # (or not: the step also lands short of it), so that saturation is exercised.
+        step = float(rng.uniform(2.0, 12.0)) / f["exp_entries"]
+        arrays[f"l{i}_exp"], arrays[f"l{i}_recip"] = softmax_tables(f, step)
+        return arrays
+
+    def calibrate(self, layer, arrays, lo, hi):
+        """``exp_shift`` mapping the largest difference to the maximum onto twice the exp
+        table's length, so that random inputs reach every part of the table."""
+        cb = np.asarray(arrays[f"l{layer.index}_codebook"], np.int64)
+        lo, hi = min(lo, 0), max(hi, 0)
+        dots = (np.minimum(cb * lo, cb * hi).sum(axis=2), np.maximum(cb * lo, cb * hi).sum(axis=2))
+        diff = int((dots[1].max(axis=1) - dots[0].min(axis=1)).max())
+        entries = layer.fields["exp_entries"]
+        return {"exp_shift": min(MAX_SHIFT, max(0, diff.bit_length()
+                                                 - (2 * entries).bit_length()))}
+
+
+def recip_entries(fields: Mapping) -> int:
+    """Entries of a PECAN-A layer's reciprocal table: one per ``Z >> recip_shift``, ``Z`` up
+    to ``prototypes (2**exp_bits - 1)``."""
+    return ((fields["prototypes"] * ((1 << fields["exp_bits"]) - 1)) >> fields["recip_shift"]) + 1
+
+
+def softmax_tables(fields: Mapping, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The exporter's exp and reciprocal tables of a PECAN-A layer (``fields``: its
+    ``exp_bits``, ``exp_entries``, ``prototypes``, ``recip_bits``, ``recip_shift``) for an
+    exp step ``step`` (the real difference one table entry stands for: ``s_x s_c
+    2**exp_shift``); see :class:`PecanATransform`."""
+    eb, rb, rs = fields["exp_bits"], fields["recip_bits"], fields["recip_shift"]
+    k = np.arange(fields["exp_entries"])
+    exp = np.rint(((1 << eb) - 1) * np.exp(-k * step))
+    z = np.arange(recip_entries(fields))
+    middle = np.maximum((z << rs) + ((1 << rs) >> 1), 1).astype(np.float64)
+    recip = np.minimum(np.rint(2.0 ** (rb - 1 + eb) / middle), (1 << rb) - 1)
+    return exp.astype(np.uint16), recip.astype(np.uint16)
 
 
 class DebutTransform(Transform):
@@ -518,7 +698,7 @@ class DebutTransform(Transform):
 
 #: Transform kinds: name -> :class:`Transform`.
 TRANSFORMS: dict[str, Transform] = {"dense": DenseTransform(), "pecan-d": PecanDTransform(),
-                                    "debut": DebutTransform()}
+                                    "pecan-a": PecanATransform(), "debut": DebutTransform()}
 
 
 @dataclass(frozen=True)
@@ -955,13 +1135,17 @@ def random_config(seed: int = 0, *, max_side: int = 6, max_channels: int = 4,
 
 def with_transform(layer: dict, name: str, rng=None) -> dict:
     """A dense conv2d / linear layer dict recast as transform kind ``name``; for
-    ``"pecan-d"`` with seeded random groups (a divisor of the inputs), prototypes (1..6)
-    and table bits (3..12), or, without ``rng``, one group per tap (``d`` = the input
-    channels; a linear: groups of 4 where they divide) of 8 prototypes and 8-bit tables."""
+    ``"pecan-d"`` / ``"pecan-a"`` with seeded random groups (a divisor of the inputs),
+    prototypes (1..6) and table bits (3..12) (PECAN-A: codebook bits 2..8, exp table of
+    2..8 bits and 1..40 entries, reciprocal of 2..12 bits), or, without ``rng``, one group
+    per tap (``d`` = the input channels; a linear: groups of 4 where they divide) of 8
+    prototypes and 8-bit tables (PECAN-A: 8-bit codebooks, a 32-entry 8-bit exp table, a
+    12-bit reciprocal). PECAN-A's ``exp_shift`` is a placeholder that
+    :func:`random_artifact` replaces (:meth:`PecanATransform.calibrate`)."""
     layer = {key: value for key, value in layer.items() if key != "weight_bits"}
     if name == "dense":
         return {**layer, "transform": "dense", "weight_bits": 8}
-    if name != "pecan-d":
+    if name not in ("pecan-d", "pecan-a"):
         raise ValueError(f"name must be one of {sorted(TRANSFORMS)}, got {name!r}")
     inputs = (layer["kernel"] ** 2 * layer["in_channels"] if layer["kind"] == "conv2d"
               else layer["in_features"])
@@ -971,5 +1155,16 @@ def with_transform(layer: dict, name: str, rng=None) -> dict:
     else:
         d = int(rng.choice(_divisors(inputs)))
         p, table_bits = int(rng.integers(1, 7)), int(rng.integers(3, 13))
-    return {**layer, "transform": "pecan-d", "groups": inputs // d, "group_size": d,
-            "prototypes": p, "table_bits": table_bits}
+    out = {**layer, "transform": name, "groups": inputs // d, "group_size": d,
+           "prototypes": p, "table_bits": table_bits}
+    if name == "pecan-a":
+        if rng is None:
+            out.update(codebook_bits=8, exp_bits=8, exp_entries=32, exp_shift=0, recip_bits=12,
+                       recip_shift=0)
+        else:
+            eb = int(rng.integers(2, 9))
+            out.update(codebook_bits=int(rng.integers(2, 9)), exp_bits=eb,
+                       exp_entries=int(rng.integers(1, 41)), exp_shift=0,
+                       recip_bits=int(rng.integers(2, 13)),
+                       recip_shift=int(rng.integers(0, max(1, eb - 1))))
+    return out

@@ -29,29 +29,12 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.network_debut import Factor, lane_split, mid_clip
 
-from ..logic import equals, refuse_quietly
+from ..logic import equals, pick, refuse_quietly
 from .mac import adder_tree, weight_rom
 from .requant import requantise
 from .vectors import index_signal, vector_signature, view
 
 __all__ = ["FactorStage", "DebutCore"]
-
-
-def _pick(index, options):
-    """``options[index]`` as a balanced tree of 2-way multiplexers, one level per index bit.
-
-    Not ``Array`` indexing: that becomes a ``case`` in a combinational ``always`` block,
-    which Icarus does not evaluate until an input changes, so a block of constants (the
-    biases) or of a register that holds its reset value (a first all-zero vector) stays
-    X. Indices past the end take the last option.
-    """
-    options = list(options)
-    bit = 0
-    while len(options) > 1:
-        options += options[-1:] * (len(options) % 2)
-        options = [Mux(index[bit], hi, lo) for lo, hi in zip(options[::2], options[1::2])]
-        bit += 1
-    return options[0]
 
 
 class FactorStage(wiring.Component):
@@ -151,7 +134,7 @@ class FactorStage(wiring.Component):
                          b_last.eq(equals(sf, self.sf - 1)), b_end.eq(last), b_nf.eq(nf)]
             for l in range(lanes):
                 picks = [x[int(self.cols[self.lane_of(k, l)])] for k in range(folds)]
-                m.d.sync += b_x[l].eq(_pick(fold, picks))
+                m.d.sync += b_x[l].eq(pick(fold, picks))
 
         if folds == 1:
             def weight(l):
@@ -191,7 +174,7 @@ class FactorStage(wiring.Component):
             if self.bias is None:
                 start = Const(0, acc_shape)
             else:
-                start = _pick(mac_nf, [Const(int(self.bias[n * self.po + pl]), acc_shape)
+                start = pick(mac_nf, [Const(int(self.bias[n * self.po + pl]), acc_shape)
                                        for n in range(self.nf)])
             base = start if self.sf == 1 else Mux(mac_first, start, acc[pl])
             total = Signal(acc_shape, name=f"total{pl}")

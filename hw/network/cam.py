@@ -42,7 +42,8 @@ from ..logic import equals, refuse_quietly
 from .mac import accumulate_folds, adder_tree, weight_rom
 from .vectors import elem_shape, index_signal, vector_signature, view
 
-__all__ = ["l1_distance", "argmin_tree", "MatchUnit", "ArgMin", "CamCore"]
+__all__ = ["l1_distance", "argmin_tree", "MatchUnit", "ArgMin", "FoldWalk", "PQCore",
+           "CamCore", "register"]
 
 
 def l1_distance(xs, cs):
@@ -105,7 +106,7 @@ class MatchUnit(wiring.Component):
         dist = Signal(self.dist_bits)
         m.d.comb += dist.eq(l1_distance([xs[i] for i in range(self.d)],
                                         [cs[i] for i in range(self.d)]))
-        _register(m, self, dist)
+        register(m, self, dist)
         return m
 
 
@@ -131,11 +132,11 @@ class ArgMin(wiring.Component):
         value, index = argmin_tree([vals[k] for k in range(self.n)])
         word = Signal(self.index_bits + self.bits)
         m.d.comb += word.eq(index[:self.index_bits] | (value << self.index_bits))
-        _register(m, self, word)
+        register(m, self, word)
         return m
 
 
-def _register(m, block, value):
+def register(m, block, value):
     """A one-register stream stage: ``o.payload`` latches ``value`` on each input transfer."""
     m.d.comb += block.i.ready.eq(~block.o.valid | block.o.ready)
     with m.If(block.i.ready):
@@ -144,7 +145,150 @@ def _register(m, block, value):
             m.d.sync += block.o.payload.eq(value)
 
 
-class CamCore(wiring.Component):
+class FoldWalk:
+    """What :meth:`PQCore.walk_folds` hands the match stage: the fold's ``flags`` (``valid``,
+    ``first_t`` / ``last_t`` of the group fold's prototype folds, ``first_g`` / ``last_g``
+    of the vector's group folds, ``pbase = t P``, ``gbase``: the group fold's table base),
+    its inputs ``x`` (``G d`` elements, lane ``l``'s at ``l d + i``) and ``proto(l, u, i)``:
+    value ``i`` of the fold's prototype ``u`` of lane ``l`` (an int with a constant codebook).
+    """
+
+    def __init__(self, flags, x, proto):
+        self.flags, self.x, self.proto = flags, x, proto
+
+
+class PQCore(wiring.Component):
+    """What the two PECAN cores share: the groups and codebook, the folding over them, and the
+    front of the pipeline (:meth:`walk_folds`: stage A walks the folds, B latches the fold's
+    inputs, R registers the codebook ROM's word).
+
+    Parameters
+    ----------
+    codebook : numpy.ndarray
+        Integer ``(D, p, d)``.
+    cb_shape : Shape
+        Element shape of a prototype value (the codebook ROM's).
+    order : numpy.ndarray
+        ``order[e]``: the stream position of group element ``e`` (``j d + i``).
+    x_shape : Shape
+        Element shape of the input vector.
+    gpc, ppc : int
+        Groups matched and prototypes compared a cycle; divisors of ``D`` and ``p``.
+    o_signature : stream.Signature
+    """
+
+    def __init__(self, codebook, cb_shape, order, x_shape, gpc: int, ppc: int, o_signature):
+        codebook = np.asarray(codebook, np.int64)
+        groups, protos, d = codebook.shape
+        check_divisors(type(self).__name__, (("groups per cycle", gpc, groups, "groups"),
+                                             ("prototypes per cycle", ppc, protos, "prototypes")))
+        self.codebook, self.cb_shape = codebook, Shape.cast(cb_shape)
+        self.order = [int(v) for v in order]
+        self.x_shape = Shape.cast(x_shape)
+        self.groups, self.protos, self.d = groups, protos, d
+        self.gpc, self.ppc = gpc, ppc
+        self.gf, self.pf = groups // gpc, protos // ppc
+        super().__init__({"i": In(vector_signature(self.x_shape, groups * d)),
+                          "o": Out(o_signature)})
+
+    @staticmethod
+    def layer_order(network, layer) -> np.ndarray:
+        """A conv's window arrives tap-major, the groups' own order; after flatten the stream
+        carries pixels with their channels together, and the order maps torch's onto it."""
+        from .plan import input_order
+        n = layer.fields["groups"] * layer.fields["group_size"]
+        stream = input_order(network, layer) if layer.kind == "linear" else None
+        return np.arange(n) if stream is None else np.argsort(stream)
+
+    @property
+    def folds(self) -> int:
+        return self.gf * self.pf
+
+    def codebook_words(self) -> list[int]:
+        """One word per fold ``g PF + t``: value ``i`` of prototype ``t P + u`` of group
+        ``g G + l`` at element ``(l P + u) d + i``."""
+        w = self.cb_shape.width
+        words = []
+        for g in range(self.gf):
+            for t in range(self.pf):
+                vals = self.codebook[g * self.gpc:(g + 1) * self.gpc,
+                                     t * self.ppc:(t + 1) * self.ppc].ravel()
+                words.append(sum((int(v) & ((1 << w) - 1)) << (w * e) for e, v in enumerate(vals)))
+        return words
+
+    @staticmethod
+    def flags(prefix: str, like=None) -> dict:
+        """A fold's flag registers, named ``<prefix>_<flag>`` (the widths of ``like``'s
+        ``pbase`` / ``gbase``)."""
+        shapes = (("valid", 1), ("first_t", 1), ("last_t", 1), ("first_g", 1), ("last_g", 1))
+        if like is not None:
+            shapes += (("pbase", like["pbase"].shape()), ("gbase", like["gbase"].shape()))
+        return {name: Signal(shape, name=f"{prefix}_{name}") for name, shape in shapes}
+
+    def walk_folds(self, m, en, gbase_step: int) -> FoldWalk:
+        """Stages A, B and (with a codebook ROM, ``folds > 1``) R; everything moves only while
+        ``en``. ``gbase`` counts ``gbase_step`` a group fold (the table's words a group fold)."""
+        gpc, d, gf, pf = self.gpc, self.d, self.gf, self.pf
+        xw = self.x_shape.width
+        # -- stage A: hold the vector in group order (a wiring permutation of the payload),
+        # walk the folds. A group fold rotates the vector by its G groups, so the fold's
+        # groups are always the lowest elements (no GF-way multiplexer).
+        payload = view(self.i.payload, self.x_shape, self.groups * d)
+        x = Signal(self.groups * d * xw)
+        chunk = gpc * d * xw
+        busy = Signal()
+        g, t = index_signal(gf, "g"), index_signal(pf, "t")
+        fold = index_signal(self.folds, "fold")
+        # t P and g p as counters (adders), so that no product reaches the netlist.
+        a = {"pbase": Signal(range(max(2, self.protos)), name="pbase"),
+             "gbase": Signal(range(max(2, gf * gbase_step)), name="gbase")}
+        pbase, gbase = a["pbase"], a["gbase"]
+        last_t, last_g = equals(t, pf - 1), equals(g, gf - 1)
+        m.d.comb += self.i.ready.eq(en & (~busy | (busy & last_t & last_g)))
+        with m.If(en):
+            with m.If(self.i.valid & self.i.ready):
+                m.d.sync += [x.eq(Cat(*(payload[k] for k in self.order))), busy.eq(1), g.eq(0),
+                             t.eq(0), fold.eq(0), pbase.eq(0), gbase.eq(0)]
+            with m.Elif(busy):
+                m.d.sync += fold.eq(fold + 1)
+                with m.If(last_t):
+                    if gf > 1:
+                        m.d.sync += x.eq(x.rotate_right(chunk))
+                    m.d.sync += [t.eq(0), pbase.eq(0), g.eq(g + 1), gbase.eq(gbase + gbase_step)]
+                    with m.If(last_g):
+                        m.d.sync += busy.eq(0)
+                with m.Else():
+                    m.d.sync += [t.eq(t + 1), pbase.eq(pbase + self.ppc)]
+
+        # -- stage B: the fold's inputs and flags.
+        b = self.flags("b", a)
+        b_x = Signal(chunk, name="b_x")
+        with m.If(en):
+            m.d.sync += [b["valid"].eq(busy), b["first_t"].eq(equals(t, 0)),
+                         b["last_t"].eq(last_t), b["first_g"].eq(equals(g, 0)),
+                         b["last_g"].eq(last_g), b["pbase"].eq(pbase), b["gbase"].eq(gbase),
+                         b_x.eq(x[:chunk])]
+
+        # -- stage R (with a codebook ROM): its clock-to-out does not feed the match units.
+        cw = self.cb_shape.width
+        if self.folds == 1:
+            def proto(l_, u_, i_):
+                return int(self.codebook[l_, u_, i_])
+            return FoldWalk(b, view(b_x, self.x_shape, gpc * d), proto)
+        words = weight_rom(m, "codebook", self.codebook_words(), cw * gpc * self.ppc * d, fold,
+                           en & busy)
+        r_cb = Signal.like(words, name="r_cb")
+        r, r_x = self.flags("r", a), Signal(chunk, name="r_x")
+        with m.If(en):
+            m.d.sync += [r_cb.eq(words), r_x.eq(b_x)] + [r[k].eq(b[k]) for k in b]
+        cb_view = view(r_cb, self.cb_shape, gpc * self.ppc * d)
+
+        def proto(l_, u_, i_):
+            return cb_view[(l_ * self.ppc + u_) * d + i_]
+        return FoldWalk(r, view(r_x, self.x_shape, gpc * d), proto)
+
+
+class CamCore(PQCore):
     """``acc = bias + sum_j table[j, :, argmin_q |x_j - codebook[j, q]|_1]`` per input vector.
 
     Parameters
@@ -180,57 +324,27 @@ class CamCore(wiring.Component):
     def __init__(self, codebook, table, bias, order, x_shape, table_bits: int, acc_bits: int,
                  dist_bits: int, gpc: int, ppc: int):
         codebook = np.asarray(codebook, np.int64)
-        groups, protos, d = codebook.shape
-        check_divisors("CamCore", (("groups per cycle", gpc, groups, "groups"),
-                                   ("prototypes per cycle", ppc, protos, "prototypes")))
-        self.codebook, self.table = codebook, np.asarray(table, np.int64)
-        self.bias, self.order = np.asarray(bias, np.int64), [int(v) for v in order]
-        self.x_shape = Shape.cast(x_shape)
-        self.cb_shape = elem_shape(*codebook_type(codebook))
-        self.groups, self.protos, self.d = groups, protos, d
+        self.table = np.asarray(table, np.int64)
+        self.bias = np.asarray(bias, np.int64)
         self.outputs = self.table.shape[1]
         self.table_bits, self.acc_bits, self.dist_bits = table_bits, acc_bits, dist_bits
-        self.gpc, self.ppc = gpc, ppc
-        self.gf, self.pf = groups // gpc, protos // ppc
-        super().__init__({"i": In(vector_signature(self.x_shape, groups * d)),
-                          "o": Out(vector_signature(signed(acc_bits), self.outputs))})
+        super().__init__(codebook, elem_shape(*codebook_type(codebook)), order, x_shape, gpc,
+                         ppc, vector_signature(signed(acc_bits), self.outputs))
 
     @classmethod
     def for_layer(cls, network, arrays, layer, widths, x_shape, gpc: int, ppc: int) -> "CamCore":
-        """The core of a PECAN-D conv2d / linear ``layer``. A conv's window arrives
-        tap-major, the groups' own order; after flatten the stream carries pixels with
-        their channels together, and ``order`` maps torch's order onto it."""
-        from .plan import input_order
+        """The core of a PECAN-D conv2d / linear ``layer`` (:meth:`PQCore.layer_order`)."""
         i = layer.index
-        n = layer.fields["groups"] * layer.fields["group_size"]
-        stream = input_order(network, layer) if layer.kind == "linear" else None
-        order = np.arange(n) if stream is None else np.argsort(stream)
         lw = widths.layers[i]
-        return cls(arrays[f"l{i}_codebook"], arrays[f"l{i}_table"], arrays[f"l{i}_bias"], order,
-                   x_shape, layer.fields["table_bits"], lw.acc_bits, lw.transform["dist_bits"],
-                   gpc, ppc)
+        return cls(arrays[f"l{i}_codebook"], arrays[f"l{i}_table"], arrays[f"l{i}_bias"],
+                   cls.layer_order(network, layer), x_shape, layer.fields["table_bits"],
+                   lw.acc_bits, lw.transform["dist_bits"], gpc, ppc)
 
     @staticmethod
     def depth(params) -> int:
         """Cycles from a vector's last fold to its beat: B, M, S, T, U and the output
         register, and with a codebook ROM (``folds > 1``) the register R after it."""
         return 6 + (params["folds"] > 1)
-
-    @property
-    def folds(self) -> int:
-        return self.gf * self.pf
-
-    def codebook_words(self) -> list[int]:
-        """One word per fold ``g PF + t``: value ``i`` of prototype ``t P + u`` of group
-        ``g G + l`` at element ``(l P + u) d + i``."""
-        w = self.cb_shape.width
-        words = []
-        for g in range(self.gf):
-            for t in range(self.pf):
-                vals = self.codebook[g * self.gpc:(g + 1) * self.gpc,
-                                     t * self.ppc:(t + 1) * self.ppc].ravel()
-                words.append(sum((int(v) & ((1 << w) - 1)) << (w * e) for e, v in enumerate(vals)))
-        return words
 
     def table_words(self, lane: int) -> list[int]:
         """Lane ``l``'s table ROM: at ``g p + k``, column ``k`` of group ``g G + l``'s table."""
@@ -244,75 +358,14 @@ class CamCore(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        gpc, ppc, d, gf, pf = self.gpc, self.ppc, self.d, self.gf, self.pf
-        xw = self.x_shape.width
+        gpc, ppc, d, gf = self.gpc, self.ppc, self.d, self.gf
         acc_shape = signed(self.acc_bits)
         en = ~self.o.valid | self.o.ready
-
-        # -- stage A: hold the vector in group order (a wiring permutation of the payload),
-        # walk the folds. A group fold rotates the vector by its G groups, so the fold's
-        # groups are always the lowest elements (no GF-way multiplexer).
-        payload = view(self.i.payload, self.x_shape, self.groups * d)
-        x = Signal(self.groups * d * xw)
-        chunk = gpc * d * xw
-        busy = Signal()
-        g, t = index_signal(gf, "g"), index_signal(pf, "t")
-        fold = index_signal(self.folds, "fold")
-        # t P and g p as counters (adders), so that no product reaches the netlist.
-        pbase = Signal(range(max(2, self.protos)), name="pbase")
-        gbase = Signal(range(max(2, gf * self.protos)), name="gbase")
-        last_t, last_g = equals(t, pf - 1), equals(g, gf - 1)
-        m.d.comb += self.i.ready.eq(en & (~busy | (busy & last_t & last_g)))
-        with m.If(en):
-            with m.If(self.i.valid & self.i.ready):
-                m.d.sync += [x.eq(Cat(*(payload[k] for k in self.order))), busy.eq(1), g.eq(0), t.eq(0),
-                             fold.eq(0), pbase.eq(0), gbase.eq(0)]
-            with m.Elif(busy):
-                m.d.sync += fold.eq(fold + 1)
-                with m.If(last_t):
-                    if gf > 1:
-                        m.d.sync += x.eq(x.rotate_right(chunk))
-                    m.d.sync += [t.eq(0), pbase.eq(0), g.eq(g + 1), gbase.eq(gbase + self.protos)]
-                    with m.If(last_g):
-                        m.d.sync += busy.eq(0)
-                with m.Else():
-                    m.d.sync += [t.eq(t + 1), pbase.eq(pbase + ppc)]
-
-        # -- stage B: the fold's inputs and flags.
-        def flags(prefix):
-            return {name: Signal(shape, name=f"{prefix}_{name}") for name, shape in (
-                ("valid", 1), ("first_t", 1), ("last_t", 1), ("first_g", 1), ("last_g", 1),
-                ("pbase", pbase.shape()), ("gbase", gbase.shape()))}
-
-        b = flags("b")
-        b_x = Signal(chunk, name="b_x")
-        with m.If(en):
-            m.d.sync += [b["valid"].eq(busy), b["first_t"].eq(equals(t, 0)),
-                         b["last_t"].eq(last_t), b["first_g"].eq(equals(g, 0)),
-                         b["last_g"].eq(last_g), b["pbase"].eq(pbase), b["gbase"].eq(gbase),
-                         b_x.eq(x[:chunk])]
-
-        # -- stage R (with a codebook ROM): its clock-to-out does not feed the subtractors.
-        cw = self.cb_shape.width
-        if self.folds == 1:
-            def proto(l_, u_, i_):
-                return int(self.codebook[l_, u_, i_])
-            mf, m_x = b, b_x
-        else:
-            words = weight_rom(m, "codebook", self.codebook_words(), cw * gpc * ppc * d, fold,
-                               en & busy)
-            r_cb = Signal.like(words, name="r_cb")
-            mf, m_x = flags("r"), Signal(chunk, name="r_x")
-            with m.If(en):
-                m.d.sync += [r_cb.eq(words), m_x.eq(b_x)] + [mf[k].eq(b[k]) for k in b]
-            cb_view = view(r_cb, self.cb_shape, gpc * ppc * d)
-
-            def proto(l_, u_, i_):
-                return cb_view[(l_ * ppc + u_) * d + i_]
+        walk = self.walk_folds(m, en, self.protos)
+        mf, xs, proto = walk.flags, walk.x, walk.proto
 
         # -- stage M: G P match units, their distances registered.
-        xs = view(m_x, self.x_shape, gpc * d)
-        mm = flags("m")
+        mm = self.flags("m", mf)
         dist = [[Signal(self.dist_bits, name=f"dist{l_}_{u_}") for u_ in range(ppc)]
                 for l_ in range(gpc)]
         with m.If(en):

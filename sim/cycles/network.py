@@ -4,7 +4,8 @@ Per stage, the cycles an image costs it (FINN's ``get_exp_cycles``, exact here):
 
 - a transform core: ``vectors x F``, ``F`` its kind's cycle formula (named by its
   registry entry): dense ``F = (N / SIMD)(M / PE)`` (:func:`dense_cycles`), PECAN-D
-  ``F = (D / groups per cycle)(p / prototypes per cycle)`` (:func:`pecan_d_cycles`), DeBut
+  ``F = (D / groups per cycle)(p / prototypes per cycle)`` (:func:`pecan_d_cycles`; PECAN-A
+  the same), DeBut
   its slowest factor's folds (:mod:`edgeforge.sim.cycles.debut`);
 - a window generator: ``max(input beats, output beats)`` (one write and one window a
   cycle; the narrow one's beats are ``C / lanes`` a pixel in, ``k k C / lanes`` a window
@@ -33,8 +34,8 @@ from dataclasses import dataclass, field
 from edgeforge.sim.cycles.record import OperationLine, Performance, RunCycles, TrafficLine
 
 __all__ = ["dense_cycles", "pecan_d_cycles", "dense_traffic", "pecan_d_traffic",
-           "dense_operations", "pecan_d_operations", "operations", "core_block",
-           "narrow_core_block", "core_vectors",
+           "pecan_a_traffic", "dense_operations", "pecan_d_operations", "pecan_a_operations",
+           "operations", "core_block", "narrow_core_block", "core_vectors",
            "stage_cycles", "StageCycles", "NetworkCycles", "predict", "traffic", "performance"]
 
 
@@ -45,9 +46,9 @@ def dense_cycles(params) -> int:
 
 
 def pecan_d_cycles(params) -> int:
-    """Cycles of one input vector through a PECAN-D CAM core: ``(D / groups per cycle)
-    (p / prototypes per cycle)``, one match of a cycle's groups against a cycle's
-    prototypes each."""
+    """Cycles of one input vector through a PECAN-D CAM core or a PECAN-A one: ``(D / groups
+    per cycle) (p / prototypes per cycle)``, one match of a cycle's groups against a cycle's
+    prototypes each (PECAN-A's weigh half overlaps the next group fold's match)."""
     return params["gf"] * params["pf"]
 
 
@@ -560,6 +561,56 @@ def pecan_d_traffic(st) -> list[TrafficLine]:
         lines.append(TrafficLine(f"{st.name}.table{lane}", word, reads=vectors * p["gf"],
                                  writes=0, array_bits=word * p["gf"] * p["prototypes"]))
     return lines
+
+
+def pecan_a_traffic(st) -> list[TrafficLine]:
+    """A PECAN-A core's ROM lines: its codebook ROM as PECAN-D's; each group lane's table
+    ROM, a word of ``prototypes per cycle`` columns a fold; the reciprocal ROM (one lane
+    per group lane), a read per group lane and group fold. Its exp table is logic, no
+    memory."""
+    p, vectors, lines = st.params, st.inp.beats, []
+    if p["folds"] > 1:
+        word = p["gpc"] * p["ppc"] * p["group_size"] * p["codebook_bits"]
+        lines.append(TrafficLine(f"{st.name}.codebook", word, reads=vectors * p["folds"],
+                                 writes=0, array_bits=word * p["folds"]))
+    for lane in range(p["gpc"]):
+        word = p["ppc"] * p["lanes"] * p["table_bits"]
+        lines.append(TrafficLine(f"{st.name}.table{lane}", word, reads=vectors * p["folds"],
+                                 writes=0, array_bits=word * p["folds"]))
+    lines.append(TrafficLine(f"{st.name}.recip", p["recip_word_bits"],
+                             reads=vectors * p["gf"] * p["gpc"], writes=0,
+                             array_bits=p["recip_word_bits"] * p["recip_entries"]))
+    return lines
+
+
+def pecan_a_operations(st) -> list[OperationLine]:
+    """A PECAN-A core's arithmetic per image. The paper's count (its Table 1: ``p D (d +
+    c_out)`` multiplications and as many additions) is the dot products' and the weighted
+    column sums' lines; the softmax's own lines are apart (named ``softmax``): per group
+    ``p - 1`` compares of the maximum, ``p`` differences to it and ``p`` saturation
+    compares before the exp table (a lookup, no arithmetic), ``p - 1`` adds of ``Z`` and
+    ``c_out`` normalisation multiplies ``u R`` (the division moved after the sum); then
+    ``c_out`` accumulator adds a group."""
+    p, vectors = st.params, st.inp.beats
+    d_, d, q, outputs = p["groups"], p["group_size"], p["prototypes"], p["lanes"]
+    groups = vectors * d_
+    return [OperationLine(f"{st.name} dot products", "mul", (st.inp.bits, p["codebook_bits"]),
+                          groups * q * d),
+            OperationLine(f"{st.name} dot-product sums", "add", (p["dot_bits"],),
+                          groups * q * d),
+            OperationLine(f"{st.name} weighted column products", "mul",
+                          (p["exp_word_bits"], p["table_bits"]), groups * q * outputs),
+            OperationLine(f"{st.name} weighted column sums", "add", (p["u_bits"],),
+                          groups * q * outputs),
+            OperationLine(f"{st.name} softmax maximum compares", "add", (p["dot_bits"],),
+                          groups * (q - 1)),
+            OperationLine(f"{st.name} softmax differences and saturation compares", "add",
+                          (p["dot_bits"],), groups * q * 2),
+            OperationLine(f"{st.name} softmax Z sums", "add", (p["z_bits"],), groups * (q - 1)),
+            OperationLine(f"{st.name} softmax normalisation products", "mul",
+                          (p["u_bits"], p["recip_word_bits"]), groups * outputs),
+            OperationLine(f"{st.name} group accumulation", "add", (st.out.bits,),
+                          groups * outputs)]
 
 
 def pecan_d_operations(st) -> list[OperationLine]:

@@ -68,11 +68,16 @@ def test_digits_mlp_eight_pixels_a_beat_takes_eight_cycles_an_image():
 
 @pytest.mark.parametrize("seed, transforms", [(s, ("dense",)) for s in range(10)]
                          + [(s, ("pecan-d",)) for s in range(3)] + [(20, ("pecan-d", "dense"))]
+                         + [(s, ("pecan-a",)) for s in range(3)]
+                         + [(30, ("pecan-a", "pecan-d", "dense"))]
                          + [pytest.param(s, t, marks=pytest.mark.slow) for s, t in
                             [(s, ("pecan-d",)) for s in range(3, 12)]
-                            + [(s, ("pecan-d", "dense")) for s in range(21, 27)]])
+                            + [(s, ("pecan-d", "dense")) for s in range(21, 27)]
+                            + [(s, ("pecan-a",)) for s in range(3, 12)]
+                            + [(s, ("pecan-a", "pecan-d", "dense")) for s in range(31, 37)]])
 def test_random_networks_rtl_equals_golden(seed, transforms):
-    # PECAN-D layers come with tied prototypes (random_artifact copies some).
+    # PECAN layers come with tied prototypes (random_artifact copies some): ties in
+    # PECAN-D's arg-min and in PECAN-A's max.
     design = random_network_design(seed, transforms)
     xs = edge_images(design.network.input_shape, 3, seed=seed)
     got, expected, last = run_design(design, xs)
