@@ -62,6 +62,7 @@ from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..sim.golden.network import classify
 from .harness import RESULTS, publish, seed_stats
+from .network_accuracy import mean_pm_std
 
 __all__ = ["PRESET", "SEEDS", "RATES", "PS", "SIDES", "run", "time_metrics", "run_hw",
            "render_markdown", "render_hw_markdown", "main"]
@@ -292,10 +293,6 @@ def _result_details(done):
 
 # -- rendering ------------------------------------------------------------------------
 
-def _pm(s: dict, scale: float = 100.0, digits: int = 2) -> str:
-    return f"{s['mean'] * scale:.{digits}f} +- {s['std'] * scale:.{digits}f}"
-
-
 def _count(s: dict) -> str:
     if s["min"] == s["max"]:
         return f"{s['mean']:,.0f}"
@@ -330,8 +327,8 @@ def render_markdown(results: dict) -> str:
              "| variant | integer accuracy | params | MACs / image | float = integer classes |",
              "|---|---:|---:|---:|---:|"]
     for v, row in s.items():
-        lines.append(f"| {v} | {_pm(row['integer'])} | {_count(row['params'])} | "
-                     f"{_count(row['macs'])} | {_pm(row['float_integer_class_agreement'])} |")
+        lines.append(f"| {v} | {mean_pm_std(row['integer'])} | {_count(row['params'])} | "
+                     f"{_count(row['macs'])} | {mean_pm_std(row['float_integer_class_agreement'])} |")
     lines += ["", "Ranks (input R3, output R4) per conv and seed; `dense`: factorising at "
               "those ranks would not save parameters, the conv stays.", "",
               "| variant | seed | ranks | layers |", "|---|---:|---|---|"]

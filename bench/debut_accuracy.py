@@ -41,7 +41,8 @@ from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import macs, params
 from ..sim.golden.network import classify
 from .harness import publish
-from .network_accuracy import _pm, _stats
+from .harness import seed_stats
+from .network_accuracy import mean_pm_std
 
 __all__ = ["VARIANTS", "SEEDS", "TARGET", "run", "render_markdown", "main"]
 
@@ -101,7 +102,7 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), *, finetune_lr: float 
     summary = {}
     for name in VARIANTS:
         rows = [r for r in runs if r["variant"] == name]
-        summary[name] = {key: _stats([r[key] for r in rows])
+        summary[name] = {key: seed_stats([r[key] for r in rows])
                          for key in ("float", "golden", "agreement", "seconds")}
         summary[name].update(params=rows[0]["params"], macs=rows[0]["macs"])
     target = dict(TARGET)
@@ -138,8 +139,8 @@ def render_markdown(results: dict) -> str:
     dense = results["summary"]["dense"]
     for name, s in results["summary"].items():
         lines.append(f"| {name} | {s['params']:,} ({100 * s['params'] / dense['params']:.1f} %) "
-                     f"| {s['macs']:,} | {_pm(s['float'])} | {_pm(s['golden'])} | "
-                     f"{_pm(s['agreement'])} | {_pm(s['seconds'], 1, 1)} |")
+                     f"| {s['macs']:,} | {mean_pm_std(s['float'])} | {mean_pm_std(s['golden'])} | "
+                     f"{mean_pm_std(s['agreement'])} | {mean_pm_std(s['seconds'], 1, 1)} |")
     chains = {r["variant"]: r["chains"] for r in results["runs"] if "chains" in r}
     lines += ["", "Chains (input side first, `(p, q, r, s, t)`):", ""]
     for name, layers in chains.items():
