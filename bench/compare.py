@@ -59,6 +59,7 @@ SHIPPED = {
     "digits-mlp": "models/network/pretrained/digits-mlp.npz",
     "hklut-s-x4": "models/hklut/pretrained/hklut-s-x4.npz",
     "digits-all-debut": "models/network/pretrained/digits-all-debut.npz",
+    "digits-pecan-d": "models/network/pretrained/digits-pecan-d.npz",
     "digits-wide": "models/network/pretrained/digits-wide.npz",
     "digits-wide-ezcrop50": "models/network/pretrained/digits-wide-ezcrop50.npz",
     "digits-wide-nrmf95": "models/network/pretrained/digits-wide-nrmf95.npz",
