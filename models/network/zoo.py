@@ -184,9 +184,13 @@ def with_transforms(network: dict, transforms="pecan-d", *, prototypes=None, gro
     if len(kinds) != len(indices):
         raise ValueError(f"transforms must be one kind or one per conv2d/linear layer "
                          f"({len(indices)}), got {transforms!r}")
+    # The kinds a network can be trained in: those with a torch layer (PECAN-A has only a
+    # post-training exporter so far).
+    from .net import LAYERS
+    trainable = sorted({t for _, t in LAYERS} & set(TRANSFORMS))
     for kind in kinds:
-        if kind not in TRANSFORMS:
-            raise ValueError(f"transforms must be of {sorted(TRANSFORMS)}, got {kind!r}")
+        if kind not in trainable:
+            raise ValueError(f"transforms must be of {trainable}, got {kind!r}")
     pecan = [i for i, kind in zip(indices, kinds) if kind == "pecan-d"]
     ps = _per_layer("prototypes", prototypes, len(pecan), 1, None)
     ds = _per_layer("group_size", group_size, len(pecan), 1, None)
