@@ -32,7 +32,7 @@ from ..models.network import PRETRAINED
 from ..schemes.network import parse_network, random_artifact
 from ..schemes.network_debut import chain_params
 from .harness import RESULTS, measure, publish
-from .report import render_runs_markdown, render_synth_markdown
+from .report import folding_label, render_runs_markdown, render_synth_markdown
 
 __all__ = ["CONFIGS", "TRAINED_CONFIGS", "all_debut_config", "trained_all_debut", "layer_counts",
            "run", "render_markdown", "main"]
@@ -129,12 +129,7 @@ def run(*, quick: bool = False, trained: bool = False, configs=None, progress: b
     return report
 
 
-def _label(r: dict) -> str:
-    fold = r["config"]["folding"]
-    return f"{r['network']['name']} {'/'.join('x'.join(map(str, f)) for f in fold)}"
-
-
-COLUMNS = [("network, folding per layer (PE x SIMD, or lanes per factor)", _label)]
+COLUMNS = [("network, folding per layer (PE x SIMD, or lanes per factor)", folding_label)]
 
 
 def render_markdown(report: dict) -> str:
@@ -151,7 +146,7 @@ def render_markdown(report: dict) -> str:
     for r in records:
         layers = r["network"]["layers"]
         acc = r["network"].get("test_accuracy")
-        lines.append(f"| {_label(r)} | {sum(l['params'] for l in layers)} | "
+        lines.append(f"| {folding_label(r)} | {sum(l['params'] for l in layers)} | "
                      f"{sum(l['dense_params'] for l in layers)} | "
                      f"{sum(l['macs'] for l in layers)} | "
                      f"{r['performance']['cycles_per_input']} | "

@@ -31,7 +31,7 @@ from ..models.network import PRETRAINED
 from ..schemes.network import random_artifact, with_transform
 from .energy import estimate
 from .harness import RESULTS, cost_smallest, measure, publish
-from .report import render_runs_markdown, render_synth_markdown
+from .report import folding_label, render_runs_markdown, render_synth_markdown
 
 __all__ = ["CONFIGS", "pecan_config", "operation_counts", "run", "render_markdown", "main"]
 
@@ -81,12 +81,7 @@ def run(*, quick: bool = False, configs=CONFIGS, progress: bool = True, done=Non
     return report
 
 
-def _label(r: dict) -> str:
-    fold = r["config"]["folding"]
-    return f"{r['network']['name']} {'/'.join('x'.join(map(str, f)) for f in fold)}"
-
-
-COLUMNS = [("network, folding per layer (groups x prototypes a cycle)", _label)]
+COLUMNS = [("network, folding per layer (groups x prototypes a cycle)", folding_label)]
 
 
 def render_markdown(report: dict) -> str:
@@ -100,7 +95,7 @@ def render_markdown(report: dict) -> str:
               "|---|---:|---:|---:|---:|---:|"]
     for r in records:
         o = r["network"]["operations"]
-        lines.append(f"| {_label(r)} | {o['mul']} | {o['add']} | {o['softmax_mul']} / "
+        lines.append(f"| {folding_label(r)} | {o['mul']} | {o['add']} | {o['softmax_mul']} / "
                      f"{o['softmax_add']} | {r['performance']['cycles_per_input']} | "
                      f"{r['energy']['pj']['total']:.0f} |")
     for target in ("generic", "ice40", "ecp5"):

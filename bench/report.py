@@ -21,7 +21,7 @@ from .devices import DEVICES
 
 __all__ = ["ReportError", "load_json", "parse_yosys_stat", "parse_yosys_memories",
            "parse_nextpnr_report", "parse_nextpnr_errors", "normalise_cells", "pick_fmax",
-           "render_cost_table", "render_runs_markdown", "render_synth_markdown",
+           "render_cost_table", "folding_label", "render_runs_markdown", "render_synth_markdown",
            "render_traffic_markdown", "fits_cell"]
 
 # Cell types `stat -tech cmos` has a transistor count for (yosys kernel/cost.cc); anything
@@ -369,6 +369,12 @@ def _markdown(header: list[str], rows: list[list]) -> list[str]:
     return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
             + ["| " + " | ".join("-" if v is None else str(v) for v in row) + " |"
                for row in rows])
+
+
+def folding_label(record: dict) -> str:
+    """A network record's name and folding: ``"<name> 1x1/2x8/..."`` (each layer's knobs)."""
+    fold = record["config"]["folding"]
+    return f"{record['network']['name']} {'/'.join('x'.join(map(str, f)) for f in fold)}"
 
 
 def render_runs_markdown(records: list[dict], columns) -> list[str]:

@@ -471,34 +471,26 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
       fold; its bias ROM (with several neuron folds): a word of ``PE`` biases a neuron
       fold.
     """
-    from edgeforge.hw.network.window import row_plans, slots
+    from edgeforge.hw.network.window import slots
     lines = []
     for st in plan.stages:
         p = st.params
         if st.kind == "window":
-            k, pad, w = p["kernel"], p["padding"], p["width"]
-            out_w = w + 2 * pad - k + 1
-            cols = sum(0 <= ox - pad + dx < w for ox in range(out_w) for dx in range(k))
-            rows = sum(sum(o is not None for o in q.offsets)
-                       for q in row_plans(p["height"], k, pad))
+            k, pad = p["kernel"], p["padding"]
             word = st.inp.bits * st.inp.lanes
-            lines.append(TrafficLine(f"{st.name}.rows", word, reads=rows * cols,
+            lines.append(TrafficLine(f"{st.name}.rows", word, reads=_taps_inside(p),
                                      writes=st.inp.beats,
                                      # A word is an input beat: a row holds a row's beats.
                                      array_bits=slots(k, pad) * (st.inp.beats // p["height"])
                                      * word))
         elif st.kind == "narrow_window":
-            k, pad, w = p["kernel"], p["padding"], p["width"]
-            out_w = w + 2 * pad - k + 1
-            cols = sum(0 <= ox - pad + dx < w for ox in range(out_w) for dx in range(k))
-            rows = sum(sum(o is not None for o in q.offsets)
-                       for q in row_plans(p["height"], k, pad))
+            k, pad = p["kernel"], p["padding"]
             word = st.inp.bits * st.inp.lanes
             # One memory of slots rows, each a row's input beats (the memory puts the rows at
             # a power-of-two stride; this is what they hold).
             row_beats = st.inp.beats // p["height"]
             lines.append(TrafficLine(f"{st.name}.rows", word,
-                                     reads=rows * cols * p["channels"] // p["lanes"],
+                                     reads=_taps_inside(p) * p["channels"] // p["lanes"],
                                      writes=st.inp.beats,
                                      array_bits=slots(k, pad) * row_beats * word))
         elif st.kind == "narrow_pool":
@@ -513,6 +505,16 @@ def traffic(plan) -> tuple[TrafficLine, ...]:
             from edgeforge.schemes.network import resolve
             lines += resolve(_transform(st).traffic)(st)
     return tuple(lines)
+
+
+def _taps_inside(p) -> int:
+    """Window taps of an image that fall inside it (the padding reads nothing): every
+    tap row inside the image times every tap column inside it, per window."""
+    from edgeforge.hw.network.window import row_plans
+    k, pad, w = p["kernel"], p["padding"], p["width"]
+    cols = sum(0 <= ox - pad + dx < w for ox in range(w + 2 * pad - k + 1) for dx in range(k))
+    rows = sum(sum(o is not None for o in q.offsets) for q in row_plans(p["height"], k, pad))
+    return rows * cols
 
 
 def dense_traffic(st) -> list[TrafficLine]:
