@@ -370,7 +370,7 @@ def render_markdown(results: dict) -> str:
 
 
 def render_hw_markdown(report: dict) -> str:
-    from .report import render_runs_markdown, render_synth_markdown
+    from .report import render_runs_markdown, render_synth_sections
 
     def label(r):
         return f"{r['network']['variant']} folded"
@@ -390,11 +390,9 @@ def render_hw_markdown(report: dict) -> str:
                      f"{100 * n['accuracy_test']:.2f} % | "
                      f"{r['performance']['cycles_per_input']:,.0f} | "
                      f"{r['energy']['pj']['on_chip']:.0f} | {r['energy']['pj']['total']:.0f} |")
-    for target, title in (("ice40", "iCE40"), ("ecp5", "ECP5 (smallest part it fits)"),
-                          ("generic", "Generic (yosys)")):
-        table = render_synth_markdown(records, target, columns)
-        if len(table) > 2:
-            lines += ["", title, ""] + table
+    lines += render_synth_sections(records, columns, (
+        ("ice40", "iCE40"), ("ecp5", "ECP5 (smallest part it fits)"),
+        ("generic", "Generic (yosys)")))
     return "\n".join(lines) + "\n"
 
 

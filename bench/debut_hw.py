@@ -32,7 +32,7 @@ from ..models.network import PRETRAINED
 from ..schemes.network import parse_network, random_artifact
 from ..schemes.network_debut import chain_params
 from .harness import RESULTS, measure, publish
-from .report import folding_label, render_runs_markdown, render_synth_markdown
+from .report import folding_label, render_runs_markdown, render_synth_sections
 
 __all__ = ["CONFIGS", "TRAINED_CONFIGS", "all_debut_config", "trained_all_debut", "layer_counts",
            "run", "render_markdown", "main"]
@@ -151,10 +151,8 @@ def render_markdown(report: dict) -> str:
                      f"{sum(l['macs'] for l in layers)} | "
                      f"{r['performance']['cycles_per_input']} | "
                      f"{'-' if acc is None else f'{100 * acc:.2f} %'} |")
-    for target in ("generic", "ice40", "ecp5"):
-        table = render_synth_markdown(records, target, COLUMNS)
-        if len(table) > 2:
-            lines += ["", target, ""] + table
+    lines += render_synth_sections(records, COLUMNS,
+                                   [(t, t) for t in ("generic", "ice40", "ecp5")])
     return "\n".join(lines) + "\n"
 
 

@@ -32,7 +32,7 @@ from ..models.network import PRETRAINED
 from ..models.network.zoo import layer_macs
 from .energy import estimate
 from .harness import RESULTS, cost_smallest, measure, publish
-from .report import render_runs_markdown, render_synth_markdown, render_traffic_markdown
+from .report import render_runs_markdown, render_synth_sections, render_traffic_markdown
 
 __all__ = ["CONFIGS", "IMAGES", "network_record", "run", "render_markdown", "main"]
 
@@ -159,13 +159,10 @@ def render_markdown(report: dict) -> str:
                "| M inferences/s at ECP5 Fmax | est. pJ on chip | est. pJ with off-chip |",
                "|---|---|---|---|---|---|---|"]
               + ["| " + " | ".join(str(v) for v in row) + " |" for row in summary])
-    for target, title in (("ice40", "iCE40 (yosys synth_ice40, nextpnr-ice40 where it fits)"),
-                          ("ecp5", "ECP5 (synth_ecp5, nextpnr-ecp5 on the smallest part it "
-                                   "fits)"),
-                          ("generic", "Generic (yosys, memories kept as memory cells)")):
-        table = render_synth_markdown(records, target, COLUMNS)
-        if len(table) > 2:
-            lines += ["", title, ""] + table
+    lines += render_synth_sections(records, COLUMNS, (
+        ("ice40", "iCE40 (yosys synth_ice40, nextpnr-ice40 where it fits)"),
+        ("ecp5", "ECP5 (synth_ecp5, nextpnr-ecp5 on the smallest part it fits)"),
+        ("generic", "Generic (yosys, memories kept as memory cells)")))
     lines += ["", "Memory traffic per image (model; measured equal in Amaranth's simulator by "
               "the tests): reads / writes (word bits).", ""]
     lines += render_traffic_markdown(records, _label)

@@ -31,7 +31,7 @@ from ..models.network import PRETRAINED
 from ..schemes.network import random_artifact, with_transform
 from .energy import estimate
 from .harness import RESULTS, cost_smallest, measure, publish
-from .report import folding_label, render_runs_markdown, render_synth_markdown
+from .report import folding_label, render_runs_markdown, render_synth_sections
 
 __all__ = ["CONFIGS", "pecan_config", "operation_counts", "run", "render_markdown", "main"]
 
@@ -98,10 +98,8 @@ def render_markdown(report: dict) -> str:
         lines.append(f"| {folding_label(r)} | {o['mul']} | {o['add']} | {o['softmax_mul']} / "
                      f"{o['softmax_add']} | {r['performance']['cycles_per_input']} | "
                      f"{r['energy']['pj']['total']:.0f} |")
-    for target in ("generic", "ice40", "ecp5"):
-        table = render_synth_markdown(records, target, COLUMNS)
-        if len(table) > 2:
-            lines += ["", target, ""] + table
+    lines += render_synth_sections(records, COLUMNS,
+                                   [(t, t) for t in ("generic", "ice40", "ecp5")])
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,7 @@ from .devices import DEVICES
 __all__ = ["ReportError", "load_json", "parse_yosys_stat", "parse_yosys_memories",
            "parse_nextpnr_report", "parse_nextpnr_errors", "normalise_cells", "pick_fmax",
            "render_cost_table", "folding_label", "render_runs_markdown", "render_synth_markdown",
+           "render_synth_sections",
            "render_traffic_markdown", "fits_cell"]
 
 # Cell types `stat -tech cmos` has a transistor count for (yosys kernel/cost.cc); anything
@@ -427,6 +428,17 @@ def render_synth_markdown(records: list[dict], target: str, columns) -> list[str
               if target == "generic" else ["part", "LUT4", "FF", "LUT RAM", "block RAM", "SPRAM",
                                            "DSP", "Fmax MHz", "fits"]))
     return _markdown(header, rows)
+
+
+def render_synth_sections(records: list[dict], columns, titles) -> list[str]:
+    """Markdown lines of a :func:`render_synth_markdown` table per ``(target, title)`` of
+    ``titles``, each under its title; a target no record was costed for is left out."""
+    lines = []
+    for target, title in titles:
+        table = render_synth_markdown(records, target, columns)
+        if len(table) > 2:
+            lines += ["", title, ""] + table
+    return lines
 
 
 def render_traffic_markdown(records: list[dict], label) -> list[str]:
