@@ -229,7 +229,11 @@ class Design(ABC):
             "cycle_model": self.cycle_model().to_dict(),
             "artifact": {"content_hash": self.artifact.content_hash,
                          "scheme_config": self.artifact.config,
-                         "provenance": self.artifact.provenance},
+                         "provenance": self.artifact.provenance,
+                         # Where it was loaded from: `edgeforge verify --design` finds it here.
+                         "file": (str(Path(self.artifact.path).resolve())
+                                  if self.artifact.path is not None else None)},
+            "verilog_sha256": hashlib.sha256(self.verilog.encode()).hexdigest(),
             "design_hash": self.design_hash,
             "tools": tool_versions(),
         }
