@@ -10,6 +10,8 @@ random ones, part of them at the ends of their range only.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 #: The engines, in the order the README lists them.
@@ -134,3 +136,10 @@ def input_sets(design, n: int, seed: int) -> list[np.ndarray]:
             x = rng.integers(0, top + 1, size=shape)
         xs.append(x.astype(like.dtype))
     return xs
+
+
+@functools.lru_cache(maxsize=None)
+def cached_design(engine: str, seed: int):
+    """``ENGINES[engine](seed)``, one object per process: tests that write and that verify
+    the same random design generate its Verilog once."""
+    return ENGINES[engine](seed)
