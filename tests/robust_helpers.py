@@ -40,14 +40,14 @@ def hklut_random_artifact(config, seed: int, extremes: float = 0.25):
                                                                    "seed": seed})
 
 
-def _hklut(seed: int):
+def _hklut(seed: int, extremes: float = 0.25):
     from edgeforge.hw.hklut.design import HKLUTDesign
     from edgeforge.schemes.hklut import HKLUTConfig
     rng = np.random.default_rng([seed, 1])
     # Factors 1 and 2 and the 2-pixel kernel sets keep the tables (and the build) small.
     stages = tuple(int(r) for r in rng.choice([1, 2], size=int(rng.integers(1, 3))))
     config = HKLUTConfig(stages=stages, msb_kernels="hd", lsb_kernels="hd")
-    art = hklut_random_artifact(config, seed)
+    art = hklut_random_artifact(config, seed, extremes)
     while True:
         channels = int(rng.choice([1, 3]))
         options = {"width": int(rng.integers(3, 7)), "height": int(rng.integers(3, 6)),
@@ -62,9 +62,9 @@ def _hklut(seed: int):
 
 
 def _network(kind: str):
-    def make(seed: int):
+    def make(seed: int, extremes: float = 0.5):
         from network_helpers import random_network_design
-        return random_network_design(seed, transforms=(kind,))
+        return random_network_design(seed, transforms=(kind,), extremes=extremes)
     return make
 
 
@@ -99,10 +99,10 @@ def debut_config(seed: int) -> dict:
     raise AssertionError(f"no DeBut config for seed {seed}")
 
 
-def _debut(seed: int):
+def _debut(seed: int, extremes: float = 0.5):
     from edgeforge.hw.network.design import NetworkDesign
     from edgeforge.schemes.network import parse_network, random_artifact
-    art = random_artifact(debut_config(seed), seed=seed, extremes=0.5)
+    art = random_artifact(debut_config(seed), seed=seed, extremes=extremes)
     net = parse_network(art.config)
     rng = np.random.default_rng([seed, 4])
     folding = [layer.transform.candidates(layer)[int(rng.integers(
@@ -143,3 +143,11 @@ def cached_design(engine: str, seed: int):
     """``ENGINES[engine](seed)``, one object per process: tests that write and that verify
     the same random design generate its Verilog once."""
     return ENGINES[engine](seed)
+
+
+@functools.lru_cache(maxsize=None)
+def extreme_design(engine: str, seed: int, extremes: float = 1.0):
+    """A random design of ``engine`` (not smoke) whose artifact has a fraction ``extremes`` of
+    its weights, biases, tables and codebooks at the two ends of their declared ranges (1.0:
+    all of them), for the overflow tests."""
+    return ENGINES[engine](seed, extremes=extremes)
