@@ -161,3 +161,14 @@ def test_simulators_agree_on_smoke():
 def test_simulators_agree(engine):
     # A Verilator build per engine: 30-70 s each on the shared machine.
     _agree(cached_design(engine, DEFAULT_BUILDS[0]))
+
+
+def test_one_bit_ports():
+    """Found by the --slow smoke builds: a 1-bit output port reads in cocotb as a Logic,
+    which the testbench read as a LogicArray (no to_unsigned): every run failed."""
+    from edgeforge import generate
+    from edgeforge.schemes.smoke import default_artifact
+    design = generate(default_artifact(addr_bits=1, data_bits=1, seed=2))
+    xs = input_sets(design, 4, 2)
+    result = design.verify(xs, simulator=rtl_simulator("icarus"), seed=2)
+    assert result.passed, result.failures
