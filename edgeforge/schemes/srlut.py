@@ -156,7 +156,7 @@ class SRLUTScheme(Scheme):
     name = "srlut"
     version = 1
     title = "SR-LUT / MuLUT"
-    flows = None
+    flows = "edgeforge.schemes.srlut_flows"
 
     def check_config(self, config: dict) -> dict:
         return SRLUTConfig.from_dict(config).to_dict()
