@@ -25,7 +25,7 @@ MULUT_MIRROR = Path(os.environ.get("EDGEFORGE_MULUT_MIRROR", "/work/.mirror/ddle
 SET5 = ("baby", "bird", "butterfly", "head", "woman")
 
 
-def random_tables(config: SRLUTConfig, seed: int, spread: int = 127) -> dict[str, np.ndarray]:
+def random_tables(config: SRLUTConfig, seed: int = 0, spread: int = 127) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return {name: rng.integers(-spread, spread + 1, spec.shape, dtype=np.int8)
             for name, spec in config.array_specs().items()}
