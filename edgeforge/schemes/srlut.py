@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 
 from ..artifact import ArraySpec, ArtifactError
-from . import Scheme
+from . import Scheme, check_design_options
 from .hklut import PIXEL_BITS, ROTATIONS, TABLE_BITS, Kernel
 
 __all__ = ["KERNEL_SETS", "PADDING", "SRLUTConfig", "SRLUTScheme", "table_name", "REINDEX_BIAS"]
@@ -165,5 +165,5 @@ class SRLUTScheme(Scheme):
         return SRLUTConfig.from_dict(config).array_specs()
 
     def design(self, artifact, **hw_config):
-        raise ValueError("scheme srlut: no hardware design yet; the golden model "
-                         "(edgeforge.sim.golden.srlut) reads its tables")
+        from ..hw.srlut.design import SRLUTDesign
+        return SRLUTDesign(artifact, **check_design_options(self.name, SRLUTDesign, hw_config))

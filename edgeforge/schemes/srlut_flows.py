@@ -12,9 +12,24 @@ from rich.table import Table
 from . import Command, Option
 from .hklut_flows import int_list
 
-__all__ = ["TRAIN_OPTIONS", "EVALUATE_OPTIONS", "COMMANDS", "train", "evaluate", "storage_table"]
+__all__ = ["DESIGN_OPTIONS", "TRAIN_OPTIONS", "EVALUATE_OPTIONS", "COMMANDS", "train", "evaluate", "storage_table"]
 
 console = Console()
+
+DESIGN_OPTIONS = (
+    Option(("--width",), "width", {"type": int, "help": "LR image width in pixels"}),
+    Option(("--height",), "height", {"type": int, "help": "LR image height in pixels"}),
+    Option(("--out-pixels",), "out_pixels", {"type": int, "metavar": "P",
+                                             "help": "HR pixels per output beat"}),
+    Option(("--table",), "table", {"choices": ("onchip", "external"),
+                                   "help": "SR-LUT: table in an on-chip ROM or behind an "
+                                           "external read port (default external)"}),
+    Option(("--memory-latency",), "memory_latency", {
+        "type": int, "metavar": "CYCLES",
+        "help": "SR-LUT: cycles the external memory takes to answer (default 4)"}),
+    Option(("--buffer-ram",), "buffer_ram", {"metavar": "KIND",
+                                             "help": "memory of the line and re-order buffers"}),
+)
 
 TRAIN_OPTIONS = (
     Option(("--kernels",), "kernels", {"choices": ("s", "f", "v"),

@@ -36,7 +36,7 @@ from edgeforge.schemes.srlut import SRLUTConfig, table_name
 from ..hklut.index import tap_value, turn_block, window_taps
 from ..hklut.linebuffer import LineWindow
 from ..hklut.reorder import BlockReorder
-from ..logic import check_buffer_ram, check_count, refuse_quietly
+from ..logic import check_buffer_ram, check_count, equals, refuse_quietly
 from ..rom import RomBank
 from .simplex import ranks, vertex_rows, weights
 
@@ -90,6 +90,25 @@ class SRLUTEngine(wiring.Component):
     @refuse_quietly
     def __init__(self, tables, config: SRLUTConfig, *, width: int, height: int,
                  out_pixels: int = 1, table: str = "external", buffer_ram: str = "auto"):
+        self.check_config(config, width=width, height=height, out_pixels=out_pixels, table=table,
+                          buffer_ram=buffer_ram)
+        r = config.stages[0]
+        self.table = tables[table_name(0, config.kernels)]
+        self.config, self.width, self.height = config, width, height
+        self.out_pixels, self.place, self.buffer_ram = out_pixels, table, buffer_ram
+        self.r = r
+        self.word_bits = TABLE_BITS * r * r
+        members = {"i": In(stream.Signature(PIXEL_BITS)),
+                   "o": Out(stream.Signature(PIXEL_BITS * out_pixels))}
+        if table == "external":
+            members |= {"mem_addr": Out(stream.Signature(range(config.entries))),
+                        "mem_data": In(stream.Signature(self.word_bits))}
+        super().__init__(members)
+
+    @staticmethod
+    def check_config(config: SRLUTConfig, *, width: int, height: int, out_pixels: int = 1,
+                     table: str = "external", buffer_ram: str = "auto") -> None:
+        """Validate an engine config (see the class's parameters); raise ValueError naming it."""
         if not isinstance(config, SRLUTConfig):
             raise TypeError(f"config must be an SRLUTConfig, got {type(config).__name__!r}")
         if config.kernels not in KERNELS or len(config.stages) != 1:
@@ -110,17 +129,6 @@ class SRLUTEngine(wiring.Component):
         if table not in TABLE_PLACES:
             raise ValueError(f"table must be one of {TABLE_PLACES}, got {table!r}")
         check_buffer_ram(buffer_ram)
-        self.table = tables[table_name(0, config.kernels)]
-        self.config, self.width, self.height = config, width, height
-        self.out_pixels, self.place, self.buffer_ram = out_pixels, table, buffer_ram
-        self.r = r
-        self.word_bits = TABLE_BITS * r * r
-        members = {"i": In(stream.Signature(PIXEL_BITS)),
-                   "o": Out(stream.Signature(PIXEL_BITS * out_pixels))}
-        if table == "external":
-            members |= {"mem_addr": Out(stream.Signature(range(config.entries))),
-                        "mem_data": In(stream.Signature(self.word_bits))}
-        super().__init__(members)
 
     @property
     def reads_per_anchor(self) -> int:
@@ -169,7 +177,7 @@ class SRLUTEngine(wiring.Component):
         got_vertex = Signal(range(n + 1))
         acc_shape = signed(c.sum_bound().bit_length() + 1)
         acc = [Signal(acc_shape, name=f"acc{e}") for e in range(r * r)]
-        done = busy & (got == reads)
+        done = busy & equals(got, reads)
         handed = done & reorder.i.ready
         take = window.o.valid & window.o.ready
         m.d.comb += window.o.ready.eq(~busy | handed)
@@ -203,7 +211,7 @@ class SRLUTEngine(wiring.Component):
         with m.If(data_port.valid & busy & ~take):
             m.d.sync += got.eq(got + 1)
             m.d.sync += [a.eq(b) for a, b in zip(wts, wts[1:])]
-            with m.If(got_vertex == n):
+            with m.If(equals(got_vertex, n)):
                 m.d.sync += [got_vertex.eq(0), got_rot.eq(got_rot + 1)]
             with m.Else():
                 m.d.sync += got_vertex.eq(got_vertex + 1)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from amaranth import Cat, Const, Mux
 
+from ..logic import equals
+
 __all__ = ["ranks", "vertex_rows", "weights"]
 
 
@@ -53,7 +55,7 @@ def weights(lsbs: list, rank: list, interval: int) -> list:
     for j in range(n):
         value = Const(0, len(Cat(lsbs[0])))
         for f, r in zip(lsbs, rank):
-            value = value | Mux(r == j, f, 0)
+            value = value | Mux(equals(r, j), f, 0)
         ordered.append(value)
     out = [interval - ordered[0]]
     out += [ordered[j - 1] - ordered[j] for j in range(1, n)]
