@@ -21,6 +21,7 @@ from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.cycles.srlut import SRLUTCycles, predict
 from edgeforge.sim.golden.srlut import upscale
 
+from ..hklut.linebuffer import SLOTS
 from ..logic import check_count
 from .engine import SRLUTEngine, table_words
 
@@ -68,9 +69,13 @@ class SRLUTDesign(Design):
                            buffer_ram=self.buffer_ram)
 
     def memory_bits(self) -> dict[str, int]:
-        """On-chip table bits (0 with an external table) and the bits the table holds."""
-        table = self.sr_config.entries * self.sr_config.stages[0] ** 2 * TABLE_BITS
-        return {"tables": table if self.table == "onchip" else 0,
+        """Bits of memory, known before the build: the on-chip table (0 with an external one),
+        the line and re-order buffers (``SLOTS`` LR rows of 8-bit pixels, two block rows of
+        ``r`` HR rows), and the table bits held off chip."""
+        r = self.sr_config.stages[0]
+        table = self.sr_config.entries * r * r * TABLE_BITS
+        buffers = SLOTS * self.width * PIXEL_BITS + 2 * r * self.width * r * PIXEL_BITS
+        return {"tables": table if self.table == "onchip" else 0, "buffers": buffers,
                 "offchip_tables": table if self.table == "external" else 0}
 
     def _check_input(self, x) -> np.ndarray:

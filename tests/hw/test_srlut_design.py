@@ -50,6 +50,8 @@ def test_manifest_ports_and_lint(tmp_path):
     onchip = SRLUTDesign(_artifact("f", 2, 6), width=4, height=3, table="onchip")
     assert "mem_addr__payload" not in {p["name"] for p in onchip.ports()}
     assert onchip.memory_bits()["tables"] == 5 ** 3 * 4 * 8
+    assert design.memory_bits() == {"tables": 0, "buffers": 8 * 4 * 8 + 2 * 2 * 8 * 8,
+                                    "offchip_tables": 5 ** 4 * 4 * 8}
 
 
 def _verify(design, inputs, **kwargs):

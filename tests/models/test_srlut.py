@@ -157,3 +157,15 @@ def test_released_tables_import(tmp_path):
     names = [f"models/sr_x2sdy/LUT_ft_x4_4bit_int8_s{s}_{k}.npy" for s in (1, 2) for k in "sdy"]
     art = import_srlut(extract(MULUT_MIRROR, names, tmp_path / "sr_x2sdy"))
     assert art.config["stages"] == [1, 4] and sum(art.storage_bytes().values()) == 4_259_571
+
+
+def test_cli_train_writes_a_validated_artifact(tmp_path, capsys):
+    out = tmp_path / "f.npz"
+    assert main(["train", "--scheme", "srlut", "--kernels", "f", "--stages", "2",
+                 "--iterations", "3", "--batch", "2", "--patch", "6", "--nf", "8",
+                 "--no-progress", "-o", str(out)]) == 0
+    art = load(out)
+    assert art.config == {"kernels": "f", "stages": [2], "interval_bits": 4}
+    assert art.provenance["iterations"] == 3 and "--kernels f" in art.provenance["command"]
+    assert main(["train", "--scheme", "srlut", "--msb-kernels", "hd", "-o", str(out)]) == 2
+    assert "--msb-kernels: a HKLUT option" in capsys.readouterr().err
