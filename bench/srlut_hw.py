@@ -204,7 +204,9 @@ def render(results: dict) -> str:
               + ", ".join(f"{r['name'].split(' (')[0]} {r['run_cycles_measured']} vs "
                           f"{r['run_cycles_model']}" for r in results["rows"]
                           if "run_cycles_measured" in r) + ". Multiplications: weight (5 bit) x "
-              "int8 entry, one per table element read; HKLUT only adds.", ""]
+              "int8 entry, one per table element read; HKLUT only adds. Off-chip B/px: 1/16 in, "
+              "1 out and the table's reads when it is off chip; DRAM pJ/px: those bytes at "
+              "bench/energy.py's DRAM figure (on-chip accesses not included).", ""]
     if results["authors"]:
         lines += ["Authors' released tables (read from a local mirror, not shipped), same photos "
                   "and golden:", "", "| tables | bytes | Y-PSNR dB | SSIM | bicubic dB |",

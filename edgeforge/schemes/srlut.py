@@ -20,7 +20,7 @@ rotations. A stage with K kernels ends in
 
 RHE is round half to even. Kernel sets fix the pixels and the border padding
 of the authors' test code: SR-LUT's ``s``, ``f``, ``v`` reflect, MuLUT's
-``sdy`` replicates (``/work/shared/notes/srlut.md`` has the sources).
+``sdy`` replicates (``shared/notes/srlut.md`` has the sources).
 The golden model is ``edgeforge.sim.golden.srlut``.
 """
 

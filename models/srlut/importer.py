@@ -1,6 +1,6 @@
 """Import the SR-LUT and MuLUT authors' released tables as an edgeforge ``srlut`` artifact.
 
-Layouts (``/work/shared/notes/srlut.md``):
+Layouts (``shared/notes/srlut.md``):
 
 - SR-LUT (``yhjo09/SR-LUT``, ``3_Test_using_LUT/``): one file per model,
   ``Model_{S|F|V}_x{r}_{b}bit_int8.npy`` of shape ``(L**n, 1, r, r)``, with

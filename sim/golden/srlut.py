@@ -7,7 +7,7 @@ stage sum T adds every kernel and rotation, and a stage ends in a round half
 to even of ``T / (q K)`` (last stage) or MuLUT's re-indexing
 ``T / (4 q K) + 127`` (earlier stages). Everything is integer, so the float
 paths of the authors' scripts (exact for every reachable T, see
-``/work/shared/notes/srlut.md``) are reproduced without floats.
+``shared/notes/srlut.md``) are reproduced without floats.
 
 Two simplex rules (``simplex=``):
 

@@ -3,7 +3,7 @@ per-pixel loop model written from the readout's definition.
 
 :func:`slow_upscale` shares no code with the golden model: it works in the
 original frame (each rotation's taps turned, out-of-range indices mirrored or
-clamped there, as ``/work/shared/notes/srlut.md`` derives), sorts with Python's
+clamped there, as ``shared/notes/srlut.md`` derives), sorts with Python's
 ``sorted`` and rounds with :class:`fractions.Fraction`. The comparison with the
 authors' own outputs is in ``test_golden_srlut_authors.py``.
 """
