@@ -12,7 +12,8 @@ from rich.table import Table
 from . import Command, Option
 from .hklut_flows import int_list
 
-__all__ = ["DESIGN_OPTIONS", "TRAIN_OPTIONS", "EVALUATE_OPTIONS", "COMMANDS", "train", "evaluate", "storage_table"]
+__all__ = ["DESIGN_OPTIONS", "TRAIN_OPTIONS", "EVALUATE_OPTIONS", "COMMANDS", "train", "evaluate", "storage_table",
+           "task_metric"]
 
 console = Console()
 
@@ -85,6 +86,15 @@ def evaluate(args, art) -> int:
     report = run_evaluation(art, pairs, simplex=args.simplex or "fixed")
     console.print(render_eval_table(report, scheme=_title(art.config)))
     return 0
+
+
+def task_metric(art) -> dict:
+    """The comparison's task figure: the golden ``fixed`` readout's mean Y-PSNR on the built-in
+    photos (the engine is bit-exact with it), bicubic beside it."""
+    from ..models.srlut.evaluate import evaluate as run_evaluation
+    m = run_evaluation(art).mean
+    return {"name": "psnr_db", "what": "Y-PSNR dB, scikit-image photos (golden = RTL)",
+            "value": m.psnr, "bicubic": m.bicubic_psnr}
 
 
 def _title(config: dict) -> str:

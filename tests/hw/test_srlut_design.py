@@ -8,7 +8,6 @@ The cocotb runs are one Verilator build each (about 90 s on the shared machine),
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from edgeforge.artifact import Artifact, check

@@ -169,3 +169,13 @@ def test_cli_train_writes_a_validated_artifact(tmp_path, capsys):
     assert art.provenance["iterations"] == 3 and "--kernels f" in art.provenance["command"]
     assert main(["train", "--scheme", "srlut", "--msb-kernels", "hd", "-o", str(out)]) == 2
     assert "--msb-kernels: a HKLUT option" in capsys.readouterr().err
+
+
+def test_task_metric_is_the_golden_psnr(tmp_path):
+    from edgeforge.models.srlut.evaluate import evaluate
+    from edgeforge.schemes.srlut_flows import task_metric
+    path, _ = _srlut_file(tmp_path, "f", 4, 4)
+    art = import_srlut(path)
+    metric = task_metric(art)
+    assert metric["name"] == "psnr_db" and metric["value"] == evaluate(art).mean.psnr
+    assert metric["bicubic"] > metric["value"]          # random tables lose to bicubic
