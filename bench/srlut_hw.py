@@ -21,7 +21,11 @@ Off-chip bytes per HR pixel: 1/16 in, 1 out, plus the table reads of an
 external table; their DRAM energy at ``bench/energy.py``'s figure. One training
 seed (42), a short run: the rule of 5 seeds is for the dense networks' accuracy.
 
-Command: ``python -m edgeforge.bench.srlut_hw [--iterations 300] [--latency 4]``
+With ``--cost`` the two SR-LUT engines (32 x 32 LR frames, seeded random tables:
+area does not depend on the values of a table in block RAM or outside) are
+synthesised and placed for the ECP5-25F (``Design.cost``, cached by design hash).
+
+Command: ``python -m edgeforge.bench.srlut_hw [--iterations 300] [--latency 4] [--cost]``
 """
 
 from __future__ import annotations
@@ -109,7 +113,29 @@ def _measure_cycles(art, *, table: str, latency: int, width: int = 6, height: in
             "table_reads_measured": reads, "multipliers": model.multipliers}
 
 
-def run(iterations: int, latency: int, say=print) -> dict:
+def _cost(latency: int, say=print) -> list[dict]:
+    """ECP5-25F area and Fmax of the SR-LUT-F (on chip) and SR-LUT-S (external) engines."""
+    from edgeforge import generate
+    from edgeforge.artifact import Artifact, check
+    from edgeforge.schemes.srlut import SRLUTConfig
+    out = []
+    for kernels, table in (("f", "onchip"), ("s", "external")):
+        config = SRLUTConfig(kernels, (SCALE,), 4)
+        rng = np.random.default_rng(1)
+        tables = {name: rng.integers(-127, 128, spec.shape, dtype=np.int8)
+                  for name, spec in config.array_specs().items()}
+        design = generate(check(Artifact("srlut", config.to_dict(), tables)), width=32,
+                          height=32, table=table, memory_latency=latency)
+        say(f"cost: {design.name}")
+        (result,) = design.cost(("ecp5",), devices={"ecp5": "ecp5-25f"})
+        out.append({"name": f"SR-LUT-{kernels.upper()} x4, table {table}", "design": design.name,
+                    "device": result.device, "fits": result.fits, "fmax_mhz":
+                    None if result.fmax_mhz is None else round(result.fmax_mhz, 1),
+                    **{k: result.resources.get(k) for k in ("lut4", "ff", "bram", "dsp")}})
+    return out
+
+
+def run(iterations: int, latency: int, say=print, cost: bool = False) -> dict:
     import torch
     torch.set_num_threads(1)
     from edgeforge import load
@@ -155,6 +181,7 @@ def run(iterations: int, latency: int, say=print) -> dict:
         "authors' repositories not mirrored: their rows are left out")
     return {"command": "python -m edgeforge.bench.srlut_hw " + " ".join(sys.argv[1:]),
             "scale": SCALE, "memory_latency": latency, "rows": rows, "authors": authors,
+            "cost": _cost(latency, say) if cost else [],
             "note": "PSNR/SSIM on the 4 built-in scikit-image test photos (Pillow bicubic LR), "
                     "golden fixed simplex; cycles per HR pixel one channel, no pauses"}
 
@@ -207,6 +234,13 @@ def render(results: dict) -> str:
               "int8 entry, one per table element read; HKLUT only adds. Off-chip B/px: 1/16 in, "
               "1 out and the table's reads when it is off chip; DRAM pJ/px: those bytes at "
               "bench/energy.py's DRAM figure (on-chip accesses not included).", ""]
+    if results.get("cost"):
+        lines += ["ECP5 (32x32 LR frames, seeded random tables; yosys + nextpnr, "
+                  "`Design.cost`):", "", "| engine | part | LUT4 | FF | DP16KD | MULT18 | fits "
+                  "| Fmax MHz |", "|---|---|---:|---:|---:|---:|---|---:|"]
+        lines += [f"| {c['name']} | {c['device']} | {c['lut4']:,} | {c['ff']:,} | {c['bram']} "
+                  f"| {c['dsp']} | {c['fits']} | {c['fmax_mhz']} |" for c in results["cost"]]
+        lines.append("")
     if results["authors"]:
         lines += ["Authors' released tables (read from a local mirror, not shipped), same photos "
                   "and golden:", "", "| tables | bytes | Y-PSNR dB | SSIM | bicubic dB |",
@@ -221,9 +255,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iterations", type=int, default=300, help="SR-LUT training iterations")
     p.add_argument("--latency", type=int, default=4, help="external memory latency, cycles")
+    p.add_argument("--cost", action="store_true", help="ECP5-25F area and Fmax of the engines")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
-    publish(args.out, "srlut", run(args.iterations, args.latency), render)
+    publish(args.out, "srlut", run(args.iterations, args.latency, cost=args.cost), render)
     return 0
 
 
