@@ -15,10 +15,11 @@ needs_sby = pytest.mark.skipif(sby_missing_reason() is not None,
                                reason=str(sby_missing_reason()))
 
 #: Checks of a few seconds each, one of every kind of property: the default suite.
-DEFAULT = ["skid.rules", "skid.count", "gather.count", "argmin.tree", "requant.relu",
+DEFAULT = ["skid.rules", "skid.count", "gather.count", "requant.relu",
            "hklut.clamp", "hklut.round", "network.pecan-d.rules",
            "network.pecan-d.progress"]
-SLOW = [c.name for c in all_checks() if c.name not in DEFAULT]
+# argmin.tree runs in tests/test_cli_formal.py.
+SLOW = [c.name for c in all_checks() if c.name not in DEFAULT + ["argmin.tree"]]
 
 
 def test_catalogue_names_are_unique_and_default_ones_are_fast():
