@@ -22,7 +22,7 @@ __all__ = ["Check", "KINDS", "all_checks", "tiny_network", "network_bounds", "ch
            "find_checks", "run_check"]
 
 #: The transform kinds whose tiny networks are checked.
-KINDS = ("dense", "pecan-d", "debut")
+KINDS = ("dense", "pecan-d", "pecan-a", "debut")
 
 
 @dataclass(frozen=True)
@@ -57,16 +57,20 @@ class Check:
 
 def tiny_network(kind: str, seed: int = 1):
     """A NetworkDesign of a 2x2 image of 4-bit pixels -> flatten -> linear (4 -> 3, or
-    4 -> 4 for a DeBut chain) of transform ``kind`` -> argmax, random weights."""
+    4 -> 4 for a DeBut chain) of transform ``kind`` -> argmax, random weights (PECAN:
+    2 groups of 2, 2 prototypes, 4-bit tables; PECAN-A: 4-bit codebooks, an 8-entry
+    4-bit exp table, a 6-bit reciprocal)."""
     from edgeforge.hw.network.design import NetworkDesign
     from edgeforge.schemes.network import random_artifact, with_transform
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     layer = {"kind": "linear", "transform": "dense", "in_features": 4, "out_features": 3,
              "weight_bits": 4, "bias_bits": 8, "shift": 0, "out_bits": 4}
-    if kind == "pecan-d":
-        layer = {**with_transform(layer, "pecan-d"), "groups": 2, "group_size": 2,
+    if kind in ("pecan-d", "pecan-a"):
+        layer = {**with_transform(layer, kind), "groups": 2, "group_size": 2,
                  "prototypes": 2, "table_bits": 4}
+    if kind == "pecan-a":
+        layer.update(codebook_bits=4, exp_bits=4, exp_entries=8, recip_bits=6)
     elif kind == "debut":
         from edgeforge.models.debut.chain import search_chain
         factors = [list(f.as_tuple()) for f in search_chain(4, 4, 1).factors]

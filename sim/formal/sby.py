@@ -135,7 +135,8 @@ def sby_missing_reason() -> str | None:
     return None
 
 
-_CHECK_RE = re.compile(r'cell \$check \$(\d+)\n(?:\s+parameter .*\n)*?\s+parameter \\FORMAT "((?:[^"\\]|\\.)*)"')
+_CHECK_RE = re.compile(r'cell \$check \$(\d+)\n(?:\s+parameter .*\n)*?'
+                       r'\s+parameter \\FORMAT "((?:[^"\\]|\\.)*)"')
 
 
 def check_messages(rtlil_text: str, top: str = "top") -> dict[str, str]:

@@ -38,8 +38,8 @@ def test_find_checks_by_prefix_and_refuses_unknown():
 
 
 def test_tiny_network_refuses_unknown_kind():
-    with pytest.raises(ValueError, match=r"^kind must be one of \('dense', 'pecan-d', 'debut'\), "
-                                         r"got 'pecan-x'$"):
+    with pytest.raises(ValueError, match=r"^kind must be one of \('dense', 'pecan-d', 'pecan-a', "
+                                         r"'debut'\), got 'pecan-x'$"):
         tiny_network("pecan-x")
 
 
