@@ -239,8 +239,7 @@ def cmd_formal(args) -> int:
         table = Table("check", "block", "property", "method", "depth", "slow")
         for c in checks:
             method = "k-induction" if c.mode == "prove" else "BMC"
-            table.add_row(c.name, c.block, c.prop, method,
-                          str(c.depth) if c.depth else "from the cycle model",
+            table.add_row(c.name, c.block, c.prop, method, str(check_depth(c)),
                           "yes" if c.slow else "")
         console.print(table)
         return 0

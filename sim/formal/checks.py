@@ -39,8 +39,8 @@ class Check:
         ``equivalence``.
     mode : str
         ``prove`` (k-induction) or ``bmc``.
-    depth : int
-        k, or the BMC's cycles.
+    depth : int or callable
+        k, or the BMC's cycles; a callable derives it (:func:`check_depth`).
     build : callable
         ``() -> harness`` (with a ``ports`` list).
     slow : bool
@@ -50,7 +50,7 @@ class Check:
     block: str
     prop: str
     mode: str
-    depth: int
+    depth: int | Callable[[], int]
     build: Callable
     slow: bool = False
 
@@ -236,6 +236,11 @@ def _checks() -> list[Check]:
               "prove", 1, _requant(12, 1, (-8, 7))),
         Check("requant.shift0", "requantise (10-bit acc, shift 0, clip -128..127)", "equivalence",
               "prove", 1, _requant(10, 0, (-128, 127))),
+        *(Check(f"cam.core{g}{p}", f"CAM core (tiny pecan-d, {g} group(s) x {p} "
+                f"prototype(s) a cycle) vs first-minimum match + table sum, every input vector",
+                "equivalence (stream)", "bmc", lambda g=g, p=p: cam_deadline((g, p)) + 1,
+                lambda g=g, p=p: cam_core((g, p)),
+                slow=(g, p) != (1, 1)) for g, p in ((1, 1), (1, 2), (2, 2))),
         Check("hklut.clamp", "HKLUT-S stage clamp (clamp_n)", "equivalence", "prove", 1,
               _hklut_clamp),
         Check("hklut.round", "HKLUT-S final rounding (round_half_even)", "equivalence", "prove",
@@ -253,7 +258,8 @@ def _checks() -> list[Check]:
                         _network_conservation("pecan-d", response=False)))
     for kind in KINDS:
         checks.append(Check(f"network.{kind}.progress", f"network engine, tiny {kind}",
-                            "beat conservation + progress", "bmc", 0,
+                            "beat conservation + progress", "bmc",
+                            lambda kind=kind: network_bounds(tiny_network(kind))[2],
                             _network_conservation(kind, response=True),
                             slow=kind != "pecan-d"))
     for kind in ("dense", "debut"):
@@ -271,11 +277,9 @@ def _hklut_engine_harness():
 
 
 def check_depth(check: Check) -> int:
-    """The check's depth; a network progress check's comes from the design's cycle model."""
-    if check.depth:
-        return check.depth
-    kind = check.name.split(".")[1]
-    return network_bounds(tiny_network(kind))[2]
+    """The check's depth: given, or derived (a network progress check's from the design's
+    cycle model, a CAM core's from its folds and pipeline depth)."""
+    return check.depth() if callable(check.depth) else check.depth
 
 
 def find_checks(names=None, slow: bool = True) -> list[Check]:
@@ -304,3 +308,45 @@ def run_check(check: Check, workdir, timeout: int | None = None) -> FormalResult
     harness = check.build()
     return run_sby(harness, harness.ports, check.name, Path(workdir), mode=check.mode,
                    depth=check_depth(check), timeout=timeout)
+
+
+def cam_core(folding: tuple[int, int], ties: str = "lowest"):
+    """The CAM core of the tiny PECAN-D network at ``(groups, prototypes)`` a cycle in its
+    :class:`~.equivalence.StreamFunction` harness against :func:`~.equivalence.cam_ref`
+    (codebook, tables and bias the artifact's, group 0's two prototypes tied; the input
+    vector free). ``ties="highest"`` makes the reference take the last minimum: a check
+    that must fail."""
+    from amaranth import signed
+    from edgeforge.hw.network.cam import CamCore
+    from edgeforge.hw.network.pipeline import stream_shape
+    from edgeforge.hw.network.vectors import view
+    from .equivalence import StreamFunction, cam_ref
+    design = tiny_network("pecan-d")
+    stage = next(s for s in design.plan.stages if s.kind == "core")
+    layer = design.network.layers[stage.layer]
+    x_shape = stream_shape(stage.inp)
+    core = CamCore.for_layer(design.network, design.artifact.arrays, layer, design.widths,
+                             x_shape, *folding)
+    n = core.groups * core.d
+
+    def reference(payload):
+        elems = view(payload, x_shape, n)
+        return cam_ref([elems[k] for k in core.order], core.codebook, core.table, core.bias,
+                       ties)
+
+    def elements(payload):
+        acc = view(payload, signed(core.acc_bits), core.outputs)
+        return [acc[o] for o in range(core.outputs)]
+
+    return StreamFunction(core, reference, elements, cam_deadline(folding))
+
+
+def cam_deadline(folding: tuple[int, int]) -> int:
+    """The cycle by which the tiny PECAN-D CAM core at ``folding`` gives its first beat: the
+    vector is taken in cycle 0, walks its folds, then the core's pipeline depth."""
+    from edgeforge.hw.network.cam import CamCore
+    design = tiny_network("pecan-d")
+    stage = next(s for s in design.plan.stages if s.kind == "core")
+    fields = design.network.layers[stage.layer].fields
+    folds = (fields["groups"] // folding[0]) * (fields["prototypes"] // folding[1])
+    return folds + CamCore.depth({"folds": folds}) + 1

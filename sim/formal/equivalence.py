@@ -22,11 +22,11 @@ restated in Amaranth:
 
 from __future__ import annotations
 
-from amaranth import Elaboratable, Module, Mux, Signal
+from amaranth import Elaboratable, Module, Mux, ResetSignal, Signal
 from amaranth.hdl import Assert, Assume
 
-__all__ = ["Equivalence", "Lockstep", "argmin_scan", "requantise_ref", "clamp_ref",
-           "round_half_even_ref"]
+__all__ = ["Equivalence", "Lockstep", "StreamFunction", "argmin_scan", "cam_ref",
+           "requantise_ref", "clamp_ref", "round_half_even_ref"]
 
 
 class Equivalence(Elaboratable):
@@ -98,14 +98,86 @@ class Lockstep(Elaboratable):
         return m
 
 
-def argmin_scan(values):
+class StreamFunction(Elaboratable):
+    """A stream component computes ``reference(payload)`` for every input payload.
+
+    ``reference(payload)`` and ``elements(o.payload)`` give lists of values compared
+    pairwise (the output's elements, e.g. accumulators, and their expected values).
+
+    The source offers one free payload, held for ever (so every beat taken is the same
+    vector); the sink is always ready. Every output beat must equal the reference, and the
+    first must come by cycle ``within``: for all inputs, a BMC of depth ``within + 1``
+    shows the component's whole pipeline (folds, running minima, table reads,
+    accumulation) computes the reference.
+
+    Members
+    -------
+    ports : list of Signal
+        The input payload, then ``seen`` (an output has come).
+    """
+
+    def __init__(self, dut, reference, elements, within: int):
+        self.dut, self.reference, self.elements, self.within = dut, reference, elements, within
+        self.payload = Signal(len(dut.i.payload), name="src_payload")
+        self.seen = Signal(name="seen")
+        self.ports = [self.payload, self.seen]
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        held = Signal.like(self.payload, reset_less=True, name="held")
+        started = Signal(reset_less=True, name="started")
+        cycle = Signal(range(self.within + 2), reset_less=True, name="cycle")
+        m.d.sync += [held.eq(self.payload), started.eq(1),
+                     cycle.eq(Mux(cycle > self.within, cycle, cycle + 1))]
+        with m.If(started):
+            m.d.comb += Assume(self.payload == held)
+        m.d.comb += [Assume(~ResetSignal()), dut.i.valid.eq(1),
+                     dut.i.payload.eq(self.payload), dut.o.ready.eq(1)]
+        got = self.elements(dut.o.payload)
+        want = self.reference(self.payload)
+        with m.If(dut.o.valid):
+            m.d.sync += self.seen.eq(1)
+            for k, (g, w) in enumerate(zip(got, want, strict=True)):
+                ws = Signal.like(g, name=f"reference{k}")
+                m.d.comb += [ws.eq(w), Assert(g == ws, "output beat != reference")]
+        with m.If(cycle == self.within):
+            m.d.comb += Assert(self.seen | dut.o.valid, "no output beat in time")
+        return m
+
+
+def argmin_scan(values, ties: str = "lowest"):
     """``(minimum, index)``: a left-to-right scan in which only a strictly smaller value
-    replaces the running minimum (NumPy's ``argmin``)."""
+    replaces the running minimum (NumPy's ``argmin``); ``ties="highest"`` lets an equal one
+    replace it too (the last minimum: a wrong rule, for the checks' negative tests)."""
+    if ties not in ("lowest", "highest"):
+        raise ValueError(f"ties must be 'lowest' or 'highest', got {ties!r}")
     best, index = values[0], 0
     for k, v in enumerate(values[1:], start=1):
-        smaller = v < best
+        smaller = v < best if ties == "lowest" else v <= best
         best, index = Mux(smaller, v, best), Mux(smaller, k, index)
     return best, index
+
+
+def cam_ref(xs, codebook, table, bias, ties: str = "lowest"):
+    """PECAN-D's golden accumulators for the input elements ``xs`` (group ``j``'s are
+    ``xs[j d: (j + 1) d]``): per group the first prototype of least L1 distance
+    (:func:`argmin_scan`), its table column summed over the groups from the bias."""
+    groups, protos, d = codebook.shape
+    outs = table.shape[1]
+    acc = [int(bias[o]) for o in range(outs)]
+    for j in range(groups):
+        dists = []
+        for q in range(protos):
+            terms = [abs(xs[j * d + i] - int(codebook[j, q, i])) for i in range(d)]
+            dists.append(sum(terms[1:], terms[0]))
+        _, k = argmin_scan(dists, ties)
+        for o in range(outs):
+            column = int(table[j, o, protos - 1])
+            for q in reversed(range(protos - 1)):
+                column = Mux(k == q, int(table[j, o, q]), column)
+            acc[o] = acc[o] + column
+    return acc
 
 
 def requantise_ref(acc, shift: int, lo: int, hi: int):

@@ -5,8 +5,9 @@ from amaranth import Const, Module, Mux, Signal, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from edgeforge.sim.formal.checks import (KINDS, all_checks, check_depth, find_checks,
-                                         network_bounds, run_check, tiny_network)
+from edgeforge.sim.formal.checks import (KINDS, all_checks, cam_core, cam_deadline,
+                                         check_depth, find_checks, network_bounds, run_check,
+                                         tiny_network)
 from edgeforge.sim.formal.equivalence import Equivalence, argmin_scan
 from edgeforge.sim.formal.sby import run_sby, sby_missing_reason
 from edgeforge.sim.formal.streams import StreamHarness
@@ -16,7 +17,7 @@ needs_sby = pytest.mark.skipif(sby_missing_reason() is not None,
 
 #: Checks of a few seconds each, one of every kind of property: the default suite.
 DEFAULT = ["skid.rules", "skid.count", "gather.count", "requant.relu",
-           "hklut.clamp", "hklut.round", "network.pecan-d.rules",
+           "hklut.clamp", "hklut.round", "cam.core11", "network.pecan-d.rules",
            "network.pecan-d.progress"]
 # argmin.tree runs in tests/test_cli_formal.py.
 SLOW = [c.name for c in all_checks() if c.name not in DEFAULT + ["argmin.tree"]]
@@ -180,3 +181,26 @@ def test_repeated_beat_outnumbers_the_inputs(tmp_path):
     assert failure.message == "more outputs than the inputs entitle"
     # Beat taken in step 0, offered in 1 and again in 2: the count is over in step 3.
     assert failure.step == 3 and failure.trace.exists()
+
+
+@needs_sby
+def test_cam_core_check_pins_the_tie_break(tmp_path):
+    """Group 0 of the tiny PECAN-D layer has two equal prototypes with different table
+    columns: a reference that takes the last minimum disagrees with the RTL (which takes
+    the first), and the check finds an input vector that shows it."""
+    design = tiny_network("pecan-d")
+    stage = next(s for s in design.plan.stages if s.kind == "core")
+    codebook = design.artifact.arrays[f"l{stage.layer}_codebook"]
+    assert (codebook[0, 0] == codebook[0, 1]).all()
+    harness = cam_core((1, 1), ties="highest")
+    result = run_sby(harness, harness.ports, "cam_ties", tmp_path, mode="bmc",
+                     depth=cam_deadline((1, 1)) + 1)
+    assert result.status == "FAIL", result.summary()
+    failure = result.counterexample
+    assert failure.message == "output beat != reference" and failure.trace.exists()
+    assert failure.step <= cam_deadline((1, 1))
+
+
+def test_argmin_scan_refuses_an_unknown_tie_rule():
+    with pytest.raises(ValueError, match=r"^ties must be 'lowest' or 'highest', got 'middle'$"):
+        argmin_scan([Signal(2), Signal(2)], "middle")
