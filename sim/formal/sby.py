@@ -24,8 +24,10 @@ path under ``/tmp``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import shutil
 import subprocess
 import sys
@@ -212,6 +214,33 @@ def _parse_log(text: str, workdir: Path, messages: dict[str, str]) -> tuple[str,
     return status, failures
 
 
+def _run_group(cmd, cwd, env) -> tuple[str, str]:
+    """Run sby in a session of its own and end the whole session if the caller is
+    interrupted (or times out): sby's smtbmc and z3 outlive a killed sby otherwise."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        return proc.communicate()
+    except BaseException:
+        _end_session(proc.pid)
+        proc.wait()
+        raise
+
+
+def _end_session(sid: int) -> None:
+    """SIGTERM every process of session ``sid``: sby puts each engine (smtbmc and its z3) in
+    a process group of its own, but they stay in sby's session."""
+    pids = {sid}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # Fields after the parenthesised command: state ppid pgrp session ...
+            if int(stat.read_text().rsplit(")", 1)[1].split()[3]) == sid:
+                pids.add(int(stat.parent.name))
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+
+
 def run_sby(harness, ports, name: str, workdir, *, mode: str = "prove", depth: int = 4,
             timeout: int | None = None, free_tables: bool = False) -> FormalResult:
     """Check ``harness`` with sby and z3.
@@ -261,11 +290,11 @@ def run_sby(harness, ports, name: str, workdir, *, mode: str = "prove", depth: i
     cmd = [_tool("sby"), "--yosys", _tool("yosys"), "--smtbmc", _tool("smtbmc"),
            "--witness", _tool("witness"), "-f", f"{name}.sby"]
     start = time.monotonic()
-    proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
+    stdout, stderr = _run_group(cmd, workdir, env)
     seconds = time.monotonic() - start
-    status, failures = _parse_log(proc.stdout, workdir, check_messages(text))
+    status, failures = _parse_log(stdout, workdir, check_messages(text))
     if mode == "prove" and status == "FAIL" and not any(f.phase == "basecase" for f in failures):
         status = "UNKNOWN"   # no real counterexample: the induction did not close at this k
-    tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
+    tail = "\n".join((stdout + stderr).splitlines()[-15:])
     return FormalResult(name, mode, depth, status, seconds, workdir, tuple(failures),
                         tail if status == "ERROR" else "")
