@@ -268,7 +268,7 @@ def _checks() -> list[Check]:
                             lambda kind=kind: network_bounds(tiny_network(kind))[2],
                             _network_conservation(kind, response=True),
                             slow=kind != "pecan-d", free_tables=True))
-    for kind in ("dense", "debut"):
+    for kind in ("dense", "pecan-a", "debut"):
         checks.append(Check(f"network.{kind}.count", f"network engine, tiny {kind}",
                             "beat conservation", "bmc", 24,
                             _network_conservation(kind, response=False), slow=True,
