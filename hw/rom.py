@@ -71,7 +71,7 @@ class RomBank(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         if getattr(platform, "free_tables", False):
-            from amaranth.hdl._ast import AnySeq
+            from amaranth.asserts import AnySeq   # not (yet) in amaranth.hdl in 0.5
             for lane in range(self.reads):
                 with m.If(self.en):
                     m.d.sync += self.data[lane].eq(AnySeq(self.word_bits))
