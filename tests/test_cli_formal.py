@@ -30,5 +30,5 @@ def test_formal_runs_a_check_and_keeps_its_files(tmp_path, capsys):
     assert main(["formal", "argmin.tree", "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "argmin.tree" in out and "PASS" in out
-    assert (tmp_path / "argmin.tree" / "top.il").exists()
+    assert (tmp_path / "argmin.tree" / "argmin.tree.il").exists()
     assert (tmp_path / "argmin.tree" / "argmin.tree.sby").exists()

@@ -2,7 +2,7 @@
 
 :func:`run_sby` takes a harness (an Amaranth elaboratable whose ``Assert`` /
 ``Assume`` statements state the property, and whose free inputs are its
-ports), writes ``top.il`` (RTLIL with the checks as ``$check`` cells) and
+ports), writes ``<name>.il`` (RTLIL with the checks as ``$check`` cells) and
 ``<name>.sby`` into a work folder, runs sby there and returns a
 :class:`FormalResult`. A failed check names the failing assertion by the
 message given to ``Assert``, the step (cycle) it fails at and the
@@ -104,7 +104,7 @@ class FormalResult:
     seconds : float
         Wall-clock time of the sby run.
     workdir : Path
-        The folder with ``top.il``, the ``.sby`` file and sby's own folder (``<name>/``).
+        The folder with ``<name>.il``, ``<name>.sby`` and sby's own folder (``<name>/``).
     failures : tuple of Failure
         Basecase failures first.
     log : str
@@ -168,8 +168,9 @@ def check_messages(rtlil_text: str, top: str = "top") -> dict[str, str]:
     return {f"_witness_.check_{n}": msg for n, msg in _CHECK_RE.findall(body)}
 
 
-def sby_config(mode: str, depth: int, timeout: int | None = None) -> str:
-    """The ``.sby`` file of a check of ``top.il``: smtbmc with z3."""
+def sby_config(mode: str, depth: int, timeout: int | None = None, source: str = "top.il") -> str:
+    """The ``.sby`` file of a check of the RTLIL file ``source`` (module ``top``): smtbmc
+    with z3."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
@@ -182,8 +183,8 @@ def sby_config(mode: str, depth: int, timeout: int | None = None) -> str:
         "[engines]", "smtbmc z3", "",
         # prep flattens nothing by itself; flatten so that every check sits in one module
         # and the memories of every engine are modelled as they are (no memory_map).
-        "[script]", "read_rtlil top.il", "prep -top top", "flatten", "",
-        "[files]", "top.il", ""])
+        "[script]", f"read_rtlil {source}", "prep -top top", "flatten", "",
+        "[files]", source, ""])
 
 
 _TRACE_RE = re.compile(r"summary: counterexample trace(?: \[(\w+)\])?: (\S+)")
@@ -273,9 +274,9 @@ def run_sby(harness, ports, name: str, workdir, *, mode: str = "prove", depth: i
         For a bad mode, depth or name.
     """
     from amaranth.back import rtlil
-    config = sby_config(mode, depth, timeout)
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name or ""):
         raise ValueError(f"name must be letters, digits, '_', '.' or '-', got {name!r}")
+    config = sby_config(mode, depth, timeout, source=f"{name}.il")
     reason = sby_missing_reason()
     if reason:
         raise SbyNotFoundError(reason)
@@ -283,7 +284,7 @@ def run_sby(harness, ports, name: str, workdir, *, mode: str = "prove", depth: i
     workdir.mkdir(parents=True, exist_ok=True)
     text = rtlil.convert(harness, name="top", ports=list(ports),
                          platform=FormalPlatform(free_tables))
-    (workdir / "top.il").write_text(text)
+    (workdir / f"{name}.il").write_text(text)
     (workdir / f"{name}.sby").write_text(config)
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(_tool("z3")).parent), env.get("PATH", "")])

@@ -35,6 +35,7 @@ def test_config_names_mode_depth_and_z3():
     text = sby_config("bmc", 7)
     assert "mode bmc" in text and "depth 7" in text and "smtbmc z3" in text
     assert "read_rtlil top.il" in text
+    assert "read_rtlil a.il" in sby_config("prove", 2, source="a.il")
 
 
 @pytest.mark.parametrize("mode, depth, message", [
@@ -79,7 +80,7 @@ def test_run_sby_proves_a_true_invariant_by_induction(tmp_path):
     c = Counter(5, 5)
     result = run_sby(c, c.ports, "counter_ok", tmp_path, mode="prove", depth=2)
     assert isinstance(result, FormalResult) and result.passed, result.summary()
-    assert (tmp_path / "top.il").exists() and (tmp_path / "counter_ok.sby").exists()
+    assert (tmp_path / "counter_ok.il").exists() and (tmp_path / "counter_ok.sby").exists()
 
 
 @needs_sby
