@@ -230,6 +230,15 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .bench.compare import SpecError
+    from .bench.sweep import run_command
+    try:
+        return run_command(args, console)
+    except SpecError as err:
+        raise CommandError(str(err)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgeforge",
@@ -308,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="folder for compare.{json,csv,md} and the plots "
                                           "(default: bench/results)")
     p.set_defaults(func=cmd_compare)
+
+    from .bench.sweep import add_arguments as add_sweep_arguments
+    p = sub.add_parser("sweep", help="design-space sweep: a grid or an Optuna (NSGA-II) search "
+                                     "over a TOML spec's parameters, trials run on Dask, "
+                                     "tabled with Pareto plots")
+    add_sweep_arguments(p)
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 
