@@ -559,6 +559,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--work-dir", type=Path, default=WORK, metavar="DIR",
                         help="the workers' folders and the journal (default build/sweep); on "
                              "a cluster, a path every worker can write")
+    parser.add_argument("--cache", type=Path, default=CACHE, metavar="DIR",
+                        help="the record cache (default build/compare, compare's own)")
     parser.add_argument("-o", "--output", type=Path, default=RESULTS,
                         help="folder for <spec>.{json,csv,parquet,md} and the plots "
                              "(default bench/results)")
@@ -573,6 +575,7 @@ def run_command(args, console) -> int:
     stem = spec.stem
     rep = run_sweep(spec, scheduler=args.scheduler, workers=args.workers,
                     storage=args.storage, synth_dir=args.synth_dir, work_dir=args.work_dir,
+                    cache=args.cache,
                     done=lambda r: publish(r, args.output, stem))
     console.print(render_rich(rep))
     for path in publish(rep, args.output, stem):
