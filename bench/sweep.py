@@ -17,7 +17,8 @@ Optuna's study lives in a journal file (``build/sweep/<spec>.journal``) or an RD
 
 Run::
 
-    edgeforge sweep SPEC.toml [--workers N | --scheduler ADDRESS] [--storage URL] [--out DIR]
+    edgeforge sweep SPEC.toml [--workers N | --scheduler ADDRESS] [--storage URL]
+                    [--launcher WORDS] [--synth-dir DIR] [-o DIR]
 
 Writes ``<spec>.json``, ``.csv`` (and ``.parquet`` where pyarrow is installed), ``.md`` and
 ``<spec>_<objective>_<objective>.png`` (Pareto plots) into ``bench/results/`` (or ``--out``).
@@ -26,6 +27,7 @@ Writes ``<spec>.json``, ``.csv`` (and ``.parquet`` where pyarrow is installed), 
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -120,7 +122,7 @@ def dask_client(scheduler: str | None = None, workers: int = 2):
             yield client
         return
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
         yield client
 
@@ -261,10 +263,11 @@ def fits(record: dict, part: str) -> bool:
             and ECP5_PARTS.index(c["device"]) <= ECP5_PARTS.index(part))
 
 
-def constraint_values(spec: SweepSpec, record: dict, row: dict) -> dict[str, float]:
-    """Per constraint, Optuna's value: at most 0 where it holds."""
+def constraint_values(constraints, record: dict, row: dict) -> dict[str, float]:
+    """Per constraint (:class:`~edgeforge.bench.sweep_spec.Constraint`), Optuna's value: at
+    most 0 where it holds."""
     out = {}
-    for c in spec.constraints:
+    for c in constraints:
         if c.part is not None:
             out[c.text] = 0.0 if fits(record, c.part) else 1.0
         else:
@@ -291,7 +294,7 @@ def _tell(study, otrial, trial: Trial, spec: SweepSpec) -> None:
             trial.error = (f"ObjectiveError: no {OBJECTIVES[missing[0]][0]!r} for objective "
                            f"{missing[0]!r} in the record")
         else:
-            for name, value in constraint_values(spec, trial.record, row).items():
+            for name, value in constraint_values(spec.constraints, trial.record, row).items():
                 otrial.set_constraint(name, value)
             study.tell(otrial, [float(row[o.column]) for o in spec.objectives])
             return
@@ -373,7 +376,7 @@ def _run_optuna(spec: SweepSpec, runner: _Runner, cache, progress: bool, done, *
 def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, workers: int = 2,
               cache: Path | None = CACHE, work_dir: Path = WORK, synth_dir: Path | None = None,
               storage: str | None = None, launcher=(), retries: int = 1,
-              progress: bool = True, done=None) -> dict:
+              progress: bool = True, done=None, command: str | None = None) -> dict:
     """Run the sweep ``spec`` describes on ``client`` (else a new one: ``scheduler``'s
     cluster, or a LocalCluster of ``workers``) and return its report. ``done(trials)`` after
     every finished trial, so that a long sweep leaves its results behind."""
@@ -383,22 +386,23 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None, wor
         runner = _Runner(connect, cache, work_dir=Path(work_dir) / "workers",
                          synth_dir=synth_dir, launcher=launcher,
                          timeout_s=spec.trial_timeout_s, retries=retries)
-        return _run(spec, runner, cache, progress, done, storage, Path(work_dir))
+        return _run(spec, runner, cache, progress, done, storage, Path(work_dir),
+                    command or f"{COMMAND} {spec.source}")
 
 
-def _run(spec, runner, cache, progress, done, storage, work_dir) -> dict:
-    say = None if done is None else (lambda trials: done(report(spec, trials)))
+def _run(spec, runner, cache, progress, done, storage, work_dir, command) -> dict:
+    say = None if done is None else (lambda trials: done(report(spec, trials, command)))
     if spec.mode == "grid":
         trials = _run_grid(spec, runner, cache, progress, say)
     else:
         trials = _run_optuna(spec, runner, cache, progress, say, storage_url=storage,
                              work_dir=work_dir)
-    return report(spec, trials)
+    return report(spec, trials, command)
 
 
-def report(spec: SweepSpec, trials: list[Trial]) -> dict:
+def report(spec: SweepSpec, trials: list[Trial], command: str) -> dict:
     return {"title": spec.title, "spec": spec.source, "spec_text": spec.text, "mode": spec.mode,
-            "command": f"{COMMAND} {spec.source}",
+            "command": command,
             "objectives": [{"name": o.name, "column": o.column, "direction": o.direction}
                            for o in spec.objectives],
             "constraints": [c.text for c in spec.constraints],
@@ -409,16 +413,18 @@ def report(spec: SweepSpec, trials: list[Trial]) -> dict:
 
 # -- the table and its renderers ------------------------------------------------------------
 
-def _spec_of(report: dict) -> SweepSpec:
-    from .sweep_spec import parse_sweep
-    return parse_sweep(report["spec_text"], report["spec"])
+def _constraints_of(report: dict):
+    """The report's constraints, read again from their text (the spec checked them)."""
+    from .compare import TARGETS
+    from .sweep_spec import parse_constraint
+    return [parse_constraint(text, "constraints", TARGETS) for text in report["constraints"]]
 
 
 def sweep_rows(report: dict) -> list[dict]:
     """One flat dict a trial: its number, parameters and state, compare's columns
     (:func:`edgeforge.bench.compare.table_rows`), whether it meets the constraints and
     whether it is on the Pareto front of the objectives (among the feasible trials)."""
-    spec = _spec_of(report)
+    constraints = _constraints_of(report)
     trials = report["trials"]
     table = table_rows({"records": [t["record"] for t in trials]})
     rows = []
@@ -428,7 +434,7 @@ def sweep_rows(report: dict) -> list[dict]:
         if t.get("error"):
             out["error"] = t["error"]
         if t["state"] != "failed":
-            values = constraint_values(spec, t["record"], row)
+            values = constraint_values(constraints, t["record"], row)
             out["feasible"] = all(v <= 0 for v in values.values())
         rows.append(out)
     cols = [o["column"] for o in report["objectives"]]
@@ -559,6 +565,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--work-dir", type=Path, default=WORK, metavar="DIR",
                         help="the workers' folders and the journal (default build/sweep); on "
                              "a cluster, a path every worker can write")
+    parser.add_argument("--launcher", metavar="WORDS", default="",
+                        help="words put before each trial's command on its worker, e.g. "
+                             "'nice -n 10' (default none)")
     parser.add_argument("--cache", type=Path, default=CACHE, metavar="DIR",
                         help="the record cache (default build/compare, compare's own)")
     parser.add_argument("-o", "--output", type=Path, default=RESULTS,
@@ -573,9 +582,12 @@ def run_command(args, console) -> int:
         raise SpecError(f"--workers: expected at least 1, got {args.workers}")
     spec = load_sweep(args.spec)
     stem = spec.stem
+    # What reproduces the results: ``edgeforge sweep`` gives its words, ``python -m`` its own.
+    words = args.argv[1:] if getattr(args, "argv", None) else sys.argv[1:]
     rep = run_sweep(spec, scheduler=args.scheduler, workers=args.workers,
                     storage=args.storage, synth_dir=args.synth_dir, work_dir=args.work_dir,
-                    cache=args.cache,
+                    cache=args.cache, launcher=shlex.split(args.launcher),
+                    command=" ".join([COMMAND, *map(shlex.quote, words)]),
                     done=lambda r: publish(r, args.output, stem))
     console.print(render_rich(rep))
     for path in publish(rep, args.output, stem):
@@ -588,7 +600,9 @@ def main(argv=None) -> int:
     from rich.console import Console
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = ["sweep", *argv]
     console = Console()
     try:
         return run_command(args, console)

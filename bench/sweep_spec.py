@@ -46,7 +46,7 @@ from .compare import TARGETS, RowSpec, SpecError, resolve_artifact
 from .harness import REPO
 
 __all__ = ["OBJECTIVES", "Objective", "Constraint", "Parameter", "SweepSpec", "parse_sweep",
-           "load_sweep", "value_label", "row_of"]
+           "load_sweep", "parse_constraint", "value_label", "row_of"]
 
 #: Objective name -> (the compare table's column, natural direction, the target it needs).
 OBJECTIVES = {
@@ -218,7 +218,7 @@ def _parameter(name: str, value, where: str) -> Parameter:
                     f"{{ low = L, high = H }}, got {value!r}")
 
 
-def _constraint(text, where: str, targets: tuple[str, ...]) -> Constraint:
+def parse_constraint(text, where: str, targets: tuple[str, ...]) -> Constraint:
     from .devices import get_device
     if not isinstance(text, str):
         raise SpecError(f"{where}: expected a string such as 'fits ecp5-25f' or 'cycles <= 512', "
@@ -306,7 +306,7 @@ def parse_sweep(text: str, source: str = "<spec>") -> SweepSpec:
             artifacts = list(p.values)
         if p.name == "device":
             for v in p.values:
-                _constraint(f"fits {v}", where, targets)     # a part of a family costed
+                parse_constraint(f"fits {v}", where, targets)     # a part of a family costed
     known = _design_options(artifacts, f"{at}parameters.artifact: " if len(artifacts) > 1
                             else f"{at}base.")
     for name in [*options, *(p.name for p in parameters if p.name not in SPECIAL)]:
@@ -339,7 +339,7 @@ def parse_sweep(text: str, source: str = "<spec>") -> SweepSpec:
     raw = data.get("constraints", [])
     if not isinstance(raw, list):
         raise SpecError(f"{at}constraints: expected a list of strings, got {raw!r}")
-    constraints = tuple(_constraint(c, f"{at}constraints[{i}]", targets)
+    constraints = tuple(parse_constraint(c, f"{at}constraints[{i}]", targets)
                         for i, c in enumerate(raw))
 
     trials = _int(data, "trials", at, low=1)

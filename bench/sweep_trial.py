@@ -46,6 +46,17 @@ def _tail(text: str, lines: int = 8) -> str:
     return " | ".join(line for line in text.strip().splitlines()[-lines:])
 
 
+def _die_with_parent() -> None:
+    """In the trial's process before it starts (Linux): end with the worker, so that a killed
+    worker leaves no orphan trial running beside its retry."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def run_on_worker(payload: dict) -> dict:
     """The Dask task of one trial: ``payload`` holds ``row`` (:func:`row_to_json`), ``key``
     (the trial's cache key), ``work_dir``, ``synth_dir`` (None: the worker's own),
@@ -63,7 +74,8 @@ def run_on_worker(payload: dict) -> dict:
     env = {**os.environ, "EDGEFORGE_CACHE": str(home / "cache")}
     try:
         proc = subprocess.run(command, cwd=home, env=env, capture_output=True, text=True,
-                              timeout=payload.get("timeout_s"))
+                              timeout=payload.get("timeout_s"),
+                              preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     except subprocess.TimeoutExpired:
         return {"error": f"TimeoutError: the trial took more than {payload['timeout_s']} s",
                 "worker": worker}
