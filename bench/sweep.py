@@ -9,7 +9,9 @@ nothing for what is done, and two trials that make the same design measure it on
 trials that are not cached run on Dask: a ``distributed.LocalCluster`` by default (nothing to
 start), or the cluster at ``--scheduler ADDRESS``; each in a process of its own on its worker
 (:mod:`edgeforge.bench.sweep_trial`). A worker that dies under a trial has it retried on
-another by the scheduler; the trial is counted once, when its result comes back. A trial
+another by the scheduler (``distributed.scheduler.allowed-failures`` times, 3 by default; a
+task that raises is retried once more); the trial is counted once, when its result comes
+back, and its Dask key is its cache key, so that one design is never in flight twice. A trial
 that fails (a bad option, an RTL or tool error, a timeout, workers lost) keeps its reason.
 
 Optuna's study lives in a journal file (``build/sweep/<spec>.journal``) or an RDB URL
@@ -21,7 +23,7 @@ Run::
                     [--launcher WORDS] [--synth-dir DIR] [-o DIR]
 
 Writes ``<spec>.json``, ``.csv`` (and ``.parquet`` where pyarrow is installed), ``.md`` and
-``<spec>_<objective>_<objective>.png`` (Pareto plots) into ``bench/results/`` (or ``--out``).
+``<spec>_<objective>_<objective>.png`` (Pareto plots) into ``bench/results/`` (or ``-o DIR``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import logging
 import shlex
 import sys
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import jsonfile
@@ -62,7 +64,6 @@ class Trial:
     key: str | None = None
     worker: str | None = None
     same_as: int | None = None       # an earlier trial that makes the same design
-    extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"number": self.number, "params": {k: value_label(v) for k, v in
