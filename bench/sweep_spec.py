@@ -5,7 +5,7 @@ Spec::
 
     title = "digits-ref: folding against cost"
     mode = "optuna"                  # or "grid" (every combination of the parameters)
-    targets = ["generic"]            # synthesis per trial; [] or "none": the cycle model only
+    targets = ["generic", "ecp5"]    # synthesis per trial; [] or "none": the cycle model only
     verify = false                   # the RTL run on a sample per trial (default true)
     trials = 24                      # optuna: trials in the study in all (a resumed one counts)
     seed = 0                         # optuna: the sampler's seed
@@ -26,11 +26,11 @@ Spec::
     [[objective]]
     name = "cycles"
 
-    constraints = ["fits ecp5-25f", "cycles <= 512"]
-
-A ``fits PART`` constraint holds where the trial's design fits that part (an ``ecp5``
-design on the smallest part it fits fits every larger one); ``NAME <= X`` and ``NAME >= X``
-bound an objective's figure. A bad spec is refused naming the field and the value.
+Keys of the top level come before the first table (TOML puts a key after ``[[objective]]``
+into that objective), so ``constraints = ["fits ecp5-25f", "cycles <= 512"]`` goes beside
+``title``. A ``fits PART`` constraint (which needs the part's family among the targets)
+holds where the trial's design fits that part (an ``ecp5`` design on the smallest part it
+fits fits every larger one); ``NAME <= X`` and ``NAME >= X`` bound an objective's figure. A bad spec is refused naming the field and the value.
 """
 
 from __future__ import annotations

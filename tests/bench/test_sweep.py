@@ -139,6 +139,7 @@ def test_grid_sweep_on_two_workers_then_a_rerun_runs_nothing(artifact, client, t
 def test_optuna_search_then_a_resumed_study_runs_nothing(artifact, client, tmp_path,
                                                         monkeypatch):
     spec = _spec(artifact, 'mode = "optuna"\ntrials = 3\nseed = 3\npopulation = 2\n'
+                           'constraints = ["cycles <= 300"]\n'
                            '[parameters]\ntarget_cycles = { low = 64, high = 2048, log = true }\n'
                            'pixels_per_beat = [1, 2, 4]\n'
                            '[[objective]]\nname = "cycles"\n[[objective]]\nname = "latency"',
@@ -166,6 +167,8 @@ def test_optuna_search_then_a_resumed_study_runs_nothing(artifact, client, tmp_p
         perf = t["record"]["performance"]
         assert frozen.values[0] == perf["cycles_per_input"] / perf["outputs_per_input"]
         assert frozen.params["target_cycles"] == t["params"]["target_cycles"]
+        # NSGA-II reads the constraint from the trial (Optuna 5: at most 0 where it holds).
+        assert frozen.constraints == {"cycles <= 300": frozen.values[0] - 300}
     assert study.best_trials
     # The same spec again: the study is done, nothing runs and no cluster is started.
     monkeypatch.setattr(sweep, "dask_client", _no_cluster)
