@@ -194,9 +194,10 @@ os.execv(sys.argv[1], sys.argv[1:])
                              work_dir=tmp_path / "work", launcher=[sys.executable, str(killer)],
                              progress=False)
     assert marker.is_file()
-    killed = int(marker.read_text())
-    with pytest.raises(ProcessLookupError):
-        os.kill(killed, 0)                          # that worker process is gone
+    import psutil
+    killed = int(marker.read_text())               # that worker process is gone
+    assert (not psutil.pid_exists(killed)
+            or psutil.Process(killed).status() == psutil.STATUS_ZOMBIE)
     trials = report["trials"]
     assert [(t["number"], t["state"]) for t in trials] == [(0, "measured")], trials
     assert trials[0]["record"]["performance"]["cycles_per_input"] > 0
