@@ -432,14 +432,20 @@ def pareto(points: list[tuple[float, float]]) -> list[int]:
 
 def scatter_front(path: Path, points: list[tuple[float, float, str]], xlabel: str,
                   ylabel: str, directions: tuple[str, str] = ("minimize", "maximize"), *,
-                  logx: bool = True, yscale: float = 1.0, title: str | None = None) -> Path:
+                  logx: bool = True, yscale: float = 1.0, title: str | None = None,
+                  groups: list[str] | None = None) -> Path:
     """A labelled scatter of ``(x, y, label)`` with its Pareto front (for ``directions``)
-    as a dashed line, saved to ``path``."""
+    as a dashed line, saved to ``path``; ``groups`` (one name a point): a series each."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.scatter([p[0] for p in points], [yscale * p[1] for p in points])
+    if groups is None:
+        ax.scatter([p[0] for p in points], [yscale * p[1] for p in points])
+    else:
+        for name in dict.fromkeys(groups):
+            mine = [p for p, g in zip(points, groups) if g == name]
+            ax.scatter([p[0] for p in mine], [yscale * p[1] for p in mine], label=name)
     for x, y, label in points:
         ax.annotate(label, (x, yscale * y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     front = sorted(points[i] for i in pareto_front([(p[0], p[1]) for p in points], directions))

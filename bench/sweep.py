@@ -500,21 +500,27 @@ def render_rich(report: dict):
 
 def plot(report: dict, out: Path, stem: str) -> list[Path]:
     """The first objective against each other one (``<stem>_<a>_<b>.png``), the feasible
-    trials labelled by number, the Pareto front of the pair marked."""
+    trials labelled by number (a series per value of the first parameter of names), the
+    Pareto front of the pair marked."""
     rows = [r for r in sweep_rows(report) if r.get("feasible")]
     objectives = report["objectives"]
+    # A series per value of the first parameter of names (an artifact, a folding mode).
+    by = next((name for name in report["parameters"]
+               if any(isinstance(r.get(name), str) for r in rows)), None)
     written = []
     for other in objectives[1:]:
         a = objectives[0]
-        pts = [(r[a["column"]], r[other["column"]], str(r["trial"])) for r in rows
-               if r.get(a["column"]) is not None and r.get(other["column"]) is not None]
+        shown = [r for r in rows
+                 if r.get(a["column"]) is not None and r.get(other["column"]) is not None]
+        pts = [(r[a["column"]], r[other["column"]], str(r["trial"])) for r in shown]
         if not pts:
             continue
         xs = [p[0] for p in pts]
         written.append(scatter_front(
             out / f"{stem}_{a['name']}_{other['name']}.png", pts, a["column"], other["column"],
             (a["direction"], other["direction"]), logx=min(xs) > 0 and max(xs) > 10 * min(xs),
-            title=report["title"]))
+            title=report["title"], groups=None if by is None
+            else [f"{by}={r[by]}" for r in shown]))
     return written
 
 
