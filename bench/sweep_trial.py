@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import asdict
@@ -51,7 +52,6 @@ def _die_with_parent() -> None:
     worker leaves no orphan trial running beside its retry."""
     try:
         import ctypes
-        import signal
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
@@ -72,16 +72,20 @@ def run_on_worker(payload: dict) -> dict:
     command = [*payload.get("launcher", ()), sys.executable, "-m", "edgeforge.bench.sweep_trial",
                str(row_file), str(out_file), str(design_dir)]
     env = {**os.environ, "EDGEFORGE_CACHE": str(home / "cache")}
+    # A session of its own: a timeout ends the trial and the tools it started (yosys, nextpnr).
+    proc = subprocess.Popen(command, cwd=home, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     try:
-        proc = subprocess.run(command, cwd=home, env=env, capture_output=True, text=True,
-                              timeout=payload.get("timeout_s"),
-                              preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        _, stderr = proc.communicate(timeout=payload.get("timeout_s"))
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"error": f"TimeoutError: the trial took more than {payload['timeout_s']} s",
                 "worker": worker}
     if proc.returncode != 0 or not out_file.is_file():
         return {"error": f"TrialProcessError: exit status {proc.returncode}: "
-                         f"{_tail(proc.stderr) or 'no output'}", "worker": worker}
+                         f"{_tail(stderr) or 'no output'}", "worker": worker}
     return {**json.loads(out_file.read_text()), "worker": worker}
 
 

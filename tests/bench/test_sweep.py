@@ -210,6 +210,24 @@ os.execv(sys.argv[1], sys.argv[1:])
     assert set(client.scheduler_info()["workers"]) != before
 
 
+def test_a_trial_that_fails_on_its_worker_keeps_its_reason(artifact, client, tmp_path):
+    # A trial process that dies, and one that outlives the spec's timeout.
+    spec = _spec(artifact, '[parameters]\nfolding = ["folded"]', "dies.toml")
+    died = sweep.run_sweep(spec, client=client, cache=tmp_path / "cache", progress=False,
+                           work_dir=tmp_path / "work",
+                           launcher=[sys.executable, "-c", "import sys; sys.exit('out of luck')"])
+    (trial,) = died["trials"]
+    assert trial["state"] == "failed"
+    assert trial["error"] == "TrialProcessError: exit status 1: out of luck"
+    slow = _spec(artifact, 'trial_timeout_s = 1\n[parameters]\nfolding = ["folded"]', "hangs.toml")
+    hung = sweep.run_sweep(slow, client=client, cache=tmp_path / "cache", progress=False,
+                           work_dir=tmp_path / "work",
+                           launcher=[sys.executable, "-c", "import time; time.sleep(60)"])
+    assert hung["trials"][0]["error"] == "TimeoutError: the trial took more than 1 s"
+    assert not list((tmp_path / "cache").glob("*.json"))       # failures are not cached
+    assert "out of luck" in sweep.render_markdown(died)
+
+
 @pytest.mark.slow
 def test_the_scheduler_option_runs_on_a_cluster_of_separate_processes(artifact, tmp_path):
     """``edgeforge sweep --scheduler ADDRESS`` against ``dask scheduler`` and ``dask worker``
