@@ -188,7 +188,8 @@ if not os.path.exists({str(marker)!r}):
     sys.exit(1)
 os.execv(sys.argv[1], sys.argv[1:])
 """)
-    spec = _spec(artifact, '[parameters]\nfolding = ["folded"]', "kill.toml")
+    # Two paces that give one folding: one design, measured once for both trials.
+    spec = _spec(artifact, '[parameters]\ntarget_cycles = [2000, 4096]', "kill.toml")
     before = set(client.scheduler_info()["workers"])
     report = sweep.run_sweep(spec, client=client, cache=tmp_path / "cache",
                              work_dir=tmp_path / "work", launcher=[sys.executable, str(killer)],
@@ -199,9 +200,14 @@ os.execv(sys.argv[1], sys.argv[1:])
     assert (not psutil.pid_exists(killed)
             or psutil.Process(killed).status() == psutil.STATUS_ZOMBIE)
     trials = report["trials"]
-    assert [(t["number"], t["state"]) for t in trials] == [(0, "measured")], trials
+    assert [(t["number"], t["state"]) for t in trials] == [(0, "measured"), (1, "measured")]
+    assert trials[1]["same_as"] == 0 and trials[0]["key"] == trials[1]["key"]
     assert trials[0]["record"]["performance"]["cycles_per_input"] > 0
     assert [p.name for p in (tmp_path / "cache").glob("*.json")] == [f"{trials[0]['key']}.json"]
+    # One trial process ran to the end (the killed one left no record): counted once.
+    written = [r for r in (tmp_path / "work" / "workers").glob("worker-*/trials/*.json")
+               if not r.name.endswith(".row.json")]
+    assert len(written) == 1
     # The nanny has started a worker in the killed one's place.
     deadline = time.monotonic() + 30
     while len(client.scheduler_info()["workers"]) < 2 and time.monotonic() < deadline:
