@@ -265,6 +265,15 @@ def cmd_formal(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_sweep(args) -> int:
+    from .bench.compare import SpecError
+    from .bench.sweep import run_command
+    try:
+        return run_command(args, console)
+    except SpecError as err:
+        raise CommandError(str(err)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgeforge",
@@ -354,6 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="work folder: each check's RTLIL, .sby and traces (default: build/formal)")
     p.add_argument("--timeout", type=int, help="seconds before a check gives up")
     p.set_defaults(func=cmd_formal)
+
+
+    from .bench.sweep import add_arguments as add_sweep_arguments
+    p = sub.add_parser("sweep", help="design-space sweep: a grid or an Optuna (NSGA-II) search "
+                                     "over a TOML spec's parameters, trials run on Dask, "
+                                     "tabled with Pareto plots")
+    add_sweep_arguments(p)
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 
