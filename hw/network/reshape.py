@@ -137,7 +137,7 @@ class Skid(wiring.Component):
         check_count("width", width)
         self.width = width
         super().__init__({"i": In(stream.Signature(width)), "o": Out(stream.Signature(width))})
-        self.fill = Signal(range(3), name="fill")
+        self.fill = Signal(range(3), name="count")   # the name the Verilog has always had
 
     def elaborate(self, platform):
         m = Module()
