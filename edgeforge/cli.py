@@ -74,7 +74,7 @@ def scheme_values(args, scheme, attr: str) -> dict:
         if option.key not in mine:
             owners = sorted({s.title for s, o in _declared(attr) if o.key == option.key})
             takes = sorted(o.flags[0] for o in getattr(scheme.flows_module(), attr, ()))
-            raise CommandError(f"{option.flags[0]}: a {'/'.join(owners)} option; the "
+            raise CommandError(f"{option.flags[0]}: a {' or '.join(owners)} option; the "
                                f"{scheme.name} scheme takes {takes or 'none'} here")
         given[option.key] = tuple(value) if isinstance(value, list) else value
     return given

@@ -63,7 +63,7 @@ def test_inspect_and_generate(tmp_path, capsys):
 def test_generate_rejects_options_the_scheme_lacks(tmp_path, capsys):
     path = save(default_artifact(), tmp_path / "smoke.npz")
     assert main(["generate", str(path), "--width", "8"]) == 2
-    assert capsys.readouterr().err.strip() == ("error: --width: a HKLUT option; the smoke scheme "
+    assert capsys.readouterr().err.strip() == ("error: --width: a HKLUT or SR-LUT / MuLUT option; the smoke scheme "
                                                "takes none here")
 
 
