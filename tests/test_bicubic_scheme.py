@@ -1,0 +1,59 @@
+"""The bicubic scheme: config checks naming the field, the artifact round trip, the CLI."""
+
+import pytest
+
+import edgeforge
+from edgeforge.artifact import ArtifactError, load, save
+from edgeforge.cli import main
+from edgeforge.schemes.bicubic import BicubicConfig, default_artifact
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"scale": 5}, r"^config\.scale: expected one of \(2, 3, 4\), got 5$"),
+    ({"scale": True}, r"^config\.scale: expected one of \(2, 3, 4\), got True$"),
+    ({"coef_bits": 13}, r"^config\.coef_bits: expected an integer in 6\.\.12, got 13$"),
+    ({"taps": 6}, r"^config\.taps: unknown bicubic config field; known: \['scale', 'coef_bits'\]$"),
+])
+def test_bad_config_names_the_field(config, message):
+    with pytest.raises(ArtifactError, match=message):
+        BicubicConfig.from_dict(config)
+
+
+def test_widths_hold_every_tap_sum():
+    w = BicubicConfig(4, 8).widths()
+    assert w.shift == 16 and w.product_coef_bits == 17
+    lo, hi = w.sum_range
+    assert -(1 << (w.sum_bits - 1)) <= lo and hi + (1 << 15) < 1 << (w.sum_bits - 1)
+    # One bit less would not hold the largest rounded sum.
+    assert hi + (1 << 15) >= 1 << (w.sum_bits - 2)
+
+
+def test_artifact_round_trip(tmp_path):
+    art = default_artifact(4, 10)
+    loaded = load(save(art, tmp_path / "b.npz"))
+    assert loaded.config == {"scale": 4, "coef_bits": 10} and loaded.arrays == {}
+    assert loaded.content_hash == art.content_hash
+    assert loaded.content_hash != default_artifact(4, 8).content_hash
+
+
+def test_generate_refuses_bad_options():
+    art = default_artifact()
+    with pytest.raises(ValueError, match=r"^width: the bicubic design needs a value"):
+        edgeforge.generate(art, height=4)
+    with pytest.raises(ValueError, match=r"^reads_per_table: not an option of the bicubic design"):
+        edgeforge.generate(art, width=4, height=4, reads_per_table=(1, 1))
+
+
+def test_cli_artifact_generate_and_foreign_option(tmp_path, capsys):
+    path = tmp_path / "bicubic.npz"
+    assert main(["bicubic-artifact", "-o", str(path), "--coef-bits", "9"]) == 0
+    assert load(path).config == {"scale": 4, "coef_bits": 9}
+    out = tmp_path / "rtl"
+    assert main(["generate", str(path), "--width", "6", "--height", "4", "-o", str(out)]) == 0
+    manifest = (next(out.glob("manifest.json"))).read_text()
+    assert '"border": "replicate"' in manifest and '"multipliers": 16' in manifest
+    capsys.readouterr()
+    assert main(["generate", str(path), "--width", "6", "--height", "4",
+                 "--reads-per-table", "1,1"]) == 2
+    err = capsys.readouterr().err
+    assert "--reads-per-table: a HKLUT option; the bicubic scheme takes" in err
