@@ -57,3 +57,24 @@ def test_cli_artifact_generate_and_foreign_option(tmp_path, capsys):
                  "--reads-per-table", "1,1"]) == 2
     err = capsys.readouterr().err
     assert "--reads-per-table: a HKLUT option; the bicubic scheme takes" in err
+
+
+def test_shipped_artifact_is_the_default_and_has_a_task_metric():
+    from edgeforge.bench.compare import resolve_artifact
+    from edgeforge.models.bicubic import SHIPPED
+    from edgeforge.schemes.bicubic_flows import task_metric
+    art = load(resolve_artifact("shipped:bicubic-x4"))
+    assert resolve_artifact("shipped:bicubic-x4") == SHIPPED
+    assert art.content_hash == default_artifact(4, 8).content_hash
+    metric = task_metric(art)
+    assert metric["name"] == "psnr_db"
+    # The integer bicubic and Pillow's are within a tenth of a dB on the photos.
+    assert 20 < metric["value"] < 40 and abs(metric["value"] - metric["bicubic"]) < 0.1
+
+
+def test_cli_evaluate_writes_its_scores(tmp_path, capsys):
+    from edgeforge.models.bicubic import SHIPPED
+    assert main(["evaluate", str(SHIPPED), "-o", str(tmp_path / "eval")]) == 0
+    import json
+    scores = json.loads((tmp_path / "eval" / "eval.json").read_text())
+    assert scores[-1]["name"] == "mean" and scores[-1]["max_diff_vs_float"] == 1

@@ -10,10 +10,15 @@ streams out) and for Pillow's ``BICUBIC`` resize beside it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PhotoScore", "evaluate", "render_table"]
+__all__ = ["SHIPPED", "PhotoScore", "evaluate", "render_table"]
+
+#: The x4, 8-fraction-bit artifact that ships (``edgeforge bicubic-artifact -o ...``), for
+#: ``edgeforge compare``'s ``shipped:bicubic-x4``.
+SHIPPED = Path(__file__).resolve().parent / "shipped" / "bicubic-x4.npz"
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,8 @@ def evaluate(artifact_or_config, pairs=None) -> list[PhotoScore]:
     """One :class:`PhotoScore` per ``(name, LR, HR)`` pair (default: the built-in test
     photos at the config's scale), then their mean (named ``"mean"``)."""
     from edgeforge.sim.golden.bicubic import float_upscale, pillow_upscale, resolve, upscale
-    from .data import builtin_pairs
-    from .metrics import psnr_y, ssim_y
+    from ..data import builtin_pairs
+    from ..metrics import psnr_y, ssim_y
     config = resolve(artifact_or_config)
     s = config.scale
     scores = []
