@@ -3,6 +3,8 @@ running a NetworkDesign's pipeline in Amaranth's simulator."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from edgeforge.sim.amaranth_stream import run_stream
@@ -32,6 +34,13 @@ DIGITS_MLP = {"input": DIGITS_INPUT, "layers": [FLATTEN, linear(64, 32), RELU, l
                                                 ARGMAX]}
 #: Foldings of digits-ref: a middle one between "folded" and "parallel".
 DIGITS_REF_MIDDLE = [(2, 3), (4, 8), (4, 8), (5, 4)]
+
+
+def with_layer(config: dict, index: int, **fields) -> dict:
+    """A copy of network ``config`` with ``fields`` set in layer ``index`` (a bad-field case)."""
+    changed = copy.deepcopy(config)
+    changed["layers"][index].update(fields)
+    return changed
 
 
 def edge_images(shape, n_random: int, seed: int = 0) -> list[np.ndarray]:

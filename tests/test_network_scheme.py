@@ -11,13 +11,9 @@ from edgeforge.schemes import get_scheme
 from edgeforge.schemes.network import (TRANSFORMS, derive_widths, parse_network, random_artifact,
                                        random_config, range_bits, requant_range)
 
-from network_helpers import DIGITS_REF
+from network_helpers import DIGITS_REF, with_layer
 
 
-def with_layer(index, **changes):
-    config = copy.deepcopy(DIGITS_REF)
-    config["layers"][index].update(changes)
-    return config
 
 
 def test_digits_ref_shapes_and_arrays():
@@ -34,26 +30,26 @@ def test_digits_ref_shapes_and_arrays():
 
 
 @pytest.mark.parametrize("config, field, message", [
-    (with_layer(0, kernel=2), "config.layers[0].kernel", r"expected an odd kernel size, got 2$"),
-    (with_layer(0, padding=2), "config.layers[0].padding", r"expected an integer 0..1, got 2$"),
-    (with_layer(0, weight_bits=9), "config.layers[0].weight_bits",
+    (with_layer(DIGITS_REF, 0, kernel=2), "config.layers[0].kernel", r"expected an odd kernel size, got 2$"),
+    (with_layer(DIGITS_REF, 0, padding=2), "config.layers[0].padding", r"expected an integer 0..1, got 2$"),
+    (with_layer(DIGITS_REF, 0, weight_bits=9), "config.layers[0].weight_bits",
      r"expected an integer 2..8, got 9$"),
-    (with_layer(0, bias_bits=33), "config.layers[0].bias_bits",
+    (with_layer(DIGITS_REF, 0, bias_bits=33), "config.layers[0].bias_bits",
      r"expected an integer 2..32, got 33$"),
-    (with_layer(0, out_bits=1), "config.layers[0].out_bits", r"expected an integer 2..8, got 1$"),
-    (with_layer(0, shift=-1), "config.layers[0].shift", r"expected an integer 0..62, got -1$"),
-    (with_layer(0, shift=True), "config.layers[0].shift", r"expected an integer 0..62, got True$"),
-    (with_layer(0, transform="pecan"), "config.layers[0].transform",
+    (with_layer(DIGITS_REF, 0, out_bits=1), "config.layers[0].out_bits", r"expected an integer 2..8, got 1$"),
+    (with_layer(DIGITS_REF, 0, shift=-1), "config.layers[0].shift", r"expected an integer 0..62, got -1$"),
+    (with_layer(DIGITS_REF, 0, shift=True), "config.layers[0].shift", r"expected an integer 0..62, got True$"),
+    (with_layer(DIGITS_REF, 0, transform="pecan"), "config.layers[0].transform",
      r"expected one of \['debut', 'dense', 'pecan-a', 'pecan-d'\], got 'pecan'$"),
-    (with_layer(0, stride=2), "config.layers[0].stride", r"unknown conv2d field; known: "),
-    (with_layer(3, in_channels=4), "config.layers[3].in_channels",
+    (with_layer(DIGITS_REF, 0, stride=2), "config.layers[0].stride", r"unknown conv2d field; known: "),
+    (with_layer(DIGITS_REF, 3, in_channels=4), "config.layers[3].in_channels",
      r"expected 8 \(the input's channels\), got 4$"),
-    (with_layer(7, in_features=16), "config.layers[7].in_features",
+    (with_layer(DIGITS_REF, 7, in_features=16), "config.layers[7].in_features",
      r"expected 32 \(the input's features\), got 16$"),
-    (with_layer(2, size=3), "config.layers[2].size", r"must divide the 8x8 map, got 3$"),
-    (with_layer(2, size=1), "config.layers[2].size", r"expected an integer >= 2, got 1$"),
-    (with_layer(1, kind="softmax"), "config.layers[1].kind", r"expected one of \["),
-    (with_layer(0, kernel=11, padding=0), "config.layers[0].kernel",
+    (with_layer(DIGITS_REF, 2, size=3), "config.layers[2].size", r"must divide the 8x8 map, got 3$"),
+    (with_layer(DIGITS_REF, 2, size=1), "config.layers[2].size", r"expected an integer >= 2, got 1$"),
+    (with_layer(DIGITS_REF, 1, kind="softmax"), "config.layers[1].kind", r"expected one of \["),
+    (with_layer(DIGITS_REF, 0, kernel=11, padding=0), "config.layers[0].kernel",
      r"a 11x11 kernel with padding 0 does not fit the 8x8 input, got kernel 11$"),
 ])
 def test_bad_fields_are_named(config, field, message):
@@ -146,7 +142,7 @@ def test_random_artifacts_round_trip(tmp_path):
 
 
 def test_array_values_are_checked_against_their_bits(tmp_path):
-    art = random_artifact(with_layer(0, weight_bits=4), seed=1)
+    art = random_artifact(with_layer(DIGITS_REF, 0, weight_bits=4), seed=1)
     art.arrays["l0_weight"][0, 0, 0, 0] = 8
     with pytest.raises(ArtifactError,
                        match=r"^l0_weight: values span \[-8, 8\], outside \[-8, 7\]"):

@@ -15,13 +15,9 @@ from edgeforge.sim.golden.pecan_a import dots, exp_terms
 from edgeforge.sim.golden.pecan_d import vectors
 from edgeforge.sim.golden.network import forward
 
-from network_helpers import DIGITS_INPUT, PECAN_A_REF, edge_images
+from network_helpers import DIGITS_INPUT, PECAN_A_REF, edge_images, with_layer
 
 
-def with_layer(index, **fields):
-    layers = [dict(layer) for layer in PECAN_A_REF["layers"]]
-    layers[index].update(fields)
-    return {"input": DIGITS_INPUT, "layers": layers}
 
 
 def test_pecan_a_ref_parses_with_its_arrays():
@@ -37,24 +33,24 @@ def test_pecan_a_ref_parses_with_its_arrays():
 
 
 @pytest.mark.parametrize("config, field, message", [
-    (with_layer(0, groups=3), "config.layers[0].groups",
+    (with_layer(PECAN_A_REF, 0, groups=3), "config.layers[0].groups",
      r"groups x group_size must be the 9 inputs of the layer, got 3 x 1$"),
-    (with_layer(0, codebook_bits=9), "config.layers[0].codebook_bits",
+    (with_layer(PECAN_A_REF, 0, codebook_bits=9), "config.layers[0].codebook_bits",
      r"expected an integer 2..8, got 9$"),
-    (with_layer(3, exp_bits=17), "config.layers[3].exp_bits",
+    (with_layer(PECAN_A_REF, 3, exp_bits=17), "config.layers[3].exp_bits",
      r"expected an integer 2..16, got 17$"),
-    (with_layer(3, exp_entries=0), "config.layers[3].exp_entries",
+    (with_layer(PECAN_A_REF, 3, exp_entries=0), "config.layers[3].exp_entries",
      r"expected an integer 1..4096, got 0$"),
-    (with_layer(7, exp_shift=63), "config.layers[7].exp_shift",
+    (with_layer(PECAN_A_REF, 7, exp_shift=63), "config.layers[7].exp_shift",
      r"expected an integer 0..62, got 63$"),
-    (with_layer(7, recip_bits=1), "config.layers[7].recip_bits",
+    (with_layer(PECAN_A_REF, 7, recip_bits=1), "config.layers[7].recip_bits",
      r"expected an integer 2..16, got 1$"),
-    (with_layer(9, recip_shift=33), "config.layers[9].recip_shift",
+    (with_layer(PECAN_A_REF, 9, recip_shift=33), "config.layers[9].recip_shift",
      r"expected an integer 0..32, got 33$"),
-    (with_layer(9, exp_bits=12), "config.layers[9].recip_shift",
+    (with_layer(PECAN_A_REF, 9, exp_bits=12), "config.layers[9].recip_shift",
      r"the reciprocal table of Z >> recip_shift \(Z up to prototypes x \(2\*\*exp_bits - 1\)\) "
      r"would hold 32761 entries, more than 4096, got 0$"),
-    (with_layer(0, weight_bits=8), "config.layers[0].weight_bits",
+    (with_layer(PECAN_A_REF, 0, weight_bits=8), "config.layers[0].weight_bits",
      r"unknown conv2d field; known: "),
     ({"input": DIGITS_INPUT, "layers": [
         {k: v for k, v in PECAN_A_REF["layers"][0].items() if k != "recip_bits"},

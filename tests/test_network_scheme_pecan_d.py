@@ -8,13 +8,9 @@ from edgeforge.artifact import ArtifactError
 from edgeforge.schemes.network import (derive_widths, parse_network, random_artifact,
                                        with_transform)
 
-from network_helpers import ARGMAX, DIGITS_INPUT, FLATTEN, PECAN_REF, linear
+from network_helpers import ARGMAX, DIGITS_INPUT, FLATTEN, PECAN_REF, linear, with_layer
 
 
-def with_layer(index, **fields):
-    layers = [dict(layer) for layer in PECAN_REF["layers"]]
-    layers[index].update(fields)
-    return {"input": DIGITS_INPUT, "layers": layers}
 
 
 def test_pecan_ref_parses_with_its_arrays():
@@ -36,15 +32,15 @@ def test_pecan_ref_parses_with_its_arrays():
 
 
 @pytest.mark.parametrize("config, field, message", [
-    (with_layer(0, groups=3), "config.layers[0].groups",
+    (with_layer(PECAN_REF, 0, groups=3), "config.layers[0].groups",
      r"groups x group_size must be the 9 inputs of the layer, got 3 x 1$"),
-    (with_layer(7, group_size=5), "config.layers[7].groups",
+    (with_layer(PECAN_REF, 7, group_size=5), "config.layers[7].groups",
      r"groups x group_size must be the 32 inputs of the layer, got 8 x 5$"),
-    (with_layer(3, prototypes=0), "config.layers[3].prototypes",
+    (with_layer(PECAN_REF, 3, prototypes=0), "config.layers[3].prototypes",
      r"expected an integer >= 1, got 0$"),
-    (with_layer(9, table_bits=17), "config.layers[9].table_bits",
+    (with_layer(PECAN_REF, 9, table_bits=17), "config.layers[9].table_bits",
      r"expected an integer 2..16, got 17$"),
-    (with_layer(0, weight_bits=8), "config.layers[0].weight_bits",
+    (with_layer(PECAN_REF, 0, weight_bits=8), "config.layers[0].weight_bits",
      r"unknown conv2d field; known: "),
     ({"input": DIGITS_INPUT, "layers": [
         {k: v for k, v in PECAN_REF["layers"][0].items() if k != "table_bits"},

@@ -78,6 +78,41 @@ def _check_geometry(height: int, width: int, kernel: int, padding: int) -> tuple
     return out_height, out_width
 
 
+class _RowPlanRegisters:
+    """The reader's registered plan of its current output row (:class:`RowPlan`: rows
+    needed, rows let go after it, and per kernel row the slot offset and whether it is in
+    the image), loaded at the row's end with the next row's from tables of constants
+    indexed by the row: one place for :class:`Window` and :class:`NarrowWindow`."""
+
+    def __init__(self, plans: list[RowPlan], n_slots: int, height: int, kernel: int):
+        self.need_w, self.release_w = range(n_slots + 1), range(height + 1)
+        self.offset_w = range(max(2, kernel))
+        self.need = Signal(self.need_w, init=plans[0].need, name="need")
+        self.release_now = Signal(self.release_w, init=plans[0].release, name="release_now")
+        self.offsets = [Signal(self.offset_w, init=plans[0].offsets[r] or 0, name=f"offset{r}")
+                        for r in range(kernel)]
+        self.present = [Signal(init=plans[0].offsets[r] is not None, name=f"present{r}")
+                        for r in range(kernel)]
+        self.next = plans[1:] + plans[:1]       # next[r]: the plan of the row after row r
+
+    def end_row(self, m: Module, oy, out_height: int, release) -> None:
+        """At the end of output row ``oy``: let its rows go (``release``, comb) and step
+        ``oy`` onto the next row and its plan."""
+        def table(values, shape):
+            return select(oy, [Const(v, shape) for v in values])
+        nxt = self.next
+        m.d.comb += release.eq(self.release_now)
+        m.d.sync += [
+            oy.eq(Mux(equals(oy, out_height - 1), 0, oy + 1)),
+            self.need.eq(table([q.need for q in nxt], self.need_w)),
+            self.release_now.eq(table([q.release for q in nxt], self.release_w)),
+            *(o.eq(table([q.offsets[r] or 0 for q in nxt], self.offset_w))
+              for r, o in enumerate(self.offsets)),
+            *(v.eq(table([q.offsets[r] is not None for q in nxt], 1))
+              for r, v in enumerate(self.present)),
+        ]
+
+
 class Window(wiring.Component):
     """Windows of a stride-1, zero-padded ``kernel`` x ``kernel`` conv over ``height`` x ``width``
     images of ``channels`` channels, in output raster order, images back to back.
@@ -153,35 +188,15 @@ class Window(wiring.Component):
         advance = ~self.o.valid | self.o.ready
         oy = index_signal(self.out_height, "oy")
         ox = index_signal(self.out_width, "ox")
-        need_w = range(n_slots + 1)
-        need = Signal(need_w, init=plans[0].need)
-        release_now = Signal(range(self.height + 1), init=plans[0].release)
-        offset_w = range(max(2, k))
-        offsets = [Signal(offset_w, init=plans[0].offsets[dy] or 0, name=f"offset{dy}")
-                   for dy in range(k)]
-        present = [Signal(init=plans[0].offsets[dy] is not None, name=f"present{dy}")
-                   for dy in range(k)]
-        nxt = plans[1:] + plans[:1]           # nxt[r]: the plan of the row after row r
+        plan = _RowPlanRegisters(plans, n_slots, self.height, k)
+        offsets, present = plan.offsets, plan.present
 
-        def table(values, shape):
-            return [Const(v, shape) for v in values]
-
-        step = advance & (occupied >= need)
+        step = advance & (occupied >= plan.need)
         release = Signal(range(self.height + 1))
         with m.If(step):
             with m.If(equals(ox, self.out_width - 1)):
                 m.d.sync += ox.eq(0)
-                m.d.comb += release.eq(release_now)
-                m.d.sync += [
-                    oy.eq(Mux(equals(oy, self.out_height - 1), 0, oy + 1)),
-                    need.eq(select(oy, table([q.need for q in nxt], need_w))),
-                    release_now.eq(select(oy, table([q.release for q in nxt],
-                                                    range(self.height + 1)))),
-                    *(o.eq(select(oy, table([q.offsets[dy] or 0 for q in nxt], offset_w)))
-                      for dy, o in enumerate(offsets)),
-                    *(v.eq(select(oy, table([q.offsets[dy] is not None for q in nxt], 1)))
-                      for dy, v in enumerate(present)),
-                ]
+                plan.end_row(m, oy, self.out_height, release)
             with m.Else():
                 m.d.sync += ox.eq(ox + 1)
         m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
@@ -317,20 +332,10 @@ class NarrowWindow(wiring.Component):
         oy = index_signal(self.out_height, "oy")
         ox = index_signal(self.out_width, "ox")
         dy, dx, g = index_signal(k, "dy"), index_signal(k, "dx"), index_signal(g_n, "g")
-        need_w = range(n_slots + 1)
-        need = Signal(need_w, init=plans[0].need)
-        release_now = Signal(range(self.height + 1), init=plans[0].release)
-        offset_w = range(max(2, k))
-        offsets = [Signal(offset_w, init=plans[0].offsets[r] or 0, name=f"offset{r}")
-                   for r in range(k)]
-        present = [Signal(init=plans[0].offsets[r] is not None, name=f"present{r}")
-                   for r in range(k)]
-        nxt = plans[1:] + plans[:1]
+        plan = _RowPlanRegisters(plans, n_slots, self.height, k)
+        offsets, present = plan.offsets, plan.present
 
-        def table(values, shape):
-            return [Const(v, shape) for v in values]
-
-        step = advance & (occupied >= need)
+        step = advance & (occupied >= plan.need)
         release = Signal(range(self.height + 1))
         # Whether the beat on offer is its window's last: a register (loaded as the walk steps
         # onto it), so that the row's end follows a step by one gate (the UP5K's critical
@@ -350,17 +355,7 @@ class NarrowWindow(wiring.Component):
             with m.If(window_end):
                 with m.If(equals(ox, self.out_width - 1)):
                     m.d.sync += ox.eq(0)
-                    m.d.comb += release.eq(release_now)
-                    m.d.sync += [
-                        oy.eq(Mux(equals(oy, self.out_height - 1), 0, oy + 1)),
-                        need.eq(select(oy, table([q.need for q in nxt], need_w))),
-                        release_now.eq(select(oy, table([q.release for q in nxt],
-                                                        range(self.height + 1)))),
-                        *(o.eq(select(oy, table([q.offsets[r] or 0 for q in nxt], offset_w)))
-                          for r, o in enumerate(offsets)),
-                        *(v.eq(select(oy, table([q.offsets[r] is not None for q in nxt], 1)))
-                          for r, v in enumerate(present)),
-                    ]
+                    plan.end_row(m, oy, self.out_height, release)
                 with m.Else():
                     m.d.sync += ox.eq(ox + 1)
         m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
