@@ -124,10 +124,13 @@ def render_markdown(report: dict) -> str:
         p = r["performance"]
         lr = r["config"]["width"] * r["config"]["height"] * r["config"]["channels"]
         measured = (f"{r['verify']['cycles_measured'] / lr:.4f}" if r.get("verify") else "-")
+        hr = p["outputs_per_input"] * r["config"]["channels"]
+        table_reads = sum(t["reads"] for t in p["traffic"] if t["memory"].startswith("lut "))
         rows.append(f"| {_scheme(r)} | {measured} | {p['cycles_per_input'] / lr:g} | "
-                    f"{_mults(r)} | {sum(t['reads'] for t in p['traffic'] if t['memory'].startswith('lut ')) / (p['outputs_per_input'] * r['config']['channels']):g} |")
+                    f"{_mults(r)} | {table_reads / hr:g} |")
     lines += ["", "Per pixel (LR pixels of the three planes; HR pixels counted per channel):", "",
-              "| engine | cycles per LR px (measured, whole run) | model, steady | multiplies per HR px | table reads per HR px |",
+              "| engine | cycles per LR px (measured, whole run) | model, steady | "
+              "multiplies per HR px | table reads per HR px |",
               "|---|---|---|---|---|"] + rows
     if hk:
         lines += ["", f"HKLUT row: its record in `bench/results/hklut_hw.json` (command "

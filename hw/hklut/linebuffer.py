@@ -27,8 +27,8 @@ from amaranth.lib.wiring import In, Out
 from .index import RADIUS, SIDE, tap_index
 from ..logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
 
-__all__ = ["SLOTS", "LANES", "BORDERS", "lookahead_words", "window_moves", "window_layout", "stored_layout",
-           "rows_read", "LineWindow", "reflect"]
+__all__ = ["SLOTS", "LANES", "BORDERS", "lookahead_words", "window_moves", "window_layout",
+           "stored_layout", "rows_read", "LineWindow", "reflect"]
 
 # Row slots: the 2*RADIUS + 1 rows a window reaches, plus rows the writer may
 # fill ahead; a power of two keeps slot arithmetic a plain wrap-around.
