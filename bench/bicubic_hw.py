@@ -41,6 +41,7 @@ COMMAND = "python -m edgeforge.bench.bicubic_hw"
 ENGINE_PATHS = ("hw/bicubic", "hw/hklut/linebuffer.py", "hw/hklut/reorder.py", "hw/logic.py",
                 "sim/cycles/bicubic.py")
 HKLUT_RESULTS = RESULTS / "hklut_hw.json"
+HKLUT_ENERGY = RESULTS / "hklut_energy.json"
 HKLUT_SHIPPED = REPO / "models" / "hklut" / "pretrained" / "hklut-s-x4.npz"
 QUALITY_BITS = (6, 8, 10)
 SEED = 0
@@ -81,11 +82,16 @@ def run(size: int = 64, *, quick: bool = False, progress: bool = True) -> dict:
     """The engine's record (verify, cost) and the quality table, as plain data."""
     design = BicubicDesign(default_artifact(), width=size, height=size, channels=3)
     command = COMMAND + (" --quick" if quick else "") + (f" --size {size}" if size != 64 else "")
+    from .energy import estimate
     record = measure(design, [_image(size)], command=command, engine_paths=ENGINE_PATHS,
                      seed=SEED, targets=("generic",) if quick else ("generic", "ecp5"),
                      progress=progress)
+    record["energy"] = estimate(design.cycle_model())
+    hk_energy = load_json(HKLUT_ENERGY) if HKLUT_ENERGY.is_file() else None
     return {"image": f"{size}x{size} RGB (3 planes streamed back to back), seeded random",
             "records": [record], "hklut": _hklut_record(size), "quality": quality(),
+            "hklut_energy": None if hk_energy is None else {
+                k: hk_energy[k] for k in ("width", "height", "pj_per_output_pixel")},
             "command": command}
 
 
@@ -141,6 +147,7 @@ def render_markdown(report: dict) -> str:
         table = render_synth_markdown(both, target, COLUMNS)
         if len(table) > 2:
             lines += ["", title, ""] + table
+    lines += _energy_lines(report)
     q = report["quality"]
     names = q["photos"]
     lines += ["", "## Quality on the built-in test photos (x4, LR = Pillow bicubic downscale)", "",
@@ -164,6 +171,27 @@ def render_markdown(report: dict) -> str:
         lines.append(f"| integer {label} | {scores[-1]['psnr_vs_pillow']:.2f} | "
                      f"{scores[-1]['max_diff_vs_float']} |")
     return "\n".join(lines) + "\n"
+
+
+def _energy_lines(report: dict) -> list[str]:
+    """Estimated energy per HR pixel (per channel) of the bicubic record, HKLUT's beside it."""
+    r = report["records"][0]
+    e = r.get("energy")
+    if e is None:
+        return []
+    hr = r["performance"]["outputs_per_input"] * r["config"]["channels"]
+    mults = sum(line["pj"] for line in e["lines"] if "-bit mul)" in line["what"])
+    lines = ["", f"Energy per HR pixel, estimated from the model's counts ({e['source']}; "
+             f"never measured): bicubic {e['pj']['on_chip'] / hr:.2f} pJ on chip, of which "
+             f"{mults / hr:.2f} pJ the 16 multiplies, and {e['pj']['off_chip'] / hr:.2f} pJ "
+             "off chip (1 byte in and 16 out per LR pixel, DRAM)."]
+    hk = report.get("hklut_energy")
+    if hk:
+        pj = hk["pj_per_output_pixel"]
+        lines[-1] += (f" HKLUT-S x4 (`bench/results/hklut_energy.json`, {hk['width']}x"
+                      f"{hk['height']}, table and buffer accesses; its adds not counted): "
+                      f"{pj['on_chip']:.2f} pJ on chip, {pj['off_chip']:.2f} pJ off chip.")
+    return lines
 
 
 def main(argv=None) -> int:
