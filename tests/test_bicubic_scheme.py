@@ -21,11 +21,15 @@ def test_bad_config_names_the_field(config, message):
 
 def test_widths_hold_every_tap_sum():
     w = BicubicConfig(4, 8).widths()
-    assert w.shift == 16 and w.product_coef_bits == 17
+    assert (w.shift, w.coef_bits, w.column_bits) == (16, 9, 18)
+    # A column sum spans 255 times a phase's negative and positive taps (-19 - 11, 186 + 100).
+    assert w.column_range == (-255 * 30, 255 * 286)
     lo, hi = w.sum_range
     assert -(1 << (w.sum_bits - 1)) <= lo and hi + (1 << 15) < 1 << (w.sum_bits - 1)
     # One bit less would not hold the largest rounded sum.
     assert hi + (1 << 15) >= 1 << (w.sum_bits - 2)
+    # x3's zero phase has a coefficient of 1.0 = 256: one bit more than F + 1.
+    assert BicubicConfig(3, 8).widths().coef_bits == 10
 
 
 def test_artifact_round_trip(tmp_path):
@@ -51,7 +55,7 @@ def test_cli_artifact_generate_and_foreign_option(tmp_path, capsys):
     out = tmp_path / "rtl"
     assert main(["generate", str(path), "--width", "6", "--height", "4", "-o", str(out)]) == 0
     manifest = (next(out.glob("manifest.json"))).read_text()
-    assert '"border": "replicate"' in manifest and '"multipliers": 16' in manifest
+    assert '"border": "replicate"' in manifest and '"multipliers": 12' in manifest
     capsys.readouterr()
     assert main(["generate", str(path), "--width", "6", "--height", "4",
                  "--reads-per-table", "1,1"]) == 2

@@ -120,24 +120,27 @@ class BicubicConfig:
 
 @dataclass(frozen=True)
 class BicubicWidths:
-    """Integer ranges of the 2-D tap sum, derived from the coefficients (worst case)."""
+    """Integer ranges of the separable sum, derived from the coefficients (worst case)."""
     shift: int                   # 2F: fractional bits of the tap sum
-    product_coef_bits: int       # signed width of c_y c_x, the multiplier's coefficient operand
+    coef_bits: int               # signed width of a 1-D coefficient (F + 1)
+    column_range: tuple[int, int]  # a vertical pass's column sum V, every 8-bit input
+    column_bits: int             # signed width holding column_range
     sum_range: tuple[int, int]   # S over every phase pair and every 8-bit input
     sum_bits: int                # signed width holding sum_range plus the rounding half
 
     @classmethod
     def derive(cls, config: BicubicConfig) -> "BicubicWidths":
         c = config.coefficients()
-        products = [cy * cx for py in c for px in c for cy in py for cx in px]
-        coef_bits = max(max(products).bit_length(), (-min(products) - 1).bit_length()) + 1
         top = (1 << PIXEL_BITS) - 1
+        signed_bits = lambda lo, hi: max(-lo - 1, hi).bit_length() + 1
+        column = (min(top * sum(min(0, v) for v in p) for p in c),
+                  max(top * sum(max(0, v) for v in p) for p in c))
         lo = min(top * sum(min(0, cy * cx) for cy in py for cx in px) for py in c for px in c)
         hi = max(top * sum(max(0, cy * cx) for cy in py for cx in px) for py in c for px in c)
         shift = 2 * config.coef_bits
-        hi_rounded = hi + (1 << (shift - 1))
-        return cls(shift=shift, product_coef_bits=coef_bits, sum_range=(lo, hi),
-                   sum_bits=max(-lo - 1, hi_rounded).bit_length() + 1)
+        return cls(shift=shift, coef_bits=signed_bits(min(map(min, c)), max(map(max, c))),
+                   column_range=column, column_bits=signed_bits(*column), sum_range=(lo, hi),
+                   sum_bits=signed_bits(lo, hi + (1 << (shift - 1))))
 
 
 def default_artifact(scale: int = 4, coef_bits: int = DEFAULT_COEF_BITS) -> Artifact:

@@ -19,7 +19,7 @@ from ..axis_video import AXISVideo
 from ..hklut.linebuffer import SLOTS
 from ..image_frames import ImageFrames
 from .engine import BORDER, BicubicEngine, buffer_bits
-from .taps import PIPELINE_DEPTH
+from .taps import column_groups, pipeline_depth
 
 __all__ = ["CHANNELS", "BicubicDesign"]
 
@@ -126,14 +126,16 @@ class BicubicDesign(ImageFrames, Design):
                 "coefficients": [list(c) for c in self.bicubic.coefficients()],
                 "coefficient_fraction_bits": self.bicubic.coef_bits,
                 "tap_offsets": list(self.bicubic.offsets()),
-                "separable": "horizontal then vertical at full precision: the 4x4 tap sum of "
-                             "c_y c_x x",
+                "separable": "vertical then horizontal at full precision (the 4x4 tap sum of "
+                             "c_y c_x x); column sums of window columns -2..2 per phase x: "
+                             + str([list(g) for g in column_groups(self.scale)]),
                 "rounding": f"floor((S + 2^{widths.shift - 1}) / 2^{widths.shift}), clamped "
                             f"to 0..255",
                 "border": BORDER},
-            "widths": {"product_coef_bits": widths.product_coef_bits,
+            "widths": {"coef_bits": widths.coef_bits, "column_bits": widths.column_bits,
                        "sum_bits": widths.sum_bits, "shift": widths.shift},
-            "structure": {"line_buffer_slots": SLOTS, "tap_pipeline_depth": PIPELINE_DEPTH,
+            "structure": {"line_buffer_slots": SLOTS,
+                          "tap_pipeline_depth": pipeline_depth(self.scale),
                           "multipliers": self.cycles().multipliers},
         }
 

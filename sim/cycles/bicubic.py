@@ -7,9 +7,12 @@ window and re-order, with the tap multiply-add in the lookup's place. A window s
 input pixel for every ``P``. Latency and whole runs come from the HKLUT timeline with
 the tap pipeline's depth.
 
-Operations are counted as the RTL does them, every cycle of a phase: 16 multiplies of an
-8-bit pixel by a 2-D coefficient, 15 adds of the tap sum plus the rounding add, and the
-clamp's two compares, per output pixel.
+Operations are counted as the RTL does them, every cycle of a phase (an output pixel):
+the vertical pass's ``4 G`` multiplies of an 8-bit pixel by a coefficient (``G`` column
+sums a cycle, :func:`~edgeforge.hw.bicubic.taps.column_groups`: 5 columns over ``r``
+cycles, so at x4 8 multiplies a cycle of which 5 on average are kept) and ``3 G``
+adds, the horizontal pass's 4 multiplies of a column sum by a coefficient and 3 adds,
+the rounding add and the clamp's two compares.
 """
 
 from __future__ import annotations
@@ -21,10 +24,7 @@ from edgeforge.schemes.bicubic import PIXEL_BITS, TAPS, BicubicConfig
 from .hklut import StageCycles, timeline
 from .record import OperationLine, Performance, RunCycles, TrafficLine
 
-__all__ = ["BicubicCycles", "predict", "MULTIPLIERS"]
-
-#: Multipliers of the engine: the 4 x 4 taps of one output pixel, each cycle.
-MULTIPLIERS = TAPS * TAPS
+__all__ = ["BicubicCycles", "predict"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def predict(config: BicubicConfig, *, width: int, height: int, out_pixels: int =
             channels: int = 1) -> BicubicCycles:
     """Predict cycles, latency, traffic and operations of an engine config (no backpressure)."""
     from edgeforge.hw.bicubic.engine import BORDER
-    from edgeforge.hw.bicubic.taps import PIPELINE_DEPTH
+    from edgeforge.hw.bicubic.taps import multipliers, pipeline_depth
     from edgeforge.hw.hklut.linebuffer import rows_read
     r = config.scale
     phases = r * r
@@ -89,6 +89,8 @@ def predict(config: BicubicConfig, *, width: int, height: int, out_pixels: int =
     per_row = max(stage.window_cycles_per_row, stage.reorder_cycles_per_row)
     widths = config.widths()
     outputs = width * height * phases
+    vertical, horizontal = multipliers(r)
+    depth = pipeline_depth(r)
     traffic = (
         TrafficLine("line buffer s0", PIXEL_BITS,
                     width * sum(rows_read(y, height, BORDER) for y in range(height)),
@@ -96,14 +98,18 @@ def predict(config: BicubicConfig, *, width: int, height: int, out_pixels: int =
         TrafficLine("reorder s0", PIXEL_BITS, outputs, outputs),
     )
     operations = (
-        OperationLine("tap products", "mul", (PIXEL_BITS, widths.product_coef_bits),
-                      MULTIPLIERS * outputs),
-        OperationLine("tap sum and rounding", "add", (widths.sum_bits,), MULTIPLIERS * outputs),
+        OperationLine("vertical pass products", "mul", (PIXEL_BITS, widths.coef_bits),
+                      vertical * outputs),
+        OperationLine("vertical pass column sums", "add", (widths.column_bits,),
+                      (vertical - vertical // TAPS) * outputs),
+        OperationLine("horizontal pass products", "mul", (widths.column_bits, widths.coef_bits),
+                      horizontal * outputs),
+        OperationLine("horizontal pass sum and rounding", "add", (widths.sum_bits,),
+                      TAPS * outputs),
         OperationLine("clamp to uint8", "add", (widths.sum_bits - widths.shift,), 2 * outputs),
     )
-    return BicubicCycles(stage=stage, pipeline_depth=PIPELINE_DEPTH,
+    return BicubicCycles(stage=stage, pipeline_depth=depth,
                          cycles_per_input_pixel=per_row / width, frame_cycles=per_row * height,
-                         latency_cycles=timeline((stage,), 1,
-                                                 pipeline_depth=PIPELINE_DEPTH)["first_output"],
-                         channels=channels, scale=r, multipliers=MULTIPLIERS,
+                         latency_cycles=timeline((stage,), 1, pipeline_depth=depth)["first_output"],
+                         channels=channels, scale=r, multipliers=vertical + horizontal,
                          traffic_per_plane=traffic, operations_per_plane=operations)

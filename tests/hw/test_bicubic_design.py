@@ -40,7 +40,7 @@ def test_streams_and_manifest(artifact, tmp_path):
     assert {p["name"]: p["width"] for p in manifest["ports"]}["o__payload"] == 32
     assert manifest["arithmetic"]["coefficients"] == [[-11, 100, 186, -19], [-2, 23, 247, -12],
                                                        [-12, 247, 23, -2], [-19, 186, 100, -11]]
-    assert manifest["structure"]["multipliers"] == 16
+    assert manifest["structure"]["multipliers"] == 12
     assert manifest["cycle_model"]["detail"]["cycles_per_input_pixel"] == 16
     lint = lint_verilog(files.verilog)
     assert lint.ok, lint.findings

@@ -76,9 +76,23 @@ def test_throughput_is_one_output_pixel_a_cycle():
     assert set(np.diff(starts)) == {model.frame_cycles}
     perf = model.performance()
     assert perf.cycles_per_output == 3      # three planes through one engine
-    assert perf.detail["mults_per_output_pixel"] == 16 and model.multipliers == 16
-    mul = [o for o in perf.operations if o.op == "mul"]
-    assert len(mul) == 1 and mul[0].bits == (8, 17) and mul[0].count == 3 * 16 * 64 * 48 * 16
+    # 8 vertical multipliers (2 column sums a cycle) and 4 horizontal ones, every cycle.
+    assert model.multipliers == 12 and perf.detail["mults_per_output_pixel"] == 12
+    mul = {o.what: o for o in perf.operations if o.op == "mul"}
+    pixels = 3 * 64 * 48 * 16
+    assert mul["vertical pass products"].bits == (8, 9)
+    assert mul["vertical pass products"].count == 8 * pixels
+    assert mul["horizontal pass products"].bits == (18, 9)
+    assert mul["horizontal pass products"].count == 4 * pixels
+
+
+@pytest.mark.parametrize("scale, groups", [(4, ((-2, -1), (0,), (1,), (2,))),
+                                           (3, ((-2, -1), (0, 1), (2,))),
+                                           (2, ((-2, -1, 0), (1, 2)))])
+def test_column_sums_spread_over_a_row_of_phases(scale, groups):
+    from edgeforge.hw.bicubic.taps import column_groups, multipliers
+    assert column_groups(scale) == groups
+    assert multipliers(scale) == (4 * max(map(len, groups)), 4)
 
 
 def test_buffer_bits_is_what_the_built_engine_holds():
