@@ -1,5 +1,5 @@
 """Bicubic x``scale`` streaming interpolation engine: HKLUT's line buffer and re-order around a
-4 x 4 tap multiply-add.
+separable tap multiply-add (vertical column sums shared by a row of phases, then horizontal).
 
 Block diagram (``engine.py``)::
 

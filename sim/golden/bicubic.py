@@ -3,7 +3,7 @@
 The arithmetic is stated once, in :mod:`edgeforge.schemes.bicubic`: Keys' kernel with
 ``a = -0.5`` at Pillow's half-pixel positions, ``scale x 4`` coefficients of
 ``coef_bits`` fractional bits, replicate border, separable (horizontal pass, then
-vertical) in exact integers, the 4 x 4 tap sum rounded half up by ``2^(2F)`` and
+vertical; exact integers, so the engine's vertical-first order gives the same sums), the 4 x 4 tap sum rounded half up by ``2^(2F)`` and
 clamped to uint8. :func:`float_upscale` is the same interpolation in float64 with the
 exact kernel (the reference the integer model is held to), and
 :func:`pillow_upscale` is Pillow's own ``BICUBIC`` resize (rounds to uint8 between
