@@ -108,11 +108,14 @@ COLUMNS = [("engine", _scheme)]
 
 
 def _mults(r: dict) -> str:
+    """Multiplies per HR pixel and channel, by operand widths."""
     ops = [o for o in r["performance"].get("operations", []) if o["op"] == "mul"]
-    per = sum(o["count"] for o in ops) / (r["performance"]["outputs_per_input"]
-                                          * r["config"]["channels"])
-    # HKLUT's record counts no operations: its arithmetic is table reads and adds.
-    return f"{per:g} ({' x '.join(map(str, ops[0]['bits']))} bits)" if ops else "not counted"
+    if not ops:
+        # HKLUT's record counts no operations: its arithmetic is table reads and adds.
+        return "not counted"
+    hr = r["performance"]["outputs_per_input"] * r["config"]["channels"]
+    kinds = " + ".join(f"{o['count'] / hr:g} of {' x '.join(map(str, o['bits']))}" for o in ops)
+    return f"{sum(o['count'] for o in ops) / hr:g} ({kinds} bits)"
 
 
 def render_markdown(report: dict) -> str:
@@ -183,7 +186,7 @@ def _energy_lines(report: dict) -> list[str]:
     mults = sum(line["pj"] for line in e["lines"] if "-bit mul)" in line["what"])
     lines = ["", f"Energy per HR pixel, estimated from the model's counts ({e['source']}; "
              f"never measured): bicubic {e['pj']['on_chip'] / hr:.2f} pJ on chip, of which "
-             f"{mults / hr:.2f} pJ the 16 multiplies, and {e['pj']['off_chip'] / hr:.2f} pJ "
+             f"{mults / hr:.2f} pJ the multiplies, and {e['pj']['off_chip'] / hr:.2f} pJ "
              "off chip (1 byte in and 16 out per LR pixel, DRAM)."]
     hk = report.get("hklut_energy")
     if hk:
