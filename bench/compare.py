@@ -39,7 +39,7 @@ import io
 import json
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import jsonfile
@@ -47,8 +47,10 @@ from .energy import ASSUMPTIONS, SOURCE, estimate
 from .harness import REPO, RESULTS, cost_smallest, measure
 
 __all__ = ["SpecError", "RowSpec", "Spec", "SHIPPED", "DEFAULT_SPEC", "parse_spec",
-           "resolve_artifact", "measure_row", "run", "table_rows", "render_markdown",
-           "render_csv", "render_rich", "group_ratios", "pareto", "plot", "main"]
+           "resolve_artifact", "cache_key", "design_of", "cached_record", "store_record",
+           "measure_row", "run", "table_rows", "csv_text", "markdown_table", "render_markdown",
+           "render_csv", "render_rich", "group_ratios", "pareto", "pareto_front",
+           "scatter_front", "plot", "main"]
 
 COMMAND = "python -m edgeforge.bench.compare"
 TARGETS = ("generic", "ice40", "ecp5")
@@ -80,6 +82,10 @@ class RowSpec:
     options: dict
     targets: tuple[str, ...]
     group: str | None = None
+    #: False: the cycle model and synthesis only, no RTL run (a sweep's quick trials).
+    verify: bool = True
+    #: A family's part instead of the default (``{"ecp5": "ecp5-45f"}``: no smallest-part search).
+    devices: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -157,36 +163,78 @@ def _metric(art) -> dict | None:
     return metric(art) if metric else None
 
 
-def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = True) -> dict:
-    """The record of one row: the harness's (verify on the design's default sample, cost for
-    the row's targets) plus the task metric, the artifact's storage, the operation counts
-    and the energy estimate; ``{"label", "error"}`` where it fails."""
+def cache_key(design_hash: str, targets, verify: bool = True, devices: dict | None = None) -> str:
+    """The name of a record in the cache: design hash and targets (a target on a fixed part as
+    ``ecp5@ecp5-45f``; ``none`` for the cycle model alone), ``-unverified`` for a record
+    without the RTL run. A verified record on the default parts keeps compare's own name."""
+    devices = devices or {}
+    names = [f"{t}@{devices[t]}" if t in devices else t for t in targets] or ["none"]
+    return f"{design_hash}-{'-'.join(names)}" + ("" if verify else "-unverified")
+
+
+def design_of(row: RowSpec):
+    """The artifact and the design ``row`` names (raises what ``load``/``generate`` raise)."""
     from .. import generate, load
-    base = {"label": row.label, "artifact": row.artifact, "options": row.options,
+    art = load(resolve_artifact(row.artifact))
+    return art, generate(art, **row.options)
+
+
+def cached_record(row: RowSpec, design, cache: Path | None) -> dict | None:
+    """The cached record of ``design`` measured as ``row`` says, or None; a verified record
+    serves a row that asks for none."""
+    if cache is None:
+        return None
+    keys = [cache_key(design.design_hash, row.targets, True, row.devices)]
+    if not row.verify:
+        keys.append(cache_key(design.design_hash, row.targets, False, row.devices))
+    for key in keys:
+        if (cache / f"{key}.json").is_file():
+            return json.loads((cache / f"{key}.json").read_text())
+    return None
+
+
+def store_record(row: RowSpec, record: dict, cache: Path) -> Path:
+    """Write ``record`` (a measured row's, without the row's own fields) into ``cache``."""
+    path = cache / f"{cache_key(record['design_hash'], row.targets, row.verify, row.devices)}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    jsonfile.write(path, record, indent=2)
+    return path
+
+
+def row_fields(row: RowSpec) -> dict:
+    return {"label": row.label, "artifact": row.artifact, "options": row.options,
             "group": row.group}
+
+
+def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = True,
+                design_dir: Path | None = None) -> dict:
+    """The record of one row: the harness's (verify on the design's default sample unless
+    ``row.verify`` is False, cost for the row's targets) plus the task metric, the artifact's
+    storage, the operation counts and the energy estimate; ``{"label", "error"}`` where it
+    fails. ``design_dir``: where the design's files and synthesis reports go (the synthesis
+    cache; default ``rtl_out/<design>``)."""
+    base = row_fields(row)
     try:
-        art = load(resolve_artifact(row.artifact))
-        design = generate(art, **row.options)
+        art, design = design_of(row)
     except Exception as err:            # a bad artifact or option is the row's reason
         return {**base, "error": f"{type(err).__name__}: {err}"}
-    key = f"{design.design_hash}-{'-'.join(row.targets)}"
-    cached = cache / f"{key}.json" if cache is not None else None
-    if cached is not None and cached.is_file():
-        record = json.loads(cached.read_text())
-    else:
+    record = cached_record(row, design, cache)
+    if record is None:
         try:
+            if design_dir is not None:
+                design.write_verilog(Path(design_dir) / design.name)
             record = measure(design, None, command=COMMAND, engine_paths=ENGINE_PATHS,
-                             progress=progress)
-            record["cost"] = cost_smallest(design, row.targets, progress=progress)
+                             verify=row.verify, progress=progress)
+            record["cost"] = cost_smallest(design, row.targets, devices=row.devices,
+                                           progress=progress)
         except Exception as err:        # RTL mismatch, tool failure: kept with its reason
             return {**base, "scheme": art.scheme, "error": f"{type(err).__name__}: {err}"}
         perf = design.cycle_model()
         record["metric"] = _metric(art)
         record["storage_bytes"] = sum(art.storage_bytes().values())
         record["energy"] = estimate(perf)
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            jsonfile.write(cached, record, indent=2)
+        if cache is not None:
+            store_record(row, record, cache)
     return {**base, **record}
 
 
@@ -202,7 +250,7 @@ def run(spec: Spec, *, quick: bool = False, progress: bool = True, cache: Path |
         task = bar.add_task("compare", total=len(spec.rows))
         for row in spec.rows:
             if quick:
-                row = RowSpec(row.label, row.artifact, row.options, ("generic",), row.group)
+                row = replace(row, targets=("generic",))
             bar.update(task, description=f"compare: {row.label}")
             records.append(measure_row(row, cache=cache, progress=progress))
             bar.advance(task)
@@ -284,27 +332,36 @@ def _cell(value) -> str:
     return str(value)
 
 
-def render_csv(report: dict) -> str:
-    rows = table_rows(report)
+def csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
+    """``rows`` (flat dicts) as CSV, every key a column unless ``columns`` says which."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=_columns(rows), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=columns or _columns(rows), lineterminator="\n",
+                            extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
 
 
+def markdown_table(rows: list[dict], columns: list[str] | None = None) -> list[str]:
+    """``rows`` as the lines of a Markdown table (``-`` where a row lacks a figure)."""
+    cols = columns or _columns(rows)
+    return (["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            + ["| " + " | ".join(_cell(row.get(c)) for c in cols) + " |" for row in rows])
+
+
+def render_csv(report: dict) -> str:
+    return csv_text(table_rows(report))
+
+
 def render_markdown(report: dict) -> str:
     rows = table_rows(report)
-    cols = _columns(rows)
     lines = [f"# {report['title']}", "",
              f"Command: `{report['command']}` (spec {report['spec']}). Every row is checked "
              "bit-exact against its golden model and cycle-exact against its cycle model on "
              "its design's default sample (cocotb on Verilator) before it is costed; a row "
              "that failed keeps its reason. LUT4 are iCE40/ECP5 4-input LUTs; an ECP5 row "
              "is on the smallest part the design fits; outputs per second are at the ECP5 "
-             "Fmax where it fits.", "",
-             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_cell(row.get(c)) for c in cols) + " |" for row in rows]
+             "Fmax where it fits.", ""] + markdown_table(rows)
     for group, ratios in group_ratios(rows).items():
         base = ratios[0]["label"]
         lines += ["", f"Like for like: {group} (ratios to {base})", "",
@@ -359,11 +416,52 @@ def render_rich(report: dict, columns=("label", "scheme", "metric value", "cycle
 
 # -- plots ----------------------------------------------------------------------------------
 
+def pareto_front(points: list[tuple], directions: tuple[str, ...]) -> list[int]:
+    """Indices of the points no other point dominates: as good in every coordinate (each
+    ``"minimize"`` or ``"maximize"``) and better in one. Equal points both stay."""
+    signs = [1 if d == "minimize" else -1 for d in directions]
+    keyed = [tuple(s * v for s, v in zip(signs, p)) for p in points]
+    return [i for i, a in enumerate(keyed)
+            if not any(all(b_ <= a_ for a_, b_ in zip(a, b)) and b != a for b in keyed)]
+
+
 def pareto(points: list[tuple[float, float]]) -> list[int]:
     """Indices of the points no other point beats: at most the cost (x) and at least the
     quality (y), one of them strictly."""
-    return [i for i, (x, y) in enumerate(points)
-            if not any((x2 <= x and y2 >= y) and (x2 < x or y2 > y) for x2, y2 in points)]
+    return pareto_front(points, ("minimize", "maximize"))
+
+
+def scatter_front(path: Path, points: list[tuple[float, float, str]], xlabel: str,
+                  ylabel: str, directions: tuple[str, str] = ("minimize", "maximize"), *,
+                  logx: bool = True, yscale: float = 1.0, title: str | None = None,
+                  groups: list[str] | None = None) -> Path:
+    """A labelled scatter of ``(x, y, label)`` with its Pareto front (for ``directions``)
+    as a dashed line, saved to ``path``; ``groups`` (one name a point): a series each."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if groups is None:
+        ax.scatter([p[0] for p in points], [yscale * p[1] for p in points])
+    else:
+        for name in dict.fromkeys(groups):
+            mine = [p for p, g in zip(points, groups) if g == name]
+            ax.scatter([p[0] for p in mine], [yscale * p[1] for p in mine], label=name)
+    for x, y, label in points:
+        ax.annotate(label, (x, yscale * y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    front = sorted(points[i] for i in pareto_front([(p[0], p[1]) for p in points], directions))
+    ax.plot([p[0] for p in front], [yscale * p[1] for p in front], "r--", label="Pareto front")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def plot(report: dict, out: Path) -> list[Path]:
@@ -383,21 +481,8 @@ def plot(report: dict, out: Path) -> list[Path]:
         pts = [(r[key], r["metric value"], r["label"]) for r in accuracy if r.get(key)]
         if not pts:
             continue
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.scatter([p[0] for p in pts], [100 * p[1] for p in pts])
-        for x, y, label in pts:
-            ax.annotate(label, (x, 100 * y), fontsize=7, xytext=(3, 3), textcoords="offset points")
-        front = sorted((pts[i] for i in pareto([(p[0], p[1]) for p in pts])))
-        ax.plot([p[0] for p in front], [100 * p[1] for p in front], "r--", label="Pareto front")
-        ax.set_xscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("test accuracy %")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = out / f"compare_accuracy_{name}.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        written.append(path)
+        written.append(scatter_front(out / f"compare_accuracy_{name}.png", pts, xlabel,
+                                     "test accuracy %", yscale=100))
     series: dict[str, list] = {}
     for r in rows:
         ops = (r["multiplies per output"] or 0) + (r["adds per output"] or 0)

@@ -123,19 +123,21 @@ def cost_records(design, targets: Sequence[str], *, devices: dict | None = None,
 ECP5_PARTS = ("ecp5-25f", "ecp5-45f", "ecp5-85f")
 
 
-def cost_smallest(design, targets: Sequence[str], *, progress: bool = True) -> dict:
+def cost_smallest(design, targets: Sequence[str], *, devices: dict | None = None,
+                  progress: bool = True) -> dict:
     """:func:`cost_records` for ``targets``, an ``ecp5`` target on the smallest of
     :data:`ECP5_PARTS` the design fits (else the last part tried, with a note of what the
-    largest lacks). The
+    largest lacks), unless ``devices`` names its part (a family there goes on that part). The
     smallest part's synthesis says what the design needs, so that only the first part
     with enough of everything is tried next. A design that fits no part only for want of
     DSP blocks goes again with its multipliers in LUTs (its record says ``"dsp": False``).
     """
     from .devices import get_device
     from .synth import demand, shortfall
-    others = [t for t in targets if t != "ecp5"]
-    cost = cost_records(design, others, progress=progress) if others else {}
-    if "ecp5" not in targets:
+    devices = devices or {}
+    others = [t for t in targets if t != "ecp5" or "ecp5" in devices]
+    cost = cost_records(design, others, devices=devices, progress=progress) if others else {}
+    if "ecp5" not in targets or "ecp5" in devices:
         return cost
     for dsp in (True, False):
         parts = list(ECP5_PARTS)

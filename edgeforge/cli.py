@@ -230,6 +230,50 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_formal(args) -> int:
+    from rich.table import Table
+    from .sim.formal.checks import check_depth, find_checks, run_check
+    from .sim.formal.sby import sby_missing_reason
+    checks = find_checks(args.check, slow=args.slow)
+    if args.list:
+        table = Table("check", "block", "property", "method", "depth", "slow")
+        for c in checks:
+            method = "k-induction" if c.mode == "prove" else "BMC"
+            table.add_row(c.name, c.block, c.prop, method, str(check_depth(c)),
+                          "yes" if c.slow else "")
+        console.print(table)
+        return 0
+    reason = sby_missing_reason()
+    if reason:
+        raise CommandError(reason, 1)
+    out = Path(args.output)
+    check_output_dir(out, "-o/--output")
+    table = Table("check", "property", "method", "depth", "result", "seconds")
+    failed = []
+    for c in checks:
+        with console.status(f"{c.name}: {c.prop} ({c.mode}, depth {check_depth(c)})"):
+            result = run_check(c, out / c.name, timeout=args.timeout)
+        method = "k-induction" if c.mode == "prove" else "BMC"
+        colour = "green" if result.passed else "red"
+        table.add_row(c.name, c.prop, method, str(result.depth),
+                      f"[{colour}]{result.status}[/]", f"{result.seconds:.1f}")
+        if not result.passed:
+            failed.append(result)
+    console.print(table)
+    for result in failed:
+        console.print(result.summary(), highlight=False)
+    return 1 if failed else 0
+
+
+def cmd_sweep(args) -> int:
+    from .bench.compare import SpecError
+    from .bench.sweep import run_command
+    try:
+        return run_command(args, console)
+    except SpecError as err:
+        raise CommandError(str(err)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgeforge",
@@ -308,6 +352,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="folder for compare.{json,csv,md} and the plots "
                                           "(default: bench/results)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("formal", help="formal checks (SymbiYosys + z3): stream rules, beat "
+                                      "conservation, equivalence of small blocks")
+    p.add_argument("check", nargs="*", help="checks or groups to run (e.g. skid, "
+                                            "network.pecan-d.rules; default: all but the slow)")
+    p.add_argument("--slow", action="store_true", help="include the checks of tens of seconds")
+    p.add_argument("--list", action="store_true", help="list the checks, run nothing")
+    p.add_argument("-o", "--output", default="build/formal",
+                   help="work folder: each check's RTLIL, .sby and traces (default: build/formal)")
+    p.add_argument("--timeout", type=int, help="seconds before a check gives up")
+    p.set_defaults(func=cmd_formal)
+
+
+    from .bench.sweep import add_arguments as add_sweep_arguments
+    p = sub.add_parser("sweep", help="design-space sweep: a grid or an Optuna (NSGA-II) search "
+                                     "over a TOML spec's parameters, trials run on Dask, "
+                                     "tabled with Pareto plots")
+    add_sweep_arguments(p)
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -165,6 +165,11 @@ class Design(ABC):
         """Manifest extras: stream payload layouts, latency, throughput, derived widths."""
         return {}
 
+    def testbench_env(self, work: Path) -> dict[str, str]:
+        """More environment for the cocotb testbench of :meth:`verify` (files it needs may be
+        written under ``work``), e.g. ``EDGEFORGE_MEMORY`` for a design with a memory port."""
+        return {}
+
     @abstractmethod
     def cycle_model(self) -> Performance:
         """Predicted cycles and memory traffic (``sim/cycles``): the typed record that
@@ -279,6 +284,7 @@ class Design(ABC):
                "EDGEFORGE_MANIFEST": str(files.manifest.resolve())}
         if pauses:
             env["EDGEFORGE_PAUSES"] = pauses
+        env.update(self.testbench_env(work))
         # Verilator's build stops on warnings; waive the Amaranth artefacts that lint waives.
         from .sim.lint import WAIVED
         build_args = [f"-Wno-{w}" for w in WAIVED] if simulator == "verilator" else []

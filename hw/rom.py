@@ -4,6 +4,10 @@
 dual-port copies (block RAMs are at most dual-port). The ROMs carry
 ``rom_style = "block"`` so that ECP5 maps them to block RAM (toolchain notes);
 iCE40 infers SB_RAM40_4K from the synchronous read either way.
+
+Elaborated for a platform with ``free_tables`` set (the formal checks'
+:class:`~edgeforge.sim.formal.sby.FormalPlatform`), a ROM reads a free value instead
+of its word, with the same timing: a proof then holds for every table content.
 """
 
 from __future__ import annotations
@@ -66,6 +70,12 @@ class RomBank(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
+        if getattr(platform, "free_tables", False):
+            from amaranth.asserts import AnySeq   # not (yet) in amaranth.hdl in 0.5
+            for lane in range(self.reads):
+                with m.If(self.en):
+                    m.d.sync += self.data[lane].eq(AnySeq(self.word_bits))
+            return m
         for c in range(self.copies):
             rom = memory.Memory(shape=self.word_bits, depth=len(self.words), init=self.words,
                                 attrs={"rom_style": "block"})

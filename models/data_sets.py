@@ -85,7 +85,8 @@ def read_idx(path) -> np.ndarray:
     if len(data) != need:
         raise ValueError(f"{path}: idx header says shape {shape} ({need} bytes), the file has "
                          f"{len(data)} bytes")
-    return np.frombuffer(data, dtype, offset=header).reshape(shape)
+    # A copy: frombuffer's view of the bytes is read-only, which torch.from_numpy warns of.
+    return np.frombuffer(data, dtype, offset=header).reshape(shape).copy()
 
 
 def _mnist_path(folder: Path, stem: str) -> Path | None:

@@ -60,7 +60,7 @@ def run_stream(dut, inputs: Sequence, n_out: int, *, seed: int = 0, p_valid: flo
                p_ready: float = 1.0, max_cycles: int | None = None, vcd: str | None = None,
                i: Port | None = None, o: Port | None = None,
                on_input: Callable | None = None, reset_after: int | None = None,
-               probe: MemoryProbe | None = None) -> StreamRun:
+               probe: MemoryProbe | None = None, processes: Sequence[Callable] = ()) -> StreamRun:
     """Drive ``inputs`` into the ``i`` port and collect ``n_out`` payloads from ``o``.
 
     Parameters
@@ -77,6 +77,9 @@ def run_stream(dut, inputs: Sequence, n_out: int, *, seed: int = 0, p_valid: flo
     probe : MemoryProbe, optional
         A probe of ``dut`` (:class:`~edgeforge.sim.memory_probe.MemoryProbe`): the run counts
         its memory accesses.
+    processes : sequence of callable, optional
+        More testbenches ``async f(ctx)`` run in the background beside the source and the
+        sink, e.g. a model of a memory the design reads through ports of its own.
 
     Raises
     ------
@@ -142,6 +145,8 @@ def run_stream(dut, inputs: Sequence, n_out: int, *, seed: int = 0, p_valid: flo
     sim = simulator(dut, probe) if top is dut else Simulator(top)
     sim.add_clock(1e-8)
     sim.add_testbench(source, background=True)
+    for process in processes:
+        sim.add_testbench(process, background=True)
     sim.add_testbench(sink)
     if vcd:
         with sim.write_vcd(vcd):

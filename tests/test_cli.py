@@ -14,8 +14,8 @@ from edgeforge.cli import build_parser, main
 from edgeforge.models.hklut import PRETRAINED as PRETRAINED_PATH
 from edgeforge.schemes.smoke import default_artifact
 
-COMMANDS = ["demo", "train", "export", "import-hklut", "inspect", "generate", "verify", "cost",
-            "evaluate", "upscale", "compare", "bicubic-artifact"]
+COMMANDS = ["demo", "train", "export", "import-hklut", "import-srlut", "inspect", "generate",
+            "verify", "cost", "evaluate", "upscale", "compare", "bicubic-artifact"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -71,7 +71,7 @@ def test_train_refuses_an_unknown_scheme_and_foreign_options(tmp_path, capsys):
     assert main(["train", "--scheme", "nope", "-o", str(tmp_path / "a.npz")]) == 2
     assert "error: --scheme: unknown scheme 'nope'; known: [" in capsys.readouterr().err
     assert main(["train", "--scheme", "smoke", "-o", str(tmp_path / "a.npz")]) == 2
-    assert "error: --scheme: 'smoke' has no training; schemes that train: ['hklut', 'network']" in \
+    assert "error: --scheme: 'smoke' has no training; schemes that train: ['hklut', 'network', 'srlut']" in \
         capsys.readouterr().err
 
 

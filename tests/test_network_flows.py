@@ -55,7 +55,7 @@ def test_train_options_are_checked_naming_the_flag(tmp_path, capsys):
     assert main(["train", "--scheme", "network", "--stages", "2",
                  "-o", str(tmp_path / "x.npz")]) == 2
     assert ("error: --stages: a HKLUT option; the network scheme takes ['--als-sweeps', "
-            "'--debut', '--debut-budget', '--debut-lr', '--dense', '--frozen-weights', "
+            "'--data', '--debut', '--debut-budget', '--debut-lr', '--dense', '--frozen-weights', "
             "'--group-size', '--mid-bits', '--out-bits', '--preset', '--prototypes', '--prune', "
             "'--table-bits', '--transform', '--weight-bits'] here") in capsys.readouterr().err
 

@@ -28,6 +28,7 @@ SCHEMES = {
     "smoke": "edgeforge.schemes.smoke:SmokeScheme",
     "hklut": "edgeforge.schemes.hklut:HKLUTScheme",
     "network": "edgeforge.schemes.network:NetworkScheme",
+    "srlut": "edgeforge.schemes.srlut:SRLUTScheme",
     "bicubic": "edgeforge.schemes.bicubic:BicubicScheme",
 }
 

@@ -99,10 +99,32 @@ def debut_layers_arg(text: str):
     return values
 
 
+def data_arg(text: str):
+    """``digits``, ``mnist:PATH`` or ``cifar10:PATH`` (:mod:`edgeforge.models.image_sets`)."""
+    import argparse
+
+    from ..models.image_sets import image_set
+    try:
+        return image_set(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+_DATA_OPTION = Option(("--data",), "data", {
+    "type": data_arg, "metavar": "SET",
+    "help": "networks: digits (built in; default), mnist:PATH (the four idx files) or "
+            "cifar10:PATH (the python batches); nothing is downloaded"})
+
+#: The network ``train`` takes on each image set unless ``--preset`` says otherwise.
+DEFAULT_PRESETS = {"digits": "digits-ref", "mnist": "mnist-ref", "cifar10": "cifar10-ref"}
+
 TRAIN_OPTIONS = (
-    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp"),
+    Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp",
+                                                 "mnist-ref", "cifar10-ref"),
                                      "help": "networks: the network to train (default "
-                                             "digits-ref)"}),
+                                             "digits-ref, with --data mnist:... mnist-ref, "
+                                             "with cifar10:... cifar10-ref)"}),
+    _DATA_OPTION,
     Option(("--transform",), "transform", {
         "type": names_arg, "metavar": "T",
         "help": "networks: the conv/linear layers' transform kind, one for all (pecan-d) or one "
@@ -160,7 +182,9 @@ RTL_FOLDING = "balanced"
 
 EVALUATE_OPTIONS = (
     Option(("--split",), "split", {"choices": ("test", "train", "all"),
-                                   "help": "networks: which digits images (default test)"}),
+                                   "help": "networks: which images (default test; all: "
+                                           "digits only)"}),
+    _DATA_OPTION,
     Option(("--rtl",), "rtl", {"action": "store_const", "const": True,
                                "help": "networks: also run the RTL (cocotb on Verilator) on every "
                                        "image, checked bit-exact against the golden model"}),
@@ -171,7 +195,7 @@ EVALUATE_OPTIONS = (
 
 
 def train(args) -> int:
-    """``edgeforge train --scheme network``: QAT on digits, export, accuracies."""
+    """``edgeforge train --scheme network``: QAT on digits (or ``--data``), export, accuracies."""
     from ..artifact import save
     from ..models.network import TrainConfig, export_network, train_network
     from ..paths import check_output_file
@@ -183,10 +207,16 @@ def train(args) -> int:
     except ValueError as e:
         # TrainConfig names its attribute; on the command line it is the flag.
         raise ValueError(str(e).replace("TrainConfig.", "--")) from None
+    from ..models.image_sets import DIGITS
     from ..models.network.zoo import preset, with_transforms, with_widths
     _check_debut_options(args)
-    name = args.preset or "digits-ref"
+    data = args.data or DIGITS
+    name = args.preset or DEFAULT_PRESETS[data.kind]
     network = preset(name)
+    try:
+        data.check_input(network["input"], f"preset {name}")
+    except ValueError as e:
+        raise ValueError(f"--preset: {e}") from None
     if args.weight_bits is not None or args.out_bits is not None:
         try:
             network = with_widths(network, weight_bits=args.weight_bits, out_bits=args.out_bits)
@@ -220,10 +250,10 @@ def train(args) -> int:
                          "from one option)")
     try:
         if args.debut is not None:
-            result = _train_debut(args, network, config, not args.no_progress)
+            result = _train_debut(args, network, config, not args.no_progress, data)
         else:
             result = train_network(network, config, progress=not args.no_progress,
-                                   frozen=frozen, name=name)
+                                   frozen=frozen, name=name, data=data)
     except ValueError as e:
         if frozen is not None and str(e).startswith("frozen"):
             raise ValueError("--frozen-weights" + str(e)[len("frozen"):]) from None
@@ -231,7 +261,8 @@ def train(args) -> int:
     art = export_network(result, command="edgeforge " + " ".join(args.argv),
                          prune=bool(args.prune))
     path = save(art, args.output)
-    console.print(f"{result.preset}: test accuracy {100 * result.float_accuracy:.2f} % "
+    console.print(f"{result.preset} on {data.kind}: test accuracy "
+                  f"{100 * result.float_accuracy:.2f} % "
                   f"(fixed point), {100 * result.unquantised_accuracy:.2f} % before QAT; "
                   f"{result.seconds:.0f} s")
     for layer, usage in art.provenance.get("prototype_usage", {}).items():
@@ -280,7 +311,7 @@ def _flagged(call):
         raise ValueError(text) from None
 
 
-def _train_debut(args, network, config, progress: bool):
+def _train_debut(args, network, config, progress: bool, data):
     """Dense network (trained here, or ``--dense``) -> DeBut chains by ALS -> fine-tune.
     Every option is checked before any training."""
     import dataclasses
@@ -310,7 +341,7 @@ def _train_debut(args, network, config, progress: bool):
         config_dict = preset(network) if isinstance(network, str) else network
     _flagged(lambda: plan_chains(config_dict, args.debut, **options))
     if args.dense is None:
-        trained = train_network(network, config, progress=progress)
+        trained = train_network(network, config, progress=progress, data=data)
         console.print(f"dense: test accuracy {100 * trained.float_accuracy:.2f} % (fixed point)")
         dense = trained.net
     conversion = _flagged(lambda: convert(dense, args.debut, seed=config.seed, sweeps=sweeps,
@@ -320,28 +351,31 @@ def _train_debut(args, network, config, progress: bool):
                   f"{plan.dense_params} dense weights ({100 * plan.ratio:.1f} %); ALS relative "
                   f"error " + ", ".join(f"layer {i} {e[-1]:.3f}"
                                         for i, e in conversion.als_errors.items()))
-    result = train_network(conversion.net, finetune, progress=progress)
+    result = train_network(conversion.net, finetune, progress=progress, data=data)
     result.preset = name
     result.provenance = conversion.provenance()
     return result
 
 
 def accuracy_report(art, split: str = "test", *, rtl: bool = False, folding=RTL_FOLDING,
-                    simulator: str = "verilator") -> dict:
-    """Accuracy of the fixed-point torch model, the golden model and (``rtl``) the RTL.
+                    simulator: str = "verilator", data=None) -> dict:
+    """Accuracy of the fixed-point torch model, the golden model and (``rtl``) the RTL, on
+    ``data`` (an :class:`~edgeforge.models.image_sets.ImageSet`; default digits).
 
     The RTL's figure is the golden's when every image's class and logits came out of the
     RTL bit-exact; otherwise ``rtl_failures`` holds what differed and there is no figure.
     """
     import numpy as np
 
-    from ..models.data_digits import load_digits
+    from ..models.image_sets import DIGITS
     from ..models.network import evaluate_network
     from ..sim.golden.network import classify
-    images, labels = load_digits(split)
+    data = data or DIGITS
+    data.check_input(art.config["input"], "the artifact")
+    images, labels = data.load(split)
     golden = classify(art, images).classes
-    out = {"split": split, "images": len(images),
-           "float": evaluate_network(art, split),
+    out = {"data": str(data), "split": split, "images": len(images),
+           "float": evaluate_network(art, split, data),
            "golden": float(np.mean(golden == labels))}
     if rtl:
         from .. import generate
@@ -366,14 +400,16 @@ def task_metric(art) -> dict | None:
 
 
 def evaluate(args, art) -> int:
-    """``edgeforge evaluate net.npz [--rtl]``: accuracy of float, golden and RTL on digits."""
+    """``edgeforge evaluate net.npz [--data SET] [--rtl]``: accuracy of float, golden and RTL
+    on digits (or ``--data``)."""
     from rich.table import Table
     if args.output:
         from ..paths import check_output_dir
         check_output_dir(args.output, "-o/--output")
     report = accuracy_report(art, args.split or "test", rtl=bool(args.rtl),
-                             folding=args.folding or RTL_FOLDING)
-    table = Table(title=f"{art.provenance.get('preset', 'network')} on digits "
+                             folding=args.folding or RTL_FOLDING, data=args.data)
+    kind = args.data.kind if args.data is not None else "digits"
+    table = Table(title=f"{art.provenance.get('preset', 'network')} on {kind} "
                         f"({report['split']}, {report['images']} images)")
     for column in ("model", "accuracy"):
         table.add_column(column)
@@ -407,36 +443,26 @@ DEMO_IMAGES = 64
 
 
 def demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
+    """The shipped digits-ref, fully folded on the narrow datapath: the design that fits the
+    UP5K (the demo's iCE40 row shows it), and the cheapest to synthesise."""
     import edgeforge
-    from ..models.data_digits import load_digits
     from ..models.network import PRETRAINED
 
-    flow.console.rule("edgeforge demo: digits-ref (int8 CNN) as a dataflow pipeline")
-    state = {}
-
     def artifact(step):
-        state["art"] = art = edgeforge.load(PRETRAINED["digits-ref"])
+        art = edgeforge.load(PRETRAINED["digits-ref"])
         report = accuracy_report(art)
         step.ok = report["golden"] == report["float"]
         step.result = (f"{PRETRAINED['digits-ref'].name}: test accuracy {100 * report['golden']:.2f} "
                        f"% golden = {100 * report['float']:.2f} % fixed-point torch "
                        f"({report['images']} images)")
         step.paths.append(PRETRAINED["digits-ref"])
+        return art
 
-    def generate(step):
-        # Fully folded on the narrow datapath: the design that fits the UP5K (the demo's
-        # iCE40 row shows it), and the cheapest to synthesise.
-        state["design"] = design = edgeforge.generate(state["art"], folding="folded")
-        perf = design.cycle_model()
-        step.result = (f"{design.name}: folding {design.folding}, {perf.cycles_per_input:g} "
-                       f"cycles per image (model), latency {perf.latency_cycles}")
-
-    flow.run("network: shipped digits-ref artifact, accuracy", artifact)
-    flow.run("network: generate pipeline", generate)
-    images = list(load_digits("test")[0][:DEMO_IMAGES])
-    flow.check_design("network", lambda: state["design"], out / "network", quick=quick,
-                      simulator=simulator, targets=("generic",) if quick else ("generic", "ice40"),
-                      inputs=lambda d: d.test_inputs(seed=0) + images)
+    _network_demo(flow, out, "network", "digits-ref (int8 CNN) as a dataflow pipeline",
+                  ("shipped digits-ref artifact, accuracy", artifact), {"folding": "folded"},
+                  lambda design: f"folding {design.folding}",
+                  ("generic",) if quick else ("generic", "ice40"), quick=quick,
+                  simulator=simulator)
 
 
 #: Iterations of the demo's All-DeBut fine-tune (the benchmark's are 4,000): a short run
@@ -449,14 +475,9 @@ def debut_demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
     a quarter of its weights), ALS-initialised, fine-tuned briefly, exported, generated at
     the balanced folding and verified (generic synthesis only: the dense flow shows the
     FPGA targets)."""
-    import edgeforge
     from ..artifact import save
-    from ..models.data_digits import load_digits
     from ..models.debut.convert import FINETUNE_LR, convert
     from ..models.network import PRETRAINED, TrainConfig, export_network, train_network
-
-    flow.console.rule("edgeforge demo: All-DeBut digits-ref (butterfly chains)")
-    state = {}
 
     def artifact(step):
         conversion = convert(PRETRAINED["digits-ref"], "all", budget=0.25)
@@ -465,7 +486,6 @@ def debut_demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
         result.preset, result.provenance = "digits-ref", conversion.provenance()
         art = export_network(result, command="edgeforge demo (All-DeBut)")
         path = save(art, out / "debut" / "all-debut.npz")
-        state["art"] = art
         report = accuracy_report(art)
         plan = conversion.plan
         step.ok = report["golden"] == report["float"]
@@ -473,18 +493,41 @@ def debut_demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
                        f"{100 * report['golden']:.2f} % golden = {100 * report['float']:.2f} % "
                        f"fixed-point torch after {DEMO_DEBUT_ITERATIONS} fine-tune iterations")
         step.paths.append(path)
+        return art
+
+    _network_demo(flow, out, "debut", "All-DeBut digits-ref (butterfly chains)",
+                  ("convert digits-ref to All-DeBut, ALS, fine-tune, export", artifact),
+                  {"folding": RTL_FOLDING}, lambda design: f"lanes per factor {design.folding}",
+                  ("generic",), quick=quick, simulator=simulator)
+
+
+def _network_demo(flow, out: Path, key: str, title: str, artifact, options: dict, describe,
+                  targets, *, quick: bool, simulator: str) -> None:
+    """A network demo's steps: ``artifact`` (its step's title and a function of the step that
+    returns the artifact), the design generated with ``options`` (``describe(design)`` says
+    its folding), then :meth:`flow.check_design` on the design's edge cases and
+    :data:`DEMO_IMAGES` digits test images, with ``targets``; files under ``out / key``."""
+    import edgeforge
+    from ..models.data_digits import load_digits
+
+    flow.console.rule(f"edgeforge demo: {title}")
+    state = {}
+    what, make = artifact
+
+    def artifact_step(step):
+        state["art"] = make(step)
 
     def generate(step):
-        state["design"] = design = edgeforge.generate(state["art"], folding=RTL_FOLDING)
+        state["design"] = design = edgeforge.generate(state["art"], **options)
         perf = design.cycle_model()
-        step.result = (f"{design.name}: lanes per factor {design.folding}, "
-                       f"{perf.cycles_per_input:g} cycles per image (model)")
+        step.result = (f"{design.name}: {describe(design)}, {perf.cycles_per_input:g} cycles "
+                       f"per image (model), latency {perf.latency_cycles}")
 
-    flow.run("debut: convert digits-ref to All-DeBut, ALS, fine-tune, export", artifact)
-    flow.run("debut: generate pipeline", generate)
+    flow.run(f"{key}: {what}", artifact_step)
+    flow.run(f"{key}: generate pipeline", generate)
     images = list(load_digits("test")[0][:DEMO_IMAGES])
-    flow.check_design("debut", lambda: state["design"], out / "debut", quick=quick,
-                      simulator=simulator, targets=("generic",),
+    flow.check_design(key, lambda: state["design"], out / key, quick=quick,
+                      simulator=simulator, targets=targets,
                       inputs=lambda d: d.test_inputs(seed=0) + images)
 
 

@@ -125,6 +125,9 @@ class Skid(wiring.Component):
     -------
     i : In(stream.Signature(width))
     o : Out(stream.Signature(width))
+    fill : Signal(range(3))
+        The beats held (0, 1 or 2): named here so that a formal check can state the
+        invariant ``fill <= 2`` that k-induction needs (:mod:`edgeforge.sim.formal`).
 
     A beat a cycle in and out; a beat taken in one cycle is offered the next.
     """
@@ -134,12 +137,13 @@ class Skid(wiring.Component):
         check_count("width", width)
         self.width = width
         super().__init__({"i": In(stream.Signature(width)), "o": Out(stream.Signature(width))})
+        self.fill = Signal(range(3), name="count")   # the name the Verilog has always had
 
     def elaborate(self, platform):
         m = Module()
         head = Signal(self.width)       # the beat on offer
         spare = Signal(self.width)      # the beat taken while the head was blocked
-        count = Signal(range(3))
+        count = self.fill
         m.d.comb += [self.o.payload.eq(head), self.o.valid.eq(count != 0),
                      self.i.ready.eq(count != 2)]
         take = self.i.valid & self.i.ready

@@ -246,12 +246,14 @@ def _fmt(value: float, digits: int) -> str:
     return "inf" if math.isinf(value) else f"{value:.{digits}f}"
 
 
-def render_eval_table(report: EvalReport) -> Table:
-    """Per-image and mean PSNR/SSIM of HKLUT and bicubic as a rich table.
+def render_eval_table(report: EvalReport, scheme: str = "HKLUT") -> Table:
+    """Per-image and mean PSNR/SSIM of HKLUT (or ``scheme``) and bicubic as a rich table.
 
     Parameters
     ----------
     report : EvalReport
+    scheme : str
+        The name the columns give the scored tables (SR-LUT reuses this table).
 
     Returns
     -------
@@ -259,10 +261,10 @@ def render_eval_table(report: EvalReport) -> Table:
     """
     if not isinstance(report, EvalReport):
         raise TypeError(f"report must be an EvalReport, got {type(report).__name__}")
-    table = Table(title=f"HKLUT x{report.scale} vs bicubic ({report.arithmetic} readout)",
+    table = Table(title=f"{scheme} x{report.scale} vs bicubic ({report.arithmetic} readout)",
                   caption=METRIC_NOTE.format(shave=report.scale) + "; " + BICUBIC_NOTE)
     table.add_column("image")
-    for header in ("bicubic PSNR", "HKLUT PSNR", "gain dB", "bicubic SSIM", "HKLUT SSIM"):
+    for header in ("bicubic PSNR", f"{scheme} PSNR", "gain dB", "bicubic SSIM", f"{scheme} SSIM"):
         table.add_column(header, justify="right")
     for i, s in enumerate(report.images + [report.mean]):
         gain = s.psnr - s.bicubic_psnr if not math.isinf(s.psnr) else math.inf

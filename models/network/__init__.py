@@ -3,9 +3,11 @@
 The entry points (the CLI wires them in):
 
 - :func:`~.train.train_network` ``(preset, config=TrainConfig(), *, progress=True, frozen=None,
-  name=None) -> TrainResult``
+  name=None, data=DIGITS) -> TrainResult``
 - :func:`~.export.export_network` ``(result, *, command=None, prune=False) -> Artifact``
-- :func:`~.export.evaluate_network` ``(artifact, split="test") -> float``
+- :func:`~.export.evaluate_network` ``(artifact, split="test", data=DIGITS) -> float``
+
+``data`` is an :class:`~edgeforge.models.image_sets.ImageSet` (digits, MNIST or CIFAR-10).
 
 They are importable from this package too; it imports torch only when one of
 them is first used, so that reading :data:`PRETRAINED` stays cheap.

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from ...artifact import Artifact, check, load
-from .. import data_digits
+from ..image_sets import DIGITS, ImageSet
 from .net import QNet
 from .quant import QuantLayer
 from .train import TrainResult, accuracy
@@ -91,8 +91,8 @@ def export_network(result: TrainResult, *, command: str | None = None,
             arrays.update(module.arrays(i))
     record = {
         "source": "edgeforge-train", "preset": result.preset,
-        "data": f"{data_digits.DATA_NAME}; {data_digits.PIXEL_RULE}",
-        "split": data_digits.SPLIT_RULE, "seed": result.config.seed,
+        "data": result.data.data_name, "split": result.data.split_rule,
+        "seed": result.config.seed,
         "train_config": result.config.to_dict(),
         # "float": the torch model of this fixed-point arithmetic; "unquantised":
         # the float network before calibration.
@@ -112,7 +112,7 @@ def export_network(result: TrainResult, *, command: str | None = None,
                               arrays=arrays, scales=net.scales(), provenance=record))
     if any(layer.get("transform") == "pecan-d" for layer in layers):
         from ..pecan.export import prototype_usage, prune_prototypes, usage_report
-        x_train, _ = data_digits.load_digits("train")
+        x_train, _ = result.data.load("train")
         artifact.provenance["prototype_usage"] = usage_report(prototype_usage(artifact, x_train))
         if prune:
             artifact, _ = prune_prototypes(artifact, x_train)
@@ -170,21 +170,30 @@ def network_from_artifact(artifact) -> QNet:
     return net
 
 
-def evaluate_network(artifact, split: str = "test") -> float:
-    """Accuracy of an artifact's fixed-point model on a digits split.
+def evaluate_network(artifact, split: str = "test", data: ImageSet = DIGITS) -> float:
+    """Accuracy of an artifact's fixed-point model on a split of ``data``.
 
     Parameters
     ----------
     artifact : Artifact or str or pathlib.Path
         The network artifact, or its path.
-    split : {"test", "train", "all"}
-        Which digits images (:func:`~edgeforge.models.data_digits.load_digits`).
+    split : str
+        Which images: ``"test"``, ``"train"`` (digits also ``"all"``).
+    data : ImageSet
+        The image set (:mod:`edgeforge.models.image_sets`; default digits).
 
     Returns
     -------
     float
         Share of images classified correctly (arg-max, ties to the lowest index).
+
+    Raises
+    ------
+    ValueError
+        For a network whose input is not ``data``'s images, or a split ``data`` lacks.
     """
-    images, labels = data_digits.load_digits(split)
+    net = network_from_artifact(artifact)
+    data.check_input(net.network["input"])
+    images, labels = data.load(split)
     with torch.no_grad():
-        return accuracy(network_from_artifact(artifact), images, labels)
+        return accuracy(net, images, labels)

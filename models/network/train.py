@@ -39,8 +39,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from ..data_digits import INPUT as DIGITS_INPUT
-from ..data_digits import load_digits
+from ..image_sets import DIGITS, ImageSet
 from .net import QNet
 from .zoo import preset as named_preset
 
@@ -152,6 +151,8 @@ class TrainResult:
         (``loss``: the mean since the previous row).
     seconds : float
         Wall time of the run.
+    data : ImageSet
+        What it was trained and scored on.
     """
     net: QNet
     preset: str
@@ -163,11 +164,24 @@ class TrainResult:
     provenance: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    data: ImageSet = DIGITS
+
+
+#: Images an evaluation runs at once (MNIST's 60,000 at once would hold gigabytes of
+#: activations; digits' 1,257 are one chunk).
+CHUNK = 4096
+
+#: Training images that calibrate the exponents and initialise codebooks: all of digits'
+#: 1,257; the first 10,000 of a larger set (a range, not a model: the extremes of 10,000
+#: images).
+CALIBRATION_IMAGES = 10_000
 
 
 def accuracy(net: QNet, images: np.ndarray, labels: np.ndarray) -> float:
     """Share of ``images`` whose predicted class is the label."""
-    return float(np.mean(net.predict(images) == labels))
+    hits = sum(int(np.sum(net.predict(images[i:i + CHUNK]) == labels[i:i + CHUNK]))
+               for i in range(0, len(images), CHUNK))
+    return hits / len(images)
 
 
 class _Batches:
@@ -241,15 +255,17 @@ def _end_warmup(net: QNet, images: np.ndarray, generator: torch.Generator) -> bo
 
 
 def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool = True,
-                  frozen=None, penalty=None, name: str | None = None) -> TrainResult:
-    """Train a network on the digits training split: float, then calibrated and quantisation-aware.
+                  frozen=None, penalty=None, name: str | None = None,
+                  data: ImageSet = DIGITS) -> TrainResult:
+    """Train a network on a training split (digits unless ``data`` says otherwise): float,
+    then calibrated and quantisation-aware.
 
     Parameters
     ----------
     preset : str, dict or QNet
         A name in :data:`~edgeforge.models.network.zoo.PRESETS` (``"digits-ref"``,
-        ``"digits-mlp"``, ``"digits-wide"``), a network dict whose input is digits'
-        ``(1, 8, 8)``, or an uncalibrated :class:`QNet` to start from (its weights: a
+        ``"digits-mlp"``, ``"digits-wide"``, ``"mnist-ref"``, ``"cifar10-ref"``), a network
+        dict whose input is ``data``'s images, or an uncalibrated :class:`QNet` to start from (its weights: a
         fine-tune, e.g. of a network converted to DeBut chains and initialised by ALS, or
         pruned or factorised by :mod:`edgeforge.models.compress`; trained in place).
     config : TrainConfig
@@ -266,6 +282,9 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     name : str, optional
         What :attr:`TrainResult.preset` records (default the preset's name, or
         ``"custom"`` for a dict).
+    data : ImageSet
+        The images to train on and score (:mod:`edgeforge.models.image_sets`; default
+        digits).
 
     Returns
     -------
@@ -293,11 +312,14 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         label, network = ((preset, named_preset(preset)) if isinstance(preset, str)
                           else ("custom", preset))
         name = name or label
-    if not isinstance(network, dict) or network.get("input") != DIGITS_INPUT:
-        got = network.get("input") if isinstance(network, dict) else network
-        raise ValueError(f"the network's input must be digits' {DIGITS_INPUT}, got {got!r}")
-    x_train, y_train = load_digits("train")
-    x_test, y_test = load_digits("test")
+    if not isinstance(data, ImageSet):
+        raise TypeError(f"data must be an ImageSet, got {data!r}")
+    if not isinstance(network, dict):
+        raise ValueError(f"the network must be a dict, got {network!r}")
+    data.check_input(network.get("input"))
+    x_train, y_train = data.load("train")
+    x_test, y_test = data.load("test")
+    x_cal = x_train[:CALIBRATION_IMAGES]
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(config.threads)
     torch.use_deterministic_algorithms(True)
@@ -314,7 +336,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         warming = warmup > 0
         net.set_warmup(warming)
         if not warming:
-            net.init_from_data(x_train, init)
+            net.init_from_data(x_cal, init)
         params = _param_groups(net)
         if not params:
             raise ValueError("nothing to train: the weights are frozen and the network has no "
@@ -334,8 +356,8 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         for phase, start, stop, peak in phases:
             if phase == "qat":
                 if warming:
-                    warming = _end_warmup(net, x_train, init)
-                net.calibrate(x_train)
+                    warming = _end_warmup(net, x_cal, init)
+                net.calibrate(x_cal)
             loss_sum, loss_n = 0.0, 0
             for it in range(start, stop):
                 lr = peak * _cosine(it - start, stop - start)
@@ -343,7 +365,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
                     group["lr"] = lr
                 net.set_schedule(it, config.iterations)
                 if warming and it == warmup:
-                    warming = _end_warmup(net, x_train, init)
+                    warming = _end_warmup(net, x_cal, init)
                 idx = batches.next()
                 loss = F.cross_entropy(net(net.inputs(x_train[idx])), labels[idx])
                 if penalty is not None:
@@ -367,7 +389,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
                              unquantised_accuracy=unquantised,
                              train_accuracy=accuracy(net, x_train, y_train), frozen=frozen_hash,
                              history=history,
-                             seconds=time.monotonic() - t0)
+                             seconds=time.monotonic() - t0, data=data)
         console.print(f"qat: {config.iterations - n_float} iterations, test accuracy "
                       f"{result.float_accuracy:.4f} (train {result.train_accuracy:.4f}), "
                       f"{result.seconds:.1f} s", soft_wrap=True)

@@ -15,6 +15,16 @@ and ``bias_bits`` when left ``None``), which the exporter fills in.
   (:mod:`edgeforge.models.compress`) have something to remove.
 - ``digits-mlp``: flatten (64), linear 64->32, relu, linear 32->10, argmax
   (2,368 MACs), the fast MLP target.
+- ``mnist-ref``: digits-ref's shape on MNIST's 28x28: conv3x3 1->8, relu, maxpool 2,
+  conv3x3 8->16, relu, maxpool 2, flatten (784), linear 784->32, relu, linear 32->10,
+  argmax: 56,448 + 225,792 + 25,088 + 320 = 307,648 MACs.
+- ``cifar10-ref``: three conv blocks on CIFAR-10's 3x32x32: conv3x3 3->16, relu, maxpool
+  2, conv3x3 16->32, relu, maxpool 2, conv3x3 32->32, relu, maxpool 2, flatten (512),
+  linear 512->64, relu, linear 64->10, argmax: 442,368 + 1,179,648 + 589,824 + 32,768 +
+  640 = 2,245,248 MACs.
+
+The MNIST and CIFAR-10 presets train on a folder the user names
+(:mod:`edgeforge.models.image_sets`).
 
 Weights and activations are 8-bit by default (``weight_bits`` / ``out_bits``
 2..8 per layer). :func:`with_transforms` recasts a preset's conv2d / linear layers as
@@ -27,6 +37,7 @@ from __future__ import annotations
 import copy
 
 from ..data_digits import INPUT as DIGITS_INPUT
+from ..data_sets import CIFAR10_INPUT, MNIST_INPUT
 
 __all__ = ["with_widths", "with_transforms", "pecan_d_group_size", "PECAN_D_PROTOTYPES",
            "PECAN_D_TABLE_BITS", "layer_params", "layer_macs", "params", "PRESETS", "preset",
@@ -76,6 +87,13 @@ PRESETS: dict[str, dict] = {
         linear(128, 32), relu(), linear(32, 10), argmax()]},
     "digits-mlp": {"input": DIGITS_INPUT, "layers": [
         flatten(), linear(64, 32), relu(), linear(32, 10), argmax()]},
+    "mnist-ref": {"input": MNIST_INPUT, "layers": [
+        conv2d(1, 8), relu(), maxpool(2), conv2d(8, 16), relu(), maxpool(2), flatten(),
+        linear(784, 32), relu(), linear(32, 10), argmax()]},
+    "cifar10-ref": {"input": CIFAR10_INPUT, "layers": [
+        conv2d(3, 16), relu(), maxpool(2), conv2d(16, 32), relu(), maxpool(2),
+        conv2d(32, 32), relu(), maxpool(2), flatten(),
+        linear(512, 64), relu(), linear(64, 10), argmax()]},
 }
 
 

@@ -35,6 +35,8 @@ from edgeforge.images import check_uint8_image
 from edgeforge.schemes.hklut import (LEVELS, PLANE_BITS, ROTATIONS, HKLUTConfig, Kernel,
                                      table_name)
 
+from .rounding import round_half_even
+
 __all__ = ["ARITHMETIC", "resolve", "min_size", "upscale", "stage_sums", "exact_stages"]
 
 ARITHMETIC = ("exact", "float32")
@@ -257,13 +259,6 @@ def _exact(tables: dict[str, np.ndarray], config: HKLUTConfig,
     return out
 
 
-def _round_half_even(n: np.ndarray, denom: int) -> np.ndarray:
-    """round-half-to-even(n / denom) for non-negative integers, in integers."""
-    q, rem = np.divmod(n, denom)
-    up = (2 * rem > denom) | ((2 * rem == denom) & (q % 2 == 1))
-    return q + up
-
-
 def _float32(tables: dict[str, np.ndarray], config: HKLUTConfig, image: np.ndarray) -> np.ndarray:
     """The authors' float32 readout of planes ``(C, H, W)``; returns uint8 planes."""
     widths = config.widths()
@@ -330,7 +325,7 @@ def upscale(artifact_or_tables, image: np.ndarray, arithmetic: str = "exact") ->
     planes = _planes(image, config)
     if arithmetic == "exact":
         widths = config.widths()
-        final = _round_half_even(np.arange(widths.n_max + 1), widths.denom).astype(np.uint8)
+        final = round_half_even(np.arange(widths.n_max + 1), widths.denom).astype(np.uint8)
         out = np.take(final, _exact(tables, config, planes)[-1])
     else:
         out = _float32(tables, config, planes)

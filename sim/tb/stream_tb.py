@@ -17,6 +17,10 @@ EDGEFORGE_VECTORS
 EDGEFORGE_RESULT
     Path of a JSON file this module updates with one entry per test name (see
     :func:`_measurements`); optional.
+EDGEFORGE_MEMORY
+    Path of an .npz with ``words`` uint8 (rows, word_bytes) and ``latency``,
+    ``jitter``, ``p_ready``: the design's external memory (ports ``mem_addr``,
+    ``mem_data``), answered in request order by :func:`serve_memory`; optional.
 EDGEFORGE_PAUSES
     Comma list of ``src:sink`` pause modes (``none``, ``random``, ``heavy``;
     see :data:`edgeforge.sim.stream.PAUSE_MODES`), default
@@ -136,6 +140,13 @@ async def stream(dut, src: str, sink: str) -> None:
     rx = StreamSink(dut, "o_", dut.clk, pause=pause_for_mode(sink, SINK_SEED_OFFSET))
     in_mon = StreamMonitor(dut, "i_", dut.clk, dut.rst)
     out_mon = StreamMonitor(dut, "o_", dut.clk, dut.rst, marks=vectors.out_marks)
+    memory = None
+    if os.environ.get("EDGEFORGE_MEMORY"):
+        # Without pauses the memory answers after exactly `latency` cycles, as the cycle
+        # model assumes; otherwise with random extra latency and random request stalls.
+        memory = MemoryStats()
+        cocotb.start_soon(serve_memory(dut, Path(os.environ["EDGEFORGE_MEMORY"]), memory,
+                                       steady=src == sink == "none", seed=seed))
     await ClockCycles(dut.clk, RESET_CYCLES)
     dut.rst.value = 0
 
@@ -163,6 +174,8 @@ async def stream(dut, src: str, sink: str) -> None:
 
     name = f"stream/src={src}/sink={sink}"
     record = _measurements(in_mon, out_mon, len(ins), len(outs), seed)
+    if memory is not None:
+        record["memory_reads"] = memory.reads
     _write_result(name, record)
 
     in_mon.assert_ok(seed)
@@ -175,6 +188,55 @@ async def stream(dut, src: str, sink: str) -> None:
             f"i: only {in_mon.transfers} of {len(ins)} input beats were accepted; "
             f"reproduce with seed={seed}"
         )
+
+
+@dataclass
+class MemoryStats:
+    reads: int = 0
+
+
+async def serve_memory(dut, path: Path, stats: MemoryStats, *, steady: bool, seed) -> None:
+    """Answer ``mem_addr`` requests with ``mem_data`` words, in order, after a latency."""
+    import random
+    from collections import deque
+    spec = np.load(path)
+    words = [int.from_bytes(row.tobytes(), "little") for row in spec["words"]]
+    latency, jitter = int(spec["latency"]), 0 if steady else int(spec["jitter"])
+    p_ready = 1.0 if steady else float(spec["p_ready"])
+    rng = random.Random(seed)
+    pending: deque = deque()
+    edge = RisingEdge(dut.clk)
+    dut.mem_addr__ready.value = 0
+    dut.mem_data__valid.value = 0
+    cycle = 0
+    answering = False
+    while True:
+        await edge
+        if _is_high(dut.rst.value):
+            pending.clear()
+            answering = False
+            dut.mem_addr__ready.value = 0
+            dut.mem_data__valid.value = 0
+            continue
+        # What the design saw at this edge: a request taken, an answer delivered.
+        if answering:
+            pending.popleft()
+        if _is_high(dut.mem_addr__valid.value) and _is_high(dut.mem_addr__ready.value):
+            due = cycle + latency + rng.randint(0, jitter)
+            if pending:
+                due = max(due, pending[-1][0] + 1)
+            pending.append((due, int(dut.mem_addr__payload.value)))
+            stats.reads += 1
+        cycle += 1
+        answering = bool(pending) and pending[0][0] <= cycle
+        dut.mem_data__valid.value = int(answering)
+        if answering:
+            dut.mem_data__payload.value = words[pending[0][1]]
+        dut.mem_addr__ready.value = int(rng.random() < p_ready)
+
+
+def _is_high(value) -> bool:
+    return str(value) == "1"
 
 
 def _measurements(in_mon: StreamMonitor, out_mon: StreamMonitor, n_in: int, n_out: int,

@@ -68,11 +68,11 @@ def test_custom_network_dict_trains():
     assert r.net.layers[1].weight_int().abs().max().item() <= 7
 
 
-def test_network_must_take_digits_images():
+def test_network_must_take_the_data_sets_images():
     net = preset("digits-mlp")
     net["input"] = {"channels": 3, "height": 8, "width": 8, "bits": 8}
-    with pytest.raises(ValueError, match=r"^the network's input must be digits' \{'channels': 1, "
-                                         r"'height': 8, 'width': 8, 'bits': 8\}, got \{'channels': 3"):
+    with pytest.raises(ValueError, match=r"^the network takes 3x8x8 \(8 bits\), but digits "
+                                         r"images are 1x8x8 \(8 bits\)$"):
         train_network(net, TrainConfig(iterations=5), progress=False)
 
 
