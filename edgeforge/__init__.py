@@ -16,6 +16,8 @@ that need them.
 
 from __future__ import annotations
 
+import os
+
 from .artifact import Artifact, ArtifactError, ArraySpec, load, save, validate
 from .design import Design, DesignFiles, VerifyResult
 
@@ -34,6 +36,9 @@ def generate(artifact: Artifact | str, **config) -> Design:
     """
     from .schemes import get_scheme
     if not isinstance(artifact, Artifact):
+        if not isinstance(artifact, (str, os.PathLike)):
+            raise TypeError(f"artifact must be an edgeforge Artifact or a path to one, got "
+                            f"{type(artifact).__name__}")
         artifact = load(artifact)
     return get_scheme(artifact.scheme).design(artifact, **config)
 

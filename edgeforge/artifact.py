@@ -12,8 +12,10 @@ one :class:`ArtifactError` naming the field and the value.
 from __future__ import annotations
 
 import hashlib
+import copy
 import io
 import json
+import os
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from .jsonfile import dumps
 from .paths import check_output_file
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ArtifactError", "ArraySpec", "Artifact", "save", "load",
-           "validate"]
+           "validate", "check", "frozen"]
 
 FORMAT = "edgeforge-artifact"
 FORMAT_VERSION = 1
@@ -121,6 +123,8 @@ def save(artifact: Artifact, path: str | Path) -> Path:
 
     Raises ``ValueError`` naming ``path`` when it is a folder or cannot be written.
     """
+    if not isinstance(artifact, Artifact):
+        raise TypeError(f"artifact must be an edgeforge Artifact, got {type(artifact).__name__}")
     check(artifact)
     path = check_output_file(path, "path")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,6 +145,9 @@ def save(artifact: Artifact, path: str | Path) -> Path:
 
 def load(path: str | Path) -> Artifact:
     """Read and validate an artifact; raise :class:`ArtifactError` naming what is wrong."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ArtifactError("path", f"expected a file path (str or os.PathLike), got "
+                            f"{type(path).__name__} {path!r}")
     path = Path(path)
     if not path.is_file():
         raise ArtifactError("path", f"no artifact file at {str(path)!r}")
@@ -174,7 +181,9 @@ def _require(manifest: dict, key: str, kind: type | tuple[type, ...]):
     if key not in manifest:
         raise ArtifactError(key, "missing from the manifest")
     value = manifest[key]
-    if not isinstance(value, kind):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # JSON true/false are Python bools, which are ints: a version of `true` is not 1.
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in kinds):
         raise ArtifactError(key, f"expected {getattr(kind, '__name__', kind)}, got {value!r}")
     return value
 
@@ -219,7 +228,8 @@ def validate(manifest: dict, arrays: dict[str, np.ndarray], path: Path | None = 
         check_array(name, arrays[name], spec)
     artifact = Artifact(scheme=scheme_name, config=config, arrays=dict(arrays),
                         scales=_require(manifest, "scales", dict) if "scales" in manifest else {},
-                        provenance=manifest.get("provenance", {}), path=path)
+                        provenance=(_require(manifest, "provenance", dict)
+                                    if "provenance" in manifest else {}), path=path)
     stored = _require(manifest, "content_hash", str)
     if stored != artifact.content_hash:
         raise ArtifactError("content_hash", f"stored {stored!r} does not match the content "
@@ -246,3 +256,37 @@ def check_array(name: str, array: np.ndarray, spec: ArraySpec) -> None:
 def check(artifact: Artifact) -> Artifact:
     """Validate an in-memory artifact the way :func:`load` validates a file."""
     return validate(artifact.manifest(), artifact.arrays, path=artifact.path)
+
+
+def frozen(artifact: Artifact) -> Artifact:
+    """A validated copy of ``artifact`` whose arrays are read-only: what a design holds.
+
+    A design reads its artifact when it builds the Verilog and again each time it runs
+    the golden model. Were it to hold the caller's object, an artifact changed after
+    loading (an array replaced by one outside its bit-width, a value edited in place,
+    even after the Verilog was written) would give a design and a golden model that no
+    longer agree, or one that silently stores wrong values. The copy is checked as
+    :func:`load` checks a file, and cannot be changed in place.
+
+    Raises
+    ------
+    TypeError
+        If ``artifact`` is not an :class:`Artifact`.
+    ArtifactError
+        For whatever :func:`validate` refuses, naming the field or array.
+    """
+    if not isinstance(artifact, Artifact):
+        raise TypeError(f"artifact must be an edgeforge Artifact, got {type(artifact).__name__}")
+    if getattr(artifact, "_frozen", False):
+        return artifact
+    check(artifact)
+    arrays = {}
+    for name, array in artifact.arrays.items():
+        array = np.array(array, copy=True)
+        array.flags.writeable = False
+        arrays[name] = array
+    out = Artifact(scheme=artifact.scheme, config=copy.deepcopy(artifact.config), arrays=arrays,
+                   scales=copy.deepcopy(artifact.scales),
+                   provenance=copy.deepcopy(artifact.provenance), path=artifact.path)
+    out._frozen = True
+    return out

@@ -155,8 +155,33 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def cmd_verify_design(args) -> int:
+    """``verify --design DIR``: regenerate a written design and compare its files."""
+    from .recheck import recheck_design
+    given = [o.flags[0] for _, o in _declared("DESIGN_OPTIONS")
+             if getattr(args, o.key, None) is not None]
+    if given:
+        raise CommandError(f"{given[0]}: --design re-checks the config its manifest records; "
+                           f"give no design options with it")
+    result = recheck_design(args.design, args.artifact)
+    for note in result.notes:
+        console.print(f"note: {note}")
+    for mismatch in result.mismatches:
+        err_console.print(f"[red]{mismatch}[/]", highlight=False)
+    state = "PASS" if result.passed else "FAIL"
+    console.print(f"{state}: {args.design} holds {result.design} "
+                  + ("exactly as its artifact and config generate it" if result.passed else
+                     f"with {len(result.mismatches)} difference(s) from what they generate"))
+    return 0 if result.passed else 1
+
+
 def cmd_verify(args) -> int:
     from .sim.runner import check_verify_options
+    if args.design is not None:
+        return cmd_verify_design(args)
+    if args.artifact is None:
+        raise CommandError("artifact: give the artifact to verify, or --design DIR to re-check "
+                           "a written design")
     # Every option checked, and the seed drawn and printed, before anything is built.
     seed = check_verify_options(args.simulator, args.seed, args.pauses)
     _, _, design = _design(args)
@@ -311,7 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("verify", help="check the RTL bit-exact against the golden model in cocotb")
-    p.add_argument("artifact")
+    p.add_argument("artifact", nargs="?", help="the artifact (with --design: instead of the "
+                                               "one the manifest names)")
+    p.add_argument("--design", metavar="DIR", help="re-check a written design instead: "
+                   "regenerate it from the artifact and config its manifest names and compare "
+                   "every file")
     add_scheme_options(p, "DESIGN_OPTIONS", "design options")
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--waves", action="store_true", help="dump waveforms (FST on Verilator)")

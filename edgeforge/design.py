@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from .artifact import Artifact
+from .artifact import Artifact, frozen
 from .sim.cycles.record import Performance, RunCycles
 
 __all__ = ["Design", "DesignFiles", "VerifyResult", "cache_dir", "cycle_mismatches",
@@ -128,12 +128,23 @@ class Design(ABC):
     scheme: ClassVar[str]
 
     def __init__(self, artifact: Artifact, config: dict):
-        if artifact.scheme != self.scheme:
-            raise ValueError(f"a {self.scheme} design needs a {self.scheme!r} artifact, "
-                             f"got {artifact.scheme!r}")
-        self.artifact = artifact
+        self.artifact = self.own(artifact)
         self.config = dict(config)
         self.verilog_dir: Path | None = None     # of the last write_verilog: cost writes there
+
+    @classmethod
+    def own(cls, artifact: Artifact) -> Artifact:
+        """The design's own copy of ``artifact``: validated, of this scheme, read-only
+        (:func:`~edgeforge.artifact.frozen`). A subclass calls it first in ``__init__``,
+        before it reads any array, so that an artifact changed after loading is refused
+        and cannot change under the design later."""
+        if not isinstance(artifact, Artifact):
+            raise TypeError(f"artifact must be an edgeforge Artifact, got "
+                            f"{type(artifact).__name__}")
+        if artifact.scheme != cls.scheme:
+            raise ValueError(f"a {cls.scheme} design needs a {cls.scheme!r} artifact, "
+                             f"got {artifact.scheme!r}")
+        return frozen(artifact)
 
     # -- scheme-specific -------------------------------------------------
     @property
@@ -223,7 +234,11 @@ class Design(ABC):
             "cycle_model": self.cycle_model().to_dict(),
             "artifact": {"content_hash": self.artifact.content_hash,
                          "scheme_config": self.artifact.config,
-                         "provenance": self.artifact.provenance},
+                         "provenance": self.artifact.provenance,
+                         # Where it was loaded from: `edgeforge verify --design` finds it here.
+                         "file": (str(Path(self.artifact.path).resolve())
+                                  if self.artifact.path is not None else None)},
+            "verilog_sha256": hashlib.sha256(self.verilog.encode()).hexdigest(),
             "design_hash": self.design_hash,
             "tools": tool_versions(),
         }
@@ -272,6 +287,9 @@ class Design(ABC):
         out_marks = np.cumsum([0] + [len(o) for o in outs[:-1]])
         predicted = self.cycle_model().run([len(i) for i in ins])
         vectors_hash = hashlib.sha256(in_beats.tobytes() + out_beats.tobytes()).hexdigest()[:12]
+        if work_dir is not None:
+            from .paths import check_output_dir
+            check_output_dir(work_dir, "work_dir")
         work = Path(work_dir) if work_dir is not None else cache_dir() / "verify" / self.name
         files = self._write_files(work / "rtl")    # a cache copy: not where cost reports go
         vectors = work / f"vectors_{vectors_hash}.npz"

@@ -14,7 +14,8 @@ from ..design import DesignFiles
 from ..jsonfile import dumps
 from ..paths import check_output_dir
 
-__all__ = ["LINT_WAIVERS", "flat_verilog", "write_design_files", "capi2_core"]
+__all__ = ["LINT_WAIVERS", "flat_verilog", "design_file_texts", "write_design_files",
+           "capi2_core"]
 
 #: Verilator -Wall warnings that are artefacts of Amaranth's Verilog backend, not design
 #: faults (toolchain notes): the lint, the simulator build and the .core's lint target
@@ -73,17 +74,23 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+def design_file_texts(name: str, verilog: str, manifest: dict) -> dict[str, str]:
+    """File name -> text of every file :func:`write_design_files` writes (what a re-check of
+    a written design compares against)."""
+    # Serialised first: a manifest JSON refuses (NaN, Infinity) leaves no half-written design.
+    manifest_text = dumps(manifest, what=f"{name} manifest.json", indent=2, sort_keys=True) + "\n"
+    description = f"edgeforge {manifest['scheme']} design {name} (generated, do not edit)"
+    return {f"{name}.v": verilog, "manifest.json": manifest_text, f"{name}.f": f"{name}.v\n",
+            f"{name}.core": capi2_core(name, description)}
+
+
 def write_design_files(out_dir: Path, name: str, verilog: str, manifest: dict) -> DesignFiles:
     out_dir = check_output_dir(out_dir, "out_dir")
+    texts = design_file_texts(name, verilog, manifest)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = DesignFiles(dir=out_dir, verilog=out_dir / f"{name}.v",
                         manifest=out_dir / "manifest.json", filelist=out_dir / f"{name}.f",
                         core=out_dir / f"{name}.core")
-    # Serialised first: a manifest JSON refuses (NaN, Infinity) leaves no half-written design.
-    manifest_text = dumps(manifest, what=str(files.manifest), indent=2, sort_keys=True) + "\n"
-    _write_if_changed(files.verilog, verilog)
-    _write_if_changed(files.manifest, manifest_text)
-    _write_if_changed(files.filelist, f"{name}.v\n")
-    description = f"edgeforge {manifest['scheme']} design {name} (generated, do not edit)"
-    _write_if_changed(files.core, capi2_core(name, description))
+    for file_name, text in texts.items():
+        _write_if_changed(out_dir / file_name, text)
     return files

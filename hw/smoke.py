@@ -83,6 +83,7 @@ class SmokeDesign(Design):
     scheme = "smoke"
 
     def __init__(self, artifact, **config):
+        artifact = self.own(artifact)
         if config:
             raise ValueError(f"the smoke design takes no hardware options, got {sorted(config)!r}")
         super().__init__(artifact, {})

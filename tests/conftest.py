@@ -13,6 +13,14 @@ HKLUT_OFFICIAL = SHARED / "data" / "hklut-s-x4-official"
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", default=False,
                      help="also run tests marked slow (long RTL sweeps, full-size synthesis)")
+    parser.addoption("--simulator", choices=("verilator", "icarus"), default=None,
+                     help="run every engine's RTL (cocotb) tests on this simulator (default: "
+                          "each test's own, mostly Verilator)")
+
+
+def pytest_configure(config):
+    import simulators
+    simulators.CHOSEN = config.getoption("--simulator")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -99,13 +99,14 @@ def unpack(word: int, bits: int, n: int, is_signed: bool = True) -> list[int]:
 
 
 def random_network_design(seed: int, transforms=("dense",), *, datapath: str = "wide",
-                          logits: bool = True):
-    """A NetworkDesign of a random small network (weights half at the int extremes; layers
+                          logits: bool = True, extremes: float = 0.5):
+    """A NetworkDesign of a random small network (weights ``extremes`` at the int extremes; layers
     of the kinds in ``transforms``, PECAN-D ones with tied prototypes), with a random
     folding and a random pixels per beat."""
     from edgeforge.hw.network.design import NetworkDesign
     from edgeforge.schemes.network import parse_network, random_artifact, random_config
-    art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
+    art = random_artifact(random_config(seed, transforms=transforms), seed=seed,
+                          extremes=extremes)
     net = parse_network(art.config)
     rng = np.random.default_rng(seed)
     pixels = net.height * net.width

@@ -37,7 +37,8 @@ def test_a_paused_run_cannot_beat_the_model():
 
 @pytest.fixture(scope="module")
 def quick_sim():
-    for sim in ("icarus", "verilator"):
+    import simulators
+    for sim in ((simulators.CHOSEN,) if simulators.CHOSEN else ("icarus", "verilator")):
         if simulator_missing_reason(sim) is None:
             return sim
     pytest.skip("neither icarus nor verilator is available")

@@ -83,6 +83,11 @@ class Scheme:
         """Build the design for ``artifact`` under a hardware config."""
         raise NotImplementedError
 
+    def design_options(self, config: dict) -> dict:
+        """The keyword options of :meth:`design` that rebuild a design from the ``config`` its
+        manifest records (by default the config itself)."""
+        return dict(config)
+
 
 def check_design_options(scheme: str, design_cls: type, options: dict) -> dict:
     """Refuse hardware options a design class does not take, or lacks, naming them; return them.

@@ -1044,6 +1044,14 @@ class NetworkScheme(Scheme):
         from ..hw.network.design import NetworkDesign
         return NetworkDesign(artifact, **hw_config)
 
+    def design_options(self, config: dict) -> dict:
+        # A design made for target_cycles records the folding it chose as well; it is
+        # rebuilt from the target alone, as it was made (the two together are refused).
+        options = dict(config)
+        if "target_cycles" in options:
+            options.pop("folding", None)
+        return options
+
 
 def random_artifact(config: dict, seed: int = 0, extremes: float = 0.25,
                     shifts: bool = True) -> "Artifact":

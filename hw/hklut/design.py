@@ -80,6 +80,7 @@ class HKLUTDesign(ImageFrames, Design):
     def __init__(self, artifact, *, width: int, height: int, reads_per_table=None,
                  out_pixels: int = 1, channels: int = 1, rgb_lanes: bool = False,
                  buffer_ram: str = "auto", axis: bool = False):
+        artifact = self.own(artifact)
         cfg = HKLUTConfig.from_dict(artifact.config)
         reads_per_table = HKLUTEngine.check_config(cfg, width=width, height=height,
                                                    reads_per_table=reads_per_table,

@@ -91,7 +91,9 @@ class BlockReorder(wiring.Component):
         full = [Signal(name=f"full{b}") for b in range(2)]
         wbuf = Signal()
         wword = Signal(range(max(words, 2)))
-        woff = Signal(range(banks))       # (j r) mod L, a multiple of B r
+        # At least one bit each: a zero-width counter (one bank, factor 1) is written as
+        # `wire [-1:0]`, which Verilator refuses (ASCRANGE) and Icarus accepts.
+        woff = Signal(range(max(banks, 2)))   # (j r) mod L, a multiple of B r
         full_w = Mux(wbuf, full[1], full[0])
         m.d.comb += self.i.ready.eq(~full_w)
         write = self.i.valid & self.i.ready
@@ -122,9 +124,9 @@ class BlockReorder(wiring.Component):
         # -- reader: rows dy of the draining buffer, `lanes` pixels a beat -------------
         advance = ~self.o.valid | self.o.ready
         rbuf = Signal()
-        rdy = Signal(range(r))
+        rdy = Signal(range(max(r, 2)))
         rword = Signal(range(max(words, 2)))
-        roff = Signal(range(banks))       # x mod L, a multiple of lanes
+        roff = Signal(range(max(banks, 2)))   # x mod L, a multiple of lanes
         step = advance & Mux(rbuf, full[1], full[0])
         clear_full = Signal()
         with m.If(step):

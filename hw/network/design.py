@@ -113,6 +113,7 @@ class NetworkDesign(Design):
                  logits: bool = False, layer: int | None = None, buffer_ram: str = "auto",
                  target_cycles: int | None = None, axis: bool = False,
                  datapath: str | None = None):
+        artifact = self.own(artifact)
         network = parse_network(artifact.config)
         if not isinstance(axis, bool):
             raise TypeError(f"axis must be a bool, got {axis!r}")

@@ -113,7 +113,10 @@ def _check_fits(dut, prefix: str, values: list[int], what: str) -> None:
 
 
 def _payload(value) -> int | str:
-    return value.to_unsigned() if value.is_resolvable else str(value)
+    if not value.is_resolvable:
+        return str(value)
+    # A 1-bit port reads as a Logic, which has no to_unsigned (a LogicArray has).
+    return value.to_unsigned() if hasattr(value, "to_unsigned") else int(value)
 
 
 # cocotb imports this module while collecting tests, when RANDOM_SEED still

@@ -10,7 +10,7 @@ import pytest
 from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
 from edgeforge.sim.golden.network import classify
-from edgeforge.sim.runner import simulator_missing_reason
+from simulators import rtl_verify
 
 from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, digits_test_images,
                              edge_images, random_network_design)
@@ -21,18 +21,7 @@ def digits_ref():
     return random_artifact(DIGITS_REF, seed=7)
 
 
-def _need(simulator):
-    reason = simulator_missing_reason(simulator)
-    if reason:
-        pytest.skip(reason)
-
-
-def _verify(design, xs, simulator="verilator"):
-    _need(simulator)
-    result = design.verify(xs, simulator=simulator)
-    assert result.passed, result.failures
-    assert result.inputs == len(xs)
-    return result
+_verify = rtl_verify      # on --simulator's choice when given
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

@@ -12,20 +12,13 @@ import pytest
 
 from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
-from edgeforge.sim.runner import simulator_missing_reason
+from simulators import rtl_verify
 
 from network_helpers import (PECAN_A_REF, PECAN_REF_MIDDLE, SMALL_PECAN_A, TINY_PECAN_A,
                              TINY_PECAN_A_FOLDINGS, digits_test_images, random_network_design)
 
 
-def _verify(design, xs, simulator="verilator"):
-    reason = simulator_missing_reason(simulator)
-    if reason:
-        pytest.skip(reason)
-    result = design.verify(xs, simulator=simulator)
-    assert result.passed, result.failures
-    assert result.inputs == len(xs)
-    return result
+_verify = rtl_verify      # on --simulator's choice when given
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
-from edgeforge.sim.runner import simulator_missing_reason
+from simulators import rtl_verify
 
 from network_helpers import (PECAN_MLP, PECAN_REF, PECAN_REF_MIDDLE, SMALL_PECAN,
                              digits_test_images, edge_images, random_network_design)
@@ -31,14 +31,7 @@ def pecan_ref():
     return random_artifact(PECAN_REF, seed=7)
 
 
-def _verify(design, xs, simulator="verilator"):
-    reason = simulator_missing_reason(simulator)
-    if reason:
-        pytest.skip(reason)
-    result = design.verify(xs, simulator=simulator)
-    assert result.passed, result.failures
-    assert result.inputs == len(xs)
-    return result
+_verify = rtl_verify      # on --simulator's choice when given
 
 
 @pytest.mark.parametrize("folding", SMALL_FOLDINGS)

@@ -40,7 +40,8 @@ def icarus() -> str:
 @pytest.fixture(scope="session")
 def quick_sim() -> str:
     """Icarus where present (0.2 s builds) for testbench behaviour, else Verilator."""
-    for sim in ("icarus", "verilator"):
+    import simulators
+    for sim in ((simulators.CHOSEN,) if simulators.CHOSEN else ("icarus", "verilator")):
         if simulator_missing_reason(sim) is None:
             return sim
     pytest.skip("neither icarus nor verilator is available")
