@@ -18,4 +18,5 @@ for namespace, folder in FOLDERS.items():
 
 setup(packages=packages, package_dir=FOLDERS,
       package_data={"edgeforge.models.hklut": ["pretrained/*.npz", "pretrained/*.md"],
-                    "edgeforge.models.network": ["pretrained/*.npz", "pretrained/*.md"]})
+                    "edgeforge.models.network": ["pretrained/*.npz", "pretrained/*.md"],
+                    "edgeforge.models.bicubic": ["shipped/*.npz"]})

@@ -60,6 +60,7 @@ SHIPPED = {
     "digits-ref": "models/network/pretrained/digits-ref.npz",
     "digits-mlp": "models/network/pretrained/digits-mlp.npz",
     "hklut-s-x4": "models/hklut/pretrained/hklut-s-x4.npz",
+    "bicubic-x4": "models/bicubic/shipped/bicubic-x4.npz",
     "digits-all-debut": "models/network/pretrained/digits-all-debut.npz",
     "digits-pecan-d": "models/network/pretrained/digits-pecan-d.npz",
     "digits-wide": "models/network/pretrained/digits-wide.npz",

@@ -108,7 +108,7 @@ def test_manifest_not_json(saved, tmp_path):
 @pytest.mark.parametrize("key, value, pattern", [
     ("format", "other", r"^format: expected 'edgeforge-artifact', got 'other'$"),
     ("format_version", 99, r"^format_version: this edgeforge reads version 1, got 99$"),
-    ("scheme", "nope", r"^scheme: unknown scheme 'nope'; known: \['hklut', 'network', 'smoke', 'srlut'\]$"),
+    ("scheme", "nope", r"^scheme: unknown scheme 'nope'; known: \['bicubic', 'hklut', 'network', 'smoke', 'srlut'\]$"),
     ("scheme_version", 7, r"^scheme_version: scheme 'smoke' is at version 1, got 7$"),
     ("content_hash", "sha256:00", r"^content_hash: stored 'sha256:00' does not match"),
 ])

@@ -14,8 +14,8 @@ from edgeforge.cli import build_parser, main
 from edgeforge.models.hklut import PRETRAINED as PRETRAINED_PATH
 from edgeforge.schemes.smoke import default_artifact
 
-COMMANDS = ["demo", "train", "export", "import-hklut", "import-srlut", "inspect", "generate", "verify", "cost",
-            "evaluate", "upscale", "compare"]
+COMMANDS = ["demo", "train", "export", "import-hklut", "import-srlut", "inspect", "generate",
+            "verify", "cost", "evaluate", "upscale", "compare", "bicubic-artifact"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -63,8 +63,10 @@ def test_inspect_and_generate(tmp_path, capsys):
 def test_generate_rejects_options_the_scheme_lacks(tmp_path, capsys):
     path = save(default_artifact(), tmp_path / "smoke.npz")
     assert main(["generate", str(path), "--width", "8"]) == 2
-    assert capsys.readouterr().err.strip() == ("error: --width: a HKLUT or SR-LUT / MuLUT option; the smoke scheme "
-                                               "takes none here")
+    # Every scheme that declares --width is named (by its title).
+    assert capsys.readouterr().err.strip() == ("error: --width: a HKLUT or SR-LUT / MuLUT or "
+                                               "bicubic option; the smoke scheme takes none "
+                                               "here")
 
 
 def test_train_refuses_an_unknown_scheme_and_foreign_options(tmp_path, capsys):

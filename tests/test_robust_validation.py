@@ -245,7 +245,7 @@ CASES = [
          message=r"^l1_weight: values span \[127, 127\], outside \[-8, 7\]"),
     # scheme, versions and JSON types
     Case("unknown-scheme", ["inspect", "{unknown_scheme}"],
-         ("scheme: unknown scheme 'pecan'; known: ['hklut', 'network', 'smoke'",),
+         ("scheme: unknown scheme 'pecan'; known: ['bicubic', 'hklut', 'network', 'smoke'",),
          lambda f: load(f["unknown_scheme"]), message=r"^scheme: unknown scheme 'pecan'; known: "),
     Case("unknown-format-version", ["inspect", "{format_v2}"],
          ("format_version: this edgeforge reads version 1, got 2",),

@@ -29,6 +29,7 @@ SCHEMES = {
     "hklut": "edgeforge.schemes.hklut:HKLUTScheme",
     "network": "edgeforge.schemes.network:NetworkScheme",
     "srlut": "edgeforge.schemes.srlut:SRLUTScheme",
+    "bicubic": "edgeforge.schemes.bicubic:BicubicScheme",
 }
 
 

@@ -4,15 +4,16 @@ Rows are written into ``SLOTS`` row memories (one per slot, so that all rows
 of a window column are read in one cycle), one word of ``lanes`` adjacent
 pixels per address. A reader walks each row of the frame once the rows it
 reaches are in, reading its words left to right; rows above and below the
-image are read from buffered rows through the reflect map (``-y`` /
-``2 (h - 1) - y``), so the bottom rows are produced after the frame's input
-ends, without new input. Frames follow one another without a gap: the next
+image are read from buffered rows through the border map (reflect, ``-y`` /
+``2 (h - 1) - y``, HKLUT's; or replicate, ``0`` / ``h - 1``, the bicubic
+engine's), so the bottom rows are produced after the frame's input ends,
+without new input. Frames follow one another without a gap: the next
 frame's rows fill free slots meanwhile.
 
 The words read go through a shift register ``2 K + 1`` words long
 (``K = ceil(RADIUS / lanes)`` words each side of the anchor word in the
 middle). Columns left of the row or right of it are taken, through the
-reflect map, from the words of the same row already in the register, so a
+border map, from the words of the same row already in the register, so a
 row costs exactly its ``width / lanes`` read steps: the next row's reads start
 while the last anchors of this one are still in the register.
 """
@@ -26,14 +27,17 @@ from amaranth.lib.wiring import In, Out
 from .index import RADIUS, SIDE, tap_index
 from ..logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
 
-__all__ = ["SLOTS", "LANES", "lookahead_words", "window_moves", "window_layout", "stored_layout",
-           "rows_read", "LineWindow", "reflect"]
+__all__ = ["SLOTS", "LANES", "BORDERS", "lookahead_words", "window_moves", "window_layout",
+           "stored_layout", "rows_read", "LineWindow", "reflect"]
 
 # Row slots: the 2*RADIUS + 1 rows a window reaches, plus rows the writer may
 # fill ahead; a power of two keeps slot arithmetic a plain wrap-around.
 SLOTS = 8
 # Windows per beat. Up to 4 the reflected border columns always lie in the register.
 LANES = (1, 2, 4)
+# How window taps outside the plane are mapped into it: mirror without repeating the edge
+# (HKLUT's hdb padding), or the edge pixel repeated (clamp the coordinate).
+BORDERS = ("reflect", "replicate")
 
 
 def lookahead_words(lanes: int) -> int:
@@ -72,31 +76,33 @@ def _python_mux(cond, a, b):
     return a if cond else b
 
 
-def _row_plan(row, h: int, mux):
+def _row_plan(row, h: int, mux, border: str = "reflect"):
     """For anchor row ``row`` of a plane ``h`` high: how many rows must be held (counted
-    from the first row not yet let go) and, for each window row ``dy``, its reflect-mapped
+    from the first row not yet let go) and, for each window row ``dy``, its border-mapped
     row counted from that same first row. ``mux`` is Amaranth's ``Mux`` for an expression
     ``row``, :func:`_python_mux` for an integer."""
+    replicate = border == "replicate"
     released = mux(row >= RADIUS, row - RADIUS, 0)
     need = mux(row + RADIUS < h, row + RADIUS, h - 1) + 1 - released
     offsets = []
     for dy in range(-RADIUS, RADIUS + 1):
         # Only the side the offset can leave is checked (no always-false compare).
         if dy < 0:
-            mapped = mux(row < -dy, -dy - row, row + dy)
+            mapped = mux(row < -dy, 0 if replicate else -dy - row, row + dy)
         elif dy > 0:
-            mapped = mux(row + dy > h - 1, 2 * (h - 1) - dy - row, row + dy)
+            mapped = mux(row + dy > h - 1, h - 1 if replicate else 2 * (h - 1) - dy - row,
+                         row + dy)
         else:
             mapped = row
         offsets.append(mapped - released)
     return need, offsets
 
 
-def rows_read(row: int, h: int) -> int:
+def rows_read(row: int, h: int, border: str = "reflect") -> int:
     """Row memories a read step of anchor row ``row`` enables in a plane ``h`` high: the
-    distinct rows its window reaches (at the borders reflect maps window rows onto rows
-    already read). From the plan the reader's slots come from."""
-    return len(set(_row_plan(row, h, _python_mux)[1]))
+    distinct rows its window reaches (at the borders the border map sends window rows onto
+    rows already read). From the plan the reader's slots come from."""
+    return len(set(_row_plan(row, h, _python_mux, border)[1]))
 
 
 class LineWindow(wiring.Component):
@@ -117,6 +123,9 @@ class LineWindow(wiring.Component):
         Whether input pixels carry ``rem``. False for the first stage, whose 8-bit
         input pixels have ``rem = 0``: then ``i`` takes ``q`` alone, the row memories
         store 8 bits a pixel, and the windows' ``rem`` is 0.
+    border : str
+        How taps outside the plane map into it, one of :data:`BORDERS`: ``"reflect"``
+        (HKLUT) or ``"replicate"`` (the edge pixel).
 
     Members
     -------
@@ -131,7 +140,7 @@ class LineWindow(wiring.Component):
 
     @refuse_quietly
     def __init__(self, pixel: data.StructLayout, width: int, height: int, lanes: int = 1,
-                 buffer_ram: str = "auto", carries_rem: bool = True):
+                 buffer_ram: str = "auto", carries_rem: bool = True, border: str = "reflect"):
         check_count("width", width, RADIUS + 1)
         check_count("height", height, RADIUS + 1)
         if lanes not in LANES:
@@ -139,6 +148,9 @@ class LineWindow(wiring.Component):
         if width % lanes:
             raise ValueError(f"lanes must divide the width of {width} pixels, got {lanes!r}")
         check_buffer_ram(buffer_ram)
+        if border not in BORDERS:
+            raise ValueError(f"border must be one of {BORDERS}, got {border!r}")
+        self.border = border
         self.pixel, self.width, self.height, self.lanes = pixel, width, height, lanes
         self.buffer_ram, self.carries_rem = buffer_ram, carries_rem
         self.stored = stored_layout(pixel, carries_rem)
@@ -188,7 +200,7 @@ class LineWindow(wiring.Component):
         advance = ~self.o.valid | self.o.ready
         row = Signal(range(h))
         col = Signal(range(words))
-        first_need, first_offsets = _row_plan(0, h, _python_mux)
+        first_need, first_offsets = _row_plan(0, h, _python_mux, self.border)
         need = Signal(range(SLOTS + 1), init=first_need)
         offsets = [Signal(range(2 * RADIUS + 1), init=o, name=f"offset_{k}")
                    for k, o in enumerate(first_offsets)]
@@ -207,14 +219,14 @@ class LineWindow(wiring.Component):
                     # Frame end: release every row still held for this frame.
                     m.d.comb += release.eq(min(h, RADIUS + 1))
                 with m.Else():
-                    load_row(row + 1, _row_plan(row + 1, h, Mux))
+                    load_row(row + 1, _row_plan(row + 1, h, Mux, self.border))
                     with m.If(row >= RADIUS):
                         m.d.comb += release.eq(1)
             with m.Else():
                 m.d.sync += col.eq(col + 1)
         m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
 
-        # Slot of each window row dy: the reflect-mapped row, counted from `tail`.
+        # Slot of each window row dy: the border-mapped row, counted from `tail`.
         slot_of = []
         for k, offset in enumerate(offsets):
             slot = Signal(slot_bits, name=f"slot_{k}")
@@ -271,23 +283,26 @@ class LineWindow(wiring.Component):
                 m.d.sync += meta_reg[k].eq(meta_reg[k + 1])
             m.d.sync += meta_reg[ahead].eq(meta_e)
 
-        # -- stage W: the anchor word's windows, borders reflected within the register ----
+        # -- stage W: the anchor word's windows, borders mapped within the register ------
         anchor = meta_reg[0]
+        replicate = self.border == "replicate"
 
         def column(q_row, rel):
-            """Pixel ``rel`` columns right of the anchor word's first one, reflect-mapped."""
+            """Pixel ``rel`` columns right of the anchor word's first one, border-mapped."""
             value = q_row[middle + rel]
             if rel < 0:
-                # Out of the row when fewer than `back` words precede the anchor word.
+                # Out of the row when fewer than `back` words precede the anchor word: the
+                # row's first pixel (replicate) or its mirror image (reflect).
                 back = -(rel // lanes)
                 for lead in reversed(range(back)):
-                    value = Mux(equals(anchor.lead, lead),
-                                q_row[middle - 2 * lead * lanes - rel], value)
+                    source = -lead * lanes if replicate else -2 * lead * lanes - rel
+                    value = Mux(equals(anchor.lead, lead), q_row[middle + source], value)
             elif rel >= lanes:
                 ahead_words = rel // lanes
                 for trail in reversed(range(ahead_words)):
-                    value = Mux(equals(anchor.trail, trail),
-                                q_row[middle + 2 * (lanes - 1 + trail * lanes) - rel], value)
+                    last = lanes - 1 + trail * lanes      # the row's last pixel
+                    source = last if replicate else 2 * last - rel
+                    value = Mux(equals(anchor.trail, trail), q_row[middle + source], value)
             return value
 
         with m.If(advance):

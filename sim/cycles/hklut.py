@@ -203,13 +203,18 @@ def _window_rows(needs, words: int, phases: int, depth: int):
         yield t + sum(gap(v) for v in flights[:depth])
 
 
-def timeline(stages, planes: int) -> dict:
+def timeline(stages, planes: int, *, pipeline_depth: int | None = None) -> dict:
     """Timeline of ``planes`` frames streamed back to back, input one pixel a cycle.
+
+    ``pipeline_depth``: register levels from a window's last phase to its block, by
+    default the HKLUT lookup's; the bicubic engine, whose window and re-order are these,
+    gives its tap pipeline's (``edgeforge.sim.cycles.bicubic``).
 
     Returns the cycle (counted from the first input transfer) of the first and last
     output beat and of the first output beat of every frame.
     """
     rtl = _structure()
+    depth = rtl.pipeline_depth if pipeline_depth is None else pipeline_depth
     first = stages[0]
     # Input row y is visible to the stage-0 reader the cycle after its last pixel.
     ready = [(y + 1) * first.width for y in range(planes * first.height)]
@@ -222,7 +227,7 @@ def timeline(stages, planes: int) -> dict:
                                rtl.window_moves(st.window_lanes))
         out, next_ready, frame_out = None, [], []
         for g, last_in in enumerate(entered):
-            last_block = last_in + st.phases + rtl.pipeline_depth
+            last_block = last_in + st.phases + depth
             out = (last_block + rtl.output_delay if out is None
                    else max(last_block + rtl.output_delay, out + beats))
             if g % h == 0:

@@ -1,5 +1,5 @@
-"""LineWindow in Amaranth's simulator: reflect-mapped 5x5 windows, border flags, frames back to
-back, 1, 2 or 4 pixels a beat."""
+"""LineWindow in Amaranth's simulator: reflect- or replicate-mapped 5x5 windows, border flags,
+frames back to back, 1, 2 or 4 pixels a beat."""
 
 import numpy as np
 import pytest
@@ -14,9 +14,14 @@ from edgeforge.sim.amaranth_stream import run_stream
 PIXEL = pixel_layout(HKLUTConfig().widths())     # q 8 bits, rem 3 bits (D = 6)
 
 
-def _expected(frame, i, j):
+def _replicate(x, n):
+    return min(max(x, 0), n - 1)
+
+
+def _expected(frame, i, j, border="reflect"):
     h, w = frame.shape
-    qs = [int(frame[reflect(i + dy, h), reflect(j + dx, w)]) & 255
+    mapped = reflect if border == "reflect" else _replicate
+    qs = [int(frame[mapped(i + dy, h), mapped(j + dx, w)]) & 255
           for dy in range(-2, 3) for dx in range(-2, 3)]
     flags = (i == 0) | (i == h - 1) << 1 | (j == 0) << 2 | (j == w - 1) << 3
     return qs, int(frame[i, j]) >> 8, flags
@@ -51,12 +56,35 @@ def test_windows_without_rem_store_q_alone(width, lanes):
     _check_windows(width, 4, lanes, 2, 0.8, 0.7, carries_rem=False)
 
 
-def _check_windows(width, height, lanes, frames, p_valid, p_ready, *, carries_rem):
+@pytest.mark.parametrize("width, height, lanes", [(3, 3, 1), (5, 4, 1), (4, 11, 1), (4, 3, 2),
+                                                  (4, 4, 4), (12, 5, 4)])
+def test_windows_match_replicate_map(width, height, lanes):
+    # The bicubic engine's border: a tap outside the plane reads the nearest edge pixel.
+    _check_windows(width, height, lanes, 2, 0.8, 0.7, carries_rem=False, border="replicate")
+
+
+def test_replicate_border_reads_fewer_rows_at_the_edges():
+    from edgeforge.hw.hklut.linebuffer import rows_read
+    # Rows 0 and h-1 reach 3 distinct rows (e.g. 0, 0, 0, 1, 2), rows 1 and h-2 reach 4;
+    # a 3-row plane's rows all reach the 3 rows it has; 5 inside.
+    assert [rows_read(y, 6, "replicate") for y in range(6)] == [3, 4, 5, 5, 4, 3]
+    assert [rows_read(y, 3, "replicate") for y in range(3)] == [3, 3, 3]
+    assert [rows_read(y, 4, "replicate") for y in range(4)] == [3, 4, 4, 3]
+
+
+def test_unknown_border_is_refused():
+    with pytest.raises(ValueError, match=r"^border must be one of \('reflect', 'replicate'\), "
+                                         r"got 'wrap'$"):
+        LineWindow(PIXEL, 4, 4, border="wrap")
+
+
+def _check_windows(width, height, lanes, frames, p_valid, p_ready, *, carries_rem,
+                   border="reflect"):
     rng = np.random.default_rng(width * 100 + height + lanes)
     # A pixel is rem << 8 | q (q in the low bits): the test reads both fields back.
     bits = PIXEL_BITS if carries_rem else 8
     data = [rng.integers(0, 1 << bits, size=(height, width)) for _ in range(frames)]
-    dut = LineWindow(PIXEL, width, height, lanes, carries_rem=carries_rem)
+    dut = LineWindow(PIXEL, width, height, lanes, carries_rem=carries_rem, border=border)
     assert dut.i.payload.shape().size == bits * lanes
     outs = run_stream(dut, _words(data, lanes, bits), frames * width * height // lanes,
                       p_valid=p_valid, p_ready=p_ready, seed=width + height).outputs
@@ -70,7 +98,7 @@ def _check_windows(width, height, lanes, frames, p_valid, p_ready, *, carries_re
                 k += 1
                 qs = [(v >> (8 * t)) & 255 for t in range(SIDE * SIDE)]
                 rem, flags = (v >> 200) & 7, (v >> 203) & 15
-                assert (qs, rem, flags) == _expected(frame, i, j), (i, j)
+                assert (qs, rem, flags) == _expected(frame, i, j, border), (i, j)
 
 
 @pytest.mark.parametrize("lanes", [1, 2, 4])
