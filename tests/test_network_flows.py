@@ -54,7 +54,8 @@ def test_train_options_are_checked_naming_the_flag(tmp_path, capsys):
         "error: --iterations must be a positive integer, got 0")
     assert main(["train", "--scheme", "network", "--stages", "2",
                  "-o", str(tmp_path / "x.npz")]) == 2
-    assert ("error: --stages: a HKLUT option; the network scheme takes ['--als-sweeps', "
+    assert ("error: --stages: a HKLUT or SR-LUT / MuLUT option; the network scheme takes "
+            "['--als-sweeps', "
             "'--data', '--debut', '--debut-budget', '--debut-lr', '--dense', '--frozen-weights', "
             "'--group-size', '--mid-bits', '--out-bits', '--preset', '--prototypes', '--prune', "
             "'--table-bits', '--transform', '--weight-bits'] here") in capsys.readouterr().err

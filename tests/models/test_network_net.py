@@ -22,8 +22,8 @@ def test_presets_have_the_documented_shapes_and_macs():
 
 
 def test_unknown_preset_is_refused():
-    with pytest.raises(ValueError, match=r"^preset must be one of \['digits-mlp', 'digits-ref', 'digits-wide'\], "
-                                         r"got 'lenet'$"):
+    with pytest.raises(ValueError, match=r"^preset must be one of \['cifar10-ref', 'digits-mlp', "
+                                         r"'digits-ref', 'digits-wide', 'mnist-ref'\], got 'lenet'$"):
         preset("lenet")
 
 
