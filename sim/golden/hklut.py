@@ -30,12 +30,12 @@ import math
 
 import numpy as np
 
-from edgeforge.artifact import Artifact, check_array
 from edgeforge.images import check_uint8_image
 from edgeforge.schemes.hklut import (LEVELS, PLANE_BITS, ROTATIONS, HKLUTConfig, Kernel,
                                      table_name)
 
 from .rounding import round_half_even
+from .tables import check_tables, resolve_tables
 
 __all__ = ["ARITHMETIC", "resolve", "min_size", "upscale", "stage_sums", "exact_stages"]
 
@@ -65,38 +65,7 @@ def resolve(artifact_or_tables) -> tuple[dict[str, np.ndarray], HKLUTConfig]:
     TypeError
         If the argument is neither an artifact nor a ``(tables, config)`` pair.
     """
-    if isinstance(artifact_or_tables, Artifact):
-        if artifact_or_tables.scheme != "hklut":
-            raise ValueError(f"artifact_or_tables must be an artifact of scheme 'hklut', "
-                             f"got scheme {artifact_or_tables.scheme!r}")
-        tables = artifact_or_tables.arrays
-        config = HKLUTConfig.from_dict(artifact_or_tables.config)
-    elif (isinstance(artifact_or_tables, tuple) and len(artifact_or_tables) == 2
-          and isinstance(artifact_or_tables[0], dict)):
-        tables, config = artifact_or_tables
-    else:
-        raise TypeError(f"artifact_or_tables must be an Artifact or a (tables, HKLUTConfig) "
-                        f"pair, got {type(artifact_or_tables).__name__!r}")
-    _check_tables(tables, config)
-    return tables, config
-
-
-def _check_tables(tables: dict, config) -> None:
-    if not isinstance(config, HKLUTConfig):
-        raise TypeError(f"config must be an HKLUTConfig, got {type(config).__name__!r}")
-    if not isinstance(tables, dict):
-        raise TypeError(f"tables must be a dict of name -> int8 array, "
-                        f"got {type(tables).__name__!r}")
-    specs = config.array_specs()
-    missing = sorted(set(specs) - set(tables))
-    if missing:
-        raise ValueError(f"tables lack {len(missing)} table(s) this config reads, "
-                         f"first {missing[0]!r}")
-    extra = sorted(set(tables) - set(specs))
-    if extra:
-        raise ValueError(f"tables hold table(s) this config does not read, first {extra[0]!r}")
-    for name, spec in specs.items():
-        check_array(name, tables[name], spec)
+    return resolve_tables(artifact_or_tables, "hklut", HKLUTConfig)
 
 
 def _reach(kernels: tuple[Kernel, ...]) -> int:
@@ -226,7 +195,7 @@ def stage_sums(tables: dict[str, np.ndarray], config: HKLUTConfig, stage: int,
         On bad tables, a stage out of range, or a plane that is not 2-D of at
         least :func:`min_size` pixels a side.
     """
-    _check_tables(tables, config)
+    check_tables(tables, config, HKLUTConfig)
     if not isinstance(stage, int) or not 0 <= stage < len(config.stages):
         raise ValueError(f"stage must be an integer in 0..{len(config.stages) - 1}, "
                          f"got {stage!r}")
@@ -358,7 +327,7 @@ def exact_stages(tables: dict[str, np.ndarray], config: HKLUTConfig,
         On bad tables or a plane that is not 2-D of at least :func:`min_size`
         pixels a side.
     """
-    _check_tables(tables, config)
+    check_tables(tables, config, HKLUTConfig)
     plane = check_uint8_image("plane", plane, channels=(1,))
     _check_plane_size(plane.shape, config, "plane")
     return [n[0].astype(np.int32) for n in _exact(tables, config, plane[None])]

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgeforge.artifact import Artifact, check_array
 from edgeforge.images import check_uint8_image
 from edgeforge.schemes.hklut import ROTATIONS, Kernel
 from edgeforge.schemes.srlut import REINDEX_BIAS, SRLUTConfig, table_name
 
 from .hklut import _to_image_layout
 from .rounding import round_half_even
+from .tables import resolve_tables
 
 __all__ = ["SIMPLEX", "resolve", "min_size", "simplex", "vertices", "stage_sums", "upscale"]
 
@@ -59,31 +59,7 @@ def resolve(artifact_or_tables) -> tuple[dict[str, np.ndarray], SRLUTConfig]:
     TypeError
         If the argument is neither an artifact nor a ``(tables, SRLUTConfig)`` pair.
     """
-    if isinstance(artifact_or_tables, Artifact):
-        if artifact_or_tables.scheme != "srlut":
-            raise ValueError(f"artifact_or_tables must be an artifact of scheme 'srlut', "
-                             f"got scheme {artifact_or_tables.scheme!r}")
-        tables = artifact_or_tables.arrays
-        config = SRLUTConfig.from_dict(artifact_or_tables.config)
-    elif (isinstance(artifact_or_tables, tuple) and len(artifact_or_tables) == 2
-          and isinstance(artifact_or_tables[0], dict)):
-        tables, config = artifact_or_tables
-    else:
-        raise TypeError(f"artifact_or_tables must be an Artifact or a (tables, SRLUTConfig) "
-                        f"pair, got {type(artifact_or_tables).__name__!r}")
-    if not isinstance(config, SRLUTConfig):
-        raise TypeError(f"config must be an SRLUTConfig, got {type(config).__name__!r}")
-    specs = config.array_specs()
-    missing = sorted(set(specs) - set(tables))
-    if missing:
-        raise ValueError(f"tables lack {len(missing)} table(s) this config reads, "
-                         f"first {missing[0]!r}")
-    extra = sorted(set(tables) - set(specs))
-    if extra:
-        raise ValueError(f"tables hold table(s) this config does not read, first {extra[0]!r}")
-    for name, spec in specs.items():
-        check_array(name, tables[name], spec)
-    return tables, config
+    return resolve_tables(artifact_or_tables, "srlut", SRLUTConfig)
 
 
 def _reach(kernel: Kernel) -> int:
