@@ -72,8 +72,18 @@ __all__ = [
 SIMULATORS = ("verilator", "icarus")
 TIMESCALE = ("1ns", "1ps")
 #: Bumped when the build recipe changes, so old cached builds are not reused.
-_RECIPE = "1"
+_RECIPE = "2"
 _STAMP = "edgeforge-build.json"
+#: Icarus's wave dump in Verilog-2005 (cocotb's uses a SystemVerilog string): the file
+#: comes from ``+dumpfile_path=``, as with cocotb's.
+_ICARUS_DUMP = """module edgeforge_icarus_dump();
+  reg [8*1024-1:0] path;
+  initial begin
+    if ($value$plusargs("dumpfile_path=%s", path)) $dumpfile(path);
+    $dumpvars(0, {toplevel});
+  end
+endmodule
+"""
 _HASH_RE = re.compile(r"^[0-9A-Za-z_-]+$")
 _LOG_TAIL_LINES = 40
 
@@ -419,6 +429,20 @@ def _build_if_needed(runner, sources: list[Path], toplevel: str, key_dir: Path, 
     if stamp.is_file() and json.loads(stamp.read_text()).get("sources") == fingerprint:
         return False
     args = list(build_args)
+    icarus = runner.__class__.__name__ == "Icarus"
+    if icarus:
+        # After cocotb's -g2012: yosys's Verilog starts every `always @*` block at time 0
+        # through a declaration initialiser (`reg dump_module = 0`), which is an event in
+        # Verilog-2005 and none under -g2012. There, a block whose inputs never change (the
+        # counters of a one-column conv output) stayed X, reset and all, and the design gave
+        # no output (17 of the random builds of tests/test_robust_fuzz.py). cocotb's wave
+        # dump module is SystemVerilog, so a Verilog-2005 one of our own stands in for it.
+        args.insert(0, "-g2005")
+        if waves:
+            dump = key_dir.with_name(key_dir.name + ".dump.v")   # beside: the build cleans key_dir
+            dump.write_text(_ICARUS_DUMP.format(toplevel=toplevel))
+            sources = [*sources, dump]
+            args += ["-s", "edgeforge_icarus_dump"]
     if waves and runner.__class__.__name__ == "Verilator" and verilator_fst_supported():
         # cocotb's waves=True gives "--trace" (VCD); FST is far smaller.
         args.append("--trace-fst")
@@ -428,7 +452,7 @@ def _build_if_needed(runner, sources: list[Path], toplevel: str, key_dir: Path, 
             warnings.simplefilter("ignore", DeprecationWarning)
             runner.build(
                 sources=sources, hdl_toplevel=toplevel, build_dir=key_dir, clean=True,
-                always=True, timescale=TIMESCALE, waves=waves, build_args=args,
+                always=True, timescale=TIMESCALE, waves=waves and not icarus, build_args=args,
                 log_file=build_log,
             )
     except (RuntimeError, SystemExit) as exc:
