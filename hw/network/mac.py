@@ -37,28 +37,16 @@ from ..logic import buffer_attrs, equals, refuse_quietly
 from ..rom import RomBank
 from .vectors import index_signal, vector_signature, view
 
-__all__ = ["core_depth", "rom_stages", "TREE_LEVELS", "mac_stages", "check_folding", "weight_rom",
+__all__ = ["core_depth", "TREE_LEVELS", "mac_stages", "check_folding", "weight_rom",
            "adder_tree", "pipelined_sums", "accumulate_folds",
            "DenseCore", "NarrowDenseCore"]
 
 
 def core_depth(folds: int, simd: int = 1) -> int:
     """Cycles from a vector's last fold in stage A to its last beat in the output register:
-    stage B and the output register, the :func:`rom_stages` after a weight ROM, and the
-    MAC's :func:`mac_stages`."""
-    return 2 + rom_stages(folds, simd) + mac_stages(simd)
-
-
-def rom_stages(folds: int, simd: int) -> int:
-    """Register stages between a weight ROM and the multipliers: none without a ROM (one
-    fold: the weights are constants); one for the ROM's clock-to-out; and, with a
-    ``SIMD``-wide MAC, a second one. A balanced digits-ref's critical path (88.8 MHz on the
-    ECP5-45F with LUT multipliers) began with 4.4 ns of routing from the registered ROM word,
-    placed at the block RAM, to multipliers spread over the die; a second register lets the
-    placer cut that wire in two."""
-    if folds == 1:
-        return 0
-    return 1 + (simd > 1)
+    stage B and the output register, with ROM weights (``folds > 1``) the register stage
+    after the ROM, and the MAC's :func:`mac_stages`."""
+    return 2 + (folds > 1) + mac_stages(simd)
 
 
 #: Adder-tree levels between two pipeline registers of a MAC (with the accumulator's add
@@ -315,15 +303,12 @@ class DenseCore(wiring.Component):
             # Read once a fold: only while stage A walks one (traffic = F words a vector).
             words = weight_rom(m, "weights", self.rom_words(), self.weight_bits * pe * simd,
                                fold, step)
-            stage = (words, b_x.as_value(), b_valid, b_first, b_last)
-            for r in range(rom_stages(self.folds, simd)):
-                held = tuple(Signal.like(v, name=f"r{r}_{what}") for v, what in
-                             zip(stage, ("words", "x", "valid", "first", "last")))
-                with m.If(en):
-                    m.d.sync += [h.eq(v) for h, v in zip(held, stage)]
-                stage = held
-            r_words, r_x, mac_valid, mac_first, mac_last = stage
-            mac_x = view(r_x, self.x_shape, simd)
+            r_words = Signal.like(words, name="r_words")
+            mac_x = view(Signal(chunk_bits, name="r_x"), self.x_shape, simd)
+            mac_valid, mac_first, mac_last = Signal(), Signal(), Signal()
+            with m.If(en):
+                m.d.sync += [r_words.eq(words), mac_x.as_value().eq(b_x.as_value()),
+                             mac_valid.eq(b_valid), mac_first.eq(b_first), mac_last.eq(b_last)]
             w_view = view(r_words, signed(self.weight_bits), pe * simd)
 
             def weight(p_, s_):
@@ -340,12 +325,6 @@ class DenseCore(wiring.Component):
             r_bias = Signal.like(data, name="r_bias")
             with m.If(en & b_valid & b_first):
                 m.d.sync += r_bias.eq(data)
-            # It moves with the words: held over the neuron fold, so a stage is a delay.
-            for r in range(1, rom_stages(self.folds, simd)):
-                held = Signal.like(r_bias, name=f"r{r}_bias")
-                with m.If(en):
-                    m.d.sync += held.eq(r_bias)
-                r_bias = held
             bias_view = view(r_bias, acc_shape, pe)
 
             def bias(p_):
