@@ -8,7 +8,12 @@ trained with that seed and exported (:func:`~edgeforge.models.network.export.exp
   frozen (``train_network(..., frozen=dense)``) and only the codebooks train;
 - **from scratch**: weights and prototypes train together (after a dense warm-up, see
   :data:`PECAN_CONFIG`);
-- **hybrid**: a dense first layer, PECAN-D elsewhere, from scratch.
+- **hybrid**: a dense first layer, PECAN-D elsewhere, from scratch;
+- **from dense** (the recipe of ``models/network/pretrained/digits-pecan-d.npz``): the
+  weights start as the dense network of the same seed and train with the codebooks
+  (``train_network(..., init=dense)``), the codebooks k-medians of the inputs the dense
+  weights give; its own knobs (:attr:`Variant.pecan`: groups of 3 in conv1, of 4 in conv2,
+  which lose least per layer, within the UP5K's block RAM) and schedule.
 
 On the 540 test images: **float** (the fixed-point PQ network run by torch, its hard
 match), **golden** (the exported integers run by
@@ -23,6 +28,8 @@ Run::
 
     python -m edgeforge.bench.pecan_accuracy              # 5 seeds
     python -m edgeforge.bench.pecan_accuracy --seeds 0    # one seed, a quick look
+    python -m edgeforge.bench.pecan_accuracy --seeds 0 1 --iterations 1000 --stem ...
+                                                          # a quick ablation (so labelled)
 
 Writes ``bench/results/pecan_accuracy.json`` and ``.md`` (``--stem`` renames them: the
 variants may run as separate processes, e.g. ``--variants hybrid... --stem
@@ -32,8 +39,11 @@ pecan_accuracy_hybrid``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +59,8 @@ from .harness import RESULTS, publish
 from .network_accuracy import SEEDS, mean_pm_std
 from .harness import seed_stats
 
-__all__ = ["PECAN", "VARIANTS", "PECAN_CONFIG", "PAPER", "UP5K_BRAM_BITS", "run",
+__all__ = ["PECAN", "Variant", "VARIANTS", "ABLATIONS", "FROM_DENSE_PECAN", "FROM_DENSE_CONFIG",
+           "PECAN_CONFIG", "PAPER", "UP5K_BRAM_BITS", "run",
            "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.pecan_accuracy"
@@ -57,13 +68,72 @@ COMMAND = "python -m edgeforge.bench.pecan_accuracy"
 #: conv/linear layer of digits-ref (conv 1->8, conv 8->8, linear 32->32, linear 32->10;
 #: a dense layer's entry is unused).
 PECAN = {"prototypes": [64, 16, 16, 16], "group_size": [9, 8, 4, 2], "table_bits": 8}
-#: name -> (transform per conv/linear layer, prototypes-only on the frozen dense network)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One PECAN-D network of the bench and how it is trained.
+
+    Attributes
+    ----------
+    transforms : str or tuple of str
+        The transform kind of every conv/linear layer, or one per layer.
+    start : str
+        ``"frozen"``: the prototypes only, on the same seed's dense weights (no warm-up);
+        ``"dense"``: weights start as the dense network's and train with the codebooks
+        (no warm-up); ``"scratch"``: random weights, ``config.warmup`` dense first.
+    pecan : dict or None
+        The knobs (as :data:`PECAN`); ``None``: :data:`PECAN`.
+    config : TrainConfig or None
+        The schedule; ``None``: :data:`PECAN_CONFIG`. A ``config.distill > 0`` distils the
+        dense network of the same seed.
+    """
+    transforms: str | tuple = "pecan-d"
+    start: str = "scratch"
+    pecan: dict | None = None
+    config: TrainConfig | None = None
+
+    def to_dict(self) -> dict:
+        return {"transforms": self.transforms, "start": self.start, "pecan": self.pecan,
+                "config": None if self.config is None else self.config.to_dict()}
+
+
+#: The schedule of the from-dense recipe: 1,500 iterations as the others (a 2-seed trial
+#: of longer ones is in ``bench/results/pecan_accuracy_ablations.md``).
+FROM_DENSE_CONFIG = TrainConfig(iterations=1500)
+#: Its knobs: 32 prototypes of 3 values (a kernel row) in conv1 and groups of 4 channels in
+#: conv2 lost the least when each layer alone was made PECAN-D on a frozen dense network.
+FROM_DENSE_PECAN = {"prototypes": [32, 16, 16, 16], "group_size": [3, 4, 4, 2], "table_bits": 8}
 VARIANTS = {
-    "prototypes only (frozen dense)": ("pecan-d", True),
-    "from scratch": ("pecan-d", False),
-    "hybrid (dense first layer), from scratch": (["dense", "pecan-d", "pecan-d", "pecan-d"],
-                                                 False),
+    "prototypes only (frozen dense)": Variant("pecan-d", "frozen"),
+    "from scratch": Variant("pecan-d", "scratch"),
+    "hybrid (dense first layer), from scratch": Variant(("dense", "pecan-d", "pecan-d", "pecan-d"),
+                                                        "scratch"),
+    "from dense": Variant("pecan-d", "dense", FROM_DENSE_PECAN, FROM_DENSE_CONFIG),
 }
+
+def _one_layer(index: int, prototypes: int, group_size: int) -> Variant:
+    """Layer ``index`` alone PECAN-D, prototypes only on the frozen dense network."""
+    kinds = tuple("pecan-d" if i == index else "dense" for i in range(4))
+    knobs = {"prototypes": [prototypes] * 4, "group_size": [group_size] * 4, "table_bits": 8}
+    return Variant(kinds, "frozen", knobs)
+
+
+#: What each change of the from-dense recipe is worth, and where PECAN-D loses (one layer
+#: at a time); run on 2 seeds and fewer iterations (``--iterations``), labelled quick.
+ABLATIONS = {
+    "from dense, knobs of the others": Variant("pecan-d", "dense", PECAN, FROM_DENSE_CONFIG),
+    "from scratch, from-dense knobs": Variant("pecan-d", "scratch", FROM_DENSE_PECAN),
+    "from dense, distilling the dense logits (0.5, T 4)": Variant(
+        "pecan-d", "dense", FROM_DENSE_PECAN, dataclasses.replace(FROM_DENSE_CONFIG, distill=0.5)),
+    "conv1 alone, p 64 d 9 (frozen)": _one_layer(0, 64, 9),
+    "conv1 alone, p 32 d 3 (frozen)": _one_layer(0, 32, 3),
+    "conv2 alone, p 16 d 8 (frozen)": _one_layer(1, 16, 8),
+    "conv2 alone, p 16 d 4 (frozen)": _one_layer(1, 16, 4),
+    "fc1 alone, p 16 d 4 (frozen)": _one_layer(2, 16, 4),
+    "fc2 alone, p 16 d 2 (frozen)": _one_layer(3, 16, 2),
+}
+ALL_VARIANTS = {**VARIANTS, **ABLATIONS}
 #: The PECAN-D runs' schedule (the dense runs use TrainConfig's defaults).
 PECAN_CONFIG = TrainConfig(iterations=1500, warmup=0.3)
 #: iCE40 UP5K block RAM: 30 SB_RAM40_4K of 4 Kbit.
@@ -86,16 +156,32 @@ def _knobs(pecan: dict, transforms) -> dict:
             for k, v in pecan.items()}
 
 
-def _pecan_run(name: str, dense, seed: int, pecan: dict, config: TrainConfig,
-               progress: bool) -> dict:
-    transforms, frozen = VARIANTS[name]
+def _variant_setup(variant: Variant, pecan: dict, config: TrainConfig,
+                   iterations: int | None) -> tuple[dict, TrainConfig]:
+    """The knobs and the schedule (seed 0) a variant trains with: its own, else ``pecan`` and
+    ``config``; ``iterations`` (a quick run) replaces the schedule's."""
+    knobs = variant.pecan if variant.pecan is not None else pecan
+    cfg = (variant.config if variant.config is not None else config).to_dict()
+    if variant.start != "scratch":
+        cfg["warmup"] = 0.0
+    if iterations is not None:
+        cfg["iterations"] = iterations
+    return knobs, TrainConfig(**cfg)
+
+
+def _pecan_run(name: str, variant: Variant, dense, seed: int, pecan: dict,
+               config: TrainConfig, iterations: int | None, progress: bool) -> dict:
     x_test, y_test = load_digits("test")
     x_train, _ = load_digits("train")
-    network = with_transforms(preset("digits-ref"), transforms, **_knobs(pecan, transforms))
-    cfg = TrainConfig(**{**config.to_dict(), "seed": seed,
-                         "warmup": 0.0 if frozen else config.warmup})
+    knobs, cfg = _variant_setup(variant, pecan, config, iterations)
+    cfg = dataclasses.replace(cfg, seed=seed)
+    network = with_transforms(preset("digits-ref"), variant.transforms,
+                              **_knobs(knobs, variant.transforms))
     start = time.perf_counter()
-    result = train_network(network, cfg, progress=progress, frozen=dense if frozen else None)
+    result = train_network(network, cfg, progress=progress,
+                           frozen=dense if variant.start == "frozen" else None,
+                           init=dense if variant.start == "dense" else None,
+                           teacher=dense if cfg.distill > 0 else None)
     seconds = time.perf_counter() - start
     artifact = export_network(result, command=f"{COMMAND} ({name}, seed {seed})")
     golden = classify(artifact, x_test).classes
@@ -117,13 +203,22 @@ def _pecan_run(name: str, dense, seed: int, pecan: dict, config: TrainConfig,
             "artifact_hash": artifact.content_hash}
 
 
+def _variant(name: str) -> Variant:
+    if name not in ALL_VARIANTS:
+        raise ValueError(f"variants: unknown {name!r} (have {sorted(ALL_VARIANTS)})")
+    return ALL_VARIANTS[name]
+
+
 def run(seeds=SEEDS, variants=tuple(VARIANTS), *, pecan: dict = PECAN,
         dense_config: TrainConfig = TrainConfig(), pecan_config: TrainConfig = PECAN_CONFIG,
-        progress: bool = True) -> dict:
+        iterations: int | None = None, progress: bool = True) -> dict:
     """Train, export and evaluate the dense network and every variant at every seed.
 
-    ``pecan`` holds the PECAN-D layers' knobs (:func:`~edgeforge.models.network.zoo.
-    with_transforms`); the configs' seeds are replaced by each of ``seeds``.
+    ``variants`` are names in :data:`VARIANTS` or :data:`ABLATIONS`. ``pecan`` holds the
+    PECAN-D layers' knobs (:func:`~edgeforge.models.network.zoo.with_transforms`) and
+    ``pecan_config`` the schedule of the variants without their own; ``iterations``, if
+    given, replaces every variant's (a quick run: the results say so). The configs'
+    seeds are replaced by each of ``seeds``.
 
     Returns
     -------
@@ -131,6 +226,7 @@ def run(seeds=SEEDS, variants=tuple(VARIANTS), *, pecan: dict = PECAN,
         ``dense`` and ``runs`` (one row per seed and variant), ``summary`` per
         variant (mean, std, min, max over the seeds), the knobs and schedules.
     """
+    chosen = {name: _variant(name) for name in variants}
     x_test, y_test = load_digits("test")
     dense_runs, runs = [], []
     for seed in seeds:
@@ -141,40 +237,59 @@ def run(seeds=SEEDS, variants=tuple(VARIANTS), *, pecan: dict = PECAN,
         dense_runs.append({"seed": seed, "float": round(result.float_accuracy, 6),
                            "golden": round(_accuracy(dense, x_test, y_test), 6),
                            "seconds": round(time.perf_counter() - start, 2)})
-        for name in variants:
-            runs.append(_pecan_run(name, dense, seed, pecan, pecan_config, progress))
+        for name, variant in chosen.items():
+            runs.append(_pecan_run(name, variant, dense, seed, pecan, pecan_config, iterations,
+                                   progress))
     keys = ("float", "golden", "unquantised", "train", "float_golden_class_agreement",
             "prototypes_used", "pruned_golden", "bits_pruned", "seconds")
     summary = {"dense": {k: seed_stats([r[k] for r in dense_runs])
                          for k in ("float", "golden", "seconds")}}
-    for name in variants:
+    for name in chosen:
         rows = [r for r in runs if r["variant"] == name]
         summary[name] = {k: seed_stats([r[k] for r in rows]) for k in keys}
         summary[name]["bits"] = rows[0]["bits"]
         summary[name]["memory_bits"] = rows[0]["memory_bits"]
+    setups = {}
+    for name, variant in chosen.items():
+        knobs, cfg = _variant_setup(variant, pecan, pecan_config, iterations)
+        setups[name] = {"transforms": variant.transforms, "start": variant.start,
+                        "pecan": knobs,
+                        "config": {k: v for k, v in cfg.to_dict().items() if k != "seed"}}
     return {"command": COMMAND, "test_images": N_TEST, "split": SPLIT_RULE,
-            "seeds": list(seeds), "pecan": pecan,
-            "variants": {n: {"transforms": VARIANTS[n][0], "frozen": VARIANTS[n][1]}
-                         for n in variants},
+            "seeds": list(seeds), "quick": iterations is not None or len(seeds) < len(SEEDS),
+            "variants": setups,
             "dense_config": {k: v for k, v in dense_config.to_dict().items() if k != "seed"},
-            "pecan_config": {k: v for k, v in pecan_config.to_dict().items() if k != "seed"},
             "up5k_bram_bits": UP5K_BRAM_BITS, "torch": torch.__version__,
             "dense": dense_runs, "runs": runs, "summary": summary, "paper": PAPER}
+
+
+_STARTS = {"frozen": "prototypes only, on the same seed's frozen dense network",
+           "dense": "weights start as the same seed's dense network's and train with the "
+                    "codebooks",
+           "scratch": "weights and codebooks from scratch after the dense warm-up"}
+
+
+def _setup_line(name: str, setup: dict) -> str:
+    knobs = ", ".join(f"{k} {v}" for k, v in setup["pecan"].items())
+    cfg = ", ".join(f"{k} {v}" for k, v in setup["config"].items())
+    kinds = setup["transforms"]
+    kinds = kinds if isinstance(kinds, str) else ",".join(kinds)
+    return (f"- PECAN-D {name}: transforms {kinds}; {knobs}; {_STARTS[setup['start']]}; "
+            f"`TrainConfig` ({cfg}).")
 
 
 def render_markdown(results: dict) -> str:
     """The results of :func:`run` as a Markdown report."""
     s = results["summary"]
-    pc = ", ".join(f"{k} {v}" for k, v in results["pecan_config"].items())
     dc = ", ".join(f"{k} {v}" for k, v in results["dense_config"].items())
-    knobs = ", ".join(f"{k} {v}" for k, v in results["pecan"].items())
+    quick = (" **Quick runs** (fewer seeds or iterations than the 5-seed rule): an ablation, "
+             "not a result." if results.get("quick") else "")
     lines = ["# PECAN-D accuracy on digits (test split)", "",
              f"Command: `{results['command']}`", "",
              f"- Data: {results['split']}; accuracy on the {results['test_images']} test images; "
-             f"seeds {results['seeds']}, mean +- std over them (sample std), in %.",
-             f"- Network: digits-ref; PECAN-D layers with {knobs} (per conv/linear layer).",
-             f"- Dense: `TrainConfig` ({dc}). PECAN-D: `TrainConfig` ({pc}); the frozen "
-             "variant trains only the codebooks, on the same seed's dense network (no warm-up).",
+             f"seeds {results['seeds']}, mean +- std over them (sample std), in %.{quick}",
+             f"- Network: digits-ref (knobs per conv/linear layer). Dense: `TrainConfig` ({dc}).",
+             *(_setup_line(name, setup) for name, setup in results["variants"].items()),
              "- float = the fixed-point network run by torch (hard match); golden = the exported "
              "integers run by edgeforge.sim.golden.network.classify; pruned = golden after "
              "dropping the prototypes no training image matches.",
@@ -192,13 +307,12 @@ def render_markdown(results: dict) -> str:
                      f"{mean_pm_std(v['prototypes_used'])} | {mean_pm_std(v['pruned_golden'])} | "
                      f"{v['bits']:,} | {v['bits_pruned']['mean']:,.0f} | "
                      f"{mean_pm_std(v['seconds'], 1, 1)} |")
-    first = next(iter(results["variants"]), None)
-    if first is not None:
-        lines += ["", f"Memory of codebooks and tables ({first}; bits per PECAN-D layer), "
+    for name in results["variants"]:
+        lines += ["", f"Memory of codebooks and tables ({name}; bits per PECAN-D layer), "
                   f"against the iCE40 UP5K's block RAM ({results['up5k_bram_bits']:,} bits):", "",
                   "| layer | codebook bits | table bits |", "|---|---:|---:|"]
         lines += [f"| {k} | {b['codebook']:,} | {b['table']:,} |"
-                  for k, b in s[first]["memory_bits"].items()]
+                  for k, b in s[name]["memory_bits"].items()]
     lines += ["", "Per run (golden %):", "", "| seed | dense | " +
               " | ".join(results["variants"]) + " |",
               "|---:|---:|" + "---:|" * len(results["variants"])]
@@ -212,10 +326,27 @@ def render_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", choices=list(ALL_VARIANTS),
+                        default=list(VARIANTS),
+                        help="the networks (default the four of VARIANTS; ABLATIONS' too)")
+    parser.add_argument("--ablations", action="store_true",
+                        help="run every variant of ABLATIONS instead of --variants")
+    parser.add_argument("--iterations", type=_positive, metavar="N",
+                        help="PECAN-D iterations of every variant (a quick run; default each "
+                             "variant's schedule)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("-o", "--out", type=Path, default=RESULTS,
                         help="folder for the results (default bench/results)")
@@ -223,8 +354,11 @@ def main(argv=None) -> int:
                         help="results file name without suffix (default pecan_accuracy)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    results = run(args.seeds, tuple(args.variants), progress=not args.no_progress)
-    results["command"] = " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])])
+    variants = tuple(ABLATIONS) if args.ablations else tuple(args.variants)
+    results = run(args.seeds, variants, iterations=args.iterations,
+                  progress=not args.no_progress)
+    results["command"] = shlex.join([*COMMAND.split(), *(argv if argv is not None
+                                                         else sys.argv[1:])])
     publish(args.out, args.stem, results, render_markdown)
     return 0
 

@@ -142,6 +142,11 @@ TRAIN_OPTIONS = (
         "metavar": "NET.npz",
         "help": "networks, PECAN-D: train the prototypes only, on this trained network's weights "
                 "(frozen; the same layer shapes), e.g. the shipped digits-ref"}),
+    Option(("--init-weights",), "init_weights", {
+        "metavar": "NET.npz",
+        "help": "networks, PECAN-D: start the weights from this trained network's (the same "
+                "layer shapes, e.g. the shipped digits-ref) and train them with the prototypes, "
+                "whose codebooks start on the inputs these weights give"}),
     Option(("--prune",), "prune", {
         "action": "store_const", "const": True,
         "help": "networks, PECAN-D: drop the prototypes no training image matches at export"}),
@@ -229,6 +234,7 @@ def train(args) -> int:
     try:
         if "pecan-d" not in kinds:
             given = [k for k, v in {**pecan, "frozen_weights": args.frozen_weights,
+                                    "init_weights": args.init_weights,
                                     "prune": args.prune}.items() if v is not None]
             if given and all(k == "dense" for k in kinds):
                 raise ValueError(f"{given[0]}: a PECAN-D option; give --transform pecan-d (for "
@@ -241,10 +247,12 @@ def train(args) -> int:
         raise ValueError("--" + text.replace("_", "-", 1)) from None
     if "pecan-d" in kinds:
         name = f"{name}/{','.join(kinds)}"
-    frozen = None
-    if args.frozen_weights is not None:
-        from ..artifact import load
-        frozen = load(args.frozen_weights)
+    from ..artifact import load
+    if args.frozen_weights is not None and args.init_weights is not None:
+        raise ValueError("--init-weights: not with --frozen-weights (frozen weights already "
+                         "start the network)")
+    frozen = load(args.frozen_weights) if args.frozen_weights is not None else None
+    init = load(args.init_weights) if args.init_weights is not None else None
     if args.debut is not None and "pecan-d" in kinds:
         raise ValueError("--debut: not with --transform pecan-d (one transform kind per layer "
                          "from one option)")
@@ -253,10 +261,12 @@ def train(args) -> int:
             result = _train_debut(args, network, config, not args.no_progress, data)
         else:
             result = train_network(network, config, progress=not args.no_progress,
-                                   frozen=frozen, name=name, data=data)
+                                   frozen=frozen, init=init, name=name, data=data)
     except ValueError as e:
-        if frozen is not None and str(e).startswith("frozen"):
-            raise ValueError("--frozen-weights" + str(e)[len("frozen"):]) from None
+        for given, param, flag in ((frozen, "frozen", "--frozen-weights"),
+                                   (init, "init", "--init-weights")):
+            if given is not None and str(e).startswith(param + " "):
+                raise ValueError(flag + str(e)[len(param):]) from None
         raise
     art = export_network(result, command="edgeforge " + " ".join(args.argv),
                          prune=bool(args.prune))

@@ -78,6 +78,13 @@ class TrainConfig:
         Share of ``iterations`` (within the float phase) at the start in which PECAN-D
         layers run dense; their codebooks are initialised from the data when it ends.
         No effect on a dense network.
+    distill : float
+        Weight ``alpha`` in [0, 1] of knowledge distillation from a teacher network's
+        logits (``train_network(..., teacher=...)``): the loss is ``(1 - alpha) CE +
+        alpha T**2 KL(softmax(teacher / T) || softmax(student / T))`` (Hinton et al.,
+        2015). 0: cross-entropy only.
+    distill_temperature : float
+        ``T`` of the distillation term.
     """
     iterations: int = 4000
     qat_fraction: float = 0.4
@@ -88,13 +95,15 @@ class TrainConfig:
     seed: int = 0
     threads: int = 1
     warmup: float = 0.0
+    distill: float = 0.0
+    distill_temperature: float = 4.0
 
     def __post_init__(self):
         for name in ("iterations", "batch", "threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
-        for name in ("lr", "qat_lr"):
+        for name in ("lr", "qat_lr", "distill_temperature"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise ValueError(f"TrainConfig.{name} must be a positive number, got {value!r}")
@@ -107,6 +116,9 @@ class TrainConfig:
         w = self.warmup
         if not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 <= w < 1:
             raise ValueError(f"TrainConfig.warmup must be in [0, 1), got {w!r}")
+        a = self.distill
+        if not isinstance(a, (int, float)) or isinstance(a, bool) or not 0 <= a <= 1:
+            raise ValueError(f"TrainConfig.distill must be in [0, 1], got {a!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ValueError(f"TrainConfig.seed must be an integer, got {self.seed!r}")
 
@@ -209,31 +221,51 @@ def _progress(console: Console) -> Progress:
                     TimeRemainingColumn(), console=console)
 
 
-def _load_frozen(net: QNet, frozen) -> str:
-    """Copy the weights and biases of a trained network artifact into ``net`` (conv2d /
-    linear layers in order, the same shapes; any transform kind on either side) and freeze
-    them; return the artifact's content hash."""
+def _artifact(source):
     from ...artifact import Artifact, load
+    return source if isinstance(source, Artifact) else load(source)
+
+
+def _load_weights(net: QNet, source, *, freeze: bool, what: str = "frozen") -> str:
+    """Copy the weights and biases of a trained network artifact into ``net`` (conv2d /
+    linear layers in order, the same shapes; any transform kind on either side), frozen
+    if ``freeze``; return the artifact's content hash. Errors start with ``what`` (the
+    parameter's name)."""
     from .export import network_from_artifact
-    art = frozen if isinstance(frozen, Artifact) else load(frozen)
+    art = _artifact(source)
     source = network_from_artifact(art)
     ours, theirs = net.quant_layers(), source.quant_layers()
     if len(ours) != len(theirs):
-        raise ValueError(f"frozen must have the network's {len(ours)} conv2d/linear layers, got "
-                         f"{len(theirs)}")
+        raise ValueError(f"{what} must have the network's {len(ours)} conv2d/linear layers, "
+                         f"got {len(theirs)}")
     for (i, m), (_, s) in zip(ours, theirs):
         if getattr(s, "table_int", None) is not None:
-            raise ValueError(f"frozen layers[{i}] must hold weights (a dense layer), got "
+            raise ValueError(f"{what} layers[{i}] must hold weights (a dense layer), got "
                              f"{s.transform!r}")
         if m.weight.shape != s.weight.shape:
-            raise ValueError(f"frozen layers[{i}] weights must be of shape "
+            raise ValueError(f"{what} layers[{i}] weights must be of shape "
                              f"{tuple(m.weight.shape)}, got {tuple(s.weight.shape)}")
         with torch.no_grad():
             m.weight.copy_(s.weight)
             m.bias.copy_(s.bias)
-        m.weight.requires_grad_(False)
-        m.bias.requires_grad_(False)
+        m.weight.requires_grad_(not freeze)
+        m.bias.requires_grad_(not freeze)
     return art.content_hash
+
+
+def _teacher_logits(teacher, images: np.ndarray) -> torch.Tensor:
+    """The teacher artifact's logits (its fixed-point network, exact) on ``images``."""
+    from .export import network_from_artifact
+    net = network_from_artifact(_artifact(teacher))
+    with torch.no_grad():
+        return torch.cat([net.logits(images[i:i + CHUNK]) for i in range(0, len(images), CHUNK)])
+
+
+def _distillation(logits: torch.Tensor, teacher: torch.Tensor, t: float) -> torch.Tensor:
+    """``T**2 KL(softmax(teacher / T) || softmax(logits / T))``, batch mean (the ``T**2``
+    keeps its gradient on the cross-entropy's scale)."""
+    return t * t * F.kl_div(F.log_softmax(logits / t, dim=1), F.log_softmax(teacher / t, dim=1),
+                            log_target=True, reduction="batchmean")
 
 
 def _param_groups(net: QNet) -> list[dict]:
@@ -255,7 +287,7 @@ def _end_warmup(net: QNet, images: np.ndarray, generator: torch.Generator) -> bo
 
 
 def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool = True,
-                  frozen=None, penalty=None, name: str | None = None,
+                  frozen=None, init=None, teacher=None, penalty=None, name: str | None = None,
                   data: ImageSet = DIGITS) -> TrainResult:
     """Train a network on a training split (digits unless ``data`` says otherwise): float,
     then calibrated and quantisation-aware.
@@ -276,6 +308,13 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     frozen : Artifact or str or pathlib.Path, optional
         A trained network artifact of the same conv2d / linear shapes whose weights
         and biases are copied in and frozen: only the PECAN-D codebooks train.
+    init : Artifact or str or pathlib.Path, optional
+        As ``frozen``, but the weights and biases copied in keep training (with the
+        codebooks, initialised on the inputs these weights give): a PECAN-D network
+        fine-tuned from its trained dense version. Not with ``frozen``.
+    teacher : Artifact or str or pathlib.Path, optional
+        A trained network artifact on the same images whose logits the loss distils
+        (weight ``config.distill``, which must then be > 0), e.g. the dense network.
     penalty : callable, optional
         ``penalty(net) -> scalar tensor`` added to the loss at every step (a
         regulariser, e.g. NRMF's nuclear norm; its value is part of the logged loss).
@@ -314,6 +353,11 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         name = name or label
     if not isinstance(data, ImageSet):
         raise TypeError(f"data must be an ImageSet, got {data!r}")
+    if frozen is not None and init is not None:
+        raise ValueError("init: not with frozen (frozen weights already start the network)")
+    if (teacher is None) != (config.distill == 0):
+        raise ValueError(f"teacher: give one exactly when config.distill > 0 (distill is "
+                         f"{config.distill!r}, teacher {'absent' if teacher is None else 'given'})")
     if not isinstance(network, dict):
         raise ValueError(f"the network must be a dict, got {network!r}")
     data.check_input(network.get("input"))
@@ -329,7 +373,16 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
     try:
         torch.manual_seed(config.seed)
         net = QNet(network) if start is None else start
-        frozen_hash = _load_frozen(net, frozen) if frozen is not None else None
+        frozen_hash = (_load_weights(net, frozen, freeze=True) if frozen is not None
+                       else None)
+        # The artifacts that started and taught the network, for its provenance.
+        sources = {}
+        if init is not None:
+            sources["init_weights"] = _load_weights(net, init, freeze=False, what="init")
+        soft = None
+        if teacher is not None:
+            sources["distill_teacher"] = _artifact(teacher).content_hash
+            soft = _teacher_logits(teacher, x_train).to(next(net.parameters()).dtype)
         # A generator of its own: a dense network draws nothing from it.
         init = torch.Generator().manual_seed(config.seed)
         warmup = config.warmup_iterations
@@ -367,7 +420,11 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
                 if warming and it == warmup:
                     warming = _end_warmup(net, x_cal, init)
                 idx = batches.next()
-                loss = F.cross_entropy(net(net.inputs(x_train[idx])), labels[idx])
+                logits = net(net.inputs(x_train[idx]))
+                loss = F.cross_entropy(logits, labels[idx])
+                if soft is not None:
+                    loss = ((1 - config.distill) * loss + config.distill * _distillation(
+                        logits, soft[idx], config.distill_temperature))
                 if penalty is not None:
                     loss = loss + penalty(net)
                 opt.zero_grad(set_to_none=True)
@@ -388,7 +445,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
                              float_accuracy=accuracy(net, x_test, y_test),
                              unquantised_accuracy=unquantised,
                              train_accuracy=accuracy(net, x_train, y_train), frozen=frozen_hash,
-                             history=history,
+                             provenance=sources, history=history,
                              seconds=time.monotonic() - t0, data=data)
         console.print(f"qat: {config.iterations - n_float} iterations, test accuracy "
                       f"{result.float_accuracy:.4f} (train {result.train_accuracy:.4f}), "

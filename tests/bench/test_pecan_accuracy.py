@@ -10,7 +10,7 @@ from edgeforge.models.network.train import TrainConfig
 
 
 TINY = dict(pecan={"prototypes": [4, 4, 3, 2]}, dense_config=TrainConfig(iterations=40),
-            pecan_config=TrainConfig(iterations=20, warmup=0.3), progress=False)
+            pecan_config=TrainConfig(iterations=20, warmup=0.3), iterations=20, progress=False)
 
 
 def test_run_summarises_variants_and_renders():
@@ -26,8 +26,22 @@ def test_run_summarises_variants_and_renders():
     assert {k: v["prototypes"] for k, v in runs[2]["pruning"].items()} == {"l3": 4, "l7": 3,
                                                                           "l9": 2}
     assert runs[0]["train_config"]["warmup"] == 0.0 and runs[1]["train_config"]["warmup"] == 0.3
+    # The from-dense variant has knobs and a schedule of its own (here cut to 20 iterations).
+    assert {k: v["prototypes"] for k, v in runs[3]["pruning"].items()} == {
+        "l0": 32, "l3": 16, "l7": 16, "l9": 16}
+    assert runs[3]["train_config"]["iterations"] == 20 and runs[3]["train_config"]["warmup"] == 0
+    assert results["quick"] and results["variants"]["from dense"]["start"] == "dense"
     s = results["summary"]["from scratch"]
     assert s["golden"]["mean"] == pytest.approx(runs[1]["golden"]) and s["golden"]["std"] == 0
     md = pecan_accuracy.render_markdown(results)
     assert "| PECAN-D from scratch |" in md and "| LeNet5, MNIST | 99.41 | 99.25 | 99.01 |" in md
+    assert "**Quick runs**" in md and "group_size [3, 4, 4, 2]" in md
     json.dumps(results)
+
+
+def test_an_ablation_runs_by_name_and_unknown_names_are_refused():
+    results = pecan_accuracy.run([0], ("fc2 alone, p 16 d 2 (frozen)",), **TINY)
+    (row,) = results["runs"]
+    assert list(row["pruning"]) == ["l9"] and row["train_config"]["warmup"] == 0.0
+    with pytest.raises(ValueError, match=r"^variants: unknown 'nope'"):
+        pecan_accuracy.run([0], ("nope",), **TINY)

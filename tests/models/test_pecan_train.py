@@ -199,3 +199,84 @@ def test_a_warmup_outside_its_range_is_refused():
         TrainConfig(warmup=1)
     # Within the float phase: the codebooks are initialised before calibration needs them.
     assert TrainConfig(iterations=100, qat_fraction=0.5, warmup=0.9).warmup_iterations == 50
+
+
+def test_init_weights_start_the_network_and_keep_training():
+    dense = load(PRETRAINED["digits-mlp"])
+    net = with_transforms(preset("digits-mlp"), ["pecan-d", "dense"], prototypes=8)
+    r = train_network(net, TrainConfig(iterations=40, lr=1e-3, seed=0), progress=False,
+                      init=dense)
+    assert r.frozen is None and r.provenance == {"init_weights": dense.content_hash}
+    source = network_from_artifact(dense)
+    for (_, m), (_, s) in zip(r.net.quant_layers(), source.quant_layers()):
+        assert m.weight.requires_grad
+        # Trained from the dense weights: moved, but a little (random weights are far).
+        moved = (m.weight.double() - s.weight).norm() / s.weight.norm()
+        assert 0 < moved < 0.2
+    assert export_network(r, command="test").provenance["init_weights"] == dense.content_hash
+
+
+def test_init_weights_not_with_frozen_and_of_the_right_shape():
+    with pytest.raises(ValueError, match=r"^init: not with frozen"):
+        train_network(with_transforms(preset("digits-mlp"), prototypes=4), TrainConfig(iterations=2),
+                      progress=False, frozen=PRETRAINED["digits-mlp"], init=PRETRAINED["digits-mlp"])
+    with pytest.raises(ValueError, match=r"^init must have the network's 4 conv2d/linear "
+                                         r"layers, got 2$"):
+        train_network(with_transforms(preset("digits-ref"), prototypes=4),
+                      TrainConfig(iterations=2), progress=False, init=PRETRAINED["digits-mlp"])
+
+
+def test_distillation_pulls_the_logits_towards_the_teachers():
+    from edgeforge.models.network.train import _distillation
+    t = torch.tensor([[2.0, -1.0, 0.5]])
+    assert _distillation(t, t, 4.0).item() == pytest.approx(0, abs=1e-7)
+    assert _distillation(torch.zeros(1, 3), t, 4.0).item() > 0
+    dense = load(PRETRAINED["digits-mlp"])
+    net = with_transforms(preset("digits-mlp"), ["pecan-d", "dense"], prototypes=8)
+    r = train_network(net, TrainConfig(iterations=20, seed=0, distill=1.0), progress=False,
+                      init=dense, teacher=dense)
+    assert r.provenance["distill_teacher"] == dense.content_hash
+    # distill 1: the loss is the distillation term alone, so the labels go unused.
+    assert r.history[-1]["loss"] >= 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(distill=0.5), r"^teacher: give one exactly when config\.distill > 0 \(distill is 0\.5, "
+                        r"teacher absent\)$"),
+    (dict(teacher=True), r"^teacher: give one exactly when config\.distill > 0 \(distill is "
+                         r"0\.0, teacher given\)$"),
+])
+def test_a_teacher_goes_with_distill(kwargs, message):
+    config = TrainConfig(iterations=2, distill=kwargs.get("distill", 0.0))
+    teacher = PRETRAINED["digits-mlp"] if kwargs.get("teacher") else None
+    with pytest.raises(ValueError, match=message):
+        train_network("digits-mlp", config, progress=False, teacher=teacher)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("distill", 1.5, r"^TrainConfig\.distill must be in \[0, 1\], got 1\.5$"),
+    ("distill_temperature", 0, r"^TrainConfig\.distill_temperature must be a positive number, "
+                               r"got 0$"),
+])
+def test_bad_distillation_settings_are_refused(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{field: value})
+
+
+def test_init_weights_through_the_cli(tmp_path, capsys):
+    out = tmp_path / "p.npz"
+    assert main(["train", "--scheme", "network", "--preset", "digits-mlp", "--transform",
+                 "pecan-d,dense", "--prototypes", "4", "--iterations", "20",
+                 "--init-weights", str(PRETRAINED["digits-mlp"]), "-o", str(out),
+                 "--no-progress"]) == 0
+    assert load(out).provenance["init_weights"] == load(PRETRAINED["digits-mlp"]).content_hash
+    assert main(["train", "--scheme", "network", "--preset", "digits-mlp", "--transform",
+                 "pecan-d", "--iterations", "2", "--init-weights", str(PRETRAINED["digits-ref"]),
+                 "-o", str(tmp_path / "x.npz"), "--no-progress"]) == 2
+    assert ("error: --init-weights must have the network's 2 conv2d/linear layers, got 4"
+            in capsys.readouterr().err)
+    assert main(["train", "--scheme", "network", "--preset", "digits-mlp", "--transform",
+                 "pecan-d", "--iterations", "2", "--init-weights", str(PRETRAINED["digits-mlp"]),
+                 "--frozen-weights", str(PRETRAINED["digits-mlp"]),
+                 "-o", str(tmp_path / "x.npz"), "--no-progress"]) == 2
+    assert "error: --init-weights: not with --frozen-weights" in capsys.readouterr().err
