@@ -85,6 +85,9 @@ class TrainConfig:
         2015). 0: cross-entropy only.
     distill_temperature : float
         ``T`` of the distillation term.
+    codebook_lr : float
+        The PECAN-D codebooks' learning rate as a share of the weights' (both phases);
+        0 keeps them as initialised from the data.
     """
     iterations: int = 4000
     qat_fraction: float = 0.4
@@ -97,6 +100,7 @@ class TrainConfig:
     warmup: float = 0.0
     distill: float = 0.0
     distill_temperature: float = 4.0
+    codebook_lr: float = 1.0
 
     def __post_init__(self):
         for name in ("iterations", "batch", "threads"):
@@ -116,6 +120,9 @@ class TrainConfig:
         w = self.warmup
         if not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 <= w < 1:
             raise ValueError(f"TrainConfig.warmup must be in [0, 1), got {w!r}")
+        c = self.codebook_lr
+        if not isinstance(c, (int, float)) or isinstance(c, bool) or not c >= 0:
+            raise ValueError(f"TrainConfig.codebook_lr must be a number >= 0, got {c!r}")
         a = self.distill
         if not isinstance(a, (int, float)) or isinstance(a, bool) or not 0 <= a <= 1:
             raise ValueError(f"TrainConfig.distill must be in [0, 1], got {a!r}")
@@ -268,14 +275,15 @@ def _distillation(logits: torch.Tensor, teacher: torch.Tensor, t: float) -> torc
                             log_target=True, reduction="batchmean")
 
 
-def _param_groups(net: QNet) -> list[dict]:
+def _param_groups(net: QNet, codebook_lr: float = 1.0) -> list[dict]:
     """The trainable parameters; codebooks (prototypes, on the activations' scale) in a
-    group of their own without weight decay."""
+    group of their own without weight decay, at ``codebook_lr`` times the learning rate
+    (``lr_scale``)."""
     params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
     codebooks = [p for n, p in params if n.endswith("codebook")]
-    groups = [{"params": [p for n, p in params if not n.endswith("codebook")]}]
+    groups = [{"params": [p for n, p in params if not n.endswith("codebook")], "lr_scale": 1.0}]
     if codebooks:
-        groups.append({"params": codebooks, "weight_decay": 0.0})
+        groups.append({"params": codebooks, "weight_decay": 0.0, "lr_scale": codebook_lr})
     return [g for g in groups if g["params"]]
 
 
@@ -390,7 +398,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         net.set_warmup(warming)
         if not warming:
             net.init_from_data(x_cal, init)
-        params = _param_groups(net)
+        params = _param_groups(net, config.codebook_lr)
         if not params:
             raise ValueError("nothing to train: the weights are frozen and the network has no "
                              "PECAN-D layer")
@@ -415,7 +423,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
             for it in range(start, stop):
                 lr = peak * _cosine(it - start, stop - start)
                 for group in opt.param_groups:
-                    group["lr"] = lr
+                    group["lr"] = lr * group["lr_scale"]
                 net.set_schedule(it, config.iterations)
                 if warming and it == warmup:
                     warming = _end_warmup(net, x_cal, init)
