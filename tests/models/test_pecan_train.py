@@ -257,6 +257,7 @@ def test_a_teacher_goes_with_distill(kwargs, message):
     ("distill", 1.5, r"^TrainConfig\.distill must be in \[0, 1\], got 1\.5$"),
     ("distill_temperature", 0, r"^TrainConfig\.distill_temperature must be a positive number, "
                                r"got 0$"),
+    ("codebook_lr", -1, r"^TrainConfig\.codebook_lr must be a number >= 0, got -1$"),
 ])
 def test_bad_distillation_settings_are_refused(field, value, message):
     with pytest.raises(ValueError, match=message):
@@ -280,3 +281,21 @@ def test_init_weights_through_the_cli(tmp_path, capsys):
                  "--frozen-weights", str(PRETRAINED["digits-mlp"]),
                  "-o", str(tmp_path / "x.npz"), "--no-progress"]) == 2
     assert "error: --init-weights: not with --frozen-weights" in capsys.readouterr().err
+
+
+def test_codebook_lr_scales_the_codebooks_steps_only():
+    """At ``codebook_lr`` 0 the codebooks stay the k-medians of the data while the weights
+    train; at 1 they move."""
+    net = with_transforms(preset("digits-mlp"), ["pecan-d", "dense"], prototypes=8)
+    runs = {}
+    for c in (0.0, 1.0):
+        torch.manual_seed(0)
+        r = train_network(net, TrainConfig(iterations=10, seed=0, codebook_lr=c), progress=False)
+        runs[c] = r.net
+    # The same seed initialises the same codebook from the same data: compare with a fresh one.
+    fresh = QNet(net)
+    fresh.init_from_data(load_digits("train")[0], torch.Generator().manual_seed(0))
+    start = fresh.layers[1].pq.codebook
+    torch.testing.assert_close(runs[0.0].layers[1].pq.codebook, start, rtol=0, atol=0)
+    assert not torch.equal(runs[1.0].layers[1].pq.codebook, start)
+    assert not torch.equal(runs[0.0].layers[1].weight, runs[1.0].layers[1].weight)
