@@ -149,6 +149,11 @@ TRAIN_OPTIONS = (
     Option(("--prune",), "prune", {
         "action": "store_const", "const": True,
         "help": "networks, PECAN-D: drop the prototypes no training image matches at export"}),
+    Option(("--warmup",), "warmup", {
+        "type": float, "metavar": "F",
+        "help": "networks, PECAN layers: the share of the iterations that trains them dense "
+                "before their codebooks are drawn from the inputs the weights then give "
+                "(0 <= F < 1; default 0: codebooks from the start)"}),
     Option(("--debut",), "debut", {
         "type": debut_layers_arg, "metavar": "LAYERS",
         "help": "networks: make conv/linear layers DeBut chains: all, or indices in the layer "
@@ -205,7 +210,7 @@ def train(args) -> int:
     from ..paths import check_output_file
     check_output_file(args.output, "-o/--output")
     fields = {"iterations": args.iterations, "batch": args.batch, "lr": args.lr,
-              "seed": args.seed, "threads": args.threads}
+              "seed": args.seed, "threads": args.threads, "warmup": args.warmup}
     try:
         config = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
     except ValueError as e:

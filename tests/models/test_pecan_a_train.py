@@ -112,3 +112,6 @@ def test_train_pecan_a_through_the_cli_then_evaluate(tmp_path, capsys):
     assert main(["train", "--scheme", "network", "--transform", "pecan-a", "--prune",
                  "--iterations", "2", "-o", str(tmp_path / "b.npz"), "--no-progress"]) == 2
     assert "prune needs a network with PECAN-D layers" in capsys.readouterr().err
+    assert main(["train", "--scheme", "network", "--transform", "pecan-a", "--warmup", "1",
+                 "-o", str(tmp_path / "c.npz"), "--no-progress"]) == 2
+    assert "error: --warmup must be in [0, 1), got 1.0" in capsys.readouterr().err
