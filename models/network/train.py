@@ -275,15 +275,20 @@ def _distillation(logits: torch.Tensor, teacher: torch.Tensor, t: float) -> torc
                             log_target=True, reduction="batchmean")
 
 
+#: Parameters without weight decay: codebooks (prototypes, on the activations' scale) and
+#: PECAN-A's softmax sharpness (a log: decay would pull it to the paper's 1, not to 0).
+NO_DECAY = ("codebook", "log_sharpness")
+
+
 def _param_groups(net: QNet, codebook_lr: float = 1.0) -> list[dict]:
-    """The trainable parameters; codebooks (prototypes, on the activations' scale) in a
-    group of their own without weight decay, at ``codebook_lr`` times the learning rate
-    (``lr_scale``)."""
+    """The trainable parameters; those of :data:`NO_DECAY` in groups of their own without
+    weight decay, the codebooks at ``codebook_lr`` times the learning rate (``lr_scale``)."""
     params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
-    codebooks = [p for n, p in params if n.endswith("codebook")]
-    groups = [{"params": [p for n, p in params if not n.endswith("codebook")], "lr_scale": 1.0}]
-    if codebooks:
-        groups.append({"params": codebooks, "weight_decay": 0.0, "lr_scale": codebook_lr})
+    groups = [{"params": [p for n, p in params if not n.endswith(NO_DECAY)], "lr_scale": 1.0},
+              {"params": [p for n, p in params if n.endswith("codebook")], "weight_decay": 0.0,
+               "lr_scale": codebook_lr},
+              {"params": [p for n, p in params if n.endswith(NO_DECAY) and
+                          not n.endswith("codebook")], "weight_decay": 0.0, "lr_scale": 1.0}]
     return [g for g in groups if g["params"]]
 
 
