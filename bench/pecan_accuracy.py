@@ -144,7 +144,7 @@ ABLATIONS = dict([
            dataclasses.replace(FROM_DENSE_CONFIG, distill=0.5),
            ", distilling the dense logits (0.5, T 4)"),
     _named("dense", [16, 32, 16, 16], [3, 4, 4, 2],
-           dataclasses.replace(FROM_DENSE_CONFIG, codebook_lr=0.1), ", codebook lr 0.1 lr"),
+           dataclasses.replace(FROM_DENSE_CONFIG, codebook_lr=0.1), ", codebooks at 0.1 x lr"),
     ("conv1 alone, p 64 d 9 (frozen)", _one_layer(0, 64, 9)),
     ("conv1 alone, p 16 d 3 (frozen)", _one_layer(0, 16, 3)),
     ("conv2 alone, p 16 d 8 (frozen)", _one_layer(1, 16, 8)),
@@ -289,7 +289,7 @@ _STARTS = {"frozen": "prototypes only, on the same seed's frozen dense network",
 
 
 def _setup_line(name: str, setup: dict) -> str:
-    knobs = ", ".join(f"{k} {v}" for k, v in setup["pecan"].items())
+    knobs = ", ".join(f"{k} {v}" for k, v in _knobs(setup["pecan"], setup["transforms"]).items())
     cfg = ", ".join(f"{k} {v}" for k, v in setup["config"].items())
     kinds = setup["transforms"]
     kinds = kinds if isinstance(kinds, str) else ",".join(kinds)
@@ -307,7 +307,7 @@ def render_markdown(results: dict) -> str:
              f"Command: `{results['command']}`", "",
              f"- Data: {results['split']}; accuracy on the {results['test_images']} test images; "
              f"seeds {results['seeds']}, mean +- std over them (sample std), in %.{quick}",
-             f"- Network: digits-ref (knobs per conv/linear layer). Dense: `TrainConfig` ({dc}).",
+             f"- Network: digits-ref (knobs per PECAN-D layer). Dense: `TrainConfig` ({dc}).",
              *(_setup_line(name, setup) for name, setup in results["variants"].items()),
              "- float = the fixed-point network run by torch (hard match); golden = the exported "
              "integers run by edgeforge.sim.golden.network.classify; pruned = golden after "

@@ -27,8 +27,8 @@ def test_run_summarises_variants_and_renders():
                                                                           "l9": 2}
     assert runs[0]["train_config"]["warmup"] == 0.0 and runs[1]["train_config"]["warmup"] == 0.3
     # The from-dense variant has knobs and a schedule of its own (here cut to 20 iterations).
-    assert {k: v["prototypes"] for k, v in runs[3]["pruning"].items()} == {
-        "l0": 32, "l3": 16, "l7": 16, "l9": 16}
+    assert {k: v["prototypes"] for k, v in runs[3]["pruning"].items()} == dict(
+        zip(("l0", "l3", "l7", "l9"), pecan_accuracy.FROM_DENSE_PECAN["prototypes"]))
     assert runs[3]["train_config"]["iterations"] == 20 and runs[3]["train_config"]["warmup"] == 0
     assert results["quick"] and results["variants"]["from dense"]["start"] == "dense"
     s = results["summary"]["from scratch"]
@@ -36,6 +36,8 @@ def test_run_summarises_variants_and_renders():
     md = pecan_accuracy.render_markdown(results)
     assert "| PECAN-D from scratch |" in md and "| LeNet5, MNIST | 99.41 | 99.25 | 99.01 |" in md
     assert "**Quick runs**" in md and "group_size [3, 4, 4, 2]" in md
+    # A variant's knobs are listed for its PECAN-D layers only (the hybrid's three).
+    assert "prototypes [4, 3, 2]" in md
     json.dumps(results)
 
 
