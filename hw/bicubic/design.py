@@ -16,8 +16,8 @@ from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.golden.bicubic import upscale
 
 from ..axis_video import AXISVideo
-from ..hklut.linebuffer import SLOTS
 from ..image_frames import ImageFrames
+from ..line_window import SLOTS
 from .engine import BORDER, BicubicEngine, buffer_bits
 from .taps import column_groups, pipeline_depth
 

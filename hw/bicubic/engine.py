@@ -16,8 +16,8 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.bicubic import PIXEL_BITS, RADIUS, BicubicConfig
 
-from ..hklut.linebuffer import SLOTS, LineWindow, stored_layout
-from ..hklut.reorder import BlockReorder
+from ..block_reorder import BlockReorder
+from ..line_window import SLOTS, LineWindow, stored_layout
 from ..logic import check_buffer_ram, check_count, refuse_quietly
 from .taps import PIXEL, BicubicTaps
 

@@ -22,10 +22,10 @@ from edgeforge.sim.golden.hklut import upscale
 from ..axis_video import AXISVideo
 from ..image_frames import ImageFrames
 from ..lanes import ParallelLanes
+from ..line_window import SLOTS
 from ..rom import PORTS_PER_COPY
 from .combine import pixel_layout
 from .engine import HKLUTEngine, buffer_bits
-from .linebuffer import SLOTS
 from .lookup import PIPELINE_DEPTH
 
 __all__ = ["CHANNELS", "HKLUTDesign"]

@@ -18,11 +18,11 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 
-from .combine import pixel_layout, round_half_even
-from .linebuffer import SLOTS, LineWindow, stored_layout
+from ..block_reorder import BlockReorder
+from ..line_window import SLOTS, LineWindow, stored_layout
 from ..logic import check_buffer_ram, check_count, refuse_quietly
+from .combine import pixel_layout, round_half_even
 from .lookup import LookupCombine, window_lanes
-from .reorder import BlockReorder
 from .tables import READS_PER_TABLE
 
 # The first stage takes the engine's input, one pixel a beat: one window a cycle is its

@@ -5,10 +5,11 @@
     i -> LineWindow -> readout (rank sorter, 4 x (n+1) table reads, weighted sum) -> round
       -> BlockReorder -> o
 
-The line window and the block re-order are the HKLUT engine's
-(:mod:`edgeforge.hw.hklut`): the window is reflect-mapped at the borders, which
-is SR-LUT's padding seen in the original frame, and the rotations are fixed
-window taps and block permutations (``hw.hklut.index``). Per anchor the readout
+The line window and the block re-order are the ones HKLUT's stages use
+(:mod:`edgeforge.hw.line_window`, :mod:`edgeforge.hw.block_reorder`): the window
+is reflect-mapped at the borders, which is SR-LUT's padding seen in the original
+frame, and the rotations are fixed window taps and block permutations
+(``hw.hklut.index``). Per anchor the readout
 computes, for all four rotations at once, the MSB/LSB split, the ranks of the
 LSBs, the ``n + 1`` vertex rows and weights, then issues the ``4 (n + 1)`` row
 reads (20 for S, 16 for F) one a cycle and adds ``w * entry`` into ``r * r``
@@ -33,9 +34,9 @@ from amaranth.lib.wiring import In, Out
 from edgeforge.schemes.hklut import PIXEL_BITS, ROTATIONS, TABLE_BITS
 from edgeforge.schemes.srlut import SRLUTConfig, table_name
 
+from ..block_reorder import BlockReorder
 from ..hklut.index import tap_value, turn_block, window_taps
-from ..hklut.linebuffer import LineWindow
-from ..hklut.reorder import BlockReorder
+from ..line_window import LineWindow
 from ..logic import check_buffer_ram, check_count, equals, refuse_quietly
 from ..rom import RomBank
 from .simplex import ranks, vertex_rows, weights
