@@ -21,7 +21,7 @@ from amaranth.lib.wiring import In, Out
 
 from .logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
 
-__all__ = ["OUTPUT_DELAY", "block_layout", "lanes_layout", "BlockReorder"]
+__all__ = ["OUTPUT_DELAY", "block_layout", "lanes_layout", "check_out_pixels", "BlockReorder"]
 
 # Cycles from a block row's last block in to its first beat out: the buffer is marked
 # full, its first read is issued, each memory's read data is registered, the selected
@@ -32,6 +32,16 @@ OUTPUT_DELAY = 4
 def block_layout(pixel, r: int) -> data.ArrayLayout:
     """The ``r x r`` sub-pixels of one anchor, row-major."""
     return data.ArrayLayout(pixel, r * r)
+
+
+def check_out_pixels(out_pixels, allowed: tuple[int, ...], row: int) -> None:
+    """Refuse an engine's output pixels a beat (its last re-order's ``lanes``) that are not
+    one of ``allowed`` or do not divide its output row of ``row`` pixels."""
+    if out_pixels not in allowed:
+        raise ValueError(f"out_pixels must be one of {allowed}, got {out_pixels!r}")
+    if row % out_pixels:
+        raise ValueError(f"out_pixels must divide the output row of {row} pixels, "
+                         f"got {out_pixels!r}")
 
 
 def lanes_layout(pixel: data.StructLayout, lanes: int) -> data.ArrayLayout:

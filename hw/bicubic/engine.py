@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.bicubic import PIXEL_BITS, RADIUS, BicubicConfig
 
-from ..block_reorder import BlockReorder
+from ..block_reorder import BlockReorder, check_out_pixels
 from ..line_window import SLOTS, LineWindow, stored_layout
 from ..logic import check_buffer_ram, check_count, refuse_quietly
 from .taps import PIXEL, BicubicTaps
@@ -88,11 +88,7 @@ class BicubicEngine(wiring.Component):
             if value > MAX_SIDE:
                 raise ValueError(f"{name} must be at most {MAX_SIDE}, the side of the largest "
                                  f"supported LR frame, got {value!r}")
-        if out_pixels not in OUT_PIXELS:
-            raise ValueError(f"out_pixels must be one of {OUT_PIXELS}, got {out_pixels!r}")
-        if (width * config.scale) % out_pixels:
-            raise ValueError(f"out_pixels must divide the output row of {width * config.scale} "
-                             f"pixels, got {out_pixels!r}")
+        check_out_pixels(out_pixels, OUT_PIXELS, width * config.scale)
         check_buffer_ram(buffer_ram)
 
     def elaborate(self, platform):

@@ -34,7 +34,7 @@ from amaranth.lib.wiring import In, Out
 from edgeforge.schemes.hklut import PIXEL_BITS, ROTATIONS, TABLE_BITS
 from edgeforge.schemes.srlut import SRLUTConfig, table_name
 
-from ..block_reorder import BlockReorder
+from ..block_reorder import BlockReorder, check_out_pixels
 from ..hklut.index import tap_value, turn_block, window_taps
 from ..line_window import LineWindow
 from ..logic import check_buffer_ram, check_count, equals, refuse_quietly
@@ -122,11 +122,7 @@ class SRLUTEngine(wiring.Component):
         check_count("width", width, 3)
         check_count("height", height, 3)
         r = config.stages[0]
-        if out_pixels not in OUT_PIXELS:
-            raise ValueError(f"out_pixels must be one of {OUT_PIXELS}, got {out_pixels!r}")
-        if (width * r) % out_pixels:
-            raise ValueError(f"out_pixels must divide the output row of {width * r} pixels, "
-                             f"got {out_pixels!r}")
+        check_out_pixels(out_pixels, OUT_PIXELS, width * r)
         if table not in TABLE_PLACES:
             raise ValueError(f"table must be one of {TABLE_PLACES}, got {table!r}")
         check_buffer_ram(buffer_ram)
