@@ -118,6 +118,9 @@ _DATA_OPTION = Option(("--data",), "data", {
 #: The network ``train`` takes on each image set unless ``--preset`` says otherwise.
 DEFAULT_PRESETS = {"digits": "digits-ref", "mnist": "mnist-ref", "cifar10": "cifar10-ref"}
 
+#: The transform kinds the PECAN options (--prototypes, --frozen-weights, ...) apply to.
+PECAN_KINDS = frozenset({"pecan-d", "pecan-a"})
+
 TRAIN_OPTIONS = (
     Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp",
                                                  "mnist-ref", "cifar10-ref"),
@@ -131,7 +134,8 @@ TRAIN_OPTIONS = (
                 "per layer (dense,pecan-d,pecan-d,pecan-d: a dense first layer); default dense"}),
     *(Option((f"--{flag}",), key, {
         "type": widths_arg, "metavar": "N",
-        "help": f"networks, PECAN-D layers: {noun}, one for all or one per PECAN-D layer; "
+        "help": f"networks, PECAN-D / PECAN-A layers: {noun}, one for all or one per PECAN "
+                f"layer; "
                 f"default {default}"})
       for flag, key, noun, default in (
           ("prototypes", "prototypes", "prototypes per group (p)", "16"),
@@ -140,11 +144,16 @@ TRAIN_OPTIONS = (
           ("table-bits", "table_bits", "result table bits (2..16)", "8"))),
     Option(("--frozen-weights",), "frozen_weights", {
         "metavar": "NET.npz",
-        "help": "networks, PECAN-D: train the prototypes only, on this trained network's weights "
+        "help": "networks, PECAN-D / PECAN-A: train the prototypes only, on this trained network's weights "
                 "(frozen; the same layer shapes), e.g. the shipped digits-ref"}),
     Option(("--prune",), "prune", {
         "action": "store_const", "const": True,
         "help": "networks, PECAN-D: drop the prototypes no training image matches at export"}),
+    Option(("--warmup",), "warmup", {
+        "type": float, "metavar": "F",
+        "help": "networks, PECAN layers: the share of the iterations that trains them dense "
+                "before their codebooks are drawn from the inputs the weights then give "
+                "(0 <= F < 1; default 0: codebooks from the start)"}),
     Option(("--debut",), "debut", {
         "type": debut_layers_arg, "metavar": "LAYERS",
         "help": "networks: make conv/linear layers DeBut chains: all, or indices in the layer "
@@ -201,7 +210,7 @@ def train(args) -> int:
     from ..paths import check_output_file
     check_output_file(args.output, "-o/--output")
     fields = {"iterations": args.iterations, "batch": args.batch, "lr": args.lr,
-              "seed": args.seed, "threads": args.threads}
+              "seed": args.seed, "threads": args.threads, "warmup": args.warmup}
     try:
         config = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
     except ValueError as e:
@@ -227,27 +236,27 @@ def train(args) -> int:
     pecan = {"prototypes": args.prototypes, "group_size": args.group_size,
              "table_bits": args.table_bits}
     try:
-        if "pecan-d" not in kinds:
+        if not PECAN_KINDS & set(kinds):
             given = [k for k, v in {**pecan, "frozen_weights": args.frozen_weights,
                                     "prune": args.prune}.items() if v is not None]
             if given and all(k == "dense" for k in kinds):
-                raise ValueError(f"{given[0]}: a PECAN-D option; give --transform pecan-d (for "
-                                 f"all or some layers) with it")
+                raise ValueError(f"{given[0]}: a PECAN option; give --transform pecan-d or "
+                                 f"pecan-a (for all or some layers) with it")
             pecan = {}
         network = with_transforms(network, transform, **pecan)
     except ValueError as e:
         # with_transforms names its parameter; on the command line it is the flag.
         text = str(e).replace("transforms", "transform", 1)
         raise ValueError("--" + text.replace("_", "-", 1)) from None
-    if "pecan-d" in kinds:
+    if PECAN_KINDS & set(kinds):
         name = f"{name}/{','.join(kinds)}"
     frozen = None
     if args.frozen_weights is not None:
         from ..artifact import load
         frozen = load(args.frozen_weights)
-    if args.debut is not None and "pecan-d" in kinds:
-        raise ValueError("--debut: not with --transform pecan-d (one transform kind per layer "
-                         "from one option)")
+    if args.debut is not None and PECAN_KINDS & set(kinds):
+        raise ValueError("--debut: not with --transform pecan-d / pecan-a (one transform kind "
+                         "per layer from one option)")
     try:
         if args.debut is not None:
             result = _train_debut(args, network, config, not args.no_progress, data)
