@@ -25,10 +25,8 @@ Writes ``bench/results/pecan_a_qat.json`` and ``.md``; ``--quick``: 2 seeds, 300
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -39,8 +37,7 @@ from ..models.network.net import QNet
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import preset, with_transforms
 from ..sim.golden.network import classify
-from .harness import RESULTS, publish
-from .pecan_a_accuracy import rtl_check
+from .pecan_a_accuracy import rtl_check, rtl_lines, rtl_main
 
 __all__ = ["VARIANTS", "SEEDS", "CONFIG", "norm_bias", "run", "render_markdown", "main"]
 
@@ -170,24 +167,13 @@ def render_markdown(report: dict) -> str:
               "match does not depend on the input."]
     r = report.get("rtl")
     if r:
-        verdict = (f"bit-exact on all {r['images']} test images, so its accuracy is the "
-                   f"golden {100 * r['accuracy']:.2f} %" if r["bit_exact"]
-                   else f"NOT bit-exact: {r['failures']}")
-        lines += ["", f"RTL (cocotb on Verilator, {r['folding']}, {r['cycles_per_image']:.0f} "
-                  f"cycles an image) of the first seed's {r['variant']} export "
-                  f"`{r['design']}`: {verdict}."]
+        lines += rtl_lines(r, r["variant"])
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 300 iterations")
-    parser.add_argument("--no-rtl", action="store_true", help="skip the RTL check")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
-    args = parser.parse_args(argv)
-    run(quick=args.quick, rtl=not args.no_rtl,
-        done=lambda report: publish(args.out, "pecan_a_qat", report, render_markdown))
-    return 0
+    return rtl_main(__doc__.splitlines()[0], "pecan_a_qat", run, render_markdown,
+                    "2 seeds, 300 iterations", argv)
 
 
 if __name__ == "__main__":

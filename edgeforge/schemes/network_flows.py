@@ -580,7 +580,7 @@ _METHOD_OPTIONS = {"rate": ("ezcrop", "hrank"), "rounds": ("ezcrop", "hrank"),
 
 def _compress_arguments(p) -> None:
     from ..models.compress import FINE_TUNE_FIELDS, METHODS
-    p.add_argument("artifact", help="trained network artifact (.npz) on digits, e.g. from "
+    p.add_argument("artifact", help="trained network artifact (.npz), e.g. from "
                                     "edgeforge train --scheme network --preset digits-wide")
     p.add_argument("-o", "--output", required=True, help="compressed network artifact (.npz)")
     p.add_argument("--method", required=True, choices=METHODS,
@@ -602,6 +602,11 @@ def _compress_arguments(p) -> None:
     p.add_argument("--lr", type=float, help=f"fine-tuning peak learning rate (default "
                                             f"{FINE_TUNE_FIELDS['lr']})")
     p.add_argument("--seed", type=int, help="fine-tuning seed (default 0)")
+    p.add_argument(*_DATA_OPTION.flags, **{**_DATA_OPTION.kwargs,
+                                           "help": "the images the metric and the fine-tuning "
+                                                   "read: digits (default), mnist:PATH or "
+                                                   "cifar10:PATH; the artifact's input must be "
+                                                   "theirs"})
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -627,6 +632,12 @@ def _compress(args) -> int:
     if art.scheme != "network":
         raise ValueError(f"artifact must be a network artifact, got scheme {art.scheme!r}")
     progress = not args.no_progress
+    from ..models.image_sets import DIGITS
+    data = args.data or DIGITS
+    try:
+        data.check_input(art.config["input"], f"artifact {args.artifact!r}")
+    except ValueError as e:
+        raise ValueError(f"--data: {e}") from None
     if args.method in ("ezcrop", "hrank"):
         if args.rate is None:
             raise ValueError(f"--rate is needed for --method {args.method}")
@@ -645,7 +656,7 @@ def _compress(args) -> int:
             raise ValueError(f"--rate must be one rate or one per prunable conv ({len(layers)}: "
                              f"layers {layers}), got {len(args.rate)}")
         done = prune_network(art, rates, metric=args.method, rounds=args.rounds or 1,
-                             fine_tune=config, progress=progress)
+                             fine_tune=config, progress=progress, data=data)
     elif args.method == "nrmf":
         from ..models.compress.nrmf import ALPHA, check_p, nuclear_penalty
         p, alpha = (0.95 if args.p is None else args.p), (ALPHA if args.alpha is None
@@ -656,9 +667,9 @@ def _compress(args) -> int:
             except ValueError as e:
                 raise ValueError("--" + str(e)) from None
         done = nrmf_network(art, p, alpha=alpha, regularise=config, fine_tune=config,
-                            progress=progress)
+                            progress=progress, data=data)
     else:
-        done = vbmf_network(art, fine_tune=config, progress=progress)
+        done = vbmf_network(art, fine_tune=config, progress=progress, data=data)
     out = save(export_network(done.result, command="edgeforge " + " ".join(args.argv),
                               provenance=done.provenance()), args.output)
     before, after = done.details["before"], done.details["after"]
