@@ -18,8 +18,6 @@ from edgeforge.artifact import Artifact
 from edgeforge.images import check_uint8_image
 from edgeforge.schemes.bicubic import RADIUS, TAPS, BicubicConfig, kernel, phase_offset
 
-from .planes import channel_planes, planes_image
-
 __all__ = ["resolve", "upscale", "float_upscale", "pillow_upscale"]
 
 
@@ -61,6 +59,14 @@ def _pass(plane: np.ndarray, weights, offsets, axis: int) -> np.ndarray:
     return np.moveaxis(out, -1, axis)
 
 
+def _planes(image: np.ndarray):
+    return [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
+
+
+def _stack(planes, image):
+    return planes[0] if image.ndim == 2 else np.stack(planes, axis=2)
+
+
 def upscale(artifact_or_config, image: np.ndarray) -> np.ndarray:
     """The integer bicubic x``scale`` of a uint8 ``(H, W)`` or ``(H, W, 3)`` image: what
     the engine streams out, bit for bit.
@@ -75,10 +81,10 @@ def upscale(artifact_or_config, image: np.ndarray) -> np.ndarray:
     c, offsets = config.coefficients(), config.offsets()
     shift = config.widths().shift
     out = []
-    for plane in channel_planes(image):
+    for plane in _planes(image):
         s = _pass(_pass(plane.astype(np.int64), c, offsets, axis=1), c, offsets, axis=0)
         out.append(np.clip((s + (1 << (shift - 1))) >> shift, 0, 255).astype(np.uint8))
-    return planes_image(np.stack(out), image)
+    return _stack(out, image)
 
 
 def float_upscale(scale: int, image: np.ndarray, *, rounded: bool = True) -> np.ndarray:
@@ -89,10 +95,10 @@ def float_upscale(scale: int, image: np.ndarray, *, rounded: bool = True) -> np.
                 float(kernel(2 - t))] for t in (phase_offset(scale, p)[1] for p in range(scale))]
     offsets = [phase_offset(scale, p)[0] for p in range(scale)]
     out = []
-    for plane in channel_planes(image):
+    for plane in _planes(image):
         s = _pass(_pass(plane.astype(np.float64), weights, offsets, 1), weights, offsets, 0)
         out.append(np.clip(np.floor(s + 0.5), 0, 255).astype(np.uint8) if rounded else s)
-    return planes_image(np.stack(out), image)
+    return _stack(out, image)
 
 
 def pillow_upscale(scale: int, image: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Images as channel planes: the layout the golden image models compute on (HKLUT, SR-LUT /
-MuLUT, bicubic), and the checks of an image they read.
+"""Images as channel planes: the layout the golden LUT models compute on (HKLUT, SR-LUT /
+MuLUT), and the checks of an image they read.
 
 An image is a ``uint8`` grey ``(H, W)`` or RGB ``(H, W, 3)`` array; its channels are read
 independently, as planes ``(C, H, W)``. A stage's ``r x r`` blocks, ``(C, H, W, r*r)`` with
