@@ -1,8 +1,9 @@
 """Seeded random designs of every engine, and many input sets for each (issue 19).
 
 :data:`ENGINES` maps an engine's name (smoke, hklut, srlut, bicubic, and the network
-engine's transform kinds dense, pecan-d, pecan-a, debut) to a function ``seed -> Design``: a random valid
-artifact with a random valid hardware config, small enough to build in seconds. The same
+engine's transform kinds dense, pecan-d, pecan-a, debut) to a function ``seed -> Design``:
+a random valid artifact with a random valid hardware config, small enough to build in
+seconds. The same
 seed always gives the same design, so that a seed printed by a failing test rebuilds it.
 :func:`input_sets` draws the inputs: the edge cases (all 0, all at the top) and seeded
 random ones, part of them at the ends of their range only.
@@ -73,8 +74,9 @@ def _hklut(seed: int, extremes: float = 0.25):
 
 def _srlut(seed: int, extremes: float = 0.25):
     """SR-LUT-S or -F (the kernel sets the engine reads), one stage of factor 1..4, the
-    interval at 2..256 levels with a table of at most a few thousand rows, a 3..6 pixel
-    frame, the table on chip or behind the external read port at a random latency."""
+    interval at 2..256 levels with a table of at most a few thousand rows, a frame of 3..5
+    x 3..4 pixels, the table on chip or behind the external read port at a random latency,
+    random output pixels a beat and buffer memory kind."""
     from edgeforge.hw.srlut.design import SRLUTDesign
     from edgeforge.hw.srlut.engine import KERNELS, OUT_PIXELS, TABLE_PLACES
     from edgeforge.hw.logic import BUFFER_RAM
@@ -97,7 +99,8 @@ def _srlut(seed: int, extremes: float = 0.25):
 
 def _bicubic(seed: int, extremes: float = 0.0):
     """A bicubic design: a random scale and coefficient precision (with ``extremes`` >= 1,
-    the precision at an end of its range, 6 or 12 bits), a 3..6 pixel grey or RGB frame."""
+    the precision at an end of its range, 6 or 12 bits), a grey or RGB frame of 3..5 x 3..4
+    pixels, random output pixels a beat and buffer memory kind."""
     from edgeforge.hw.bicubic.design import CHANNELS, BicubicDesign
     from edgeforge.hw.bicubic.engine import OUT_PIXELS
     from edgeforge.hw.logic import BUFFER_RAM

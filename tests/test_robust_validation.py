@@ -572,10 +572,13 @@ CASES += [
          message=r"^s0_f: array cannot be read without unpickling"),
     Case("srlut-content-edited", ["generate", "{srlut_edited}", "--width", "4", "--height", "3"],
          ("content_hash: stored 'sha256:", "the file was altered"),
-         lambda f: load(f["srlut_edited"]), message=r"^content_hash: stored .* the file was altered$"),
-    Case("bicubic-content-edited", ["generate", "{bicubic_edited}", "--width", "4", "--height", "3"],
+         lambda f: load(f["srlut_edited"]),
+         message=r"^content_hash: stored .* the file was altered$"),
+    Case("bicubic-content-edited",
+         ["generate", "{bicubic_edited}", "--width", "4", "--height", "3"],
          ("content_hash: stored 'sha256:", "the file was altered"),
-         lambda f: load(f["bicubic_edited"]), message=r"^content_hash: stored .* the file was altered$"),
+         lambda f: load(f["bicubic_edited"]),
+         message=r"^content_hash: stored .* the file was altered$"),
     # dtypes, shapes, declared widths
     Case("srlut-wrong-dtype", ["inspect", "{srlut_int16}"],
          ("s0_f: expected dtype int8, got int16",), lambda f: load(f["srlut_int16"]),
@@ -600,7 +603,8 @@ CASES += [
          ("arrays.coefficients: unexpected array for scheme 'bicubic' with this config "
           "(expected [])",), lambda f: load(f["bicubic_array"]),
          message=r"^arrays\.coefficients: unexpected array for scheme 'bicubic'"),
-    Case("srlut-golden-table-int16", None, (), _sr_tables_of_another_dtype, message=r"^s0_f: expected dtype int8, got int16$"),
+    Case("srlut-golden-table-int16", None, (), _sr_tables_of_another_dtype,
+         message=r"^s0_f: expected dtype int8, got int16$"),
     # config values outside their declared ranges, JSON types
     Case("srlut-interval-bits-outside", ["inspect", "{srlut_interval_9}"],
          ("config.interval_bits: expected an integer 0..8 (log2 of the sampling interval), got 9",),
@@ -633,7 +637,8 @@ CASES += [
          message=r"^config\.coef_bits: expected an integer in 6\.\.12, got '7'$"),
     Case("bicubic-unknown-config-field", ["inspect", "{bicubic_field}"],
          ("config.taps: unknown bicubic config field; known: ['scale', 'coef_bits']",),
-         lambda f: load(f["bicubic_field"]), message=r"^config\.taps: unknown bicubic config field"),
+         lambda f: load(f["bicubic_field"]),
+         message=r"^config\.taps: unknown bicubic config field"),
     Case("bicubic-artifact-scale-outside", None, (), lambda f: _bicubic_artifact(scale=5),
          message=r"^config\.scale: expected one of \(2, 3, 4\), got 5$"),
     # impossible hardware configs

@@ -5,8 +5,9 @@ The arithmetic is stated once, in :mod:`edgeforge.schemes.bicubic`: Keys' kernel
 ``coef_bits`` fractional bits, replicate border, separable (vertical pass, then
 horizontal, as the engine; exact integers, so the order does not change the sums), the
 4 x 4 tap sum rounded half up by ``2^(2F)`` and clamped to uint8. :func:`tap_sums` gives
-the two passes' exact integers, which the engine's widths must hold. :func:`float_upscale` is the same interpolation in float64 with the
-exact kernel (the reference the integer model is held to), and
+the two passes' exact integers, which the engine's widths must hold.
+:func:`float_upscale` is the same interpolation in float64 with the exact kernel (the
+reference the integer model is held to), and
 :func:`pillow_upscale` is Pillow's own ``BICUBIC`` resize (rounds to uint8 between
 its passes and renormalises the taps at the border), reported beside it.
 """
