@@ -93,6 +93,14 @@ def _exact_accumulators(art, images) -> list[tuple[int, int, int]]:
     return out
 
 
+def _extreme_images(shape, seed: int, ends: bool) -> list[np.ndarray]:
+    """All 255, all 0, then six seeded images of 0s and 255s (``ends``) or of any values."""
+    rng = np.random.default_rng(seed)
+    images = [np.full(shape, 255, np.uint8), np.zeros(shape, np.uint8)]
+    return images + [(rng.random(shape) < 0.5).astype(np.uint8) * 255 if ends else
+                     rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(6)]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.sampled_from(["dense", "pecan-d", "pecan-a", "debut"]),
        seed=st.integers(0, 10_000), ends=st.booleans())
@@ -104,24 +112,11 @@ def test_derived_widths_hold_every_accumulator_at_the_extremes(kind, seed, ends)
     design = extreme_design(kind, seed, extremes=1.0)
     art = design.artifact
     widths = derive_widths(parse_network(art.config), art.arrays)
-    rng = np.random.default_rng(seed)
-    shape = parse_network(art.config).input_shape
-    images = [np.full(shape, 255, np.uint8), np.zeros(shape, np.uint8)]
-    images += [(rng.random(shape) < 0.5).astype(np.uint8) * 255 if ends else
-               rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(6)]
-    for x in images:
+    for x in _extreme_images(parse_network(art.config).input_shape, seed, ends):
         for index, lo, hi in _exact_accumulators(art, x[None]):
             lw = widths.layers[index]
             assert lw.acc_range[0] <= lo and hi <= lw.acc_range[1], (kind, seed, index)
             assert range_bits(min(lo, -1), hi)[0] <= lw.acc_bits
-
-
-def _extreme_images(shape, seed: int, ends: bool) -> list[np.ndarray]:
-    """All 255, all 0, then six seeded images of 0s and 255s (``ends``) or of any values."""
-    rng = np.random.default_rng(seed)
-    images = [np.full(shape, 255, np.uint8), np.zeros(shape, np.uint8)]
-    return images + [(rng.random(shape) < 0.5).astype(np.uint8) * 255 if ends else
-                     rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(6)]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
