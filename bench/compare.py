@@ -65,6 +65,8 @@ SHIPPED = {
     "bicubic-x4": "models/bicubic/shipped/bicubic-x4.npz",
     "digits-all-debut": "models/network/pretrained/digits-all-debut.npz",
     "digits-pecan-d": "models/network/pretrained/digits-pecan-d.npz",
+    "digits-pecan-a": "models/network/pretrained/digits-pecan-a.npz",
+    "digits-mlp-pecan-d": "models/network/pretrained/digits-mlp-pecan-d.npz",
     "digits-wide": "models/network/pretrained/digits-wide.npz",
     "digits-wide-ezcrop50": "models/network/pretrained/digits-wide-ezcrop50.npz",
     "digits-wide-nrmf95": "models/network/pretrained/digits-wide-nrmf95.npz",
