@@ -18,14 +18,12 @@ from edgeforge.schemes.bicubic import PIXEL_BITS, RADIUS, BicubicConfig
 
 from ..block_reorder import BlockReorder, check_out_pixels
 from ..line_window import SLOTS, LineWindow, stored_layout
-from ..logic import check_buffer_ram, check_count, refuse_quietly
+from ..logic import MAX_SIDE, check_buffer_ram, check_side, refuse_quietly
 from .taps import PIXEL, BicubicTaps
 
 __all__ = ["OUT_PIXELS", "MAX_SIDE", "BORDER", "buffer_bits", "BicubicEngine"]
 
 OUT_PIXELS = (1, 2, 4)
-#: Largest LR frame side an engine is built for (as the HKLUT engine's).
-MAX_SIDE = 4096
 BORDER = "replicate"
 
 
@@ -83,11 +81,8 @@ class BicubicEngine(wiring.Component):
         """Validate an engine config (see the class's Raises)."""
         if not isinstance(config, BicubicConfig):
             raise TypeError(f"config must be a BicubicConfig, got {type(config).__name__!r}")
-        for name, value in (("width", width), ("height", height)):
-            check_count(name, value, RADIUS + 1)
-            if value > MAX_SIDE:
-                raise ValueError(f"{name} must be at most {MAX_SIDE}, the side of the largest "
-                                 f"supported LR frame, got {value!r}")
+        check_side("width", width, RADIUS + 1)
+        check_side("height", height, RADIUS + 1)
         check_out_pixels(out_pixels, OUT_PIXELS, width * config.scale)
         check_buffer_ram(buffer_ram)
 

@@ -37,7 +37,7 @@ from edgeforge.schemes.srlut import SRLUTConfig, table_name
 from ..block_reorder import BlockReorder, check_out_pixels
 from ..hklut.index import tap_value, turn_block, window_taps
 from ..line_window import LineWindow
-from ..logic import check_buffer_ram, check_count, equals, refuse_quietly
+from ..logic import check_buffer_ram, check_side, equals, refuse_quietly
 from ..rom import RomBank
 from .simplex import ranks, vertex_rows, weights
 
@@ -72,7 +72,8 @@ class SRLUTEngine(wiring.Component):
     config : SRLUTConfig
         One stage, kernel set ``s`` or ``f``, any interval of 2 or more levels.
     width, height : int
-        LR frame size, at least 3 each (the HKLUT line window's reflect reach).
+        LR frame size, 3 (the HKLUT line window's reflect reach) .. ``hw.logic.MAX_SIDE``
+        each.
     out_pixels : int
         HR pixels per output beat, one of :data:`OUT_PIXELS`, dividing ``width * r``.
     table : {"onchip", "external"}
@@ -119,8 +120,8 @@ class SRLUTEngine(wiring.Component):
         if config.interval_bits < 1:
             raise ValueError(f"config.interval_bits must be at least 1 for the engine (it "
                              f"interpolates), got {config.interval_bits!r}")
-        check_count("width", width, 3)
-        check_count("height", height, 3)
+        check_side("width", width, 3)
+        check_side("height", height, 3)
         r = config.stages[0]
         check_out_pixels(out_pixels, OUT_PIXELS, width * r)
         if table not in TABLE_PLACES:
@@ -172,7 +173,7 @@ class SRLUTEngine(wiring.Component):
         got = Signal(range(reads + 1))
         got_rot = Signal(range(ROTATIONS))
         got_vertex = Signal(range(n + 1))
-        acc_shape = signed(c.sum_bound().bit_length() + 1)
+        acc_shape = signed(c.sum_bits)
         acc = [Signal(acc_shape, name=f"acc{e}") for e in range(r * r)]
         done = busy & equals(got, reads)
         handed = done & reorder.i.ready
