@@ -15,6 +15,9 @@ trained with that seed and exported (:func:`~edgeforge.models.network.export.exp
   weights give; its own knobs (:attr:`Variant.pecan`: groups of 3 in conv1, of 4 in conv2,
   which lose least per layer, within the UP5K's block RAM) and schedule.
 
+:data:`ABLATIONS` (``--ablations``) are what each change of the from-dense recipe is worth
+and what each layer alone loses.
+
 On the 540 test images: **float** (the fixed-point PQ network run by torch, its hard
 match), **golden** (the exported integers run by
 :func:`edgeforge.sim.golden.network.classify`), their class agreement, the share of
@@ -28,8 +31,9 @@ Run::
 
     python -m edgeforge.bench.pecan_accuracy              # 5 seeds
     python -m edgeforge.bench.pecan_accuracy --seeds 0    # one seed, a quick look
-    python -m edgeforge.bench.pecan_accuracy --seeds 0 1 --iterations 1000 --stem ...
-                                                          # a quick ablation (so labelled)
+    python -m edgeforge.bench.pecan_accuracy --variants 'from dense' --stem pecan_accuracy_from_dense
+    python -m edgeforge.bench.pecan_accuracy --ablations --seeds 0 1 --iterations 500 \
+        --stem pecan_accuracy_ablations      # every ABLATIONS row, quick (so labelled)
 
 Writes ``bench/results/pecan_accuracy.json`` and ``.md`` (``--stem`` renames them: the
 variants may run as separate processes, e.g. ``--variants hybrid... --stem
