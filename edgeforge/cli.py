@@ -261,14 +261,15 @@ def cmd_formal(args) -> int:
     from .sim.formal.sby import sby_missing_reason
     checks = find_checks(args.check, slow=args.slow)
     if args.list:
-        table = Table("check", "block", "property", "method", "depth", "slow")
+        table = Table("check", "block", "property", "method", "depth", "solver", "slow")
         for c in checks:
             method = "k-induction" if c.mode == "prove" else "BMC"
-            table.add_row(c.name, c.block, c.prop, method, str(check_depth(c)),
+            table.add_row(c.name, c.block, c.prop, method, str(check_depth(c)), c.solver,
                           "yes" if c.slow else "")
         console.print(table)
         return 0
-    reason = sby_missing_reason()
+    reasons = [sby_missing_reason(s) for s in sorted({c.solver for c in checks})]
+    reason = next((r for r in reasons if r), None)
     if reason:
         raise CommandError(reason, 1)
     out = Path(args.output)
@@ -382,8 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
                                           "(default: bench/results)")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("formal", help="formal checks (SymbiYosys + z3): stream rules, beat "
-                                      "conservation, equivalence of small blocks")
+    p = sub.add_parser("formal", help="formal checks (SymbiYosys + z3 or Yices): stream "
+                                      "rules, beat conservation, frames on time, equivalence "
+                                      "of small blocks")
     p.add_argument("check", nargs="*", help="checks or groups to run (e.g. skid, "
                                             "network.pecan-d.rules; default: all but the slow)")
     p.add_argument("--slow", action="store_true", help="include the checks of tens of seconds")

@@ -19,8 +19,8 @@ from typing import Callable
 
 from .sby import FormalResult, run_sby
 
-__all__ = ["Check", "KINDS", "all_checks", "tiny_network", "network_bounds", "check_depth",
-           "find_checks", "run_check"]
+__all__ = ["Check", "KINDS", "ENGINES", "all_checks", "tiny_network", "network_bounds",
+           "engine_frame", "check_depth", "find_checks", "run_check"]
 
 #: The transform kinds whose tiny networks are checked.
 KINDS = ("dense", "pecan-d", "pecan-a", "debut")
@@ -49,6 +49,9 @@ class Check:
     free_tables : bool
         The ROMs' contents are free inputs (:class:`~.sby.FormalPlatform`): the property
         is proved for every table, codebook and weight content.
+    solver : str
+        smtbmc's solver (:data:`~.sby.SOLVERS`): Yices for the engines' conservation and
+        frame checks, where z3 took minutes or did not finish.
     """
     name: str
     block: str
@@ -58,6 +61,7 @@ class Check:
     build: Callable
     slow: bool = False
     free_tables: bool = False
+    solver: str = "z3"
 
 
 def tiny_network(kind: str, seed: int = 1):
@@ -125,15 +129,94 @@ def _network_conservation(kind, response: bool):
     return build
 
 
-def _hklut_engine():
+def _hklut_engine(stages=(2, 2)):
     import numpy as np
     from edgeforge.hw.hklut.engine import HKLUTEngine
     from edgeforge.schemes.hklut import HKLUTConfig
-    config = HKLUTConfig()
+    config = HKLUTConfig(stages=tuple(stages))
     rng = np.random.default_rng(0)
     tables = {name: rng.integers(-128, 128, size=(k.entries, r, r)).astype(np.int8)
               for name, _, _, k, r in config.tables()}
     return HKLUTEngine(tables, config, width=3, height=3)
+
+
+def _srlut_engine(kernels: str = "f", r: int = 2):
+    """SR-LUT's engine on its smallest frame, 3x3, with the table on chip (a ROM: free
+    under ``free_tables``), one HR pixel a beat."""
+    import numpy as np
+    from edgeforge.hw.srlut.engine import SRLUTEngine
+    from edgeforge.schemes.srlut import SRLUTConfig, table_name
+    config = SRLUTConfig(kernels=kernels, stages=(r,))
+    table = np.random.default_rng(0).integers(-128, 128, size=(config.entries, r, r))
+    return SRLUTEngine({table_name(0, kernels): table.astype(np.int8)}, config, width=3,
+                       height=3, table="onchip")
+
+
+def _bicubic_engine(scale: int = 2):
+    """The bicubic engine on its smallest frame, 3x3, one HR pixel a beat."""
+    from edgeforge.hw.bicubic.engine import BicubicEngine
+    from edgeforge.schemes.bicubic import BicubicConfig
+    return BicubicEngine(BicubicConfig(scale=scale), width=3, height=3)
+
+
+#: The engines checked on one frame, by kind: their builders.
+ENGINES = {"srlut": _srlut_engine, "bicubic": _bicubic_engine, "hklut": _hklut_engine}
+
+
+def engine_frame(kind: str) -> tuple[int, int, tuple[tuple[int, int], ...], int]:
+    """``(input beats, output beats per input beat, deadlines, BMC depth)`` of the frame
+    check of the tiny engine of ``kind``, from its cycle model (``edgeforge.sim.cycles``):
+    a 3x3 frame's first output comes in cycle ``first`` and its last in ``last``, counted
+    from the first input transfer, which is cycle 0 out of reset with a source that offers
+    every cycle; so 1 output by ``first + 1`` and all ``9 r^2`` by ``last + 1``."""
+    from edgeforge.sim.cycles import hklut as hklut_cycles
+    engine = ENGINES[kind]()
+    if kind == "srlut":
+        from edgeforge.sim.cycles.srlut import predict
+        model = predict(engine.config, width=3, height=3, latency=1, offchip_table=False)
+        first, last = model.output_start(0), model.last_output(1)
+        r = engine.r
+    elif kind == "bicubic":
+        from edgeforge.sim.cycles.bicubic import predict
+        model = predict(engine.config, width=3, height=3)
+        times = hklut_cycles.timeline((model.stage,), 1, pipeline_depth=model.pipeline_depth)
+        first, last, r = times["first_output"], times["last_output"], engine.config.scale
+    else:
+        model = hklut_cycles.predict(engine.config, width=3, height=3,
+                                     reads_per_table=engine.reads_per_table)
+        times = hklut_cycles.timeline(model.stages, 1)
+        first, last, r = times["first_output"], times["last_output"], engine.config.scale
+    per_beat = r * r // engine.out_pixels
+    return 9, per_beat, ((1, first + 1), (9 * per_beat, last + 1)), last + 3
+
+
+def _engine_frame(kind: str):
+    """One frame through the tiny engine's control (payloads out of the assertions, so the
+    datapath is dropped): outputs never outnumber the inputs' entitlement and come by the
+    cycle model's deadlines."""
+    def harness():
+        from .streams import StreamHarness
+        beats, per_beat, deadlines, _ = engine_frame(kind)
+        return StreamHarness(ENGINES[kind](), ratio=(1, per_beat), frame=beats,
+                             deadlines=deadlines, payloads=False)
+    return harness
+
+
+def _engine_rules(build):
+    def harness():
+        from .streams import StreamHarness
+        return StreamHarness(build())
+    return harness
+
+
+def _engine_in_flight(kind: str, build):
+    """The engine under the in-flight invariant (:mod:`.inflight`): beat conservation by
+    k-induction, for ever, any valid/ready."""
+    def harness():
+        from .inflight import engine_in_flight
+        from .streams import StreamHarness
+        return StreamHarness(build(), in_flight=engine_in_flight(kind))
+    return harness
 
 
 def _argmin(n: int, bits: int):
@@ -274,13 +357,30 @@ def _checks() -> list[Check]:
                             _network_conservation(kind, response=False), slow=True,
                             free_tables=True))
     checks.append(Check("hklut.rules", "HKLUT-S engine, 3x3 frame", "stream rules", "prove", 2,
-                        _hklut_engine_harness, free_tables=True))
+                        _engine_rules(_hklut_engine), free_tables=True))
+    checks += [
+        Check("srlut.rules", "SR-LUT-F x2 engine, 3x3 frame, on-chip table free",
+              "stream rules", "prove", 2, _engine_rules(_srlut_engine), free_tables=True),
+        Check("bicubic.rules", "bicubic x2 engine, 3x3 frame", "stream rules", "prove", 2,
+              _engine_rules(_bicubic_engine)),
+        Check("srlut.count", "SR-LUT-F x2 engine, 3x3 frame, on-chip table free",
+              "beat conservation (in flight)", "prove", 2,
+              _engine_in_flight("srlut", _srlut_engine), free_tables=True, solver="yices"),
+        Check("bicubic.count", "bicubic x2 engine, 3x3 frame", "beat conservation (in flight)",
+              "prove", 2, _engine_in_flight("bicubic", _bicubic_engine), slow=True,
+              solver="yices"),
+        Check("hklut.count", "HKLUT-S engine, 3x3 frame, its 10 tables free",
+              "beat conservation (in flight)", "prove", 2,
+              _engine_in_flight("hklut", _hklut_engine), slow=True, free_tables=True,
+              solver="yices"),
+    ]
+    for kind, block in (("srlut", "SR-LUT-F x2 engine"), ("bicubic", "bicubic x2 engine"),
+                        ("hklut", "HKLUT-S engine")):
+        checks.append(Check(f"{kind}.frame", f"{block}, one 3x3 frame, control only",
+                            "frame on time", "bmc", lambda kind=kind: engine_frame(kind)[3],
+                            _engine_frame(kind), slow=True, free_tables=kind != "bicubic",
+                            solver="yices"))
     return checks
-
-
-def _hklut_engine_harness():
-    from .streams import StreamHarness
-    return StreamHarness(_hklut_engine())
 
 
 def check_depth(check: Check) -> int:
@@ -314,7 +414,8 @@ def run_check(check: Check, workdir, timeout: int | None = None) -> FormalResult
     """Build ``check``'s harness and run it in ``workdir``."""
     harness = check.build()
     return run_sby(harness, harness.ports, check.name, Path(workdir), mode=check.mode,
-                   depth=check_depth(check), timeout=timeout, free_tables=check.free_tables)
+                   depth=check_depth(check), timeout=timeout, free_tables=check.free_tables,
+                   solver=check.solver)
 
 
 def cam_core(folding: tuple[int, int], ties: str = "lowest"):

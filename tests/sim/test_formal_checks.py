@@ -18,7 +18,7 @@ needs_sby = pytest.mark.skipif(sby_missing_reason() is not None,
 #: Checks of a few seconds each, one of every kind of property: the default suite (the
 #: negative tests below exercise the counting harness on small blocks too).
 DEFAULT = ["skid.rules", "requant.relu", "hklut.round", "cam.core11", "network.pecan-d.rules",
-           "network.pecan-d.progress", "hklut.rules"]
+           "network.pecan-d.progress", "hklut.rules", "srlut.rules", "bicubic.rules"]
 # argmin.tree runs in tests/test_cli_formal.py.
 SLOW = [c.name for c in all_checks() if c.name not in DEFAULT + ["argmin.tree"]]
 
@@ -181,6 +181,30 @@ def test_repeated_beat_outnumbers_the_inputs(tmp_path):
     failure = result.counterexample
     assert failure.message == "more outputs than the inputs entitle"
     # Beat taken in step 0, offered in 1 and again in 2: the count is over in step 3.
+    assert failure.step == 3 and failure.trace.exists()
+
+
+@needs_sby
+def test_dropped_beat_before_an_engine_breaks_the_in_flight_count(tmp_path):
+    """A stage that loses the third beat in front of the SR-LUT engine: the inputs entitle
+    four more HR pixels than the chain holds the cycle after the beat is taken."""
+    from edgeforge.sim.formal.checks import _srlut_engine
+    from edgeforge.sim.formal.inflight import Blocks, Held, engine_in_flight
+    engine = _srlut_engine()
+    dut = Chain(DropThird(len(engine.i.payload)), engine)
+
+    def in_flight(fragment, chain):
+        held, units = engine_in_flight("srlut")(Blocks(fragment).sub("second").fragment,
+                                                chain.second)
+        return held + Held(chain.first.o.valid).scaled(units[0]), units
+
+    harness = StreamHarness(dut, in_flight=in_flight)
+    result = run_sby(harness, harness.ports, "dropped_in_flight", tmp_path, mode="bmc",
+                     depth=6, free_tables=True)
+    assert result.status == "FAIL", result.summary()
+    failure = result.counterexample
+    assert failure.message == "owed outputs != what the engine holds (a beat lost or made up)"
+    # Beats taken in steps 0, 1, 2; the third is gone in step 3.
     assert failure.step == 3 and failure.trace.exists()
 
 
