@@ -256,12 +256,14 @@ def cmd_compare(args) -> int:
 
 
 def cmd_formal(args) -> int:
-    from rich.table import Table
+    from rich.table import Column, Table
     from .sim.formal.checks import check_depth, find_checks, run_check
     from .sim.formal.sby import sby_missing_reason
     checks = find_checks(args.check, slow=args.slow)
     if args.list:
-        table = Table("check", "block", "property", "method", "depth", "solver", "slow")
+        # Names and methods are what one types and greps: never wrapped.
+        table = Table(Column("check", no_wrap=True), "block", "property",
+                      Column("method", no_wrap=True), "depth", "solver", "slow")
         for c in checks:
             method = "k-induction" if c.mode == "prove" else "BMC"
             table.add_row(c.name, c.block, c.prop, method, str(check_depth(c)), c.solver,

@@ -129,34 +129,46 @@ def _network_conservation(kind, response: bool):
     return build
 
 
-def _hklut_engine(stages=(2, 2)):
+def _tiny_config(kind: str):
+    """The config of the tiny engine of ``kind`` (``srlut``: SR-LUT-F x2; ``bicubic``: x2;
+    ``hklut``: HKLUT-S, x2 x2), each on a 3x3 frame, one HR pixel a beat."""
+    if kind == "srlut":
+        from edgeforge.schemes.srlut import SRLUTConfig
+        return SRLUTConfig(kernels="f", stages=(2,))
+    if kind == "bicubic":
+        from edgeforge.schemes.bicubic import BicubicConfig
+        return BicubicConfig(scale=2)
+    from edgeforge.schemes.hklut import HKLUTConfig
+    return HKLUTConfig()
+
+
+def _hklut_engine():
     import numpy as np
     from edgeforge.hw.hklut.engine import HKLUTEngine
-    from edgeforge.schemes.hklut import HKLUTConfig
-    config = HKLUTConfig(stages=tuple(stages))
+    config = _tiny_config("hklut")
     rng = np.random.default_rng(0)
     tables = {name: rng.integers(-128, 128, size=(k.entries, r, r)).astype(np.int8)
               for name, _, _, k, r in config.tables()}
     return HKLUTEngine(tables, config, width=3, height=3)
 
 
-def _srlut_engine(kernels: str = "f", r: int = 2):
+def _srlut_engine():
     """SR-LUT's engine on its smallest frame, 3x3, with the table on chip (a ROM: free
     under ``free_tables``), one HR pixel a beat."""
     import numpy as np
     from edgeforge.hw.srlut.engine import SRLUTEngine
-    from edgeforge.schemes.srlut import SRLUTConfig, table_name
-    config = SRLUTConfig(kernels=kernels, stages=(r,))
+    from edgeforge.schemes.srlut import table_name
+    config = _tiny_config("srlut")
+    r = config.stages[0]
     table = np.random.default_rng(0).integers(-128, 128, size=(config.entries, r, r))
-    return SRLUTEngine({table_name(0, kernels): table.astype(np.int8)}, config, width=3,
-                       height=3, table="onchip")
+    return SRLUTEngine({table_name(0, config.kernels): table.astype(np.int8)}, config,
+                       width=3, height=3, table="onchip")
 
 
-def _bicubic_engine(scale: int = 2):
+def _bicubic_engine():
     """The bicubic engine on its smallest frame, 3x3, one HR pixel a beat."""
     from edgeforge.hw.bicubic.engine import BicubicEngine
-    from edgeforge.schemes.bicubic import BicubicConfig
-    return BicubicEngine(BicubicConfig(scale=scale), width=3, height=3)
+    return BicubicEngine(_tiny_config("bicubic"), width=3, height=3)
 
 
 #: The engines checked on one frame, by kind: their builders.
@@ -170,23 +182,24 @@ def engine_frame(kind: str) -> tuple[int, int, tuple[tuple[int, int], ...], int]
     from the first input transfer, which is cycle 0 out of reset with a source that offers
     every cycle; so 1 output by ``first + 1`` and all ``9 r^2`` by ``last + 1``."""
     from edgeforge.sim.cycles import hklut as hklut_cycles
-    engine = ENGINES[kind]()
+    if kind not in ENGINES:
+        raise ValueError(f"kind must be one of {tuple(ENGINES)}, got {kind!r}")
+    config = _tiny_config(kind)
     if kind == "srlut":
         from edgeforge.sim.cycles.srlut import predict
-        model = predict(engine.config, width=3, height=3, latency=1, offchip_table=False)
+        model = predict(config, width=3, height=3, latency=1, offchip_table=False)
         first, last = model.output_start(0), model.last_output(1)
-        r = engine.r
     elif kind == "bicubic":
         from edgeforge.sim.cycles.bicubic import predict
-        model = predict(engine.config, width=3, height=3)
+        model = predict(config, width=3, height=3)
         times = hklut_cycles.timeline((model.stage,), 1, pipeline_depth=model.pipeline_depth)
-        first, last, r = times["first_output"], times["last_output"], engine.config.scale
+        first, last = times["first_output"], times["last_output"]
     else:
-        model = hklut_cycles.predict(engine.config, width=3, height=3,
-                                     reads_per_table=engine.reads_per_table)
+        model = hklut_cycles.predict(config, width=3, height=3,
+                                     reads_per_table=(1,) * len(config.stages))
         times = hklut_cycles.timeline(model.stages, 1)
-        first, last, r = times["first_output"], times["last_output"], engine.config.scale
-    per_beat = r * r // engine.out_pixels
+        first, last = times["first_output"], times["last_output"]
+    per_beat = config.scale ** 2          # one HR pixel a beat
     return 9, per_beat, ((1, first + 1), (9 * per_beat, last + 1)), last + 3
 
 
