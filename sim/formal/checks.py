@@ -5,8 +5,9 @@ and runs through :func:`~.sby.run_sby`. The tests, ``edgeforge formal`` and the 
 table all read :func:`all_checks`, so that what is claimed is what is run.
 
 The engines are checked on tiny configs (:func:`tiny_network`: a 2x2 image of 4-bit
-pixels, flatten, one linear layer of the transform kind, argmax; HKLUT-S's engine on a
-3x3 frame with random tables). Their tables, codebooks and weights are free inputs
+pixels, flatten, one linear layer of the transform kind, argmax; the HKLUT-S, SR-LUT-F x2
+and bicubic x2 engines on a 3x3 frame, their smallest, :data:`ENGINES`). Their tables,
+codebooks and weights are free inputs
 (every ROM read returns a free value), so the stream rules and the beat counts hold for
 any artifact of that shape; the equivalence of a CAM core uses the artifact's tables.
 """
@@ -152,17 +153,41 @@ def _hklut_engine():
     return HKLUTEngine(tables, config, width=3, height=3)
 
 
-def _srlut_engine():
+def _srlut_engine(table: str = "onchip"):
     """SR-LUT's engine on its smallest frame, 3x3, with the table on chip (a ROM: free
-    under ``free_tables``), one HR pixel a beat."""
+    under ``free_tables``) or outside (its read port), one HR pixel a beat."""
     import numpy as np
     from edgeforge.hw.srlut.engine import SRLUTEngine
     from edgeforge.schemes.srlut import table_name
     config = _tiny_config("srlut")
     r = config.stages[0]
-    table = np.random.default_rng(0).integers(-128, 128, size=(config.entries, r, r))
-    return SRLUTEngine({table_name(0, config.kernels): table.astype(np.int8)}, config,
-                       width=3, height=3, table="onchip")
+    words = np.random.default_rng(0).integers(-128, 128, size=(config.entries, r, r))
+    return SRLUTEngine({table_name(0, config.kernels): words.astype(np.int8)}, config,
+                       width=3, height=3, table=table)
+
+
+def _srlut_external():
+    """The SR-LUT engine with its table outside, behind :class:`~.memory.FreeMemory` (any
+    latency, any stall), under the in-flight invariant; the readout's request counters
+    tied to the memory's outstanding count."""
+    from amaranth import Mux
+    from .inflight import Blocks, Held, engine_in_flight
+    from .memory import FreeMemory
+    from .streams import StreamHarness
+    engine = _srlut_engine("external")
+    reads = engine.reads_per_anchor
+
+    def in_flight(fragment, wrapper):
+        eng = Blocks(fragment).sub("engine")
+        held, units = engine_in_flight("srlut")(eng.fragment, wrapper.engine)
+        issued, got, busy = eng.reg("issued"), eng.reg("got"), eng.reg("busy")
+        facts = [(issued <= reads, f"readout: issued <= {reads}"),
+                 (got <= issued, "readout: got <= issued"),
+                 (wrapper.outstanding == Mux(busy, issued - got, 0),
+                  "memory outstanding == the readout's requests less its answers")]
+        return held + Held(0, facts), units
+
+    return StreamHarness(FreeMemory(engine, reads), in_flight=in_flight)
 
 
 def _bicubic_engine():
@@ -382,6 +407,9 @@ def _checks() -> list[Check]:
         Check("bicubic.count", "bicubic x2 engine, 3x3 frame", "beat conservation (in flight)",
               "prove", 2, _engine_in_flight("bicubic", _bicubic_engine), slow=True,
               solver="yices"),
+        Check("srlut.external", "SR-LUT-F x2 engine, 3x3 frame, table outside behind a memory "
+              "of any latency and stall, its words free", "stream rules + beat conservation "
+              "(in flight)", "prove", 2, _srlut_external, slow=True, solver="yices"),
         Check("hklut.count", "HKLUT-S engine, 3x3 frame, its 10 tables free",
               "beat conservation (in flight)", "prove", 2,
               _engine_in_flight("hklut", _hklut_engine), slow=True, free_tables=True,
