@@ -37,6 +37,7 @@ import argparse
 import csv
 import io
 import json
+import fnmatch
 import sys
 import tomllib
 from dataclasses import dataclass, replace
@@ -50,7 +51,8 @@ __all__ = ["SpecError", "RowSpec", "Spec", "SHIPPED", "DEFAULT_SPEC", "parse_spe
            "resolve_artifact", "cache_key", "design_of", "cached_record", "store_record",
            "measure_row", "run", "table_rows", "csv_text", "markdown_table", "render_markdown",
            "render_csv", "render_rich", "group_ratios", "pareto", "pareto_front",
-           "scatter_front", "plot", "main"]
+           "scatter_front", "plot", "NOT_MEASURED", "row_filter", "add_arguments",
+           "run_command", "main"]
 
 COMMAND = "python -m edgeforge.bench.compare"
 TARGETS = ("generic", "ice40", "ecp5")
@@ -63,11 +65,15 @@ SHIPPED = {
     "bicubic-x4": "models/bicubic/shipped/bicubic-x4.npz",
     "digits-all-debut": "models/network/pretrained/digits-all-debut.npz",
     "digits-pecan-d": "models/network/pretrained/digits-pecan-d.npz",
+    "digits-pecan-a": "models/network/pretrained/digits-pecan-a.npz",
+    "digits-mlp-pecan-d": "models/network/pretrained/digits-mlp-pecan-d.npz",
     "digits-wide": "models/network/pretrained/digits-wide.npz",
     "digits-wide-ezcrop50": "models/network/pretrained/digits-wide-ezcrop50.npz",
     "digits-wide-nrmf95": "models/network/pretrained/digits-wide-nrmf95.npz",
 }
 DEFAULT_SPEC = REPO / "bench" / "specs" / "compare.toml"
+#: The reason of a row that ``--cached`` / ``--only`` left unmeasured and the cache lacks.
+NOT_MEASURED = f"not measured yet: `{COMMAND}` (or `--only LABEL`) measures it"
 CACHE = REPO / "build" / "compare"
 
 
@@ -207,18 +213,22 @@ def row_fields(row: RowSpec) -> dict:
 
 
 def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = True,
-                design_dir: Path | None = None) -> dict:
+                design_dir: Path | None = None, measure_missing: bool = True) -> dict:
     """The record of one row: the harness's (verify on the design's default sample unless
     ``row.verify`` is False, cost for the row's targets) plus the task metric, the artifact's
     storage, the operation counts and the energy estimate; ``{"label", "error"}`` where it
     fails. ``design_dir``: where the design's files and synthesis reports go (the synthesis
-    cache; default ``rtl_out/<design>``)."""
+    cache; default ``rtl_out/<design>``). ``measure_missing`` False: a row the cache lacks is
+    not measured but kept with :data:`NOT_MEASURED` as its reason."""
     base = row_fields(row)
     try:
         art, design = design_of(row)
     except Exception as err:            # a bad artifact or option is the row's reason
         return {**base, "error": f"{type(err).__name__}: {err}"}
     record = cached_record(row, design, cache)
+    if record is None and not measure_missing:
+        return {**base, "scheme": art.scheme, "design_hash": design.design_hash,
+                "error": NOT_MEASURED}
     if record is None:
         try:
             if design_dir is not None:
@@ -238,10 +248,19 @@ def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = Tr
     return {**base, **record}
 
 
+def row_filter(patterns) -> "callable":
+    """Whether a row is measured, from ``--only`` label patterns (shell wildcards, any case):
+    every row where none is given."""
+    patterns = [p.lower() for p in patterns or ()]
+    return lambda row: not patterns or any(fnmatch.fnmatchcase(row.label.lower(), p)
+                                           for p in patterns)
+
+
 def run(spec: Spec, *, quick: bool = False, progress: bool = True, cache: Path | None = CACHE,
-        done=None) -> dict:
-    """Every row of ``spec`` measured (``quick``: generic synthesis only); ``done(report)``
-    after each row, so that a long run leaves its finished rows behind."""
+        done=None, measured=lambda row: True) -> dict:
+    """Every row of ``spec`` (``quick``: generic synthesis only), measured where the cache
+    lacks it and ``measured(row)`` is true, else kept as :data:`NOT_MEASURED`;
+    ``done(report)`` after each row, so that a long run leaves its finished rows behind."""
     from rich.progress import Progress
     records = []
     report = {"title": spec.title, "spec": spec.source, "command": COMMAND, "records": records,
@@ -252,7 +271,8 @@ def run(spec: Spec, *, quick: bool = False, progress: bool = True, cache: Path |
             if quick:
                 row = replace(row, targets=("generic",))
             bar.update(task, description=f"compare: {row.label}")
-            records.append(measure_row(row, cache=cache, progress=progress))
+            records.append(measure_row(row, cache=cache, progress=progress,
+                                       measure_missing=measured(row)))
             bar.advance(task)
             if done is not None:
                 done(report)
@@ -538,25 +558,54 @@ def load_spec(path: Path | None) -> Spec:
                                             else path))
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``edgeforge compare`` and of ``python -m edgeforge.bench.compare``."""
+    parser.add_argument("spec", nargs="?", type=Path, help="TOML spec (default: "
+                        "bench/specs/compare.toml, the shipped artifacts)")
+    parser.add_argument("--quick", action="store_true", help="generic synthesis only")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--cached", action="store_true",
+                       help="measure nothing: the table of what the cache holds, every other "
+                            "row marked 'not measured yet'")
+    which.add_argument("--only", action="append", metavar="LABEL",
+                       help="measure only the rows whose label matches (shell wildcards, any "
+                            "case; repeatable); the others come from the cache or are marked "
+                            "'not measured yet'")
+    parser.add_argument("-o", "--output", "--out", dest="output", type=Path, default=RESULTS,
+                        help="folder for compare.{json,csv,md} and the plots "
+                             "(default: bench/results)")
+
+
+def run_command(args, console) -> int:
+    """Run the spec ``args`` names, publish as each row finishes, print the table; a bad
+    spec or an ``--only`` that matches no row raises :class:`SpecError`."""
+    spec = load_spec(args.spec)
+    if args.cached:
+        measured = lambda row: False        # noqa: E731
+    else:
+        measured = row_filter(args.only)
+        if args.only and not any(measured(row) for row in spec.rows):
+            raise SpecError(f"--only: no row's label matches {args.only}; labels: "
+                            + "; ".join(row.label for row in spec.rows))
+    report = run(spec, quick=args.quick, measured=measured,
+                 done=lambda rep: publish(rep, args.output))
+    console.print(render_rich(report))
+    for path in publish(report, args.output):
+        console.print(f"wrote {path}")
+    return 0
+
+
 def main(argv=None) -> int:
     from rich.console import Console
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("spec", nargs="?", type=Path, help="TOML spec (default: "
-                        "bench/specs/compare.toml)")
-    parser.add_argument("--quick", action="store_true", help="generic synthesis only")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    add_arguments(parser)
     args = parser.parse_args(argv)
     console = Console()
     try:
-        spec = load_spec(args.spec)
+        return run_command(args, console)
     except SpecError as err:
         console.print(f"[red]error:[/] {err}")
         return 2
-    report = run(spec, quick=args.quick, done=lambda rep: publish(rep, args.out))
-    console.print(render_rich(report))
-    for path in publish(report, args.out):
-        console.print(f"wrote {path}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ from ..models.pecan.pq_angle import PQALinear, set_training_mode
 from .harness import RESULTS, publish
 
 __all__ = ["MODELS", "SEEDS", "ITERATIONS", "train_model", "train_one", "golden_accuracy",
-           "rtl_check", "run", "render_markdown", "main"]
+           "rtl_check", "rtl_lines", "rtl_main", "run", "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.pecan_a_accuracy"
 MODELS = ("dense", "pecan-a joint", "pecan-a prototypes", "pecan-d joint")
@@ -222,28 +222,40 @@ def render_markdown(report: dict) -> str:
         lines.append(f"| {name} | {pct(m, 'accuracy')} | {pct(m, 'golden')} | "
                      f"{seeds(m, 'accuracy')} | {seeds(m, 'golden')} | "
                      f"{np.mean(m['seconds']):.1f} |")
-    r = report.get("rtl")
-    if r:
-        verdict = (f"bit-exact on all {r['images']} test images, so its accuracy is the "
-                   f"golden {100 * r['accuracy']:.2f} %" if r["bit_exact"]
-                   else f"NOT bit-exact: {r['failures']}")
-        lines += ["", f"RTL (cocotb on Verilator, {r['folding']}, {r['cycles_per_image']:.0f} "
-                  f"cycles an image) of the first seed's PECAN-A prototypes-only export "
-                  f"`{r['design']}`: {verdict}."]
+    if report.get("rtl"):
+        lines += rtl_lines(report["rtl"], "PECAN-A prototypes-only")
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
-    """``python -m edgeforge.bench.pecan_a_accuracy [--quick] [--out DIR]``."""
+def rtl_lines(r: dict, export: str) -> list[str]:
+    """The Markdown sentence of an :func:`rtl_check` result ``r`` on the first seed's
+    ``export``."""
+    verdict = (f"bit-exact on all {r['images']} test images, so its accuracy is the "
+               f"golden {100 * r['accuracy']:.2f} %" if r["bit_exact"]
+               else f"NOT bit-exact: {r['failures']}")
+    return ["", f"RTL (cocotb on Verilator, {r['folding']}, {r['cycles_per_image']:.0f} "
+            f"cycles an image) of the first seed's {export} export `{r['design']}`: "
+            f"{verdict}."]
+
+
+def rtl_main(description: str, stem: str, run, render, quick_help: str, argv=None) -> int:
+    """The command line of an accuracy benchmark with ``--quick``, ``--no-rtl`` and
+    ``--out``: ``run(quick=, rtl=, done=)`` publishes ``<stem>`` after every record."""
     import argparse
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 seeds instead of 5")
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--no-rtl", action="store_true", help="skip the RTL check")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
     run(quick=args.quick, rtl=not args.no_rtl,
-        done=lambda report: publish(args.out, "pecan_a_accuracy", report, render_markdown))
+        done=lambda report: publish(args.out, stem, report, render))
     return 0
+
+
+def main(argv=None) -> int:
+    """``python -m edgeforge.bench.pecan_a_accuracy [--quick] [--no-rtl] [--out DIR]``."""
+    return rtl_main(__doc__.splitlines()[0], "pecan_a_accuracy", run, render_markdown,
+                    "2 seeds instead of 5", argv)
 
 
 if __name__ == "__main__":

@@ -239,20 +239,12 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .bench.compare import SpecError, load_spec, publish, render_rich, run
-    from .bench.harness import RESULTS
-    if args.output:
-        check_output_dir(args.output, "-o/--output")
+    from .bench.compare import SpecError, run_command
+    check_output_dir(args.output, "-o/--output")
     try:
-        spec = load_spec(None if args.spec is None else Path(args.spec))
+        return run_command(args, console)
     except SpecError as err:
         raise CommandError(str(err)) from None
-    out = Path(args.output) if args.output else RESULTS
-    report = run(spec, quick=args.quick, done=lambda rep: publish(rep, out))
-    console.print(render_rich(report))
-    for path in publish(report, out):
-        console.print(f"wrote {path}")
-    return 0
 
 
 def cmd_formal(args) -> int:
@@ -378,11 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="cross-scheme hardware comparison: every row of a TOML "
                                        "spec verified, synthesised and tabled, with plots")
-    p.add_argument("spec", nargs="?", help="TOML spec (default: bench/specs/compare.toml, the "
-                                           "shipped artifacts)")
-    p.add_argument("--quick", action="store_true", help="generic synthesis only")
-    p.add_argument("-o", "--output", help="folder for compare.{json,csv,md} and the plots "
-                                          "(default: bench/results)")
+    from .bench.compare import add_arguments as compare_arguments
+    compare_arguments(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("formal", help="formal checks (SymbiYosys + z3 or Yices): stream "

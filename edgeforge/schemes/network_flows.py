@@ -118,6 +118,9 @@ _DATA_OPTION = Option(("--data",), "data", {
 #: The network ``train`` takes on each image set unless ``--preset`` says otherwise.
 DEFAULT_PRESETS = {"digits": "digits-ref", "mnist": "mnist-ref", "cifar10": "cifar10-ref"}
 
+#: The transform kinds the PECAN options (--prototypes, --frozen-weights, ...) apply to.
+PECAN_KINDS = frozenset({"pecan-d", "pecan-a"})
+
 TRAIN_OPTIONS = (
     Option(("--preset",), "preset", {"choices": ("digits-ref", "digits-wide", "digits-mlp",
                                                  "mnist-ref", "cifar10-ref"),
@@ -131,7 +134,8 @@ TRAIN_OPTIONS = (
                 "per layer (dense,pecan-d,pecan-d,pecan-d: a dense first layer); default dense"}),
     *(Option((f"--{flag}",), key, {
         "type": widths_arg, "metavar": "N",
-        "help": f"networks, PECAN-D layers: {noun}, one for all or one per PECAN-D layer; "
+        "help": f"networks, PECAN-D / PECAN-A layers: {noun}, one for all or one per PECAN "
+                f"layer; "
                 f"default {default}"})
       for flag, key, noun, default in (
           ("prototypes", "prototypes", "prototypes per group (p)", "16"),
@@ -140,11 +144,16 @@ TRAIN_OPTIONS = (
           ("table-bits", "table_bits", "result table bits (2..16)", "8"))),
     Option(("--frozen-weights",), "frozen_weights", {
         "metavar": "NET.npz",
-        "help": "networks, PECAN-D: train the prototypes only, on this trained network's weights "
+        "help": "networks, PECAN-D / PECAN-A: train the prototypes only, on this trained network's weights "
                 "(frozen; the same layer shapes), e.g. the shipped digits-ref"}),
     Option(("--prune",), "prune", {
         "action": "store_const", "const": True,
         "help": "networks, PECAN-D: drop the prototypes no training image matches at export"}),
+    Option(("--warmup",), "warmup", {
+        "type": float, "metavar": "F",
+        "help": "networks, PECAN layers: the share of the iterations that trains them dense "
+                "before their codebooks are drawn from the inputs the weights then give "
+                "(0 <= F < 1; default 0: codebooks from the start)"}),
     Option(("--debut",), "debut", {
         "type": debut_layers_arg, "metavar": "LAYERS",
         "help": "networks: make conv/linear layers DeBut chains: all, or indices in the layer "
@@ -201,7 +210,7 @@ def train(args) -> int:
     from ..paths import check_output_file
     check_output_file(args.output, "-o/--output")
     fields = {"iterations": args.iterations, "batch": args.batch, "lr": args.lr,
-              "seed": args.seed, "threads": args.threads}
+              "seed": args.seed, "threads": args.threads, "warmup": args.warmup}
     try:
         config = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
     except ValueError as e:
@@ -227,27 +236,27 @@ def train(args) -> int:
     pecan = {"prototypes": args.prototypes, "group_size": args.group_size,
              "table_bits": args.table_bits}
     try:
-        if "pecan-d" not in kinds:
+        if not PECAN_KINDS & set(kinds):
             given = [k for k, v in {**pecan, "frozen_weights": args.frozen_weights,
                                     "prune": args.prune}.items() if v is not None]
             if given and all(k == "dense" for k in kinds):
-                raise ValueError(f"{given[0]}: a PECAN-D option; give --transform pecan-d (for "
-                                 f"all or some layers) with it")
+                raise ValueError(f"{given[0]}: a PECAN option; give --transform pecan-d or "
+                                 f"pecan-a (for all or some layers) with it")
             pecan = {}
         network = with_transforms(network, transform, **pecan)
     except ValueError as e:
         # with_transforms names its parameter; on the command line it is the flag.
         text = str(e).replace("transforms", "transform", 1)
         raise ValueError("--" + text.replace("_", "-", 1)) from None
-    if "pecan-d" in kinds:
+    if PECAN_KINDS & set(kinds):
         name = f"{name}/{','.join(kinds)}"
     frozen = None
     if args.frozen_weights is not None:
         from ..artifact import load
         frozen = load(args.frozen_weights)
-    if args.debut is not None and "pecan-d" in kinds:
-        raise ValueError("--debut: not with --transform pecan-d (one transform kind per layer "
-                         "from one option)")
+    if args.debut is not None and PECAN_KINDS & set(kinds):
+        raise ValueError("--debut: not with --transform pecan-d / pecan-a (one transform kind "
+                         "per layer from one option)")
     try:
         if args.debut is not None:
             result = _train_debut(args, network, config, not args.no_progress, data)
@@ -571,7 +580,7 @@ _METHOD_OPTIONS = {"rate": ("ezcrop", "hrank"), "rounds": ("ezcrop", "hrank"),
 
 def _compress_arguments(p) -> None:
     from ..models.compress import FINE_TUNE_FIELDS, METHODS
-    p.add_argument("artifact", help="trained network artifact (.npz) on digits, e.g. from "
+    p.add_argument("artifact", help="trained network artifact (.npz), e.g. from "
                                     "edgeforge train --scheme network --preset digits-wide")
     p.add_argument("-o", "--output", required=True, help="compressed network artifact (.npz)")
     p.add_argument("--method", required=True, choices=METHODS,
@@ -593,6 +602,11 @@ def _compress_arguments(p) -> None:
     p.add_argument("--lr", type=float, help=f"fine-tuning peak learning rate (default "
                                             f"{FINE_TUNE_FIELDS['lr']})")
     p.add_argument("--seed", type=int, help="fine-tuning seed (default 0)")
+    p.add_argument(*_DATA_OPTION.flags, **{**_DATA_OPTION.kwargs,
+                                           "help": "the images the metric and the fine-tuning "
+                                                   "read: digits (default), mnist:PATH or "
+                                                   "cifar10:PATH; the artifact's input must be "
+                                                   "theirs"})
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -618,6 +632,12 @@ def _compress(args) -> int:
     if art.scheme != "network":
         raise ValueError(f"artifact must be a network artifact, got scheme {art.scheme!r}")
     progress = not args.no_progress
+    from ..models.image_sets import DIGITS
+    data = args.data or DIGITS
+    try:
+        data.check_input(art.config["input"], f"artifact {args.artifact!r}")
+    except ValueError as e:
+        raise ValueError(f"--data: {e}") from None
     if args.method in ("ezcrop", "hrank"):
         if args.rate is None:
             raise ValueError(f"--rate is needed for --method {args.method}")
@@ -636,7 +656,7 @@ def _compress(args) -> int:
             raise ValueError(f"--rate must be one rate or one per prunable conv ({len(layers)}: "
                              f"layers {layers}), got {len(args.rate)}")
         done = prune_network(art, rates, metric=args.method, rounds=args.rounds or 1,
-                             fine_tune=config, progress=progress)
+                             fine_tune=config, progress=progress, data=data)
     elif args.method == "nrmf":
         from ..models.compress.nrmf import ALPHA, check_p, nuclear_penalty
         p, alpha = (0.95 if args.p is None else args.p), (ALPHA if args.alpha is None
@@ -647,9 +667,9 @@ def _compress(args) -> int:
             except ValueError as e:
                 raise ValueError("--" + str(e)) from None
         done = nrmf_network(art, p, alpha=alpha, regularise=config, fine_tune=config,
-                            progress=progress)
+                            progress=progress, data=data)
     else:
-        done = vbmf_network(art, fine_tune=config, progress=progress)
+        done = vbmf_network(art, fine_tune=config, progress=progress, data=data)
     out = save(export_network(done.result, command="edgeforge " + " ".join(args.argv),
                               provenance=done.provenance()), args.output)
     before, after = done.details["before"], done.details["after"]

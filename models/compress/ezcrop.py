@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from ..network.net import QNet
+from ..image_sets import DIGITS, ImageSet
 from ..network.train import TrainConfig, train_network
 from .common import (FINE_TUNE, Compressed, as_qnet, float_net, image_batches, network_summary,
                      result_label, trainable_network, weights)
@@ -319,13 +320,13 @@ def prune(net, keep: dict[int, np.ndarray]) -> QNet:
 
 def prune_network(source, rates, *, metric: str = "ezcrop", rounds: int = 1, loader=None,
                   fine_tune: TrainConfig = FINE_TUNE, progress: bool = False,
-                  name: str | None = None) -> Compressed:
+                  name: str | None = None, data: ImageSet = DIGITS) -> Compressed:
     """Prune ``source`` to per-layer ``rates`` by ``metric`` and fine-tune, in ``rounds``.
 
     Parameters
     ----------
     source : QNet or TrainResult or Artifact or path
-        The trained network (digits input).
+        The trained network (of ``data``'s images).
     rates : float or dict
         Share of output channels each conv loses (:func:`check_rates`).
     metric : {"ezcrop", "hrank"}
@@ -334,11 +335,13 @@ def prune_network(source, rates, *, metric: str = "ezcrop", rounds: int = 1, loa
         Evaluate -> prune -> fine-tune this many times (1: one-shot).
     loader : iterable, optional
         Batches the metric runs on (default :func:`~.common.image_batches`: 5 seeded
-        batches of 128 digits training images, the authors' amount).
+        batches of 128 of ``data``'s training images, the authors' amount).
     fine_tune : TrainConfig
         The schedule of each round's fine-tuning (float then QAT).
     name : str, optional
         The result's preset label (default ``"<preset>-<metric>"``).
+    data : ImageSet
+        The images the metric and the fine-tuning read (default digits).
 
     Returns
     -------
@@ -349,18 +352,20 @@ def prune_network(source, rates, *, metric: str = "ezcrop", rounds: int = 1, loa
     Raises
     ------
     ValueError
-        For a bad rate, metric or round count (naming it and the value).
+        For a bad rate, metric or round count (naming it and the value), or a network that
+        does not take ``data``'s images.
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
     if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
     net = as_qnet(source)
+    data.check_input(net.network["input"])
     rates = check_rates(net.network, rates)
     before = network_summary(net.network)
     original = {i: np.arange(net.network["layers"][i]["out_channels"]) for i in rates}
     target = keep_counts(net.network, rates)
-    loader = image_batches() if loader is None else loader
+    loader = image_batches(data.load("train")[0]) if loader is None else loader
     label = name or result_label(source, metric)
     seconds, result = [], None
     for r in range(1, rounds + 1):
@@ -372,7 +377,8 @@ def prune_network(source, rates, *, metric: str = "ezcrop", rounds: int = 1, loa
         keep = keep_channels(importance, counts)
         original = {i: original[i][keep[i]] for i in rates}
         cfg = TrainConfig(**{**fine_tune.to_dict(), "seed": fine_tune.seed + r - 1})
-        result = train_network(prune(net, keep), cfg, progress=progress, name=label)
+        result = train_network(prune(net, keep), cfg, progress=progress, name=label,
+                               data=data)
         net = result.net
     details = {"metric": metric, "rates": {str(i): r for i, r in rates.items()}, "rounds": rounds,
                "kept": {str(i): original[i].tolist() for i in rates},

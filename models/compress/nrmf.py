@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from ..network.net import QNet
+from ..image_sets import DIGITS, ImageSet
 from ..network.train import TrainConfig, train_network
 from ..network.zoo import conv2d
 from .common import (FINE_TUNE, Compressed, as_qnet, float_net, network_summary,
@@ -314,7 +315,8 @@ def factorise(net, ranks: dict[int, tuple[int, int]]) -> QNet:
 
 
 def regularise_network(source, alpha: float = ALPHA, config: TrainConfig = FINE_TUNE, *,
-                       progress: bool = False, name: str | None = None):
+                       progress: bool = False, name: str | None = None,
+                       data: ImageSet = DIGITS):
     """NRMF's first step alone: ``source`` fine-tuned with the nuclear-norm regulariser
     (a :class:`~edgeforge.models.network.train.TrainResult`); the ranks at several ``p``
     can then be taken from the one regularised network (``nrmf_network(it, p,
@@ -323,12 +325,14 @@ def regularise_network(source, alpha: float = ALPHA, config: TrainConfig = FINE_
     net = as_qnet(source)
     return train_network(float_net(net.network, weights(net)), config,
                          penalty=penalty, progress=progress,
-                         name=name or result_label(source, "regularised"))
+                         name=name or result_label(source, "regularised"), data=data)
 
 
 def _factorised(source, selector: str, p, alpha: float, regularise: TrainConfig | None,
-                fine_tune: TrainConfig, progress: bool, name: str | None) -> Compressed:
+                fine_tune: TrainConfig, progress: bool, name: str | None,
+                data: ImageSet) -> Compressed:
     net = as_qnet(source)
+    data.check_input(net.network["input"])
     if not decomposable_layers(net.network):
         raise ValueError("the network has no dense conv2d with a kernel > 1 to factorise")
     before = network_summary(net.network)
@@ -336,14 +340,14 @@ def _factorised(source, selector: str, p, alpha: float, regularise: TrainConfig 
     details = {}
     if regularise is not None:
         reg = regularise_network(net, alpha, regularise, progress=progress,
-                                 name=label + "-regularised")
+                                 name=label + "-regularised", data=data)
         net = reg.net
         details["regularised"] = {"alpha": alpha, "train": regularise.to_dict(),
                                   "accuracy": round(reg.float_accuracy, 6)}
     ranks = select_ranks(net, selector, p)
     chosen = {i: (r["in"], r["out"]) for i, r in ranks.items() if r["factorise"]}
     result = train_network(factorise(net, chosen), fine_tune, progress=progress,
-                           name=label)
+                           name=label, data=data)
     details.update(selector=selector, ranks={str(i): r for i, r in ranks.items()},
                    fine_tune=fine_tune.to_dict(), before=before,
                    after=network_summary(result.net.network))
@@ -355,14 +359,15 @@ def _factorised(source, selector: str, p, alpha: float, regularise: TrainConfig 
 
 def nrmf_network(source, p: float = 0.95, *, alpha: float = ALPHA,
                  regularise: TrainConfig | None = FINE_TUNE, fine_tune: TrainConfig = FINE_TUNE,
-                 progress: bool = False, name: str | None = None) -> Compressed:
+                 progress: bool = False, name: str | None = None,
+                 data: ImageSet = DIGITS) -> Compressed:
     """NRMF: fine-tune ``source`` with the nuclear-norm regulariser (``regularise``; None:
     skip), choose each unfolding's rank by energy threshold ``p``, factorise, fine-tune.
 
     Parameters
     ----------
     source : QNet or TrainResult or Artifact or path
-        The trained network (digits input).
+        The trained network (of ``data``'s images: the fine-tuning's, default digits).
     p : float
         Energy threshold in ``(0, 1]`` (0.92, 0.95, 0.98 in the paper).
     alpha : float
@@ -375,11 +380,11 @@ def nrmf_network(source, p: float = 0.95, *, alpha: float = ALPHA,
     """
     check_p(p)
     nuclear_penalty(alpha)
-    return _factorised(source, "energy", p, alpha, regularise, fine_tune, progress, name)
+    return _factorised(source, "energy", p, alpha, regularise, fine_tune, progress, name, data)
 
 
 def vbmf_network(source, *, fine_tune: TrainConfig = FINE_TUNE, progress: bool = False,
-                 name: str | None = None) -> Compressed:
+                 name: str | None = None, data: ImageSet = DIGITS) -> Compressed:
     """The baseline: VBMF ranks of ``source``'s unfoldings, factorise, fine-tune (no
-    regulariser)."""
-    return _factorised(source, "vbmf", None, 0.0, None, fine_tune, progress, name)
+    regulariser) on ``data``."""
+    return _factorised(source, "vbmf", None, 0.0, None, fine_tune, progress, name, data)

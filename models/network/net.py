@@ -20,6 +20,7 @@ from ...artifact import ArtifactError
 from ...schemes.network import TRANSFORM_LAYERS, parse_network
 from ..debut import layers as _debut_layers  # noqa: F401  (registers the debut rows of LAYERS)
 from ..pecan import layers as _pecan_layers  # noqa: F401  (registers the pecan-d rows of LAYERS)
+from ..pecan import layers_angle as _angle_layers  # noqa: F401  (the pecan-a rows)
 from .quant import LAYERS, QuantLayer
 
 __all__ = ["check_network", "QNet"]

@@ -236,12 +236,17 @@ def _load_frozen(net: QNet, frozen) -> str:
     return art.content_hash
 
 
+#: Parameters without weight decay: codebooks (prototypes, on the activations' scale) and
+#: PECAN-A's softmax sharpness (a log: decay would pull it to the paper's 1, not to 0).
+NO_DECAY = ("codebook", "log_sharpness")
+
+
 def _param_groups(net: QNet) -> list[dict]:
-    """The trainable parameters; codebooks (prototypes, on the activations' scale) in a
-    group of their own without weight decay."""
+    """The trainable parameters; those of :data:`NO_DECAY` in a group of their own without
+    weight decay."""
     params = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
-    codebooks = [p for n, p in params if n.endswith("codebook")]
-    groups = [{"params": [p for n, p in params if not n.endswith("codebook")]}]
+    codebooks = [p for n, p in params if n.endswith(NO_DECAY)]
+    groups = [{"params": [p for n, p in params if not n.endswith(NO_DECAY)]}]
     if codebooks:
         groups.append({"params": codebooks, "weight_decay": 0.0})
     return [g for g in groups if g["params"]]

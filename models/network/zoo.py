@@ -39,7 +39,8 @@ import copy
 from ..data_digits import INPUT as DIGITS_INPUT
 from ..data_sets import CIFAR10_INPUT, MNIST_INPUT
 
-__all__ = ["with_widths", "with_transforms", "pecan_d_group_size", "PECAN_D_PROTOTYPES",
+__all__ = ["with_widths", "with_transforms", "pecan_d_group_size", "pecan_a_recip_shift",
+           "PECAN_A_SOFTMAX", "PECAN_A_RECIP_ENTRIES", "PECAN_D_PROTOTYPES",
            "PECAN_D_TABLE_BITS", "layer_params", "layer_macs", "params", "PRESETS", "preset",
            "conv2d", "linear", "relu",
            "maxpool", "flatten", "argmax", "macs"]
@@ -151,6 +152,24 @@ PECAN_D_PROTOTYPES = 16
 PECAN_D_TABLE_BITS = 8
 
 
+#: PECAN-A's softmax parts for training (:mod:`edgeforge.models.pecan.layers_angle`): 8-bit
+#: codebooks, a 64-entry 8-bit exp table (its step the layer's), a 12-bit reciprocal of
+#: ``Z >> recip_shift`` with ``recip_shift`` the least that keeps it to
+#: :data:`PECAN_A_RECIP_ENTRIES` entries.
+PECAN_A_SOFTMAX = {"codebook_bits": 8, "exp_bits": 8, "exp_entries": 64, "recip_bits": 12}
+PECAN_A_RECIP_ENTRIES = 1024
+
+
+def pecan_a_recip_shift(prototypes: int, exp_bits: int) -> int:
+    """The least ``recip_shift`` whose reciprocal table (one entry per ``Z >> recip_shift``,
+    ``Z`` up to ``prototypes (2**exp_bits - 1)``) has at most :data:`PECAN_A_RECIP_ENTRIES`."""
+    z_max = prototypes * ((1 << exp_bits) - 1)
+    shift = 0
+    while (z_max >> shift) + 1 > PECAN_A_RECIP_ENTRIES:
+        shift += 1
+    return shift
+
+
 def pecan_d_group_size(layer: dict) -> int:
     """The default group size ``d`` of a conv2d / linear layer: a conv's channels at one tap
     (the whole window when it has one channel: a pixel alone is a poor vector), a linear's
@@ -164,7 +183,7 @@ def pecan_d_group_size(layer: dict) -> int:
 def _per_layer(key: str, value, count: int, lo: int, hi: int | None) -> list:
     values = [value] * count if value is None or isinstance(value, int) else list(value)
     if len(values) != count:
-        raise ValueError(f"{key} must be one value or one per pecan-d layer ({count}), got "
+        raise ValueError(f"{key} must be one value or one per PECAN layer ({count}), got "
                          f"{value!r}")
     for v in values:
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < lo
@@ -184,10 +203,12 @@ def with_transforms(network: dict, transforms="pecan-d", *, prototypes=None, gro
         One kind for every conv2d / linear layer, or one per such layer in order
         (``["dense", "pecan-d", "pecan-d", "pecan-d"]``: a dense first layer).
     prototypes, group_size, table_bits : int, sequence of int or None
-        The PECAN-D layers' ``p``, ``d`` and table width: one value for every PECAN-D
-        layer or one per PECAN-D layer in order; ``None``: :data:`PECAN_D_PROTOTYPES`,
+        The PECAN (D or A) layers' ``p``, ``d`` and table width: one value for every PECAN
+        layer or one per PECAN layer in order; ``None``: :data:`PECAN_D_PROTOTYPES`,
         :func:`pecan_d_group_size`, :data:`PECAN_D_TABLE_BITS`. ``d`` must divide the
-        layer's inputs (a conv's ``k k C``).
+        layer's inputs (a conv's ``k k C``). A PECAN-A layer also gets
+        :data:`PECAN_A_SOFTMAX` and :func:`pecan_a_recip_shift` (its ``exp_shift`` is set
+        at calibration).
 
     Raises
     ------
@@ -202,14 +223,13 @@ def with_transforms(network: dict, transforms="pecan-d", *, prototypes=None, gro
     if len(kinds) != len(indices):
         raise ValueError(f"transforms must be one kind or one per conv2d/linear layer "
                          f"({len(indices)}), got {transforms!r}")
-    # The kinds a network can be trained in: those with a torch layer (PECAN-A has only a
-    # post-training exporter so far).
+    # The kinds a network can be trained in: those with a torch layer.
     from .net import LAYERS
     trainable = sorted({t for _, t in LAYERS} & set(TRANSFORMS))
     for kind in kinds:
         if kind not in trainable:
             raise ValueError(f"transforms must be of {trainable}, got {kind!r}")
-    pecan = [i for i, kind in zip(indices, kinds) if kind == "pecan-d"]
+    pecan = [i for i, kind in zip(indices, kinds) if kind in ("pecan-d", "pecan-a")]
     ps = _per_layer("prototypes", prototypes, len(pecan), 1, None)
     ds = _per_layer("group_size", group_size, len(pecan), 1, None)
     tbs = _per_layer("table_bits", table_bits, len(pecan), *TABLE_BITS)
@@ -222,11 +242,14 @@ def with_transforms(network: dict, transforms="pecan-d", *, prototypes=None, gro
                   else layer["in_features"])
         d = pecan_d_group_size(layer) if d is None else d
         if inputs % d:
-            raise ValueError(f"group_size must divide each pecan-d layer's inputs: layer {i} has "
+            raise ValueError(f"group_size must divide each PECAN layer's inputs: layer {i} has "
                              f"{inputs}, got {d!r}")
         layer.update(groups=inputs // d, group_size=d,
                      prototypes=PECAN_D_PROTOTYPES if p is None else p,
                      table_bits=PECAN_D_TABLE_BITS if tb is None else tb)
+        if layer["transform"] == "pecan-a":
+            layer.update(PECAN_A_SOFTMAX, exp_shift=0, recip_shift=pecan_a_recip_shift(
+                layer["prototypes"], PECAN_A_SOFTMAX["exp_bits"]))
     return out
 
 def layer_params(layer: dict) -> int:

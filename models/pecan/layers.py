@@ -161,11 +161,13 @@ class PecanDConv2d(PecanDLayer):
     """``conv2d`` with the PECAN-D transform: stride 1, zero padding, tap-major windows."""
     kind = "conv2d"
     shape_fields = ("in_channels", "out_channels", "kernel", "padding")
+    #: The torch PQ layer (PECAN-A's layers give their own).
+    pq_type = PQConv2d
 
     def __init__(self, spec: dict, unsigned: bool):
         conv = nn.Conv2d(spec["in_channels"], spec["out_channels"], spec["kernel"],
                          padding=spec["padding"])
-        super().__init__(spec, unsigned, PQConv2d(conv, spec["groups"], spec["prototypes"]))
+        super().__init__(spec, unsigned, self.pq_type(conv, spec["groups"], spec["prototypes"]))
         self.in_channels, self.out_channels = spec["in_channels"], spec["out_channels"]
         self.kernel, self.padding = spec["kernel"], spec["padding"]
         self.weight, self.bias = conv.weight, conv.bias
@@ -187,10 +189,11 @@ class PecanDLinear(PecanDLayer):
     """``linear`` with the PECAN-D transform: the input vector in torch's order."""
     kind = "linear"
     shape_fields = ("in_features", "out_features")
+    pq_type = PQLinear
 
     def __init__(self, spec: dict, unsigned: bool):
         lin = nn.Linear(spec["in_features"], spec["out_features"])
-        super().__init__(spec, unsigned, PQLinear(lin, spec["groups"], spec["prototypes"]))
+        super().__init__(spec, unsigned, self.pq_type(lin, spec["groups"], spec["prototypes"]))
         self.in_features, self.out_features = spec["in_features"], spec["out_features"]
         self.weight, self.bias = lin.weight, lin.bias
 

@@ -28,19 +28,21 @@ __all__ = ["TRAINING_MODES", "angle_weights", "PQALinear", "PQAConv2d", "set_tra
 TRAINING_MODES = ("joint", "prototypes")
 
 
-def angle_weights(x: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
-    """``softmax(C_j^T x_j)`` ``(..., D, p)`` of grouped inputs ``(..., D, d)`` and
-    ``codebook`` ``(D, p, d)``."""
-    return torch.softmax(torch.einsum("...jd,jpd->...jp", x, codebook), dim=-1)
+def angle_weights(x: torch.Tensor, codebook: torch.Tensor, sharpness=1.0) -> torch.Tensor:
+    """``softmax(beta C_j^T x_j)`` ``(..., D, p)`` of grouped inputs ``(..., D, d)`` and
+    ``codebook`` ``(D, p, d)``; ``beta`` (``sharpness``, the paper's 1) is an inverse
+    temperature."""
+    return torch.softmax(sharpness * torch.einsum("...jd,jpd->...jp", x, codebook), dim=-1)
 
 
 class _Angle:
     """The PECAN-A quantiser, in place of PECAN-D's hard L1 match."""
 
-    def quantise(self, vecs: torch.Tensor) -> torch.Tensor:
-        """Vectors ``(..., D d)`` with each group replaced by ``C_j softmax(C_j^T x_j)``."""
+    def quantise(self, vecs: torch.Tensor, sharpness=1.0) -> torch.Tensor:
+        """Vectors ``(..., D d)`` with each group replaced by ``C_j softmax(beta C_j^T x_j)``
+        (:func:`angle_weights`)."""
         x = vecs.reshape(*vecs.shape[:-1], self.groups, self.group_size)
-        k = angle_weights(x, self.codebook)
+        k = angle_weights(x, self.codebook, sharpness)
         return torch.einsum("...jp,jpd->...jd", k, self.codebook).reshape(vecs.shape)
 
 

@@ -92,3 +92,36 @@ def test_group_ratios_are_to_the_first_row():
     a, b = ratios["g"]
     assert (a["ice40 LUT4"], b["ice40 LUT4"], b["est. pJ per output"]) == (1.0, 0.5, 2.0)
     assert b["ecp5 DSP"] is None
+
+
+def test_only_measures_the_matching_rows_and_cached_measures_none(tmp_path, capsys):
+    path = save(random_artifact(SMALL_REF, seed=3), tmp_path / "small.npz")
+    spec = tmp_path / "two.toml"
+    spec.write_text(f"""
+title = "two"
+targets = ["generic"]
+[[row]]
+label = "Small folded"
+artifact = "{path}"
+options = {{ folding = "folded" }}
+[[row]]
+label = "small balanced"
+artifact = "{path}"
+options = {{ folding = "balanced" }}
+""")
+    out = tmp_path / "out"
+    args = ["--out", str(out), str(spec)]
+    assert compare.main(["--only", "nothing*", *args]) == 2
+    assert "--only: no row's label matches ['nothing*']" in capsys.readouterr().out
+    assert not out.exists()
+    cache = tmp_path / "cache"
+    report = compare.run(compare.load_spec(spec), progress=False, cache=cache,
+                         measured=compare.row_filter(["small f*"]))
+    folded, balanced = report["records"]
+    assert "error" not in folded and folded["verify"]["cycles_measured"] > 0
+    assert balanced["error"] == compare.NOT_MEASURED
+    # Nothing is measured with --cached: the folded row comes from the cache.
+    cached = compare.run(compare.load_spec(spec), progress=False, cache=cache,
+                         measured=lambda row: False)
+    assert cached["records"][0] == folded and cached["records"][1]["error"] == compare.NOT_MEASURED
+    assert "not measured yet" in compare.render_markdown(cached)

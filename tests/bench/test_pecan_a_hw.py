@@ -36,3 +36,23 @@ def test_each_accuracy_model_trains(name):
     # prototype), so both PECAN-A models get more.
     steps = 400 if name.startswith("pecan-a") else 60
     assert train_one(name, 0, _data(), iterations=steps) > 0.2
+
+
+def test_norm_bias_measures_the_largest_prototype_winning_whatever_the_input():
+    import torch
+    from edgeforge.bench.pecan_a_qat import norm_bias
+    from edgeforge.models.data_digits import load_digits
+    from edgeforge.models.network.net import QNet
+    from edgeforge.models.network.zoo import preset, with_transforms
+    torch.manual_seed(0)
+    net = QNet(with_transforms(preset("digits-mlp"), "pecan-a", prototypes=4))
+    images = load_digits("test")[0][:32]
+    with torch.no_grad():
+        for _, m in net.quant_layers():
+            m.pq.codebook.uniform_(0.1, 1.0)
+            m.pq.codebook[:, 0] *= 10           # non-negative inputs: prototype 0 always wins
+    assert norm_bias(net, images) == {"l1": 1.0, "l3": 1.0}
+    with torch.no_grad():
+        for _, m in net.quant_layers():
+            m.pq.codebook[:, 0] *= -1           # the largest is now never the nearest in angle
+    assert norm_bias(net, images) == {"l1": 0.0, "l3": 0.0}

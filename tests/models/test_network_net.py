@@ -66,7 +66,7 @@ def test_presets_may_leave_the_derived_fields_out_and_stay_unchanged():
 def test_a_transform_without_a_torch_layer_is_refused(monkeypatch):
     monkeypatch.delitem(LAYERS, ("linear", "dense"))
     with pytest.raises(ArtifactError, match=r"^config\.layers\[1\]\.transform: no torch layer "
-                                            r"for 'dense' \(have \['debut', 'pecan-d'\]\)$"):
+                                            r"for 'dense' \(have \['debut', 'pecan-a', 'pecan-d'\]\)$"):
         check_network(preset("digits-mlp"))
 
 

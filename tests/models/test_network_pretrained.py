@@ -3,6 +3,7 @@
 import pytest
 
 from edgeforge.artifact import load
+from edgeforge.bench.compare import SHIPPED, resolve_artifact
 from edgeforge.models.data_digits import load_digits
 from edgeforge.models.network import PRETRAINED
 from edgeforge.models.network.export import evaluate_network
@@ -24,3 +25,15 @@ def test_shipped_artifact_loads_and_reproduces_its_recorded_accuracy(name):
     assert golden == evaluate_network(art) == pytest.approx(p["float_accuracy"], abs=1e-6)
     if name == "digits-ref":
         assert golden >= 0.97           # the target, met by the shipped file
+
+
+COMPARED = sorted(k for k, v in SHIPPED.items() if v.startswith("models/network/"))
+
+
+@pytest.mark.parametrize("name", COMPARED)
+def test_the_comparisons_networks_classify_as_their_provenance_records(name):
+    art = load(resolve_artifact(f"shipped:{name}"))
+    x, y = load_digits("test")
+    golden = float((classify(art, x).classes == y).mean())
+    assert golden == pytest.approx(evaluate_network(art), abs=1e-9)
+    assert golden == pytest.approx(art.provenance["float_accuracy"], abs=1e-6)

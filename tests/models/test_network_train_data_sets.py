@@ -85,3 +85,27 @@ def test_train_and_evaluate_take_data_on_the_command_line(tmp_path, capsys):
     assert exit_.value.code == 2
     assert "argument --data: image set 'mnist': needs its folder, as mnist:PATH" in (
         capsys.readouterr().err)
+
+
+def test_compress_prunes_and_factorises_on_mnist(tmp_path, capsys):
+    from edgeforge import load
+    mnist_folder(tmp_path / "mnist", n=40)
+    data = f"mnist:{tmp_path / 'mnist'}"
+    net = tmp_path / "net.npz"
+    assert main(["train", "--scheme", "network", "--data", data, "--iterations", "3",
+                 "--batch", "8", "--no-progress", "-o", str(net)]) == 0
+    for method, extra in (("ezcrop", ["--rate", "0.5"]), ("nrmf", ["--p", "0.9"])):
+        out = tmp_path / f"{method}.npz"
+        assert main(["compress", str(net), "--method", method, *extra, "--data", data,
+                     "--iterations", "3", "--no-progress", "-o", str(out)]) == 0
+        art = load(out)
+        assert art.provenance["data"].startswith("MNIST")
+        assert art.provenance["compression"]["method"] == method
+        assert art.config["input"]["height"] == 28
+    capsys.readouterr()
+    # Without --data the images are digits, which the MNIST network does not take.
+    assert main(["compress", str(net), "--method", "ezcrop", "--rate", "0.5", "-o",
+                 str(tmp_path / "x.npz")]) != 0
+    err = capsys.readouterr().err
+    assert (f"error: --data: artifact {str(net)!r} takes 1x28x28 (8 bits), but digits images "
+            f"are 1x8x8 (8 bits)") in err and "Traceback" not in err

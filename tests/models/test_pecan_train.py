@@ -52,15 +52,15 @@ def test_with_transforms_builds_pecan_d_and_mixed_networks():
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(transforms="pecan"),
-     r"transforms must be of \['debut', 'dense', 'pecan-d'\], got 'pecan'"),
+     r"transforms must be of \['debut', 'dense', 'pecan-a', 'pecan-d'\], got 'pecan'"),
     (dict(transforms=["dense", "pecan-d"]),
      r"transforms must be one kind or one per conv2d/linear layer \(4\), "
      r"got \['dense', 'pecan-d'\]"),
     (dict(prototypes=0), r"prototypes must be integers >= 1, got 0"),
-    (dict(prototypes=[16, 16]), r"prototypes must be one value or one per pecan-d layer \(4\), "
+    (dict(prototypes=[16, 16]), r"prototypes must be one value or one per PECAN layer \(4\), "
                                 r"got \[16, 16\]"),
     (dict(table_bits=17), r"table_bits must be integers 2\.\.16, got 17"),
-    (dict(group_size=5), r"group_size must divide each pecan-d layer's inputs: layer 0 has 9, "
+    (dict(group_size=5), r"group_size must divide each PECAN layer's inputs: layer 0 has 9, "
                          r"got 5"),
 ])
 def test_bad_pecan_d_options_are_refused(kwargs, message):
@@ -175,12 +175,12 @@ def test_train_pecan_d_through_the_cli_then_evaluate(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--prototypes", "4"], "error: --prototypes: a PECAN-D option; give --transform pecan-d "
-                            "(for all or some layers) with it"),
+    (["--prototypes", "4"], "error: --prototypes: a PECAN option; give --transform pecan-d or "
+                            "pecan-a (for all or some layers) with it"),
     (["--transform", "pecan"],
-     "error: --transform must be of ['debut', 'dense', 'pecan-d'], got 'pecan'"),
+     "error: --transform must be of ['debut', 'dense', 'pecan-a', 'pecan-d'], got 'pecan'"),
     (["--transform", "pecan-d", "--group-size", "3"],
-     "error: --group-size must divide each pecan-d layer's inputs: layer 1 has 64, got 3"),
+     "error: --group-size must divide each PECAN layer's inputs: layer 1 has 64, got 3"),
     (["--transform", "pecan-d", "--table-bits", "1"],
      "error: --table-bits must be integers 2..16, got 1"),
     (["--transform", "pecan-d", "--frozen-weights", "REF"],
