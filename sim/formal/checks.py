@@ -21,7 +21,7 @@ from typing import Callable
 from .sby import FormalResult, run_sby
 
 __all__ = ["Check", "KINDS", "ENGINES", "all_checks", "tiny_network", "network_bounds",
-           "engine_frame", "check_depth", "find_checks", "run_check"]
+           "network_frame", "engine_frame", "check_depth", "find_checks", "run_check"]
 
 #: The transform kinds whose tiny networks are checked.
 KINDS = ("dense", "pecan-d", "pecan-a", "debut")
@@ -100,6 +100,30 @@ def network_bounds(design) -> tuple[int, int, int]:
     beats = perf.detail["input_beats_per_image"]
     response = max(perf.latency_cycles - beats, int(perf.cycles_per_input)) + 1
     return beats, response, beats + response + 2
+
+
+def network_frame(design, images: int = 3):
+    """``(input beats, beats an image, deadlines, BMC depth)`` of a network design's frame
+    check: ``images`` images back to back from reset, a sink always ready; output ``k``
+    transfers in the cycle model's ``output_starts[k]`` (``Performance.schedule``), so
+    ``k + 1`` outputs by the cycle after it."""
+    perf = design.cycle_model()
+    beats = perf.detail["input_beats_per_image"]
+    run = perf.schedule([beats] * images)
+    outs = int(perf.outputs_per_input)
+    deadlines = tuple(((k + 1) * outs, start + 1) for k, start in enumerate(run.output_starts))
+    return beats * images, beats, deadlines, run.last_output + 3
+
+
+def _network_frame(kind: str):
+    def build():
+        from .streams import StreamHarness
+        design = tiny_network(kind)
+        total, beats, deadlines, _ = network_frame(design)
+        outs = int(design.cycle_model().outputs_per_input)
+        return StreamHarness(design.build(), ratio=(beats, outs), frame=total,
+                             deadlines=deadlines, payloads=False)
+    return build
 
 
 def _stream(dut_fn, **kw):
@@ -389,6 +413,11 @@ def _checks() -> list[Check]:
                             lambda kind=kind: network_bounds(tiny_network(kind))[2],
                             _network_conservation(kind, response=True),
                             slow=kind != "pecan-d", free_tables=True))
+    for kind in KINDS:
+        checks.append(Check(f"network.{kind}.frame", f"network engine, tiny {kind}, 3 images "
+                            "from reset, control only", "frame on time", "bmc",
+                            lambda kind=kind: network_frame(tiny_network(kind))[3],
+                            _network_frame(kind), free_tables=True, solver="yices"))
     for kind in ("dense", "pecan-a", "debut"):
         checks.append(Check(f"network.{kind}.count", f"network engine, tiny {kind}",
                             "beat conservation", "bmc", 24,

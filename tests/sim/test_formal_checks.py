@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.sim.formal.checks import (ENGINES, KINDS, all_checks, cam_core, cam_deadline,
                                          check_depth, engine_frame, find_checks, network_bounds,
-                                         run_check, tiny_network)
+                                         network_frame, run_check, tiny_network)
 from edgeforge.sim.formal.equivalence import Equivalence, argmin_scan
 from edgeforge.sim.formal.sby import run_sby, sby_missing_reason
 from edgeforge.sim.formal.streams import StreamHarness
@@ -21,7 +21,7 @@ needs_yices = pytest.mark.skipif(sby_missing_reason("yices") is not None,
 #: negative tests below exercise the counting harness on small blocks too).
 DEFAULT = ["skid.rules", "requant.relu", "hklut.round", "cam.core11", "network.pecan-d.rules",
            "network.pecan-d.progress", "hklut.rules", "srlut.rules", "bicubic.rules",
-           "srlut.count"]
+           "srlut.count", "network.pecan-d.frame"]
 # argmin.tree runs in tests/test_cli_formal.py.
 SLOW = [c.name for c in all_checks() if c.name not in DEFAULT + ["argmin.tree"]]
 
@@ -222,6 +222,23 @@ def test_a_deadline_one_cycle_early_fails_at_that_step(tmp_path):
     failure = result.counterexample
     assert failure.message == f"fewer than 1 outputs by cycle {first_by - 1}"
     assert failure.step == first_by - 1 and failure.trace.exists()
+
+
+@needs_yices
+def test_a_later_image_one_cycle_early_fails_at_that_step(tmp_path):
+    """The tiny pecan-d engine's third output transfers in the cycle its cycle model's
+    schedule says: asking for it one cycle sooner fails there."""
+    design = tiny_network("pecan-d")
+    total, beats, deadlines, depth = network_frame(design)
+    count, by = deadlines[2]
+    assert (total, beats, count) == (12, 4, 3)
+    harness = StreamHarness(design.build(), ratio=(beats, 1), frame=total,
+                            deadlines=[(count, by - 1)], payloads=False)
+    result = run_sby(harness, harness.ports, "early3", tmp_path, mode="bmc", depth=depth,
+                     free_tables=True, solver="yices")
+    assert result.status == "FAIL", result.summary()
+    assert result.counterexample.message == f"fewer than 3 outputs by cycle {by - 1}"
+    assert result.counterexample.step == by - 1
 
 
 @pytest.mark.filterwarnings("ignore:.*created but never used")
