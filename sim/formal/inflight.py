@@ -198,7 +198,8 @@ def block_reorder(blocks: Blocks, reorder) -> Held:
              (rword < words, f"{where}: rword < {words}"),
              (roff < banks, f"{where}: roff < {banks}"),
              (rdy < r, f"{where}: rdy < {r}"),
-             (~full_w | ((wword == 0) & (woff == 0)), f"{where}: a full buffer is not being filled"),
+             (~full_w | ((wword == 0) & (woff == 0)),
+              f"{where}: a full buffer is not being filled"),
              (full_r | ((rdy == 0) & (rword == 0) & (roff == 0)),
               f"{where}: an empty buffer is not being read")]
     facts.append((count >= 0, f"{where}: holds a non-negative count"))
