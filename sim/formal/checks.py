@@ -224,12 +224,15 @@ def _bicubic_engine():
 ENGINES = {"srlut": _srlut_engine, "bicubic": _bicubic_engine, "hklut": _hklut_engine}
 
 
-def engine_frame(kind: str) -> tuple[int, int, tuple[tuple[int, int], ...], int]:
+def engine_frame(kind: str, stall: int = 0) -> tuple[int, int, tuple[tuple[int, int], ...],
+                                                    int]:
     """``(input beats, output beats per input beat, deadlines, BMC depth)`` of the frame
     check of the tiny engine of ``kind``, from its cycle model (``edgeforge.sim.cycles``):
     a 3x3 frame's first output comes in cycle ``first`` and its last in ``last``, counted
     from the first input transfer, which is cycle 0 out of reset with a source that offers
-    every cycle; so 1 output by ``first + 1`` and all ``9 r^2`` by ``last + 1``."""
+    every cycle; so 1 output by ``first + 1`` and all ``N = 9 r^2`` by ``last + 1``. A sink
+    that stalls up to ``stall`` cycles running may hold each output back that long, and
+    the rest with it: 1 output by ``first + 1 + stall``, all by ``last + 1 + N stall``."""
     from edgeforge.sim.cycles import hklut as hklut_cycles
     if kind not in ENGINES:
         raise ValueError(f"kind must be one of {tuple(ENGINES)}, got {kind!r}")
@@ -249,18 +252,20 @@ def engine_frame(kind: str) -> tuple[int, int, tuple[tuple[int, int], ...], int]
         times = hklut_cycles.timeline(model.stages, 1)
         first, last = times["first_output"], times["last_output"]
     per_beat = config.scale ** 2          # one HR pixel a beat
-    return 9, per_beat, ((1, first + 1), (9 * per_beat, last + 1)), last + 3
+    total = 9 * per_beat
+    return (9, per_beat, ((1, first + 1 + stall), (total, last + 1 + total * stall)),
+            last + 3 + total * stall)
 
 
-def _engine_frame(kind: str):
+def _engine_frame(kind: str, stall: int = 0):
     """One frame through the tiny engine's control (payloads out of the assertions, so the
     datapath is dropped): outputs never outnumber the inputs' entitlement and come by the
-    cycle model's deadlines."""
+    cycle model's deadlines (:func:`engine_frame`)."""
     def harness():
         from .streams import StreamHarness
-        beats, per_beat, deadlines, _ = engine_frame(kind)
+        beats, per_beat, deadlines, _ = engine_frame(kind, stall)
         return StreamHarness(ENGINES[kind](), ratio=(1, per_beat), frame=beats,
-                             deadlines=deadlines, payloads=False)
+                             deadlines=deadlines, payloads=False, stall=stall)
     return harness
 
 
@@ -450,6 +455,11 @@ def _checks() -> list[Check]:
                             "frame on time", "bmc", lambda kind=kind: engine_frame(kind)[3],
                             _engine_frame(kind), slow=True, free_tables=kind != "bicubic",
                             solver="yices"))
+    for kind, block in (("srlut", "SR-LUT-F x2 engine"), ("bicubic", "bicubic x2 engine")):
+        checks.append(Check(f"{kind}.stall", f"{block}, one 3x3 frame, a sink stalled up to "
+                            "1 cycle running, control only", "frame on time", "bmc",
+                            lambda kind=kind: engine_frame(kind, 1)[3], _engine_frame(kind, 1),
+                            slow=True, free_tables=kind != "bicubic", solver="yices"))
     return checks
 
 

@@ -36,6 +36,7 @@ def test_catalogue_names_are_unique_and_default_ones_are_fast():
     # Every engine has its stream rules, its in-flight conservation and its frame checked.
     for kind in ("srlut", "bicubic", "hklut"):
         assert {f"{kind}.rules", f"{kind}.count", f"{kind}.frame"} <= set(names)
+    assert {"srlut.stall", "bicubic.stall", "srlut.external"} <= set(names)
 
 
 def test_find_checks_by_prefix_and_refuses_unknown():
@@ -207,6 +208,11 @@ def test_frame_deadlines_come_from_the_cycle_models(kind, first, last):
     scale = 4 if kind == "hklut" else 2
     assert (beats, per_beat) == (9, scale * scale)
     assert deadlines == ((1, first + 1), (9 * per_beat, last + 1)) and depth > last + 1
+    # A sink stalled up to 2 cycles running may hold each of the N outputs back 2 cycles.
+    _, _, stalled, stalled_depth = engine_frame(kind, stall=2)
+    total = 9 * per_beat
+    assert stalled == ((1, first + 3), (total, last + 1 + 2 * total))
+    assert stalled_depth > last + 1 + 2 * total
 
 
 @needs_yices
