@@ -38,7 +38,7 @@ from .report import load_json, render_runs_markdown, render_synth_markdown
 __all__ = ["run", "quality", "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.bicubic_hw"
-ENGINE_PATHS = ("hw/bicubic", "hw/hklut/linebuffer.py", "hw/hklut/reorder.py", "hw/logic.py",
+ENGINE_PATHS = ("hw/bicubic", "hw/line_window.py", "hw/block_reorder.py", "hw/logic.py",
                 "sim/cycles/bicubic.py")
 HKLUT_RESULTS = RESULTS / "hklut_hw.json"
 HKLUT_ENERGY = RESULTS / "hklut_energy.json"

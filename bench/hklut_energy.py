@@ -31,7 +31,7 @@ from pathlib import Path
 
 from edgeforge import jsonfile
 from edgeforge.bench.energy import SOURCE, EnergyLine, dram_pj, sram_read_pj
-from edgeforge.hw.hklut.linebuffer import SLOTS
+from edgeforge.hw.line_window import SLOTS
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 from edgeforge.sim.cycles.hklut import predict
 

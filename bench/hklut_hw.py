@@ -50,7 +50,8 @@ FULL_RATE = ((4, 16), 16)
 # The largest ECP5 part (208 DP16KD): the full-rate tables do not fit even there.
 LARGEST_ECP5 = "ecp5-85f"
 # The engine's generator sources: a record names the last commit that changed them.
-ENGINE_PATHS = ("hw/hklut", "hw/logic.py", "hw/rom.py")
+ENGINE_PATHS = ("hw/hklut", "hw/line_window.py", "hw/block_reorder.py", "hw/logic.py",
+                "hw/rom.py")
 SEED = 0
 
 

@@ -3,8 +3,9 @@
 An image design streams a uint8 ``(H, W)`` grey or ``(H, W, 3)`` RGB image as channel
 planes one after another, one 8-bit pixel a beat (or with RGB lanes, one frame whose
 beats carry a pixel's three channels), and gets ``scale`` times larger frames back,
-``out_pixels`` pixels a beat. :class:`ImageFrames` holds that encoding once; a design
-mixes it in and sets the attributes it reads.
+``out_pixels`` pixels a beat. :class:`ImageFrames` holds that encoding once, with the
+frame options' checks, the AXI4-Stream video geometry and the ``axis`` refusal of
+``verify``; a design mixes it in and sets the attributes it reads (:meth:`_set_frames`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["ImageFrames"]
+__all__ = ["CHANNELS", "ImageFrames"]
+
+#: Channel counts of an image design: grey, or RGB.
+CHANNELS = (1, 3)
 
 
 class ImageFrames:
@@ -21,7 +25,8 @@ class ImageFrames:
 
     The design sets ``width``, ``height`` (input frame), ``channels`` (1 or 3),
     ``out_pixels``, ``lanes`` (channels a beat: 1, or 3 with RGB lanes),
-    ``planes_per_image`` (frames the engine streams per image) and :attr:`scale`.
+    ``planes_per_image`` (frames the engine streams per image), :attr:`scale`,
+    ``buffer_ram`` and ``axis``: :meth:`_set_frames` sets them all.
     """
 
     width: int
@@ -32,9 +37,42 @@ class ImageFrames:
     planes_per_image: int = 1
     scale: int
 
+    @staticmethod
+    def check_frames(channels, axis, rgb_lanes=False) -> None:
+        """Refuse a channel count not in :data:`CHANNELS`, an ``axis`` or ``rgb_lanes`` that
+        is not a bool, and ``rgb_lanes`` without 3 channels (before anything is built)."""
+        if channels not in CHANNELS:
+            raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
+        for name, value in (("rgb_lanes", rgb_lanes), ("axis", axis)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, got {value!r}")
+        if rgb_lanes and channels != 3:
+            raise ValueError(f"rgb_lanes needs channels=3, got channels={channels!r}")
+
+    def _set_frames(self, *, width: int, height: int, channels: int, out_pixels: int,
+                    buffer_ram: str, axis: bool, scale: int, rgb_lanes: bool = False) -> None:
+        self.width, self.height, self.channels = width, height, channels
+        self.out_pixels, self.buffer_ram, self.axis = out_pixels, buffer_ram, axis
+        # Frames the engine streams per image: each channel plane, or one of RGB beats.
+        self.planes_per_image = 1 if rgb_lanes else channels
+        self.lanes = channels if rgb_lanes else 1
+        self.scale = scale
+
     @property
     def rgb_lanes(self) -> bool:
         return self.lanes > 1
+
+    def video_geometry(self) -> dict[str, int]:
+        """Beats per line and lines per frame in and out (a frame is one channel plane, or
+        with ``rgb_lanes`` one RGB image)."""
+        return {"in_beats_per_line": self.width, "in_lines": self.height,
+                "out_beats_per_line": self.width * self.scale // self.out_pixels,
+                "out_lines": self.height * self.scale}
+
+    def verify(self, inputs=None, **kwargs):
+        if self.axis:
+            raise ValueError("verify drives the i/o stream ports, so it needs axis=False, got True")
+        return super().verify(inputs, **kwargs)
 
     def _check_input(self, x) -> np.ndarray:
         shape = (self.height, self.width) + ((3,) if self.channels == 3 else ())

@@ -7,8 +7,8 @@ import functools
 
 from amaranth import Mux
 
-__all__ = ["BUFFER_LUTRAM_DEPTH", "BUFFER_RAM", "buffer_attrs", "check_buffer_ram", "check_count",
-           "equals", "pick", "refuse_quietly", "select"]
+__all__ = ["BUFFER_LUTRAM_DEPTH", "BUFFER_RAM", "MAX_SIDE", "buffer_attrs", "check_buffer_ram",
+           "check_count", "check_side", "equals", "pick", "refuse_quietly", "select"]
 
 # Line and re-order buffers up to this depth go to LUT RAM, leaving block RAM to the tables
 # (HKLUT-S tables alone take 52 of an ECP5-25F's 56 DP16KD).
@@ -17,6 +17,8 @@ BUFFER_LUTRAM_DEPTH = 512
 # "block" suits a part with block RAM to spare, where thousands of LUT RAM cells would
 # congest the routing; "lut" keeps every block RAM for tables.
 BUFFER_RAM = ("auto", "block", "lut")
+# Largest frame side an image engine (its line and re-order buffers) is built for.
+MAX_SIDE = 4096
 
 
 def check_count(name: str, value, least: int = 1) -> None:
@@ -30,6 +32,20 @@ def check_count(name: str, value, least: int = 1) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < least:
         kind = "a positive integer" if least == 1 else f"an integer of at least {least}"
         raise ValueError(f"{name} must be {kind}, got {value!r}")
+
+
+def check_side(name: str, value, least: int) -> None:
+    """Refuse a frame side that is not an integer in ``least`` .. :data:`MAX_SIDE`.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and ending with the value's repr.
+    """
+    check_count(name, value, least)
+    if value > MAX_SIDE:
+        raise ValueError(f"{name} must be at most {MAX_SIDE}, the side of the largest "
+                         f"supported LR frame, got {value!r}")
 
 
 def equals(value, constant: int):

@@ -69,6 +69,22 @@ def run_design(design, xs, **kwargs) -> tuple[list[int], list[int], int]:
     return run.outputs, expected, run.last - 1
 
 
+def check_against_model(design, xs, *, pauses: tuple[int, float, float] | None = None):
+    """Stream ``xs`` through ``design``'s pipeline (:func:`run_design`): the outputs equal
+    the golden model's and the last leaves at the cycle the cycle model schedules. With
+    ``pauses = (seed, p_valid, p_ready)``, again under random valid gaps and backpressure:
+    the same beats, never sooner. Returns the cycle model."""
+    model = design.cycles()
+    got, expected, last = run_design(design, xs)
+    assert got == expected
+    assert last == model.schedule(len(xs))[1]
+    if pauses is not None:
+        seed, p_valid, p_ready = pauses
+        got, _, slow = run_design(design, xs, seed=seed, p_valid=p_valid, p_ready=p_ready)
+        assert got == expected and slow >= last
+    return model
+
+
 def digits_test_images() -> np.ndarray:
     """The 540 digits test images of the spec's split, uint8 (N, 1, 8, 8)."""
     from edgeforge.models.data_digits import load_digits

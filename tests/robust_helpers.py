@@ -1,8 +1,9 @@
 """Seeded random designs of every engine, and many input sets for each (issue 19).
 
-:data:`ENGINES` maps an engine's name (smoke, hklut, and the network engine's transform
-kinds dense, pecan-d, pecan-a, debut) to a function ``seed -> Design``: a random valid
-artifact with a random valid hardware config, small enough to build in seconds. The same
+:data:`ENGINES` maps an engine's name (smoke, hklut, srlut, bicubic, and the network
+engine's transform kinds dense, pecan-d, pecan-a, debut) to a function ``seed -> Design``:
+a random valid artifact with a random valid hardware config, small enough to build in
+seconds. The same
 seed always gives the same design, so that a seed printed by a failing test rebuilds it.
 :func:`input_sets` draws the inputs: the edge cases (all 0, all at the top) and seeded
 random ones, part of them at the ends of their range only.
@@ -11,11 +12,12 @@ random ones, part of them at the ends of their range only.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 
 #: The engines, in the order the README lists them.
-ENGINE_NAMES = ("smoke", "hklut", "dense", "pecan-d", "pecan-a", "debut")
+ENGINE_NAMES = ("smoke", "hklut", "srlut", "bicubic", "dense", "pecan-d", "pecan-a", "debut")
 
 
 def _smoke(seed: int):
@@ -26,8 +28,10 @@ def _smoke(seed: int):
                                      data_bits=int(rng.integers(1, 17)), seed=seed))
 
 
-def hklut_random_artifact(config, seed: int, extremes: float = 0.25):
-    """Random int8 tables for an HKLUT ``config``, a fraction ``extremes`` at -128 and 127."""
+def random_table_artifact(scheme: str, config, seed: int, extremes: float = 0.25):
+    """An artifact of ``scheme`` (a LUT scheme: HKLUT, SR-LUT) whose every array is random
+    within the range ``config.array_specs()`` declares, a fraction ``extremes`` of its
+    entries at the two ends of that range (-128 and 127 for int8 tables)."""
     from edgeforge.artifact import Artifact
     rng = np.random.default_rng([seed, 2])
     arrays = {}
@@ -36,8 +40,17 @@ def hklut_random_artifact(config, seed: int, extremes: float = 0.25):
         ends = rng.random(spec.shape) < extremes
         arrays[name] = np.where(ends, rng.choice([spec.min, spec.max], size=spec.shape),
                                 values).astype(spec.dtype)
-    return Artifact("hklut", config.to_dict(), arrays, provenance={"source": "random",
-                                                                   "seed": seed})
+    return Artifact(scheme, config.to_dict(), arrays, provenance={"source": "random",
+                                                                  "seed": seed})
+
+
+def _draw(rng, make):
+    """``make(rng)`` until it returns a design: a draw the design refuses is drawn again."""
+    while True:
+        try:
+            return make(rng)
+        except ValueError:
+            continue
 
 
 def _hklut(seed: int, extremes: float = 0.25):
@@ -47,18 +60,61 @@ def _hklut(seed: int, extremes: float = 0.25):
     # Factors 1 and 2 and the 2-pixel kernel sets keep the tables (and the build) small.
     stages = tuple(int(r) for r in rng.choice([1, 2], size=int(rng.integers(1, 3))))
     config = HKLUTConfig(stages=stages, msb_kernels="hd", lsb_kernels="hd")
-    art = hklut_random_artifact(config, seed, extremes)
-    while True:
+    art = random_table_artifact("hklut", config, seed, extremes)
+
+    def make(rng):
         channels = int(rng.choice([1, 3]))
-        options = {"width": int(rng.integers(3, 7)), "height": int(rng.integers(3, 6)),
-                   "reads_per_table": [int(rng.choice([1, 2, 4]))]
-                   + [int(rng.choice([1, 2, 4, 8, 16])) for _ in stages[1:]],
-                   "out_pixels": int(rng.choice([1, 2, 4])), "channels": channels,
-                   "rgb_lanes": bool(channels == 3 and rng.random() < 0.5)}
-        try:
-            return HKLUTDesign(art, **options)
-        except ValueError:          # a combination the engine refuses: draw again
-            continue
+        return HKLUTDesign(art, width=int(rng.integers(3, 7)), height=int(rng.integers(3, 6)),
+                           reads_per_table=[int(rng.choice([1, 2, 4]))]
+                           + [int(rng.choice([1, 2, 4, 8, 16])) for _ in stages[1:]],
+                           out_pixels=int(rng.choice([1, 2, 4])), channels=channels,
+                           rgb_lanes=bool(channels == 3 and rng.random() < 0.5))
+    return _draw(rng, make)
+
+
+def _srlut(seed: int, extremes: float = 0.25):
+    """SR-LUT-S or -F (the kernel sets the engine reads), one stage of factor 1..4, the
+    interval at 2..256 levels with a table of at most a few thousand rows, a frame of 3..5
+    x 3..4 pixels, the table on chip or behind the external read port at a random latency,
+    random output pixels a beat and buffer memory kind."""
+    from edgeforge.hw.srlut.design import SRLUTDesign
+    from edgeforge.hw.srlut.engine import KERNELS, OUT_PIXELS, TABLE_PLACES
+    from edgeforge.hw.logic import BUFFER_RAM
+    from edgeforge.schemes.srlut import MAX_FACTOR, SRLUTConfig
+    rng = np.random.default_rng([seed, 6])
+    kernels = str(rng.choice(KERNELS))
+    # 9^4 (S) and 17^3 (F) rows at the finest interval: the builds stay seconds.
+    bits = int(rng.integers(5 if kernels == "s" else 4, 9))
+    config = SRLUTConfig(kernels, (int(rng.integers(1, MAX_FACTOR + 1)),), bits)
+    art = random_table_artifact("srlut", config, seed, extremes)
+
+    def make(rng):
+        return SRLUTDesign(art, width=int(rng.integers(3, 6)), height=int(rng.integers(3, 5)),
+                           out_pixels=int(rng.choice(OUT_PIXELS)),
+                           table=str(rng.choice(TABLE_PLACES)),
+                           memory_latency=int(rng.integers(1, 7)),
+                           buffer_ram=str(rng.choice(BUFFER_RAM)))
+    return _draw(rng, make)
+
+
+def _bicubic(seed: int):
+    """A bicubic design: a random scale and coefficient precision, a grey or RGB frame of
+    3..5 x 3..4 pixels, random output pixels a beat and buffer memory kind. (Its artifact
+    holds no values to push to the ends of their ranges: its extremes are its inputs.)"""
+    from edgeforge.hw.bicubic.design import BicubicDesign
+    from edgeforge.hw.image_frames import CHANNELS
+    from edgeforge.hw.bicubic.engine import OUT_PIXELS
+    from edgeforge.hw.logic import BUFFER_RAM
+    from edgeforge.schemes.bicubic import COEF_BITS, SCALES, default_artifact
+    rng = np.random.default_rng([seed, 7])
+    art = default_artifact(int(rng.choice(SCALES)), int(rng.choice(list(COEF_BITS))))
+
+    def make(rng):
+        return BicubicDesign(art, width=int(rng.integers(3, 6)), height=int(rng.integers(3, 5)),
+                             out_pixels=int(rng.choice(OUT_PIXELS)),
+                             channels=int(rng.choice(CHANNELS)),
+                             buffer_ram=str(rng.choice(BUFFER_RAM)))
+    return _draw(rng, make)
 
 
 def _network(kind: str):
@@ -112,7 +168,8 @@ def _debut(seed: int, extremes: float = 0.5):
     return NetworkDesign(art, folding=folding, pixels_per_beat=ppb, logits=True)
 
 
-ENGINES = {"smoke": _smoke, "hklut": _hklut, "dense": _network("dense"),
+ENGINES = {"smoke": _smoke, "hklut": _hklut, "srlut": _srlut, "bicubic": _bicubic,
+           "dense": _network("dense"),
            "pecan-d": _network("pecan-d"), "pecan-a": _network("pecan-a"), "debut": _debut}
 
 
@@ -138,6 +195,23 @@ def input_sets(design, n: int, seed: int) -> list[np.ndarray]:
     return xs
 
 
+#: A default-suite build streams its input sets in at most this many cycles per pause mode.
+DEFAULT_CYCLES = 20_000
+
+
+@functools.lru_cache(maxsize=None)
+def default_seed(engine: str, inputs: int = 100) -> int:
+    """The build seed of ``engine`` in the default suite: the first from 1 whose ``inputs``
+    input sets the cycle model streams in at most :data:`DEFAULT_CYCLES` cycles. Seed 1 for
+    every engine but SR-LUT (20-30 cycles an LR pixel) and bicubic (``r^2`` cycles an LR
+    pixel and plane), whose larger and RGB frames the ``--slow`` builds cover."""
+    for seed in itertools.count(1):
+        design = cached_design(engine, seed)
+        beats = [len(design.encode_inputs([x])) for x in input_sets(design, inputs, seed)]
+        if design.cycle_model().run(beats).total_cycles <= DEFAULT_CYCLES:
+            return seed
+
+
 @functools.lru_cache(maxsize=None)
 def cached_design(engine: str, seed: int):
     """``ENGINES[engine](seed)``, one object per process: tests that write and that verify
@@ -147,7 +221,7 @@ def cached_design(engine: str, seed: int):
 
 @functools.lru_cache(maxsize=None)
 def extreme_design(engine: str, seed: int, extremes: float = 1.0):
-    """A random design of ``engine`` (not smoke) whose artifact has a fraction ``extremes`` of
+    """A random design of ``engine`` (not smoke or bicubic) whose artifact has a fraction ``extremes`` of
     its weights, biases, tables and codebooks at the two ends of their declared ranges (1.0:
     all of them), for the overflow tests."""
     return ENGINES[engine](seed, extremes=extremes)

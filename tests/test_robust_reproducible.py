@@ -25,26 +25,31 @@ from edgeforge import generate, load, save
 from edgeforge.cli import main
 from edgeforge.schemes.smoke import default_artifact
 
-from robust_helpers import ENGINE_NAMES, cached_design
+from robust_helpers import ENGINE_NAMES, cached_design, default_seed
 
 HERE = Path(__file__).resolve().parent
-REPRO_SEED = 1           # the builds the default randomized tests use too (one generation)
 
 _OTHER_PROCESS = """
 import sys
 sys.path[:0] = [{tests!r}, {hw!r}]
 from robust_helpers import ENGINES
-for name in {names!r}:
-    ENGINES[name]({seed}).write_verilog({out!r} + "/" + name)
+for name, seed in {seeds!r}.items():
+    ENGINES[name](seed).write_verilog({out!r} + "/" + name)
 """
+
+
+def _seed(engine: str) -> int:
+    """The build the default randomized tests use too (one generation)."""
+    return default_seed(engine)
 
 
 @pytest.fixture(scope="module")
 def other_process(tmp_path_factory) -> Path:
     """Every engine's design written by another Python, under another PYTHONHASHSEED."""
     out = tmp_path_factory.mktemp("other")
-    code = _OTHER_PROCESS.format(tests=str(HERE), hw=str(HERE / "hw"), names=ENGINE_NAMES,
-                                 seed=REPRO_SEED, out=str(out))
+    code = _OTHER_PROCESS.format(tests=str(HERE), hw=str(HERE / "hw"),
+                                 seeds={name: _seed(name) for name in ENGINE_NAMES},
+                                 out=str(out))
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
     return out
@@ -52,7 +57,7 @@ def other_process(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
 def test_same_artifact_and_config_give_byte_identical_files(engine, other_process, tmp_path):
-    files = cached_design(engine, REPRO_SEED).write_verilog(tmp_path / engine)
+    files = cached_design(engine, _seed(engine)).write_verilog(tmp_path / engine)
     theirs = other_process / engine
     written = sorted(p.name for p in files.dir.iterdir())
     assert written == sorted(p.name for p in theirs.iterdir())

@@ -140,12 +140,69 @@ def files(tmp_path_factory) -> dict[str, str]:
     (d / "fake.png").write_bytes(b"not a png")
     (d / "empty_dir").mkdir()
     (d / "a_file").write_text("")
+    f.update(_image_engine_files(d))
     ro = d / "ro"
     ro.mkdir()
     ro.chmod(0o555)
     f["ro"] = str(ro if not os.access(ro, os.W_OK) else Path("/sys"))   # root ignores the mode
     yield f
     ro.chmod(0o755)
+
+
+def _image_engine_files(d: Path) -> dict[str, str]:
+    """SR-LUT-F x2 (interval 64: 125 rows), MuLUT and bicubic x3 artifacts, tampered copies,
+    and SR-LUT benchmark folders (``HR/``, ``LR_bicubic/X2/``) with one bad LR image each."""
+    from PIL import Image
+    from edgeforge.schemes.bicubic import default_artifact as bicubic_artifact
+    from edgeforge.schemes.srlut import SRLUTConfig
+    from robust_helpers import random_table_artifact
+    srlut, bicubic = d / "srlut.npz", d / "bicubic.npz"
+    save(random_table_artifact("srlut", SRLUTConfig("f", (2,), 6), seed=1), srlut)
+    save(bicubic_artifact(3, 7), bicubic)
+    mulut = save(random_table_artifact("srlut", SRLUTConfig("sdy", (1, 2), 7), seed=1),
+                 d / "mulut.npz")
+    f = {"srlut": str(srlut), "bicubic": str(bicubic), "mulut": str(mulut)}
+    raw = srlut.read_bytes()
+    (d / "srlut_truncated.npz").write_bytes(raw[: len(raw) // 3])
+    (d / "bicubic_truncated.npz").write_bytes(bicubic.read_bytes()[:200])
+    table = load(srlut).arrays["s0_f"]
+    edited = table.copy()
+    edited[7, 1, 0] = 127 if edited[7, 1, 0] != 127 else -128
+    tampered = {
+        "srlut_edited": (srlut, {"arrays": {"s0_f": edited}}),
+        "srlut_int16": (srlut, {"arrays": {"s0_f": table.astype(np.int16)}}),
+        "srlut_short": (srlut, {"arrays": {"s0_f": table[:124]}}),
+        "srlut_block": (srlut, {"arrays": {"s0_f": np.zeros((125, 3, 3), np.int8)}}),
+        "srlut_pickled": (srlut, {"arrays": {"s0_f": np.array([None] * 500, dtype=object)}}),
+        "srlut_declared_bits": (srlut, {"manifest": _set("arrays", "s0_f", "bits", 4)}),
+        "srlut_interval_9": (srlut, {"manifest": _set("config", "interval_bits", 9)}),
+        "srlut_rows_huge": (srlut, {"manifest": lambda m: (_set("config", "kernels", "s")(m),
+                                                           _set("config", "interval_bits", 2)(m))}),
+        "srlut_factor_5": (srlut, {"manifest": _set("config", "stages", [5])}),
+        "srlut_kernels": (srlut, {"manifest": _set("config", "kernels", "x")}),
+        "srlut_stages_str": (srlut, {"manifest": _set("config", "stages", "2")}),
+        "srlut_extra": (srlut, {"arrays": {"s1_f": table}}),
+        "bicubic_scale": (bicubic, {"manifest": _set("config", "scale", 5)}),
+        "bicubic_coef_bits": (bicubic, {"manifest": _set("config", "coef_bits", 13)}),
+        "bicubic_coef_str": (bicubic, {"manifest": _set("config", "coef_bits", "7")}),
+        "bicubic_field": (bicubic, {"manifest": _set("config", "taps", 6)}),
+        "bicubic_edited": (bicubic, {"manifest": _set("config", "coef_bits", 8)}),
+        "bicubic_array": (bicubic, {"arrays": {"coefficients": np.zeros((3, 4), np.int16)}}),
+    }
+    for name, (src, edits) in tampered.items():
+        f[name] = _tampered(src, d / f"{name}.npz", **edits)
+    rng = np.random.default_rng(1)
+    for name, lr in (("tiny", rng.integers(0, 256, (2, 4, 3), dtype=np.uint8)),
+                     ("rgba", rng.integers(0, 256, (4, 4, 4), dtype=np.uint8))):
+        folder = d / f"bench_{name}"
+        (folder / "HR").mkdir(parents=True)
+        (folder / "LR_bicubic" / "X2").mkdir(parents=True)
+        hr = np.repeat(np.repeat(lr, 2, axis=0), 2, axis=1)
+        mode = "RGBA" if lr.shape[2] == 4 else "RGB"
+        Image.fromarray(hr, mode).save(folder / "HR" / "a.png")
+        Image.fromarray(lr, mode).save(folder / "LR_bicubic" / "X2" / "a.png")
+        f[f"bench_{name}"] = str(folder)
+    return f
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -447,6 +504,257 @@ CASES = [
 ]
 
 
+# -- SR-LUT / MuLUT and bicubic ----------------------------------------------------------------
+
+def _sr_design(f, **kw):
+    return generate(f["srlut"], **{"width": 4, "height": 3, **kw})
+
+
+def _bic_design(f, **kw):
+    return generate(f["bicubic"], **{"width": 4, "height": 3, **kw})
+
+
+def _sr_upscale(f, image, artifact="srlut", **kw):
+    from edgeforge.sim.golden.srlut import upscale
+    return upscale(load(f[artifact]), image, **kw)
+
+
+def _sr_tables_of_another_dtype(f):
+    from edgeforge.schemes.srlut import SRLUTConfig
+    from edgeforge.sim.golden.srlut import upscale
+    tables = {"s0_f": load(f["srlut"]).arrays["s0_f"].astype(np.int16)}
+    return upscale((tables, SRLUTConfig("f", (2,), 6)), np.zeros((4, 4), np.uint8))
+
+
+def _bic_upscale(f, image, artifact="bicubic"):
+    from edgeforge.sim.golden.bicubic import upscale
+    return upscale(load(f[artifact]), image)
+
+
+def _bicubic_artifact(**kw):
+    from edgeforge.schemes.bicubic import default_artifact as bicubic_artifact
+    return bicubic_artifact(**kw)
+
+
+def _sr_changed_after_loading(f):
+    art = load(f["srlut"])
+    art.arrays["s0_f"] = art.arrays["s0_f"].astype(np.int32) * 2     # outside int8
+    return generate(art, width=4, height=3)
+
+
+def _sr_evaluate(f, folder):
+    from edgeforge.models.data import load_benchmark_dir
+    from edgeforge.models.srlut.evaluate import evaluate
+    return evaluate(f["srlut"], load_benchmark_dir(f[folder], 2))
+
+
+def _sr_generate(*options):
+    return ["generate", "{srlut}", "--width", "4", "--height", "3", *options]
+
+
+def _bic_generate(*options):
+    return ["generate", "{bicubic}", "--width", "4", "--height", "3", *options]
+
+
+SRLUT_SPEC = r"\{'dtype': 'int8', 'shape': \[125, 2, 2\], 'bits': 8, 'signed': True\}"
+CASES += [
+    # malformed, truncated and tampered artifacts
+    Case("srlut-truncated", ["inspect", "{d}/srlut_truncated.npz"],
+         ("file: ", "is not a readable .npz archive", "truncated"),
+         lambda f: load(Path(f["d"]) / "srlut_truncated.npz"),
+         message=r"^file: '[^']*srlut_truncated\.npz' is not a readable \.npz archive"),
+    Case("bicubic-truncated", ["inspect", "{d}/bicubic_truncated.npz"],
+         ("file: ", "is not a readable .npz archive", "truncated"),
+         lambda f: load(Path(f["d"]) / "bicubic_truncated.npz"),
+         message=r"^file: '[^']*bicubic_truncated\.npz' is not a readable \.npz archive"),
+    Case("srlut-pickled-table", ["inspect", "{srlut_pickled}"],
+         ("s0_f: array cannot be read without unpickling",), lambda f: load(f["srlut_pickled"]),
+         message=r"^s0_f: array cannot be read without unpickling"),
+    Case("srlut-content-edited", ["generate", "{srlut_edited}", "--width", "4", "--height", "3"],
+         ("content_hash: stored 'sha256:", "the file was altered"),
+         lambda f: load(f["srlut_edited"]),
+         message=r"^content_hash: stored .* the file was altered$"),
+    Case("bicubic-content-edited",
+         ["generate", "{bicubic_edited}", "--width", "4", "--height", "3"],
+         ("content_hash: stored 'sha256:", "the file was altered"),
+         lambda f: load(f["bicubic_edited"]),
+         message=r"^content_hash: stored .* the file was altered$"),
+    # dtypes, shapes, declared widths
+    Case("srlut-wrong-dtype", ["inspect", "{srlut_int16}"],
+         ("s0_f: expected dtype int8, got int16",), lambda f: load(f["srlut_int16"]),
+         message=r"^s0_f: expected dtype int8, got int16$"),
+    Case("srlut-rows-short", ["inspect", "{srlut_short}"],
+         ("s0_f: expected shape (125, 2, 2), got (124, 2, 2)",), lambda f: load(f["srlut_short"]),
+         message=r"^s0_f: expected shape \(125, 2, 2\), got \(124, 2, 2\)$"),
+    Case("srlut-block-of-another-factor", ["inspect", "{srlut_block}"],
+         ("s0_f: expected shape (125, 2, 2), got (125, 3, 3)",), lambda f: load(f["srlut_block"]),
+         message=r"^s0_f: expected shape \(125, 2, 2\), got \(125, 3, 3\)$"),
+    Case("srlut-declared-width-edited", ["inspect", "{srlut_declared_bits}"],
+         ("arrays.s0_f: expected {{'dtype': 'int8', 'shape': [125, 2, 2], 'bits': 8",
+          "'bits': 4"), lambda f: load(f["srlut_declared_bits"]),
+         message=rf"^arrays\.s0_f: expected {SRLUT_SPEC}, got .*'bits': 4"),
+    Case("srlut-table-outside-int8-after-loading", None, (), _sr_changed_after_loading,
+         message=r"^s0_f: expected dtype int8, got int32$"),
+    Case("srlut-extra-table", ["inspect", "{srlut_extra}"],
+         ("arrays.s1_f: unexpected array for scheme 'srlut' with this config (expected ['s0_f'])",),
+         lambda f: load(f["srlut_extra"]),
+         message=r"^arrays\.s1_f: unexpected array for scheme 'srlut' with this config"),
+    Case("bicubic-array-it-has-none-of", ["inspect", "{bicubic_array}"],
+         ("arrays.coefficients: unexpected array for scheme 'bicubic' with this config "
+          "(expected [])",), lambda f: load(f["bicubic_array"]),
+         message=r"^arrays\.coefficients: unexpected array for scheme 'bicubic'"),
+    Case("srlut-golden-table-int16", None, (), _sr_tables_of_another_dtype,
+         message=r"^s0_f: expected dtype int8, got int16$"),
+    # config values outside their declared ranges, JSON types
+    Case("srlut-interval-bits-outside", ["inspect", "{srlut_interval_9}"],
+         ("config.interval_bits: expected an integer 0..8 (log2 of the sampling interval), got 9",),
+         lambda f: load(f["srlut_interval_9"]),
+         message=r"^config\.interval_bits: expected an integer 0\.\.8 .*got 9$"),
+    Case("srlut-table-too-many-rows", ["inspect", "{srlut_rows_huge}"],
+         ("config.interval_bits: 65 nodes per input make 17,850,625 rows per 's' table, more than "
+          "16,777,216; got interval_bits 2",), lambda f: load(f["srlut_rows_huge"]),
+         message=r"^config\.interval_bits: 65 nodes per input make 17,850,625 rows"),
+    Case("srlut-factor-outside", ["inspect", "{srlut_factor_5}"],
+         ("config.stages: stage factor must be 1..4, got 5",), lambda f: load(f["srlut_factor_5"]),
+         message=r"^config\.stages: stage factor must be 1\.\.4, got 5$"),
+    Case("srlut-kernels-unknown", ["inspect", "{srlut_kernels}"],
+         ("config.kernels: expected one of ['f', 's', 'sdy', 'v'], got 'x'",),
+         lambda f: load(f["srlut_kernels"]),
+         message=r"^config\.kernels: expected one of \['f', 's', 'sdy', 'v'\], got 'x'$"),
+    Case("srlut-stages-a-string", ["inspect", "{srlut_stages_str}"],
+         ("config.stages: expected a non-empty list of integer stage factors, got '2'",),
+         lambda f: load(f["srlut_stages_str"]), message=r"^config\.stages: expected a non-empty"),
+    Case("bicubic-scale-outside", ["inspect", "{bicubic_scale}"],
+         ("config.scale: expected one of (2, 3, 4), got 5",), lambda f: load(f["bicubic_scale"]),
+         message=r"^config\.scale: expected one of \(2, 3, 4\), got 5$"),
+    Case("bicubic-coef-bits-outside", ["inspect", "{bicubic_coef_bits}"],
+         ("config.coef_bits: expected an integer in 6..12, got 13",),
+         lambda f: load(f["bicubic_coef_bits"]),
+         message=r"^config\.coef_bits: expected an integer in 6\.\.12, got 13$"),
+    Case("bicubic-coef-bits-a-string", ["inspect", "{bicubic_coef_str}"],
+         ("config.coef_bits: expected an integer in 6..12, got '7'",),
+         lambda f: load(f["bicubic_coef_str"]),
+         message=r"^config\.coef_bits: expected an integer in 6\.\.12, got '7'$"),
+    Case("bicubic-unknown-config-field", ["inspect", "{bicubic_field}"],
+         ("config.taps: unknown bicubic config field; known: ['scale', 'coef_bits']",),
+         lambda f: load(f["bicubic_field"]),
+         message=r"^config\.taps: unknown bicubic config field"),
+    Case("bicubic-artifact-scale-outside", None, (), lambda f: _bicubic_artifact(scale=5),
+         message=r"^config\.scale: expected one of \(2, 3, 4\), got 5$"),
+    # impossible hardware configs
+    Case("srlut-frame-zero", _sr_generate("--width", "0"),
+         ("width must be an integer of at least 3, got 0",), lambda f: _sr_design(f, width=0),
+         ValueError, r"^width must be an integer of at least 3, got 0$"),
+    Case("srlut-frame-too-small", _sr_generate("--height", "2"),
+         ("height must be an integer of at least 3, got 2",), lambda f: _sr_design(f, height=2),
+         ValueError, r"^height must be an integer of at least 3, got 2$"),
+    Case("srlut-frame-huge", _sr_generate("--width", "100000"),
+         ("width must be at most 4096, the side of the largest supported LR frame, got 100000",),
+         lambda f: _sr_design(f, width=100_000), ValueError,
+         r"^width must be at most 4096, the side of the largest supported LR frame, got 100000$"),
+    Case("srlut-out-pixels-does-not-divide", _sr_generate("--width", "3", "--out-pixels", "4"),
+         ("out_pixels must divide the output row of 6 pixels, got 4",),
+         lambda f: _sr_design(f, width=3, out_pixels=4), ValueError,
+         r"^out_pixels must divide the output row of 6 pixels, got 4$"),
+    Case("srlut-out-pixels-not-a-choice", _sr_generate("--out-pixels", "3"),
+         ("out_pixels must be one of (1, 2, 4, 8, 16), got 3",),
+         lambda f: _sr_design(f, out_pixels=3), ValueError,
+         r"^out_pixels must be one of \(1, 2, 4, 8, 16\), got 3$"),
+    Case("srlut-memory-latency-zero", _sr_generate("--memory-latency", "0"),
+         ("memory_latency must be a positive integer, got 0",),
+         lambda f: _sr_design(f, memory_latency=0), ValueError,
+         r"^memory_latency must be a positive integer, got 0$"),
+    Case("srlut-table-place-unknown", None, (), lambda f: _sr_design(f, table="dram"), ValueError,
+         r"^table must be one of \('onchip', 'external'\), got 'dram'$"),
+    Case("srlut-buffer-ram-unknown", _sr_generate("--buffer-ram", "bram"),
+         ("buffer_ram must be one of ('auto', 'block', 'lut'), got 'bram'",),
+         lambda f: _sr_design(f, buffer_ram="bram"), ValueError,
+         r"^buffer_ram must be one of \('auto', 'block', 'lut'\), got 'bram'$"),
+    Case("srlut-option-of-another-scheme", _sr_generate("--channels", "3"),
+         ("--channels: a HKLUT or bicubic option; the srlut scheme takes",),
+         lambda f: _sr_design(f, channels=3), ValueError,
+         r"^channels: not an option of the srlut design, whose options are width, height, "),
+    Case("mulut-has-no-engine", ["generate", "{mulut}", "--width", "4", "--height", "4"],
+         ("config: the engine reads one stage of kernel set s or f, got kernels 'sdy', "
+          "stages [1, 2]",), lambda f: generate(f["mulut"], width=4, height=4), ValueError,
+         r"^config: the engine reads one stage of kernel set s or f, got kernels 'sdy', "
+         r"stages \[1, 2\]$"),
+    Case("bicubic-frame-zero", _bic_generate("--height", "0"),
+         ("height must be an integer of at least 3, got 0",), lambda f: _bic_design(f, height=0),
+         ValueError, r"^height must be an integer of at least 3, got 0$"),
+    Case("bicubic-frame-too-small", _bic_generate("--width", "2"),
+         ("width must be an integer of at least 3, got 2",), lambda f: _bic_design(f, width=2),
+         ValueError, r"^width must be an integer of at least 3, got 2$"),
+    Case("bicubic-frame-huge", _bic_generate("--height", "5000"),
+         ("height must be at most 4096, the side of the largest supported LR frame, got 5000",),
+         lambda f: _bic_design(f, height=5000), ValueError, r"^height must be at most 4096"),
+    Case("bicubic-out-pixels-does-not-divide", _bic_generate("--width", "3", "--out-pixels", "4"),
+         ("out_pixels must divide the output row of 9 pixels, got 4",),
+         lambda f: _bic_design(f, width=3, out_pixels=4), ValueError,
+         r"^out_pixels must divide the output row of 9 pixels, got 4$"),
+    Case("bicubic-channels", None, (), lambda f: _bic_design(f, channels=2), ValueError,
+         r"^channels must be one of \(1, 3\), got 2$"),
+    Case("bicubic-option-of-another-scheme", _bic_generate("--table", "onchip"),
+         ("--table: a SR-LUT / MuLUT option; the bicubic scheme takes",),
+         lambda f: _bic_design(f, table="onchip"), ValueError,
+         r"^table: not an option of the bicubic design, whose options are "),
+    Case("bicubic-verify-axis", ["verify", "{bicubic}", "--width", "4", "--height", "3",
+                                 "--axis", "--seed", "1"],
+         ("verify drives the i/o stream ports, so it needs axis=False, got True",),
+         lambda f: _bic_design(f, axis=True).verify(), ValueError,
+         r"^verify drives the i/o stream ports, so it needs axis=False, got True$"),
+    # inputs of the wrong type, mode or shape
+    Case("srlut-input-shape", None, (),
+         lambda f: _sr_design(f).golden(np.zeros((3, 4, 3), np.uint8)), ValueError,
+         r"^input must be a uint8 array of shape \(3, 4\), got \(dtype\('uint8'\), \(3, 4, 3\)\)$"),
+    Case("srlut-input-dtype", None, (),
+         lambda f: _sr_design(f).verify([np.zeros((3, 4), np.float32)]), ValueError,
+         r"^input must be a uint8 array of shape \(3, 4\), got \(dtype\('float32'\), \(3, 4\)\)$"),
+    Case("srlut-image-rgba", None, (), lambda f: _sr_upscale(f, np.zeros((4, 4, 4), np.uint8)),
+         ValueError, r"^image must be grey \(H, W\) or RGB \(H, W, 3\), got shape \(4, 4, 4\)$"),
+    Case("srlut-image-too-small", None, (), lambda f: _sr_upscale(f, np.zeros((2, 5), np.uint8)),
+         ValueError, r"^image must be at least 3x3 pixels for kernel set 'f' \(its reflect "
+                     r"padding needs it\), got size \(2, 5\)$"),
+    Case("srlut-image-float", None, (), lambda f: _sr_upscale(f, np.zeros((4, 4), np.float64)),
+         TypeError, r"^image must have dtype uint8, got dtype\('float64'\)$"),
+    Case("srlut-simplex-unknown", None, (),
+         lambda f: _sr_upscale(f, np.zeros((4, 4), np.uint8), simplex="sorted"), ValueError,
+         r"^simplex must be one of \('fixed', 'authors'\), got 'sorted'$"),
+    Case("srlut-evaluate-image-too-small", ["evaluate", "{srlut}", "--test-dir", "{bench_tiny}"],
+         ("pairs[0] ('a') lr must be at least 3x3 pixels for kernel set 'f'", "got size (2, 4)"),
+         lambda f: _sr_evaluate(f, "bench_tiny"), ValueError,
+         r"^pairs\[0\] \('a'\) lr must be at least 3x3 pixels for kernel set 'f' \(its "
+         r"reflect padding needs it\), got size \(2, 4\)$"),
+    Case("srlut-evaluate-image-rgba", ["evaluate", "{srlut}", "--test-dir", "{bench_rgba}"],
+         ("has transparent pixels", "got mode 'RGBA'"), lambda f: _sr_evaluate(f, "bench_rgba"),
+         ValueError, r"^image '.*a\.png' has transparent pixels"),
+    Case("srlut-evaluate-folder-missing", ["evaluate", "{srlut}", "--test-dir", "{d}/nodir"],
+         ("benchmark folder must hold HR/ and LR_bicubic/X2/; missing",), None),
+    Case("srlut-upscale-with-bicubic", None, (),
+         lambda f: _sr_upscale(f, np.zeros((4, 4), np.uint8), artifact="bicubic"), ValueError,
+         r"must be an artifact of scheme 'srlut', got scheme 'bicubic'$"),
+    Case("bicubic-input-shape", None, (),
+         lambda f: _bic_design(f, channels=3).golden(np.zeros((3, 4), np.uint8)), ValueError,
+         r"^input must be a uint8 array of shape \(3, 4, 3\), got \(dtype\('uint8'\), \(3, 4\)\)$"),
+    Case("bicubic-image-rgba", None, (), lambda f: _bic_upscale(f, np.zeros((4, 4, 4), np.uint8)),
+         ValueError, r"^image must be grey \(H, W\) or RGB \(H, W, 3\), got shape \(4, 4, 4\)$"),
+    Case("bicubic-image-empty", None, (), lambda f: _bic_upscale(f, np.zeros((0, 4), np.uint8)),
+         ValueError, r"^image must have at least one pixel, got shape \(0, 4\)$"),
+    Case("bicubic-image-float", None, (), lambda f: _bic_upscale(f, np.zeros((4, 4), np.float32)),
+         TypeError, r"^image must have dtype uint8, got dtype\('float32'\)$"),
+    Case("bicubic-upscale-with-srlut", None, (),
+         lambda f: _bic_upscale(f, np.zeros((4, 4), np.uint8), artifact="srlut"), ValueError,
+         r"^artifact must be of scheme 'bicubic', got scheme 'srlut'$"),
+    # unwritable outputs
+    Case("bicubic-artifact-into-read-only", ["bicubic-artifact", "-o", "{ro}/b.npz"],
+         ("-o/--output: cannot write", "is not writable"), None),
+    Case("srlut-generate-into-read-only", _sr_generate("-o", "{ro}/rtl"),
+         ("-o/--output: cannot write", "is not writable"),
+         lambda f: _sr_design(f).write_verilog(Path(f["ro"]) / "rtl"), ValueError,
+         r"^out_dir: cannot write '.*rtl': folder '.*' is not writable"),
+]
+
+
 def _argv(case: Case, files: dict) -> list[str]:
     return [part.format(**files) for part in case.argv]
 
@@ -492,5 +800,32 @@ def test_every_listed_kind_of_bad_input_has_a_row():
              "input": {"image-rgba", "image-16-bit", "network-input-shape"},
              "data folders": {"benchmark-folder-missing", "training-folder-missing"},
              "unwritable": {"generate-into-read-only", "save-into-read-only"}}
+    for kind, needed in kinds.items():
+        assert needed <= ids, (kind, needed - ids)
+
+
+def test_every_kind_has_an_srlut_and_a_bicubic_row():
+    """The kinds of the issue's list that apply to the SR-LUT / MuLUT and bicubic schemes."""
+    ids = {c.id for c in CASES}
+    kinds = {"truncated": {"srlut-truncated", "bicubic-truncated"},
+             "tampered": {"srlut-content-edited", "bicubic-content-edited"},
+             "pickled": {"srlut-pickled-table"},
+             "dtype/shape": {"srlut-wrong-dtype", "srlut-rows-short", "srlut-golden-table-int16"},
+             "declared widths": {"srlut-declared-width-edited", "srlut-interval-bits-outside",
+                                 "srlut-factor-outside", "bicubic-scale-outside",
+                                 "bicubic-coef-bits-outside"},
+             "json types": {"srlut-stages-a-string", "bicubic-coef-bits-a-string"},
+             "changed after loading": {"srlut-table-outside-int8-after-loading"},
+             "divide": {"srlut-out-pixels-does-not-divide", "bicubic-out-pixels-does-not-divide"},
+             "huge tables": {"srlut-table-too-many-rows"},
+             "too small": {"srlut-frame-too-small", "bicubic-frame-too-small",
+                           "srlut-image-too-small", "srlut-evaluate-image-too-small"},
+             "zero/huge": {"srlut-frame-zero", "srlut-frame-huge", "bicubic-frame-zero",
+                           "bicubic-frame-huge", "srlut-memory-latency-zero"},
+             "input": {"srlut-input-shape", "srlut-image-rgba", "srlut-evaluate-image-rgba",
+                       "bicubic-input-shape", "bicubic-image-rgba", "bicubic-image-empty"},
+             "no engine": {"mulut-has-no-engine"},
+             "data folders": {"srlut-evaluate-folder-missing"},
+             "unwritable": {"bicubic-artifact-into-read-only", "srlut-generate-into-read-only"}}
     for kind, needed in kinds.items():
         assert needed <= ids, (kind, needed - ids)

@@ -20,7 +20,7 @@ Arithmetic (what the hardware computes, bit for bit):
   exactly ``2^F`` (a flat image stays flat). At ``scale`` 4 the weights are
   multiples of ``2^-10``: ``coef_bits = 10`` is the exact kernel.
 - Separable, kept at full precision (no rounding between the passes, so the order does
-  not matter: the golden model goes horizontal first, the engine vertical first), so an
+  not matter; the golden model and the engine go vertical first), so an
   output is the 4 x 4 tap sum ``S = sum c_y c_x x`` with ``2F``
   fractional bits; the pixel is ``clamp(floor((S + 2^(2F-1)) / 2^(2F)), 0, 255)``
   (round half up, then clamp to uint8).

@@ -147,9 +147,20 @@ class SRLUTConfig:
         last = stage == len(self.stages) - 1
         return self.interval * k * (1 if last else ROTATIONS)
 
-    def sum_bound(self) -> int:
-        """|T| worst case of the sorted (``fixed``) rule: 4 rotations x K kernels x q x 127."""
-        return ROTATIONS * len(self.kernel_list) * self.interval * ((1 << (TABLE_BITS - 1)) - 1)
+    def sum_range(self) -> tuple[int, int]:
+        """T's range over every table its declared width allows and every input, under the
+        sorted (``fixed``) rule: each of the 4 rotations x K kernels adds ``q`` units of
+        non-negative weights on entries of the table's range (int8: -128..127), so
+        ``4 K q`` times the range's ends; a flat table at either end reaches them."""
+        spec = next(iter(self.array_specs().values()))
+        reads = ROTATIONS * len(self.kernel_list) * self.interval
+        return reads * spec.min, reads * spec.max
+
+    @property
+    def sum_bits(self) -> int:
+        """Signed width that holds :meth:`sum_range`: the engine's accumulators."""
+        lo, hi = self.sum_range()
+        return max(-lo - 1, hi).bit_length() + 1
 
 
 class SRLUTScheme(Scheme):

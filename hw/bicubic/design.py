@@ -16,14 +16,12 @@ from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.golden.bicubic import upscale
 
 from ..axis_video import AXISVideo
-from ..hklut.linebuffer import SLOTS
 from ..image_frames import ImageFrames
+from ..line_window import SLOTS
 from .engine import BORDER, BicubicEngine, buffer_bits
 from .taps import column_groups, pipeline_depth
 
-__all__ = ["CHANNELS", "BicubicDesign"]
-
-CHANNELS = (1, 3)
+__all__ = ["BicubicDesign"]
 
 
 class BicubicDesign(ImageFrames, Design):
@@ -61,17 +59,13 @@ class BicubicDesign(ImageFrames, Design):
         cfg = BicubicConfig.from_dict(artifact.config)
         BicubicEngine.check_config(cfg, width=width, height=height, out_pixels=out_pixels,
                                    buffer_ram=buffer_ram)
-        if channels not in CHANNELS:
-            raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
-        if not isinstance(axis, bool):
-            raise TypeError(f"axis must be a bool, got {axis!r}")
+        self.check_frames(channels, axis)
         super().__init__(artifact, {"width": width, "height": height, "out_pixels": out_pixels,
                                     "channels": channels, "buffer_ram": buffer_ram,
                                     "axis": axis})
         self.bicubic = cfg
-        self.width, self.height, self.channels = width, height, channels
-        self.out_pixels, self.buffer_ram, self.axis = out_pixels, buffer_ram, axis
-        self.planes_per_image, self.lanes, self.scale = channels, 1, cfg.scale
+        self._set_frames(width=width, height=height, channels=channels, out_pixels=out_pixels,
+                         buffer_ram=buffer_ram, axis=axis, scale=cfg.scale)
 
     @property
     def slug(self) -> str:
@@ -84,20 +78,10 @@ class BicubicDesign(ImageFrames, Design):
         logic), the line and re-order buffers."""
         return {"tables": 0, "buffers": buffer_bits(self.bicubic, self.width)}
 
-    def video_geometry(self) -> dict[str, int]:
-        return {"in_beats_per_line": self.width, "in_lines": self.height,
-                "out_beats_per_line": self.width * self.scale // self.out_pixels,
-                "out_lines": self.height * self.scale}
-
     def build(self) -> BicubicEngine | AXISVideo:
         engine = BicubicEngine(self.bicubic, width=self.width, height=self.height,
                                out_pixels=self.out_pixels, buffer_ram=self.buffer_ram)
         return AXISVideo(engine, **self.video_geometry()) if self.axis else engine
-
-    def verify(self, inputs=None, **kwargs):
-        if self.axis:
-            raise ValueError("verify drives the i/o stream ports, so it needs axis=False, got True")
-        return super().verify(inputs, **kwargs)
 
     def golden(self, x: np.ndarray) -> np.ndarray:
         return upscale(self.bicubic, self._check_input(x))

@@ -16,16 +16,14 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.bicubic import PIXEL_BITS, RADIUS, BicubicConfig
 
-from ..hklut.linebuffer import SLOTS, LineWindow, stored_layout
-from ..hklut.reorder import BlockReorder
-from ..logic import check_buffer_ram, check_count, refuse_quietly
+from ..block_reorder import BlockReorder, check_out_pixels
+from ..line_window import SLOTS, LineWindow, stored_layout
+from ..logic import MAX_SIDE, check_buffer_ram, check_side, refuse_quietly
 from .taps import PIXEL, BicubicTaps
 
 __all__ = ["OUT_PIXELS", "MAX_SIDE", "BORDER", "buffer_bits", "BicubicEngine"]
 
 OUT_PIXELS = (1, 2, 4)
-#: Largest LR frame side an engine is built for (as the HKLUT engine's).
-MAX_SIDE = 4096
 BORDER = "replicate"
 
 
@@ -83,16 +81,9 @@ class BicubicEngine(wiring.Component):
         """Validate an engine config (see the class's Raises)."""
         if not isinstance(config, BicubicConfig):
             raise TypeError(f"config must be a BicubicConfig, got {type(config).__name__!r}")
-        for name, value in (("width", width), ("height", height)):
-            check_count(name, value, RADIUS + 1)
-            if value > MAX_SIDE:
-                raise ValueError(f"{name} must be at most {MAX_SIDE}, the side of the largest "
-                                 f"supported LR frame, got {value!r}")
-        if out_pixels not in OUT_PIXELS:
-            raise ValueError(f"out_pixels must be one of {OUT_PIXELS}, got {out_pixels!r}")
-        if (width * config.scale) % out_pixels:
-            raise ValueError(f"out_pixels must divide the output row of {width * config.scale} "
-                             f"pixels, got {out_pixels!r}")
+        check_side("width", width, RADIUS + 1)
+        check_side("height", height, RADIUS + 1)
+        check_out_pixels(out_pixels, OUT_PIXELS, width * config.scale)
         check_buffer_ram(buffer_ram)
 
     def elaborate(self, platform):

@@ -31,9 +31,8 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.bicubic import PIXEL_BITS, RADIUS, TAPS, BicubicConfig
 
-from ..hklut.index import tap_index
-from ..hklut.linebuffer import window_layout
-from ..hklut.lookup import block_layout
+from ..block_reorder import block_layout
+from ..line_window import tap_index, window_layout
 from ..logic import equals, refuse_quietly, select
 
 __all__ = ["PIXEL", "column_groups", "pipeline_depth", "multipliers", "taps_layout",

@@ -22,15 +22,13 @@ from edgeforge.sim.golden.hklut import upscale
 from ..axis_video import AXISVideo
 from ..image_frames import ImageFrames
 from ..lanes import ParallelLanes
+from ..line_window import SLOTS
 from ..rom import PORTS_PER_COPY
 from .combine import pixel_layout
 from .engine import HKLUTEngine, buffer_bits
-from .linebuffer import SLOTS
 from .lookup import PIPELINE_DEPTH
 
-__all__ = ["CHANNELS", "HKLUTDesign"]
-
-CHANNELS = (1, 3)
+__all__ = ["HKLUTDesign"]
 
 
 class HKLUTDesign(ImageFrames, Design):
@@ -85,26 +83,15 @@ class HKLUTDesign(ImageFrames, Design):
         reads_per_table = HKLUTEngine.check_config(cfg, width=width, height=height,
                                                    reads_per_table=reads_per_table,
                                                    out_pixels=out_pixels, buffer_ram=buffer_ram)
-        if channels not in CHANNELS:
-            raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
-        for name, value in (("rgb_lanes", rgb_lanes), ("axis", axis)):
-            if not isinstance(value, bool):
-                raise TypeError(f"{name} must be a bool, got {value!r}")
-        if rgb_lanes and channels != 3:
-            raise ValueError(f"rgb_lanes needs channels=3, got channels={channels!r}")
+        self.check_frames(channels, axis, rgb_lanes)
         super().__init__(artifact, {"width": width, "height": height,
                                     "reads_per_table": list(reads_per_table),
                                     "out_pixels": out_pixels, "channels": channels,
                                     "rgb_lanes": rgb_lanes, "buffer_ram": buffer_ram,
                                     "axis": axis})
-        self.hk_config = cfg
-        self.width, self.height, self.channels = width, height, channels
-        self.reads_per_table, self.out_pixels, self.axis = reads_per_table, out_pixels, axis
-        self.buffer_ram = buffer_ram
-        # Frames the engine streams per image: each channel plane, or one of RGB beats.
-        self.planes_per_image = 1 if rgb_lanes else channels
-        self.lanes = channels if rgb_lanes else 1
-        self.scale = cfg.scale
+        self.hk_config, self.reads_per_table = cfg, reads_per_table
+        self._set_frames(width=width, height=height, channels=channels, out_pixels=out_pixels,
+                         buffer_ram=buffer_ram, axis=axis, scale=cfg.scale, rgb_lanes=rgb_lanes)
 
     @property
     def slug(self) -> str:
@@ -128,14 +115,6 @@ class HKLUTDesign(ImageFrames, Design):
         return {"tables": self.lanes * tables,
                 "buffers": self.lanes * buffer_bits(self.hk_config, self.width)}
 
-    def video_geometry(self) -> dict[str, int]:
-        """Beats per line and lines per frame in and out (a frame is one channel plane, or
-        with ``rgb_lanes`` one RGB image)."""
-        scale = self.hk_config.scale
-        return {"in_beats_per_line": self.width, "in_lines": self.height,
-                "out_beats_per_line": self.width * scale // self.out_pixels,
-                "out_lines": self.height * scale}
-
     def build(self) -> HKLUTEngine | ParallelLanes | AXISVideo:
         engines = [HKLUTEngine(self.artifact.arrays, self.hk_config, width=self.width,
                                height=self.height, reads_per_table=self.reads_per_table,
@@ -143,11 +122,6 @@ class HKLUTDesign(ImageFrames, Design):
                    for _ in range(self.lanes)]
         engine = ParallelLanes(engines) if self.rgb_lanes else engines[0]
         return AXISVideo(engine, **self.video_geometry()) if self.axis else engine
-
-    def verify(self, inputs=None, **kwargs):
-        if self.axis:
-            raise ValueError("verify drives the i/o stream ports, so it needs axis=False, got True")
-        return super().verify(inputs, **kwargs)
 
     # -- data (encoding: ImageFrames) -------------------------------------------
     def golden(self, x: np.ndarray) -> np.ndarray:

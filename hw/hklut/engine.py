@@ -18,11 +18,11 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import PIXEL_BITS, HKLUTConfig
 
-from .combine import pixel_layout, round_half_even
-from .linebuffer import SLOTS, LineWindow, stored_layout
+from ..block_reorder import BlockReorder, check_out_pixels
+from ..line_window import SLOTS, LineWindow, stored_layout
 from ..logic import check_buffer_ram, check_count, refuse_quietly
+from .combine import pixel_layout, round_half_even
 from .lookup import LookupCombine, window_lanes
-from .reorder import BlockReorder
 from .tables import READS_PER_TABLE
 
 # The first stage takes the engine's input, one pixel a beat: one window a cycle is its
@@ -159,11 +159,7 @@ class HKLUTEngine(wiring.Component):
                                  f"{window_lanes(reads)} pixels a cycle, which must divide that "
                                  f"stage's width of {stage_width} pixels, got {reads_per_table!r}")
             stage_width *= r
-        if out_pixels not in OUT_PIXELS:
-            raise ValueError(f"out_pixels must be one of {OUT_PIXELS}, got {out_pixels!r}")
-        if (width * config.scale) % out_pixels:
-            raise ValueError(f"out_pixels must divide the output row of {width * config.scale} "
-                             f"pixels, got {out_pixels!r}")
+        check_out_pixels(out_pixels, OUT_PIXELS, width * config.scale)
         check_buffer_ram(buffer_ram)
         return reads_per_table
 

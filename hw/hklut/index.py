@@ -7,11 +7,11 @@ permutation per rotation: tap ``(dy, dx)`` becomes ``(dx, -dy)`` per quarter
 turn, and block element ``(ey, ex)`` lands at ``(ex, r - 1 - ey)``. The
 hardware never rotates anything; it reads the turned taps from a 5x5 window.
 
-The window (``linebuffer.LineWindow``) holds the 8-bit inputs around the anchor
-with reflect-mapped borders (``-x`` / ``2 (n - 1) - x``), which is the padding of
-``hdb`` kernels. Replicate padding (``hd`` kernels, reach 1) maps an outside
-tap to the anchor's own row or column instead; the index generator picks
-that position from the border flags (:func:`tap_value`).
+The window (:class:`~edgeforge.hw.line_window.LineWindow`) holds the 8-bit inputs
+around the anchor with reflect-mapped borders (``-x`` / ``2 (n - 1) - x``), which
+is the padding of ``hdb`` kernels. Replicate padding (``hd`` kernels, reach 1)
+maps an outside tap to the anchor's own row or column instead; the index
+generator picks that position from the border flags (:func:`tap_value`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from amaranth import Cat, Mux
 
 from edgeforge.schemes.hklut import PLANE_BITS, ROTATIONS, Kernel
 
-__all__ = ["RADIUS", "SIDE", "turn_tap", "turn_block", "window_taps", "tap_value",
-           "tap_index", "kernel_index"]
+from ..line_window import RADIUS, SIDE, tap_index
 
-RADIUS = 2                # reflect reach of the hdb kernels, in every direction once turned
-SIDE = 2 * RADIUS + 1     # the window is SIDE x SIDE, anchor in the middle
+__all__ = ["turn_tap", "turn_block", "window_taps", "tap_value", "kernel_index"]
 
 
 def turn_tap(rot: int, dy: int, dx: int) -> tuple[int, int]:
@@ -82,11 +80,6 @@ def tap_value(window, dy: int, dx: int, padding: str):
     return value
 
 
-def tap_index(dy: int, dx: int) -> int:
-    """Flat position of window offset ``(dy, dx)`` (row-major, anchor in the middle)."""
-    return (dy + RADIUS) * SIDE + (dx + RADIUS)
-
-
 def _plane(q, branch: str):
     return q[PLANE_BITS:] if branch == "msb" else q[:PLANE_BITS]
 
@@ -94,8 +87,8 @@ def _plane(q, branch: str):
 def kernel_index(window, kernel: Kernel, rot: int, branch: str, padding: str):
     """Amaranth expression: the table index of ``kernel`` at rotation ``rot``.
 
-    ``window`` is a ``linebuffer.window_layout`` view: ``q`` (SIDE*SIDE 8-bit
-    pixels) and the border flags. Index = p1 * 16**(n-1) + ... + pn, with pk the
+    ``window`` is a :func:`~edgeforge.hw.line_window.window_layout` view: ``q``
+    (SIDE*SIDE 8-bit pixels) and the border flags. Index = p1 * 16**(n-1) + ... + pn, with pk the
     branch's 4-bit plane of tap k (first tap most significant).
     """
     parts = [_plane(tap_value(window, dy, dx, padding), branch)

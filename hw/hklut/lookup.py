@@ -26,21 +26,17 @@ from amaranth.lib.wiring import In, Out
 
 from edgeforge.schemes.hklut import BRANCHES, ROTATIONS, TABLE_BITS, HKLUTConfig, table_name
 
-from .combine import FloorDiv, centre, clamp_n, floor_div, times
-from .index import kernel_index, tap_index, turn_block
-from .linebuffer import window_layout
+from ..block_reorder import block_layout
+from ..line_window import tap_index, window_layout
 from ..logic import equals, refuse_quietly, select
+from .combine import FloorDiv, centre, clamp_n, floor_div, times
+from .index import kernel_index, turn_block
 from .tables import READS_PER_TABLE, table_bank
 
-__all__ = ["block_layout", "window_lanes", "window_phases", "LookupCombine"]
+__all__ = ["window_lanes", "window_phases", "LookupCombine"]
 
 # Register levels from the read issued in a window's last phase to its block out.
 PIPELINE_DEPTH = 7
-
-
-def block_layout(pixel: data.StructLayout, r: int) -> data.ArrayLayout:
-    """The ``r x r`` sub-pixels of one anchor, row-major."""
-    return data.ArrayLayout(pixel, r * r)
 
 
 def window_lanes(reads: int) -> int:

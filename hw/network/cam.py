@@ -43,7 +43,7 @@ from .mac import accumulate_folds, adder_tree, weight_rom
 from .vectors import elem_shape, index_signal, vector_signature, view
 
 __all__ = ["l1_distance", "argmin_tree", "MatchUnit", "ArgMin", "FoldWalk", "PQCore",
-           "CamCore", "register"]
+           "CamCore", "register", "rom_words"]
 
 
 def l1_distance(xs, cs):
@@ -158,9 +158,10 @@ class FoldWalk:
 
 
 class PQCore(wiring.Component):
-    """What the two PECAN cores share: the groups and codebook, the folding over them, and the
-    front of the pipeline (:meth:`walk_folds`: stage A walks the folds, B latches the fold's
-    inputs, R registers the codebook ROM's word).
+    """What the two PECAN cores share: the groups, codebook and result tables, the folding
+    over them, the front of the pipeline (:meth:`walk_folds`: stage A walks the folds, B
+    latches the fold's inputs, R registers the codebook ROM's word), the match stage
+    (:meth:`match_stage`) and the accumulation over the group folds (:meth:`accumulate`).
 
     Parameters
     ----------
@@ -174,11 +175,32 @@ class PQCore(wiring.Component):
         Element shape of the input vector.
     gpc, ppc : int
         Groups matched and prototypes compared a cycle; divisors of ``D`` and ``p``.
-    o_signature : stream.Signature
+    table : numpy.ndarray
+        Integer ``(D, c_out, p)``, signed ``table_bits``.
+    bias : numpy.ndarray
+        Integer ``(c_out,)``.
+    table_bits, acc_bits : int
+        Signed table entry and signed accumulator widths (derived).
+
+    Members
+    -------
+    i : In(vector_signature(x_shape, D d))
+    o : Out(vector_signature(signed(acc_bits), c_out))
+        One beat a vector.
+
+    Raises
+    ------
+    ValueError
+        For a ``gpc`` / ``ppc`` that does not divide ``D`` / ``p``.
     """
 
-    def __init__(self, codebook, cb_shape, order, x_shape, gpc: int, ppc: int, o_signature):
+    def __init__(self, codebook, cb_shape, order, x_shape, gpc: int, ppc: int, table, bias,
+                 table_bits: int, acc_bits: int):
         codebook = np.asarray(codebook, np.int64)
+        self.table = np.asarray(table, np.int64)
+        self.bias = np.asarray(bias, np.int64)
+        self.outputs = self.table.shape[1]
+        self.table_bits, self.acc_bits = table_bits, acc_bits
         groups, protos, d = codebook.shape
         check_divisors(type(self).__name__, (("groups per cycle", gpc, groups, "groups"),
                                              ("prototypes per cycle", ppc, protos, "prototypes")))
@@ -189,7 +211,7 @@ class PQCore(wiring.Component):
         self.gpc, self.ppc = gpc, ppc
         self.gf, self.pf = groups // gpc, protos // ppc
         super().__init__({"i": In(vector_signature(self.x_shape, groups * d)),
-                          "o": Out(o_signature)})
+                          "o": Out(vector_signature(signed(acc_bits), self.outputs))})
 
     @staticmethod
     def layer_order(network, layer) -> np.ndarray:
@@ -287,6 +309,38 @@ class PQCore(wiring.Component):
             return cb_view[(l_ * self.ppc + u_) * d + i_]
         return FoldWalk(r, view(r_x, self.x_shape, gpc * d), proto)
 
+    def match_stage(self, m, en, walk: FoldWalk, shape, name: str, unit):
+        """Stage M: the ``G P`` match units ``unit(x, prototype)`` of the fold, registered as
+        ``<name><l>_<u>`` with the fold's flags (``m_*``); returns the flags and the values
+        by lane and prototype."""
+        gpc, ppc, d = self.gpc, self.ppc, self.d
+        mf, xs, proto = walk.flags, walk.x, walk.proto
+        mm = self.flags("m", mf)
+        values = [[Signal(shape, name=f"{name}{l_}_{u_}") for u_ in range(ppc)]
+                  for l_ in range(gpc)]
+        with m.If(en):
+            m.d.sync += [mm[k].eq(mf[k]) for k in mf]
+            for l_ in range(gpc):
+                for u_ in range(ppc):
+                    m.d.sync += values[l_][u_].eq(unit(
+                        [xs[l_ * d + i_] for i_ in range(d)],
+                        [proto(l_, u_, i_) for i_ in range(d)]))
+        return mm, values
+
+    def accumulate(self, m, en, parts, *, valid, first, last) -> None:
+        """Accumulate ``parts`` (one per output) over the group folds from the bias; the last
+        group fold loads the output register."""
+        acc_shape = signed(self.acc_bits)
+        accumulate_folds(m, en, self.o, acc_shape,
+                         [Const(int(self.bias[o]), acc_shape) for o in range(self.outputs)],
+                         parts, folds=self.gf, valid=valid, first=first, last=last)
+
+
+def rom_words(words: list[int]) -> list[int]:
+    """A table ROM's words, doubled when there is one: one word would give the ROM a
+    zero-width address, which Verilator refuses (ASCRANGE); two make it one bit, always 0."""
+    return words * 2 if len(words) == 1 else words
+
 
 class CamCore(PQCore):
     """``acc = bias + sum_j table[j, :, argmin_q |x_j - codebook[j, q]|_1]`` per input vector.
@@ -295,41 +349,19 @@ class CamCore(PQCore):
     ----------
     codebook : numpy.ndarray
         Integer ``(D, p, d)``, on the input's scale.
-    table : numpy.ndarray
-        Integer ``(D, c_out, p)``, signed ``table_bits``.
-    bias : numpy.ndarray
-        Integer ``(c_out,)``.
-    order : numpy.ndarray
-        ``order[e]``: the stream position of group element ``e`` (``j d + i``).
-    x_shape : Shape
-        Element shape of the input vector.
-    table_bits, acc_bits, dist_bits : int
-        Signed table entry, signed accumulator and unsigned L1 distance widths (derived).
-    gpc, ppc : int
-        Groups matched and prototypes compared a cycle; divisors of ``D`` and ``p``.
-
-    Members
-    -------
-    i : In(vector_signature(x_shape, D d))
-    o : Out(vector_signature(signed(acc_bits), c_out))
-        One beat a vector.
-
-    Raises
-    ------
-    ValueError
-        For a ``gpc`` / ``ppc`` that does not divide ``D`` / ``p``.
+    table, bias, order, x_shape, table_bits, acc_bits, gpc, ppc
+        As :class:`PQCore`'s (as are the members and what it raises).
+    dist_bits : int
+        Unsigned L1 distance width (derived).
     """
 
     @refuse_quietly
     def __init__(self, codebook, table, bias, order, x_shape, table_bits: int, acc_bits: int,
                  dist_bits: int, gpc: int, ppc: int):
         codebook = np.asarray(codebook, np.int64)
-        self.table = np.asarray(table, np.int64)
-        self.bias = np.asarray(bias, np.int64)
-        self.outputs = self.table.shape[1]
-        self.table_bits, self.acc_bits, self.dist_bits = table_bits, acc_bits, dist_bits
+        self.dist_bits = dist_bits
         super().__init__(codebook, elem_shape(*codebook_type(codebook)), order, x_shape, gpc,
-                         ppc, vector_signature(signed(acc_bits), self.outputs))
+                         ppc, table, bias, table_bits, acc_bits)
 
     @classmethod
     def for_layer(cls, network, arrays, layer, widths, x_shape, gpc: int, ppc: int) -> "CamCore":
@@ -352,29 +384,16 @@ class CamCore(PQCore):
         words = [sum((int(v) & mask) << (tb * o)
                      for o, v in enumerate(self.table[g * self.gpc + lane, :, k]))
                  for g in range(self.gf) for k in range(self.protos)]
-        # One column (p = 1, one group fold) would give the ROM a zero-width address, which
-        # Verilator refuses (ASCRANGE): a second copy makes it one bit, always 0.
-        return words * 2 if len(words) == 1 else words
+        return rom_words(words)           # one column: p = 1, one group fold
 
     def elaborate(self, platform):
         m = Module()
-        gpc, ppc, d, gf = self.gpc, self.ppc, self.d, self.gf
-        acc_shape = signed(self.acc_bits)
+        gpc, gf = self.gpc, self.gf
         en = ~self.o.valid | self.o.ready
         walk = self.walk_folds(m, en, self.protos)
-        mf, xs, proto = walk.flags, walk.x, walk.proto
 
         # -- stage M: G P match units, their distances registered.
-        mm = self.flags("m", mf)
-        dist = [[Signal(self.dist_bits, name=f"dist{l_}_{u_}") for u_ in range(ppc)]
-                for l_ in range(gpc)]
-        with m.If(en):
-            m.d.sync += [mm[k].eq(mf[k]) for k in mf]
-            for l_ in range(gpc):
-                for u_ in range(ppc):
-                    m.d.sync += dist[l_][u_].eq(l1_distance(
-                        [xs[l_ * d + i_] for i_ in range(d)],
-                        [proto(l_, u_, i_) for i_ in range(d)]))
+        mm, dist = self.match_stage(m, en, walk, self.dist_bits, "dist", l1_distance)
 
         # -- stage S: each lane's arg-min tree, folded into its running minimum; the last
         # prototype fold of a group fold reads the matched columns.
@@ -408,8 +427,6 @@ class CamCore(PQCore):
 
         # -- accumulate over the group folds, from the bias; the last loads the output.
         cols = [view(u, signed(self.table_bits), self.outputs) for u in u_tab]
-        accumulate_folds(m, en, self.o, acc_shape,
-                         [Const(int(self.bias[o]), acc_shape) for o in range(self.outputs)],
-                         [adder_tree([c[o] for c in cols]) for o in range(self.outputs)],
-                         folds=gf, valid=u_valid, first=u_first_g, last=u_last_g)
+        self.accumulate(m, en, [adder_tree([c[o] for c in cols]) for o in range(self.outputs)],
+                        valid=u_valid, first=u_first_g, last=u_last_g)
         return m

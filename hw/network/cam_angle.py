@@ -32,15 +32,14 @@ Backpressure on ``o`` freezes the whole core.
 
 from __future__ import annotations
 
-import numpy as np
 from amaranth import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ..logic import equals, pick, refuse_quietly
 from ..rom import RomBank
-from .cam import PQCore, register
-from .mac import accumulate_folds, adder_tree, weight_rom
+from .cam import PQCore, register, rom_words
+from .mac import adder_tree, weight_rom
 from .vectors import index_signal, vector_signature, view
 
 __all__ = ["dot_product", "max_tree", "exp_lookup", "ExpLookup", "AngleCore"]
@@ -109,52 +108,28 @@ class AngleCore(PQCore):
     ----------
     codebook : numpy.ndarray
         Integer ``(D, p, d)``, signed ``codebook_bits``.
-    table : numpy.ndarray
-        Integer ``(D, c_out, p)``, signed ``table_bits``.
-    bias : numpy.ndarray
-        Integer ``(c_out,)``.
+    table, bias, order, x_shape, acc_bits, gpc, ppc
+        As :class:`~.cam.PQCore`'s (as are the members and what it raises).
     exp, recip : numpy.ndarray
         The exp table (unsigned ``exp_bits``) and the reciprocal table (``recip_bits``).
-    order : numpy.ndarray
-        ``order[e]``: the stream position of group element ``e`` (``j d + i``).
-    x_shape : Shape
-        Element shape of the input vector.
-    acc_bits : int
-        Signed accumulator width (derived).
     widths : mapping
         The transform's derived widths: ``dot_bits``, ``diff_bits``, ``z_bits``,
-        ``u_bits``, ``prod_bits``, ``exp_word_bits``, ``recip_word_bits`` (:meth:`~edgeforge.schemes.network.PecanATransform.acc_range`).
-    gpc, ppc : int
-        Groups matched and prototypes compared a cycle; divisors of ``D`` and ``p``.
+        ``u_bits``, ``prod_bits``, ``exp_word_bits``, ``recip_word_bits``
+        (:meth:`~edgeforge.schemes.network.PecanATransform.acc_range`).
     codebook_bits, table_bits, exp_shift, recip_bits, recip_shift : int
         The layer's fields.
-
-    Members
-    -------
-    i : In(vector_signature(x_shape, D d))
-    o : Out(vector_signature(signed(acc_bits), c_out))
-        One beat a vector.
-
-    Raises
-    ------
-    ValueError
-        For a ``gpc`` / ``ppc`` that does not divide ``D`` / ``p``.
     """
 
     @refuse_quietly
     def __init__(self, codebook, table, bias, exp, recip, order, x_shape, acc_bits: int,
                  widths, gpc: int, ppc: int, *, codebook_bits: int, table_bits: int,
                  exp_shift: int, recip_bits: int, recip_shift: int):
-        self.table = np.asarray(table, np.int64)
-        self.bias = np.asarray(bias, np.int64)
         self.exp = [int(v) for v in exp]
         self.recip = [int(v) for v in recip]
-        self.outputs = self.table.shape[1]
-        self.acc_bits, self.widths = acc_bits, dict(widths)
-        self.table_bits, self.exp_shift = table_bits, exp_shift
+        self.widths, self.exp_shift = dict(widths), exp_shift
         self.recip_bits, self.recip_shift = recip_bits, recip_shift
-        super().__init__(codebook, signed(codebook_bits), order, x_shape, gpc, ppc,
-                         vector_signature(signed(acc_bits), self.outputs))
+        super().__init__(codebook, signed(codebook_bits), order, x_shape, gpc, ppc, table, bias,
+                         table_bits, acc_bits)
 
     @classmethod
     def for_layer(cls, network, arrays, layer, widths, x_shape, gpc: int,
@@ -184,29 +159,18 @@ class AngleCore(PQCore):
             for t in range(self.pf):
                 cols = self.table[g * self.gpc + lane, :, t * self.ppc:(t + 1) * self.ppc]
                 words.append(sum((int(v) & mask) << (tb * e) for e, v in enumerate(cols.T.ravel())))
-        # One word would give the ROM a zero-width address (Verilator: ASCRANGE).
-        return words * 2 if len(words) == 1 else words
+        return rom_words(words)
 
     def elaborate(self, platform):
         m = Module()
-        gpc, ppc, d, gf, pf, p = self.gpc, self.ppc, self.d, self.gf, self.pf, self.protos
+        gpc, ppc, gf, pf, p = self.gpc, self.ppc, self.gf, self.pf, self.protos
         w, outs = self.widths, self.outputs
-        dot_shape, acc_shape = signed(w["dot_bits"]), signed(self.acc_bits)
+        dot_shape = signed(w["dot_bits"])
         en = ~self.o.valid | self.o.ready
         walk = self.walk_folds(m, en, pf)
-        mf, xs, proto = walk.flags, walk.x, walk.proto
 
         # -- stage M: G P dot-product units, registered.
-        mm = self.flags("m", mf)
-        dots = [[Signal(dot_shape, name=f"dot{l_}_{u_}") for u_ in range(ppc)]
-                for l_ in range(gpc)]
-        with m.If(en):
-            m.d.sync += [mm[k].eq(mf[k]) for k in mf]
-            for l_ in range(gpc):
-                for u_ in range(ppc):
-                    m.d.sync += dots[l_][u_].eq(dot_product(
-                        [xs[l_ * d + i_] for i_ in range(d)],
-                        [proto(l_, u_, i_) for i_ in range(d)]))
+        mm, dots = self.match_stage(m, en, walk, dot_shape, "dot", dot_product)
 
         # -- stage H: each lane stores the group fold's dot products (a shift register of
         # the earlier prototype folds') and its running maximum; the last prototype fold
@@ -329,7 +293,5 @@ class AngleCore(PQCore):
                 m.d.comb += prod.eq(n_u[l_][o] * n_r[l_])
                 terms.append(prod >> (self.recip_bits - 1))
             parts.append(adder_tree(terms))
-        accumulate_folds(m, en, self.o, acc_shape,
-                         [Const(int(self.bias[o]), acc_shape) for o in range(outs)], parts,
-                         folds=gf, valid=nf["valid"], first=nf["first_g"], last=nf["last_g"])
+        self.accumulate(m, en, parts, valid=nf["valid"], first=nf["first_g"], last=nf["last_g"])
         return m

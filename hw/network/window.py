@@ -26,6 +26,7 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..logic import buffer_attrs, equals, refuse_quietly, select
+from ..row_slots import RowSlots
 from .vectors import index_signal, vector_signature, view
 
 __all__ = ["READ_DEPTH", "slots", "RowPlan", "row_plans", "Window", "NarrowWindow"]
@@ -94,6 +95,15 @@ class _RowPlanRegisters:
         self.present = [Signal(init=plans[0].offsets[r] is not None, name=f"present{r}")
                         for r in range(kernel)]
         self.next = plans[1:] + plans[:1]       # next[r]: the plan of the row after row r
+
+    def next_window(self, m: Module, ox, oy, out_width: int, out_height: int, release) -> None:
+        """Step the reader from window ``ox`` of its row onto the next one, or after the row's
+        last onto the next row (:meth:`end_row`)."""
+        with m.If(equals(ox, out_width - 1)):
+            m.d.sync += ox.eq(0)
+            self.end_row(m, oy, out_height, release)
+        with m.Else():
+            m.d.sync += ox.eq(ox + 1)
 
     def end_row(self, m: Module, oy, out_height: int, release) -> None:
         """At the end of output row ``oy``: let its rows go (``release``, comb) and step
@@ -166,22 +176,10 @@ class Window(wiring.Component):
 
         # -- writer: fill slot `head` pixel by pixel ------------------------------------
         wcol = index_signal(w, "wcol")
-        head = Signal(slot_bits)
-        tail = Signal(slot_bits)
-        occupied = Signal(range(n_slots + 1))          # complete rows held, from `tail`
-        m.d.comb += self.i.ready.eq(occupied != n_slots)
-        write = self.i.valid & self.i.ready
-        row_written = Signal()
-        for s, mem in enumerate(rows):
-            port = mem.write_port()
-            m.d.comb += [port.addr.eq(wcol), port.data.eq(self.i.payload),
-                         port.en.eq(write & equals(head, s))]
-        with m.If(write):
-            with m.If(equals(wcol, w - 1)):
-                m.d.sync += [wcol.eq(0), head.eq(head + 1)]
-                m.d.comb += row_written.eq(1)
-            with m.Else():
-                m.d.sync += wcol.eq(wcol + 1)
+        writer = RowSlots(m, self.i, n_slots)
+        writer.write_rows(m, rows, wcol, self.i.payload)
+        writer.count(m, wcol, w)
+        occupied, tail = writer.occupied, writer.tail
 
         # -- reader: the plan of the current output row is registered, loaded with the
         # next row's (a table of constants indexed by the row) --------------------------
@@ -194,12 +192,8 @@ class Window(wiring.Component):
         step = advance & (occupied >= plan.need)
         release = Signal(range(self.height + 1))
         with m.If(step):
-            with m.If(equals(ox, self.out_width - 1)):
-                m.d.sync += ox.eq(0)
-                plan.end_row(m, oy, self.out_height, release)
-            with m.Else():
-                m.d.sync += ox.eq(ox + 1)
-        m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
+            plan.next_window(m, ox, oy, self.out_width, self.out_height, release)
+        writer.release(m, release)
 
         # Column dx of a window is input column ox + dx - p; only the sides it can leave
         # are compared (no constant compare).
@@ -309,23 +303,14 @@ class NarrowWindow(wiring.Component):
         m.submodules.rows = mem = memory.Memory(shape=word, depth=depth, init=[],
                                                 attrs=buffer_attrs(depth, self.buffer_ram))
 
-        # -- writer: fill slot `head` beat by beat ------------------------------------------
+        # -- writer: fill slot `head` beat by beat (the slots share one memory) -----------
         wpos = index_signal(self.row_beats, "wpos")
-        head = Signal(slot_bits)
-        tail = Signal(slot_bits)
-        occupied = Signal(range(n_slots + 1))          # complete rows held, from `tail`
-        m.d.comb += self.i.ready.eq(occupied != n_slots)
-        write = self.i.valid & self.i.ready
-        row_written = Signal()
+        writer = RowSlots(m, self.i, n_slots)
         wr = mem.write_port()
-        m.d.comb += [wr.addr.eq(Cat(wpos[:row_bits], head)), wr.data.eq(self.i.payload),
-                     wr.en.eq(write)]
-        with m.If(write):
-            with m.If(equals(wpos, self.row_beats - 1)):
-                m.d.sync += [wpos.eq(0), head.eq(head + 1)]
-                m.d.comb += row_written.eq(1)
-            with m.Else():
-                m.d.sync += wpos.eq(wpos + 1)
+        m.d.comb += [wr.addr.eq(Cat(wpos[:row_bits], writer.head)),
+                     wr.data.eq(self.i.payload), wr.en.eq(writer.write)]
+        writer.count(m, wpos, self.row_beats)
+        occupied, tail = writer.occupied, writer.tail
 
         # -- reader: per output row its plan (as Window's), per beat (dy, dx, g) ---------------
         advance = ~self.o.valid | self.o.ready
@@ -353,12 +338,8 @@ class NarrowWindow(wiring.Component):
                 with m.If(equals(dx, k - 1)):
                     m.d.sync += dy.eq(Mux(equals(dy, k - 1), 0, dy + 1))
             with m.If(window_end):
-                with m.If(equals(ox, self.out_width - 1)):
-                    m.d.sync += ox.eq(0)
-                    plan.end_row(m, oy, self.out_height, release)
-                with m.Else():
-                    m.d.sync += ox.eq(ox + 1)
-        m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
+                plan.next_window(m, ox, oy, self.out_width, self.out_height, release)
+        writer.release(m, release)
 
         # The beat's input column ox + dx - p: inside the image unless it leaves a side the
         # walk can leave (no constant compare).

@@ -21,7 +21,7 @@ from edgeforge.sim.cycles.record import Performance
 from edgeforge.sim.cycles.srlut import SRLUTCycles, predict
 from edgeforge.sim.golden.srlut import upscale
 
-from ..hklut.linebuffer import SLOTS
+from ..line_window import SLOTS
 from ..logic import check_count
 from .engine import SRLUTEngine, table_words
 

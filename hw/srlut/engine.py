@@ -5,10 +5,11 @@
     i -> LineWindow -> readout (rank sorter, 4 x (n+1) table reads, weighted sum) -> round
       -> BlockReorder -> o
 
-The line window and the block re-order are the HKLUT engine's
-(:mod:`edgeforge.hw.hklut`): the window is reflect-mapped at the borders, which
-is SR-LUT's padding seen in the original frame, and the rotations are fixed
-window taps and block permutations (``hw.hklut.index``). Per anchor the readout
+The line window and the block re-order are the ones HKLUT's stages use
+(:mod:`edgeforge.hw.line_window`, :mod:`edgeforge.hw.block_reorder`): the window
+is reflect-mapped at the borders, which is SR-LUT's padding seen in the original
+frame, and the rotations are fixed window taps and block permutations
+(``hw.hklut.index``). Per anchor the readout
 computes, for all four rotations at once, the MSB/LSB split, the ranks of the
 LSBs, the ``n + 1`` vertex rows and weights, then issues the ``4 (n + 1)`` row
 reads (20 for S, 16 for F) one a cycle and adds ``w * entry`` into ``r * r``
@@ -33,10 +34,10 @@ from amaranth.lib.wiring import In, Out
 from edgeforge.schemes.hklut import PIXEL_BITS, ROTATIONS, TABLE_BITS
 from edgeforge.schemes.srlut import SRLUTConfig, table_name
 
+from ..block_reorder import BlockReorder, check_out_pixels
 from ..hklut.index import tap_value, turn_block, window_taps
-from ..hklut.linebuffer import LineWindow
-from ..hklut.reorder import BlockReorder
-from ..logic import check_buffer_ram, check_count, equals, refuse_quietly
+from ..line_window import LineWindow
+from ..logic import check_buffer_ram, check_side, equals, refuse_quietly
 from ..rom import RomBank
 from .simplex import ranks, vertex_rows, weights
 
@@ -71,7 +72,8 @@ class SRLUTEngine(wiring.Component):
     config : SRLUTConfig
         One stage, kernel set ``s`` or ``f``, any interval of 2 or more levels.
     width, height : int
-        LR frame size, at least 3 each (the HKLUT line window's reflect reach).
+        LR frame size, 3 (the HKLUT line window's reflect reach) .. ``hw.logic.MAX_SIDE``
+        each.
     out_pixels : int
         HR pixels per output beat, one of :data:`OUT_PIXELS`, dividing ``width * r``.
     table : {"onchip", "external"}
@@ -118,14 +120,10 @@ class SRLUTEngine(wiring.Component):
         if config.interval_bits < 1:
             raise ValueError(f"config.interval_bits must be at least 1 for the engine (it "
                              f"interpolates), got {config.interval_bits!r}")
-        check_count("width", width, 3)
-        check_count("height", height, 3)
+        check_side("width", width, 3)
+        check_side("height", height, 3)
         r = config.stages[0]
-        if out_pixels not in OUT_PIXELS:
-            raise ValueError(f"out_pixels must be one of {OUT_PIXELS}, got {out_pixels!r}")
-        if (width * r) % out_pixels:
-            raise ValueError(f"out_pixels must divide the output row of {width * r} pixels, "
-                             f"got {out_pixels!r}")
+        check_out_pixels(out_pixels, OUT_PIXELS, width * r)
         if table not in TABLE_PLACES:
             raise ValueError(f"table must be one of {TABLE_PLACES}, got {table!r}")
         check_buffer_ram(buffer_ram)
@@ -175,7 +173,7 @@ class SRLUTEngine(wiring.Component):
         got = Signal(range(reads + 1))
         got_rot = Signal(range(ROTATIONS))
         got_vertex = Signal(range(n + 1))
-        acc_shape = signed(c.sum_bound().bit_length() + 1)
+        acc_shape = signed(c.sum_bits)
         acc = [Signal(acc_shape, name=f"acc{e}") for e in range(r * r)]
         done = busy & equals(got, reads)
         handed = done & reorder.i.ready

@@ -50,6 +50,7 @@ from ...schemes.hklut import HKLUTConfig
 from .. import data as sr_data
 from ..metrics import psnr_y
 from ..patches import PatchSampler as _PatchSampler, to_tensor as _to_tensor
+from ..train_checks import check_patch_and_lr, check_positive_ints
 from .evaluate import bicubic_upscale
 from .net import ACTIVATIONS, HKLUTNet
 from .transfer import non_finite_weights
@@ -106,19 +107,8 @@ class TrainConfig:
     threads: int = 2
 
     def __post_init__(self):
-        for name in ("iterations", "batch", "patch", "eval_every", "nf", "threads"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
-        if self.patch < 3:
-            raise ValueError(f"TrainConfig.patch must be at least 3 (reflect padding by 2), "
-                             f"got {self.patch!r}")
-        # Adam moves each weight by about lr a step; these units' weights are of order 1,
-        # so above 1 every step overshoots (and from about 3e37 Adam's own float32
-        # arithmetic overflows). The authors use 5e-4.
-        if (not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool)
-                or not 0 < self.lr <= 1):
-            raise ValueError(f"TrainConfig.lr must be a number in (0, 1], got {self.lr!r}")
+        check_positive_ints(self, ("iterations", "batch", "patch", "eval_every", "nf", "threads"))
+        check_patch_and_lr(self)
         if not all(isinstance(m, (int, float)) and 0 < m < 1 for m in self.milestones):
             raise ValueError(f"TrainConfig.milestones must be fractions in (0, 1), "
                              f"got {self.milestones!r}")

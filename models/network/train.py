@@ -40,6 +40,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 
 from ..image_sets import DIGITS, ImageSet
+from ..train_checks import check_positive_ints
 from .net import QNet
 from .zoo import preset as named_preset
 
@@ -90,10 +91,7 @@ class TrainConfig:
     warmup: float = 0.0
 
     def __post_init__(self):
-        for name in ("iterations", "batch", "threads"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
+        check_positive_ints(self, ("iterations", "batch", "threads"))
         for name in ("lr", "qat_lr"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:

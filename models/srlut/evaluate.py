@@ -45,6 +45,12 @@ def evaluate(artifact, pairs=None, *, simplex: str = "fixed") -> EvalReport:
     -------
     EvalReport
         ``arithmetic`` holds ``"<simplex> simplex"``.
+
+    Raises
+    ------
+    ValueError
+        For malformed pairs, or an LR image below the kernel set's
+        :func:`~edgeforge.sim.golden.srlut.min_size`, naming it.
     """
     artifact, config = as_srlut(artifact)
     scale = config.scale
@@ -52,7 +58,13 @@ def evaluate(artifact, pairs=None, *, simplex: str = "fixed") -> EvalReport:
         from ..data import builtin_pairs
         pairs = builtin_pairs(scale, "test")
     scores = []
-    for name, lr, hr in _check_pairs(pairs, scale):
+    least = golden.min_size(config)
+    for i, (name, lr, hr) in enumerate(_check_pairs(pairs, scale)):
+        if min(lr.shape[:2]) < least:
+            # The golden model's own error would not say which of the images it was.
+            raise ValueError(f"pairs[{i}] ({name!r}) lr must be at least {least}x{least} pixels "
+                             f"for kernel set {config.kernels!r} (its {config.padding} padding "
+                             f"needs it), got size {tuple(lr.shape[:2])!r}")
         sr = golden.upscale(artifact, lr, simplex=simplex)
         bic = bicubic_upscale(lr, scale)
         scores.append(ImageScore(name, psnr_y(sr, hr, scale), ssim_y(sr, hr),

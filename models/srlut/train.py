@@ -24,6 +24,7 @@ from rich.progress import Progress
 from ...schemes.srlut import SRLUTConfig
 from ..data import builtin_pairs
 from ..patches import PatchSampler
+from ..train_checks import check_patch_and_lr, check_positive_ints
 from .net import SRLUTNet
 
 __all__ = ["TrainConfig", "train"]
@@ -41,16 +42,8 @@ class TrainConfig:
     threads: int = 1
 
     def __post_init__(self):
-        for name in ("iterations", "batch", "patch", "nf", "threads"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
-        if self.patch < 3:
-            raise ValueError(f"TrainConfig.patch must be at least 3 (reflect padding by 2), "
-                             f"got {self.patch!r}")
-        if (not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool)
-                or not 0 < self.lr <= 1):
-            raise ValueError(f"TrainConfig.lr must be a number in (0, 1], got {self.lr!r}")
+        check_positive_ints(self, ("iterations", "batch", "patch", "nf", "threads"))
+        check_patch_and_lr(self)
 
 
 def train(config: TrainConfig = TrainConfig(), model_config: SRLUTConfig = SRLUTConfig(), *,

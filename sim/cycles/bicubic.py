@@ -79,7 +79,7 @@ def predict(config: BicubicConfig, *, width: int, height: int, out_pixels: int =
     """Predict cycles, latency, traffic and operations of an engine config (no backpressure)."""
     from edgeforge.hw.bicubic.engine import BORDER
     from edgeforge.hw.bicubic.taps import multipliers, pipeline_depth
-    from edgeforge.hw.hklut.linebuffer import rows_read
+    from edgeforge.hw.line_window import rows_read
     r = config.scale
     phases = r * r
     stage = StageCycles(width=width, height=height, factor=r, reads_per_table=0,

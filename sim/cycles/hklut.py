@@ -15,7 +15,7 @@ engine spends ``max`` over blocks of their cost per input row: the spec's
 Latency and the cycles of a whole run come from a timeline of the same blocks
 (:func:`timeline`). The line window is a pipeline that moves as a whole: a beat
 read at one move reaches the lookup ``K + 3`` moves later (``K`` look-ahead
-words, :func:`~edgeforge.hw.hklut.linebuffer.window_moves`), and the next
+words, :func:`~edgeforge.hw.line_window.window_moves`), and the next
 move comes ``T`` cycles after a valid beat reached the lookup, 1 cycle after a
 bubble. A row is read once the input rows up to ``i + 2`` are in; its blocks
 leave the lookup ``T + PIPELINE_DEPTH`` cycles after they entered it, and a block
@@ -112,9 +112,9 @@ def _structure() -> SimpleNamespace:
     from amaranth import Shape
     from edgeforge.hw.hklut.combine import pixel_layout
     from edgeforge.hw.hklut.engine import buffer_pixels
-    from edgeforge.hw.hklut.linebuffer import rows_read, stored_layout, window_moves
+    from edgeforge.hw.line_window import rows_read, stored_layout, window_moves
     from edgeforge.hw.hklut.lookup import PIPELINE_DEPTH, window_lanes, window_phases
-    from edgeforge.hw.hklut.reorder import OUTPUT_DELAY
+    from edgeforge.hw.block_reorder import OUTPUT_DELAY
 
     def buffer_bits(config: HKLUTConfig) -> list[tuple[int, int]]:
         """Bits a pixel in each stage's line buffer and re-order."""

@@ -2,10 +2,12 @@
 
 The arithmetic is stated once, in :mod:`edgeforge.schemes.bicubic`: Keys' kernel with
 ``a = -0.5`` at Pillow's half-pixel positions, ``scale x 4`` coefficients of
-``coef_bits`` fractional bits, replicate border, separable (horizontal pass, then
-vertical; exact integers, so the engine's vertical-first order gives the same sums), the 4 x 4 tap sum rounded half up by ``2^(2F)`` and
-clamped to uint8. :func:`float_upscale` is the same interpolation in float64 with the
-exact kernel (the reference the integer model is held to), and
+``coef_bits`` fractional bits, replicate border, separable (vertical pass, then
+horizontal, as the engine; exact integers, so the order does not change the sums), the
+4 x 4 tap sum rounded half up by ``2^(2F)`` and clamped to uint8. :func:`tap_sums` gives
+the two passes' exact integers, which the engine's widths must hold.
+:func:`float_upscale` is the same interpolation in float64 with the exact kernel (the
+reference the integer model is held to), and
 :func:`pillow_upscale` is Pillow's own ``BICUBIC`` resize (rounds to uint8 between
 its passes and renormalises the taps at the border), reported beside it.
 """
@@ -18,7 +20,7 @@ from edgeforge.artifact import Artifact
 from edgeforge.images import check_uint8_image
 from edgeforge.schemes.bicubic import RADIUS, TAPS, BicubicConfig, kernel, phase_offset
 
-__all__ = ["resolve", "upscale", "float_upscale", "pillow_upscale"]
+__all__ = ["resolve", "tap_sums", "upscale", "float_upscale", "pillow_upscale"]
 
 
 def resolve(artifact_or_config) -> BicubicConfig:
@@ -67,6 +69,37 @@ def _stack(planes, image):
     return planes[0] if image.ndim == 2 else np.stack(planes, axis=2)
 
 
+def _check_image(image: np.ndarray, name: str) -> np.ndarray:
+    if image.size == 0:
+        raise ValueError(f"{name} must have at least one pixel, got shape {image.shape!r}")
+    return image
+
+
+def _sums(config: BicubicConfig, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    c, offsets = config.coefficients(), config.offsets()
+    column = _pass(plane.astype(np.int64), c, offsets, axis=0)
+    return column, _pass(column, c, offsets, axis=1)
+
+
+def tap_sums(artifact_or_config, plane: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact integers of one uint8 plane ``(H, W)``'s two passes, as the engine forms them.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        int64 ``V`` ``(H r, W)``, the vertical pass (row ``r i + p_y``: every column's sum
+        for phase row ``p_y`` of anchor row ``i``; ``BicubicWidths.column_range``), and
+        ``S`` ``(H r, W r)``, the 4 x 4 tap sum before rounding (``sum_range``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`upscale`, for a plane that is not a 2-D uint8 array with pixels.
+    """
+    config = resolve(artifact_or_config)
+    return _sums(config, _check_image(check_uint8_image("plane", plane, channels=(1,)), "plane"))
+
+
 def upscale(artifact_or_config, image: np.ndarray) -> np.ndarray:
     """The integer bicubic x``scale`` of a uint8 ``(H, W)`` or ``(H, W, 3)`` image: what
     the engine streams out, bit for bit.
@@ -74,15 +107,16 @@ def upscale(artifact_or_config, image: np.ndarray) -> np.ndarray:
     Raises
     ------
     ValueError
-        For an image that is not uint8 ``(H, W)`` or ``(H, W, 3)``.
+        For an image that is not ``(H, W)`` or ``(H, W, 3)``, or has no pixel.
+    TypeError
+        For an image that is not a uint8 array.
     """
     config = resolve(artifact_or_config)
-    image = check_uint8_image("image", image)
-    c, offsets = config.coefficients(), config.offsets()
+    image = _check_image(check_uint8_image("image", image), "image")
     shift = config.widths().shift
     out = []
     for plane in _planes(image):
-        s = _pass(_pass(plane.astype(np.int64), c, offsets, axis=1), c, offsets, axis=0)
+        _, s = _sums(config, plane)
         out.append(np.clip((s + (1 << (shift - 1))) >> shift, 0, 255).astype(np.uint8))
     return _stack(out, image)
 

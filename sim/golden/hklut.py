@@ -26,14 +26,13 @@ different set of slices of one padded plane.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from edgeforge.images import check_uint8_image
 from edgeforge.schemes.hklut import (LEVELS, PLANE_BITS, ROTATIONS, HKLUTConfig, Kernel,
                                      table_name)
 
+from .planes import blocks_to_planes, check_size, image_planes, planes_image
 from .rounding import round_half_even
 from .tables import check_tables, resolve_tables
 
@@ -84,12 +83,13 @@ def min_size(config: HKLUTConfig) -> int:
     return max(_reach(config.kernels(b)) + 1 for b in ("msb", "lsb"))
 
 
+def _size_reason(config: HKLUTConfig) -> str:
+    return (f"kernel sets msb={config.msb_kernels!r}, lsb={config.lsb_kernels!r} "
+            f"(their padding needs it)")
+
+
 def _check_plane_size(shape: tuple[int, int], config: HKLUTConfig, field: str) -> None:
-    least = min_size(config)
-    if shape[0] < least or shape[1] < least:
-        raise ValueError(f"{field} must be at least {least}x{least} pixels for kernel sets "
-                         f"msb={config.msb_kernels!r}, lsb={config.lsb_kernels!r} "
-                         f"(their padding needs it), got size {tuple(shape)!r}")
+    check_size(shape, min_size(config), field, _size_reason(config))
 
 
 class _Readout:
@@ -159,13 +159,6 @@ class _Readout:
         return acc
 
 
-def _to_image_layout(blocks: np.ndarray) -> np.ndarray:
-    """``(C, H, W, r*r)`` blocks (element ``dy*r + dx``) to ``(C, H r, W r)`` pixels."""
-    c, h, w, rr = blocks.shape
-    r = math.isqrt(rr)
-    return blocks.reshape(c, h, w, r, r).transpose(0, 1, 3, 2, 4).reshape(c, h * r, w * r)
-
-
 def stage_sums(tables: dict[str, np.ndarray], config: HKLUTConfig, stage: int,
                q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Integer table sums ``S_msb``, ``S_lsb`` of one stage on one 8-bit plane.
@@ -203,7 +196,7 @@ def stage_sums(tables: dict[str, np.ndarray], config: HKLUTConfig, stage: int,
     _check_plane_size(q.shape, config, "q")
     readout = _Readout(tables, config)
     planes = q[None]
-    return tuple(_to_image_layout(readout.branch_sum(stage, branch, plane))[0].astype(np.int32)
+    return tuple(blocks_to_planes(readout.branch_sum(stage, branch, plane))[0].astype(np.int32)
                  for branch, plane in (("msb", planes >> PLANE_BITS),
                                        ("lsb", planes & _LSB_MASK)))
 
@@ -223,7 +216,7 @@ def _exact(tables: dict[str, np.ndarray], config: HKLUTConfig,
         readout.add_branch(acc, stage, "msb", q >> PLANE_BITS)   # + w_msb S_msb
         readout.add_branch(acc, stage, "lsb", q & _LSB_MASK)     # + w_lsb S_lsb
         np.clip(acc, 0, widths.n_max, out=acc)
-        n = _to_image_layout(acc)
+        n = blocks_to_planes(acc)
         out.append(n)
     return out
 
@@ -249,15 +242,13 @@ def _float32(tables: dict[str, np.ndarray], config: HKLUTConfig, image: np.ndarr
         y += lsb
         y += x[..., None]
         np.clip(y, np.float32(0), np.float32(1), out=y)
-        x = _to_image_layout(y)
+        x = blocks_to_planes(y)
     return np.clip(np.round(x * f255), 0, 255).astype(np.uint8)   # test.py: np.round(out * 255)
 
 
 def _planes(image, config: HKLUTConfig) -> np.ndarray:
     """Check an image and return it as channel planes ``(C, H, W)``."""
-    check_uint8_image("image", image)
-    _check_plane_size(image.shape[:2], config, "image")
-    return image[None] if image.ndim == 2 else np.moveaxis(image, 2, 0)
+    return image_planes(image, min_size(config), _size_reason(config))
 
 
 def upscale(artifact_or_tables, image: np.ndarray, arithmetic: str = "exact") -> np.ndarray:
@@ -298,7 +289,7 @@ def upscale(artifact_or_tables, image: np.ndarray, arithmetic: str = "exact") ->
         out = np.take(final, _exact(tables, config, planes)[-1])
     else:
         out = _float32(tables, config, planes)
-    return out[0] if image.ndim == 2 else np.ascontiguousarray(np.moveaxis(out, 0, 2))
+    return planes_image(out, image)
 
 
 def exact_stages(tables: dict[str, np.ndarray], config: HKLUTConfig,

@@ -36,7 +36,7 @@ from edgeforge.images import check_uint8_image
 from edgeforge.schemes.hklut import ROTATIONS, Kernel
 from edgeforge.schemes.srlut import REINDEX_BIAS, SRLUTConfig, table_name
 
-from .hklut import _to_image_layout
+from .planes import blocks_to_planes, image_planes, planes_image
 from .rounding import round_half_even
 from .tables import resolve_tables
 
@@ -155,7 +155,7 @@ def _stage_sum(tables: dict[str, np.ndarray], config: SRLUTConfig, stage: int,
         for rot in range(ROTATIONS):
             turned = np.rot90(planes, rot, axes=(1, 2))
             blocks = _rotation_blocks(table, turned, kernel, config, authors)
-            total += np.rot90(_to_image_layout(blocks), -rot, axes=(1, 2))
+            total += np.rot90(blocks_to_planes(blocks), -rot, axes=(1, 2))
     return total
 
 
@@ -167,13 +167,9 @@ def _stage_output(config: SRLUTConfig, stage: int, total: np.ndarray) -> np.ndar
 
 
 def _check_planes(image, config: SRLUTConfig, field: str) -> np.ndarray:
-    image = check_uint8_image(field, image)
-    least = min_size(config)
-    if image.shape[0] < least or image.shape[1] < least:
-        raise ValueError(f"{field} must be at least {least}x{least} pixels for kernel set "
-                         f"{config.kernels!r} (its {config.padding} padding needs it), got size "
-                         f"{tuple(image.shape[:2])!r}")
-    return image[None] if image.ndim == 2 else np.moveaxis(image, 2, 0)
+    return image_planes(image, min_size(config),
+                        f"kernel set {config.kernels!r} (its {config.padding} padding needs it)",
+                        field)
 
 
 def stage_sums(artifact_or_tables, plane: np.ndarray, simplex: str = "fixed"
@@ -237,4 +233,4 @@ def upscale(artifact_or_tables, image: np.ndarray, simplex: str = "fixed") -> np
     planes = _check_planes(image, config, "image")
     for stage in range(len(config.stages)):
         planes = _stage_output(config, stage, _stage_sum(tables, config, stage, planes, simplex))
-    return planes[0] if image.ndim == 2 else np.ascontiguousarray(np.moveaxis(planes, 0, 2))
+    return planes_image(planes, image)

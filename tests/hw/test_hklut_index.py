@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from edgeforge.hw.hklut.index import RADIUS, turn_block, turn_tap, window_taps
-from edgeforge.hw.hklut.linebuffer import reflect
+from edgeforge.hw.hklut.index import turn_block, turn_tap, window_taps
+from edgeforge.hw.line_window import RADIUS, reflect
 from edgeforge.schemes.hklut import HKLUTConfig, Kernel
 from edgeforge.sim.golden.hklut import stage_sums
 
@@ -83,8 +83,8 @@ def test_index_generator_reads_turned_taps_with_border_flags():
     from amaranth.sim import Simulator
 
     from edgeforge.hw.hklut.combine import pixel_layout
-    from edgeforge.hw.hklut.index import SIDE, kernel_index, tap_index
-    from edgeforge.hw.hklut.linebuffer import window_layout
+    from edgeforge.hw.hklut.index import kernel_index
+    from edgeforge.hw.line_window import SIDE, tap_index, window_layout
 
     config = HKLUTConfig()
     window = Signal(window_layout(pixel_layout(config.widths())))

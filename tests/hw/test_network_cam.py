@@ -15,7 +15,8 @@ from edgeforge.schemes.network import codebook_type, range_bits
 from edgeforge.sim.amaranth_stream import run_stream
 from edgeforge.sim.golden.pecan_d import match
 
-from network_helpers import pack, unpack
+from network_helpers import pack
+from pecan_helpers import check_core_stream
 
 
 @pytest.mark.parametrize("x_shape, c_shape, d", [(unsigned(8), unsigned(8), 3),
@@ -76,10 +77,8 @@ def run_cam(gpc, ppc, *, x_signed=False, seed=0, p_valid=1.0, p_ready=1.0, **cas
     x_shape = elem_shape(8, x_signed)
     dut = CamCore(codebook, table, bias, np.arange(groups * d), x_shape, 8, acc_bits, dist_bits,
                   gpc, ppc)
-    run = run_stream(dut, [pack(x, 8) for x in xs], len(xs), seed=seed, p_valid=p_valid,
-                     p_ready=p_ready)
-    flat = [unpack(word, acc_bits, table.shape[1]) for word in run.outputs]
-    assert flat == [[int(v) for v in a] for a in accs]
+    run = check_core_stream(dut, xs, acc_bits, [[int(v) for v in a] for a in accs], seed=seed,
+                            p_valid=p_valid, p_ready=p_ready)
     return run.last, dut, len(xs)
 
 

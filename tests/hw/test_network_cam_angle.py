@@ -14,7 +14,8 @@ from edgeforge.schemes.network import TRANSFORMS, Layer, range_bits, softmax_tab
 from edgeforge.sim.amaranth_stream import run_stream
 from edgeforge.sim.golden.pecan_a import softmax_sum
 
-from network_helpers import pack, unpack
+from network_helpers import unpack
+from pecan_helpers import check_core_stream
 
 
 @pytest.mark.parametrize("entries, shift, diff_bits", [(32, 0, 6), (32, 3, 9), (20, 2, 7),
@@ -82,10 +83,8 @@ def run_core(gpc, ppc, *, seed=0, p_valid=1.0, p_ready=1.0, xs=None, **case):
     arrays, f, widths, acc_bits, case_xs, x_shape = angle_case(seed=seed, **case)
     xs = case_xs if xs is None else xs
     dut = build(arrays, f, widths, acc_bits, x_shape, gpc, ppc)
-    run = run_stream(dut, [pack(x, 8) for x in xs], len(xs), seed=seed, p_valid=p_valid,
-                     p_ready=p_ready)
-    outputs = arrays["l0_table"].shape[1]
-    assert [unpack(w, acc_bits, outputs) for w in run.outputs] == golden(arrays, f, xs)
+    run = check_core_stream(dut, xs, acc_bits, golden(arrays, f, xs), seed=seed, p_valid=p_valid,
+                            p_ready=p_ready)
     return run.last, dut, len(xs)
 
 

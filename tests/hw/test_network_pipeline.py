@@ -9,8 +9,9 @@ import pytest
 from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
 
-from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, check_traffic,
-                             digits_test_images, edge_images, random_network_design, run_design)
+from network_helpers import (DIGITS_MLP, DIGITS_REF, DIGITS_REF_MIDDLE, check_against_model,
+                             check_traffic, digits_test_images, edge_images,
+                             random_network_design, run_design)
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +51,7 @@ def test_balanced_folding_is_input_bound_with_the_fewest_macs(digits_ref):
     assert sum(pe * simd for pe, simd in design.folding) == 237
     model = design.cycles()
     assert model.interval == 64 and model.bottleneck == "input"
-    xs = edge_images((1, 8, 8), 2, seed=4)
-    got, expected, last = run_design(design, xs)
-    assert got == expected and last == model.schedule(len(xs))[1]
+    check_against_model(design, edge_images((1, 8, 8), 2, seed=4))
     assert model.output_start(3) - model.output_start(2) == 64
 
 
@@ -61,9 +60,7 @@ def test_digits_mlp_eight_pixels_a_beat_takes_eight_cycles_an_image():
                            pixels_per_beat=8, logits=True)
     model = design.cycles()
     assert model.interval == 8
-    xs = edge_images((1, 8, 8), 4, seed=3)
-    got, expected, last = run_design(design, xs)
-    assert got == expected and last == model.schedule(len(xs))[1]
+    check_against_model(design, edge_images((1, 8, 8), 4, seed=3))
 
 
 @pytest.mark.parametrize("seed, transforms", [(s, ("dense",)) for s in range(10)]
@@ -79,13 +76,9 @@ def test_random_networks_rtl_equals_golden(seed, transforms):
     # PECAN layers come with tied prototypes (random_artifact copies some): ties in
     # PECAN-D's arg-min and in PECAN-A's max.
     design = random_network_design(seed, transforms)
-    xs = edge_images(design.network.input_shape, 3, seed=seed)
-    got, expected, last = run_design(design, xs)
-    assert got == expected
-    assert last == design.cycles().schedule(len(xs))[1]
-    # With valid gaps and backpressure: the same beats, never sooner than the model.
-    got, _, slow = run_design(design, xs, seed=seed, p_valid=0.6, p_ready=0.5)
-    assert got == expected and slow >= last
+    # With valid gaps and backpressure too: the same beats, never sooner than the model.
+    check_against_model(design, edge_images(design.network.input_shape, 3, seed=seed),
+                        pauses=(seed, 0.6, 0.5))
 
 
 @pytest.mark.parametrize("layer", [0, 2, 3, 7, 9])
@@ -155,12 +148,8 @@ def test_random_networks_narrow_rtl_equals_golden(seed):
     # not convert, keep the wide datapath beside the narrow ones.
     design = random_network_design(seed, ("dense", "pecan-d") if seed % 4 == 3 else ("dense",),
                                    datapath="narrow", logits=bool(seed % 2))
-    xs = edge_images(design.network.input_shape, 2, seed=seed)
-    got, expected, last = run_design(design, xs)
-    assert got == expected
-    assert last == design.cycles().schedule(len(xs))[1]
-    got, _, slow = run_design(design, xs, seed=seed, p_valid=0.6, p_ready=0.5)
-    assert got == expected and slow >= last
+    check_against_model(design, edge_images(design.network.input_shape, 2, seed=seed),
+                        pauses=(seed, 0.6, 0.5))
 
 
 def test_narrow_one_layer_alone_equals_its_golden(digits_ref):
@@ -193,13 +182,8 @@ def _debut_design(name, folding, seed=1):
                                            ("all-debut", "balanced")])
 def test_debut_networks_rtl_equals_golden_and_the_cycle_model(name, folding):
     design = _debut_design(name, folding)
-    xs = edge_images(design.network.input_shape, 1, seed=2)
-    got, expected, last = run_design(design, xs)
-    assert got == expected
-    model = design.cycles()
-    assert last == model.schedule(len(xs))[1]
-    got, _, slow = run_design(design, xs, seed=3, p_valid=0.7, p_ready=0.6)
-    assert got == expected and slow >= last
+    check_against_model(design, edge_images(design.network.input_shape, 1, seed=2),
+                        pauses=(3, 0.7, 0.6))
 
 
 def test_debut_interval_is_the_slowest_factor():
@@ -208,10 +192,7 @@ def test_debut_interval_is_the_slowest_factor():
     assert design.cycles().interval == 64 and design.cycles().bottleneck == "input"
     folded = _debut_design("shrinking", "folded")
     assert folded.cycles().interval == max(32 * 2, 16 * 2, 16 * 4, 10 * 8)
-    xs = edge_images((1, 8, 8), 2, seed=4)
-    model = folded.cycles()
-    got, expected, last = run_design(folded, xs)
-    assert got == expected and last == model.schedule(len(xs))[1]
+    model = check_against_model(folded, edge_images((1, 8, 8), 2, seed=4))
     assert model.output_start(3) - model.output_start(2) == model.interval
 
 

@@ -10,7 +10,8 @@ from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
 
 from network_helpers import (DIGITS_REF, PECAN_A_REF, PECAN_REF, PECAN_REF_MIDDLE,
-                             SMALL_PECAN_A, check_traffic, edge_images, run_design)
+                             SMALL_PECAN_A, check_against_model, check_traffic, edge_images,
+                             run_design)
 
 #: digits-ref with its first conv dense, the second PECAN-D and the linears PECAN-A.
 MIXED_REF = {"input": DIGITS_REF["input"],
@@ -35,10 +36,7 @@ def pecan_a_ref():
 def test_small_output_cycles_equal_the_model(small, folding):
     design = NetworkDesign(small, folding=folding, logits=True)
     xs = edge_images((1, 8, 8), 1, seed=1)
-    model = design.cycles()
-    got, expected, last = run_design(design, xs)
-    assert got == expected
-    assert last == model.schedule(len(xs))[1]
+    model = check_against_model(design, xs)
     assert model.output_start(len(xs)) - model.output_start(len(xs) - 1) == model.interval
 
 
@@ -62,10 +60,8 @@ def test_interval_follows_the_folding(pecan_a_ref, folding, interval):
 @pytest.mark.slow
 def test_mixed_network_dense_pecan_d_pecan_a():
     art = random_artifact(MIXED_REF, seed=8)
-    design = NetworkDesign(art, folding=[(2, 3), (9, 4), (2, 8), (4, 8)], logits=True)
-    xs = edge_images((1, 8, 8), 1, seed=8)
-    got, expected, last = run_design(design, xs)
-    assert got == expected and last == design.cycles().schedule(len(xs))[1]
+    check_against_model(NetworkDesign(art, folding=[(2, 3), (9, 4), (2, 8), (4, 8)],
+                                      logits=True), edge_images((1, 8, 8), 1, seed=8))
 
 
 def test_folding_names_the_pecan_knobs(small):

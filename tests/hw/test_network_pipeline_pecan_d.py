@@ -9,8 +9,8 @@ import pytest
 from edgeforge.hw.network.design import NetworkDesign
 from edgeforge.schemes.network import random_artifact
 
-from network_helpers import (DIGITS_REF, PECAN_REF, PECAN_REF_MIDDLE, check_traffic,
-                             edge_images, run_design)
+from network_helpers import (DIGITS_REF, PECAN_REF, PECAN_REF_MIDDLE, check_against_model,
+                             check_traffic, edge_images)
 
 #: digits-ref with its first conv dense and the rest PECAN-D.
 MIXED_REF = {"input": PECAN_REF["input"],
@@ -27,10 +27,7 @@ def pecan_ref():
 def test_pecan_ref_output_cycles_equal_the_model(pecan_ref, folding, images):
     design = NetworkDesign(pecan_ref, folding=folding, logits=True)
     xs = edge_images((1, 8, 8), images - 2, seed=1)[:images]
-    model = design.cycles()
-    got, expected, last = run_design(design, xs)
-    assert got == expected
-    assert last == model.schedule(images)[1]
+    model = check_against_model(design, xs)
     assert model.output_start(images) - model.output_start(images - 1) == model.interval
 
 
@@ -50,18 +47,15 @@ def test_balanced_folding_keeps_the_parallel_interval_with_fewer_match_units(pec
     assert units < sum(g * p for g, p in parallel.folding)
     # conv2 (16 windows) may take 4 cycles a window: 9 x 8 / 4 units.
     assert design.folding[1][0] * design.folding[1][1] == 9 * 8 // 4
-    got, expected, last = run_design(design, edge_images((1, 8, 8), 1, seed=4))
-    assert got == expected and last == design.cycles().schedule(3)[1]
+    check_against_model(design, edge_images((1, 8, 8), 1, seed=4))
 
 
 @pytest.mark.parametrize("folding", [[(2, 3), (9, 4), (2, 8), (4, 8)],
                                      pytest.param("parallel", marks=pytest.mark.slow)])
 def test_mixed_network_dense_first_layer(folding):
     art = random_artifact(MIXED_REF, seed=8)
-    design = NetworkDesign(art, folding=folding, logits=True)
-    xs = edge_images((1, 8, 8), 2, seed=8)
-    got, expected, last = run_design(design, xs)
-    assert got == expected and last == design.cycles().schedule(len(xs))[1]
+    check_against_model(NetworkDesign(art, folding=folding, logits=True),
+                        edge_images((1, 8, 8), 2, seed=8))
 
 
 def test_folding_names_the_pecan_knobs(pecan_ref):

@@ -9,13 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from edgeforge.schemes.network import (derive_widths, parse_network, random_artifact,
-                                       random_config, softmax_tables)
-from edgeforge.sim.golden.network import forward, requantise
+from edgeforge.schemes.network import softmax_tables
 from edgeforge.sim.golden.pecan_a import accumulate, exp_terms
 from edgeforge.sim.golden.pecan_d import vectors
 
-from network_helpers import edge_images
+from pecan_helpers import check_golden_equals_loop
 
 
 def loop_group(f, cb, table, exp, recip, vec):
@@ -54,25 +52,7 @@ def loop_accumulate(layer, arrays, x):
 @pytest.mark.parametrize("seed, transforms", [(s, ("pecan-a",)) for s in range(5)]
                          + [(s, ("pecan-a", "pecan-d", "dense")) for s in (11, 13, 18)])
 def test_golden_equals_the_loop_reading(seed, transforms):
-    art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
-    net = parse_network(art.config)
-    images = np.stack(edge_images(net.input_shape, 2, seed=seed))
-    outs = forward(art, images)
-    x = images.astype(np.int64)
-    widths = derive_widths(net, art.arrays)
-    checked = 0
-    for layer, lw, y in zip(net.layers, widths.layers, outs):
-        if layer.transform is not None and layer.fields["transform"] == "pecan-a":
-            acc = loop_accumulate(layer, art.arrays, x)
-            np.testing.assert_array_equal(accumulate(layer, art.arrays, x), acc)
-            bits = layer.fields["out_bits"]
-            lo, hi = (0, (1 << bits) - 1) if layer.relu else (-(1 << (bits - 1)),
-                                                              (1 << (bits - 1)) - 1)
-            np.testing.assert_array_equal(y, requantise(acc, layer.fields["shift"], lo, hi))
-            assert lw.acc_range[0] <= acc.min() and acc.max() <= lw.acc_range[1]
-            checked += 1
-        x = y
-    assert checked
+    check_golden_equals_loop("pecan-a", seed, transforms, 2, accumulate, loop_accumulate)
 
 
 def test_exp_terms_saturate_and_ties_share_the_top():

@@ -5,12 +5,9 @@ on random networks with tied prototypes and values at the extremes."""
 import numpy as np
 import pytest
 
-from edgeforge.schemes.network import (derive_widths, parse_network, random_artifact,
-                                       random_config)
-from edgeforge.sim.golden.network import forward, requantise
 from edgeforge.sim.golden.pecan_d import accumulate, match
 
-from network_helpers import edge_images
+from pecan_helpers import check_golden_equals_loop
 
 
 def loop_accumulate(layer, arrays, x):
@@ -53,25 +50,7 @@ def loop_accumulate(layer, arrays, x):
 @pytest.mark.parametrize("seed, transforms", [(s, ("pecan-d",)) for s in range(5)]
                          + [(s, ("pecan-d", "dense")) for s in (11, 12)])
 def test_golden_equals_the_loop_reading(seed, transforms):
-    art = random_artifact(random_config(seed, transforms=transforms), seed=seed, extremes=0.5)
-    net = parse_network(art.config)
-    images = np.stack(edge_images(net.input_shape, 3, seed=seed))
-    outs = forward(art, images)
-    x = images.astype(np.int64)
-    widths = derive_widths(net, art.arrays)
-    checked = 0
-    for layer, lw, y in zip(net.layers, widths.layers, outs):
-        if layer.transform is not None and layer.fields["transform"] == "pecan-d":
-            acc = loop_accumulate(layer, art.arrays, x)
-            np.testing.assert_array_equal(accumulate(layer, art.arrays, x), acc)
-            lo, hi = (0, (1 << layer.fields["out_bits"]) - 1) if layer.relu else (
-                -(1 << (layer.fields["out_bits"] - 1)), (1 << (layer.fields["out_bits"] - 1)) - 1)
-            np.testing.assert_array_equal(y, requantise(acc, layer.fields["shift"], lo, hi))
-            # The derived widths bound the accumulators.
-            assert lw.acc_range[0] <= acc.min() and acc.max() <= lw.acc_range[1]
-            checked += 1
-        x = y
-    assert checked
+    check_golden_equals_loop("pecan-d", seed, transforms, 3, accumulate, loop_accumulate)
 
 
 def test_ties_go_to_the_lowest_index():

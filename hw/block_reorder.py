@@ -1,7 +1,8 @@
 """Block-to-raster re-order: ``r x r`` blocks of one stage row in, output rows out, ``P`` pixels a beat.
 
-A stage row of ``w`` blocks becomes ``r`` output rows of ``w r`` pixels; blocks
-arrive ``B`` adjacent ones a beat. The buffer holds two such block rows (double
+Shared by the image engines (after each HKLUT stage, the SR-LUT readout, bicubic). A
+stage row of ``w`` blocks becomes ``r`` output rows of ``w r`` pixels; blocks arrive
+``B`` adjacent ones a beat. The buffer holds two such block rows (double
 buffered: one filling, one draining). It is split into ``r x L`` memories,
 ``L = lcm(P, B r)``: memory ``(dy, c)`` holds output pixels ``x`` of row ``dy``
 with ``x mod L = c``. A beat of blocks writes its ``B r`` pixels of each row
@@ -18,15 +19,29 @@ from amaranth import Module, Mux, Signal, Value
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
-from .lookup import block_layout
+from .logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
 
-__all__ = ["OUTPUT_DELAY", "lanes_layout", "BlockReorder"]
+__all__ = ["OUTPUT_DELAY", "block_layout", "lanes_layout", "check_out_pixels", "BlockReorder"]
 
 # Cycles from a block row's last block in to its first beat out: the buffer is marked
 # full, its first read is issued, each memory's read data is registered, the selected
 # data is registered.
 OUTPUT_DELAY = 4
+
+
+def block_layout(pixel, r: int) -> data.ArrayLayout:
+    """The ``r x r`` sub-pixels of one anchor, row-major."""
+    return data.ArrayLayout(pixel, r * r)
+
+
+def check_out_pixels(out_pixels, allowed: tuple[int, ...], row: int) -> None:
+    """Refuse an engine's output pixels a beat (its last re-order's ``lanes``) that are not
+    one of ``allowed`` or do not divide its output row of ``row`` pixels."""
+    if out_pixels not in allowed:
+        raise ValueError(f"out_pixels must be one of {allowed}, got {out_pixels!r}")
+    if row % out_pixels:
+        raise ValueError(f"out_pixels must divide the output row of {row} pixels, "
+                         f"got {out_pixels!r}")
 
 
 def lanes_layout(pixel: data.StructLayout, lanes: int) -> data.ArrayLayout:

@@ -1,6 +1,7 @@
-"""Line buffer and 5x5 windows of one stage: raster pixels in, ``lanes`` windows a beat out.
+"""Line buffer and 5x5 windows of an image plane: raster pixels in, ``lanes`` windows a beat out.
 
-Rows are written into ``SLOTS`` row memories (one per slot, so that all rows
+Shared by the image engines (HKLUT's stages, the SR-LUT readout, bicubic). Rows are
+written into ``SLOTS`` row memories (one per slot, so that all rows
 of a window column are read in one cycle), one word of ``lanes`` adjacent
 pixels per address. A reader walks each row of the frame once the rows it
 reaches are in, reading its words left to right; rows above and below the
@@ -24,11 +25,14 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .index import RADIUS, SIDE, tap_index
-from ..logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
+from .logic import buffer_attrs, check_buffer_ram, check_count, equals, refuse_quietly, select
+from .row_slots import RowSlots
 
-__all__ = ["SLOTS", "LANES", "BORDERS", "lookahead_words", "window_moves", "window_layout",
-           "stored_layout", "rows_read", "LineWindow", "reflect"]
+__all__ = ["RADIUS", "SIDE", "SLOTS", "LANES", "BORDERS", "tap_index", "lookahead_words",
+           "window_moves", "window_layout", "stored_layout", "rows_read", "LineWindow", "reflect"]
+
+RADIUS = 2                # reach from the anchor in every direction (HKLUT's hdb kernels turned)
+SIDE = 2 * RADIUS + 1     # the window is SIDE x SIDE, anchor in the middle
 
 # Row slots: the 2*RADIUS + 1 rows a window reaches, plus rows the writer may
 # fill ahead; a power of two keeps slot arithmetic a plain wrap-around.
@@ -38,6 +42,11 @@ LANES = (1, 2, 4)
 # How window taps outside the plane are mapped into it: mirror without repeating the edge
 # (HKLUT's hdb padding), or the edge pixel repeated (clamp the coordinate).
 BORDERS = ("reflect", "replicate")
+
+
+def tap_index(dy: int, dx: int) -> int:
+    """Flat position of window offset ``(dy, dx)`` (row-major, anchor in the middle)."""
+    return (dy + RADIUS) * SIDE + (dx + RADIUS)
 
 
 def lookahead_words(lanes: int) -> int:
@@ -111,7 +120,7 @@ class LineWindow(wiring.Component):
     Parameters
     ----------
     pixel : data.StructLayout
-        Stage pixel layout ``(q, rem)`` (:func:`~.combine.pixel_layout`).
+        Stage pixel layout ``(q, rem)`` (:func:`~edgeforge.hw.hklut.combine.pixel_layout`).
     width, height : int
         Plane size, at least ``RADIUS + 1`` (reflect needs it).
     lanes : int
@@ -177,22 +186,10 @@ class LineWindow(wiring.Component):
 
         # -- writer: fill slot `head`, word by word -----------------------------------
         wcol = Signal(range(words))
-        head = Signal(slot_bits)
-        occupied = Signal(range(SLOTS + 1))    # complete rows held (from `tail`)
-        tail = Signal(slot_bits)
-        m.d.comb += self.i.ready.eq(occupied != SLOTS)
-        write = self.i.valid & self.i.ready
-        row_written = Signal()
-        for s, mem in enumerate(rows):
-            port = mem.write_port()
-            m.d.comb += [port.addr.eq(wcol), port.data.eq(self.i.payload),
-                         port.en.eq(write & equals(head, s))]
-        with m.If(write):
-            with m.If(equals(wcol, words - 1)):
-                m.d.sync += [wcol.eq(0), head.eq(head + 1)]
-                m.d.comb += row_written.eq(1)
-            with m.Else():
-                m.d.sync += wcol.eq(wcol + 1)
+        writer = RowSlots(m, self.i, SLOTS)
+        writer.write_rows(m, rows, wcol, self.i.payload)
+        writer.count(m, wcol, words)
+        occupied, tail = writer.occupied, writer.tail
 
         # -- reader stage R: read word `col` of the rows anchor row `row` reaches -------
         # What the reader needs of `row` (rows held, slot offsets) is registered, loaded
@@ -224,7 +221,7 @@ class LineWindow(wiring.Component):
                         m.d.comb += release.eq(1)
             with m.Else():
                 m.d.sync += col.eq(col + 1)
-        m.d.sync += [tail.eq(tail + release), occupied.eq(occupied + row_written - release)]
+        writer.release(m, release)
 
         # Slot of each window row dy: the border-mapped row, counted from `tail`.
         slot_of = []

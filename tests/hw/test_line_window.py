@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from edgeforge.hw.hklut.combine import pixel_layout
-from edgeforge.hw.hklut.index import SIDE
-from edgeforge.hw.hklut.linebuffer import LineWindow, reflect
+from edgeforge.hw.line_window import SIDE, LineWindow, reflect
 from edgeforge.schemes.hklut import HKLUTConfig
 from edgeforge.sim.amaranth_stream import run_stream
 
@@ -64,7 +63,7 @@ def test_windows_match_replicate_map(width, height, lanes):
 
 
 def test_replicate_border_reads_fewer_rows_at_the_edges():
-    from edgeforge.hw.hklut.linebuffer import rows_read
+    from edgeforge.hw.line_window import rows_read
     # Rows 0 and h-1 reach 3 distinct rows (e.g. 0, 0, 0, 1, 2), rows 1 and h-2 reach 4;
     # a 3-row plane's rows all reach the 3 rows it has; 5 inside.
     assert [rows_read(y, 6, "replicate") for y in range(6)] == [3, 4, 5, 5, 4, 3]
