@@ -27,8 +27,8 @@ ranges, the line window's ``need`` register equal to its row's plan, a buffer's
 counters at zero when it is full or empty) are asserted alongside, so a wrong one fails
 the check instead of weakening it: every invariant here is proved, none assumed.
 
-The registers are looked up by name in the elaborated blocks (``hw/hklut/linebuffer.py``,
-``hw/hklut/reorder.py``, ``hw/srlut/engine.py``, ``hw/bicubic/taps.py``,
+The registers are looked up by name in the elaborated blocks (``hw/line_window.py``,
+``hw/block_reorder.py``, ``hw/srlut/engine.py``, ``hw/bicubic/taps.py``,
 ``hw/hklut/lookup.py``); a renamed register makes building the check fail with its name.
 """
 
@@ -141,15 +141,14 @@ def _sum(values):
 # -- the shared stage blocks -------------------------------------------------------------
 
 def line_window(blocks: Blocks, window) -> Held:
-    """Input pixels a :class:`~edgeforge.hw.hklut.linebuffer.LineWindow` holds whose windows
+    """Input pixels a :class:`~edgeforge.hw.line_window.LineWindow` holds whose windows
     it has not given: written ``occupied * words + wcol`` words past ``tail``, less the
     words its reader has stepped past (``row - released`` rows and ``col``), plus the
     steps in its pipeline; ``lanes`` pixels a word."""
-    from edgeforge.hw.hklut.index import RADIUS
-    from edgeforge.hw.hklut.linebuffer import SLOTS, _row_plan, lookahead_words
+    from edgeforge.hw.line_window import RADIUS, SLOTS, _row_plan, lookahead_words
     words, h, lanes = window.width // window.lanes, window.height, window.lanes
     ahead = lookahead_words(lanes)
-    # The reader's metadata layout (linebuffer.py): ``valid`` is its first field.
+    # The reader's metadata layout (line_window.py): ``valid`` is its first field.
     meta = data.StructLayout({"valid": 1, "top": 1, "bottom": 1,
                               "lead": range(ahead + 1), "trail": range(ahead + 1)})
     occupied, wcol, row, col, need = (blocks.reg(n) for n in ("occupied", "wcol", "row", "col",
@@ -174,7 +173,7 @@ def line_window(blocks: Blocks, window) -> Held:
 
 
 def block_reorder(blocks: Blocks, reorder) -> Held:
-    """Output pixels a :class:`~edgeforge.hw.hklut.reorder.BlockReorder` holds: its full
+    """Output pixels a :class:`~edgeforge.hw.block_reorder.BlockReorder` holds: its full
     buffers less what the reader has stepped through of the one it drains, what the
     writer has put into the one it fills, and the beats in its read registers."""
     r, w, lanes = reorder.r, reorder.width, reorder.lanes
