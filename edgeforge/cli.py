@@ -248,19 +248,22 @@ def cmd_compare(args) -> int:
 
 
 def cmd_formal(args) -> int:
-    from rich.table import Table
+    from rich.table import Column, Table
     from .sim.formal.checks import check_depth, find_checks, run_check
     from .sim.formal.sby import sby_missing_reason
     checks = find_checks(args.check, slow=args.slow)
     if args.list:
-        table = Table("check", "block", "property", "method", "depth", "slow")
+        # Names and methods are what one types and greps: never wrapped.
+        table = Table(Column("check", no_wrap=True), "block", "property",
+                      Column("method", no_wrap=True), "depth", "solver", "slow")
         for c in checks:
             method = "k-induction" if c.mode == "prove" else "BMC"
-            table.add_row(c.name, c.block, c.prop, method, str(check_depth(c)),
+            table.add_row(c.name, c.block, c.prop, method, str(check_depth(c)), c.solver,
                           "yes" if c.slow else "")
         console.print(table)
         return 0
-    reason = sby_missing_reason()
+    reasons = [sby_missing_reason(s) for s in sorted({c.solver for c in checks})]
+    reason = next((r for r in reasons if r), None)
     if reason:
         raise CommandError(reason, 1)
     out = Path(args.output)
@@ -371,8 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare_arguments(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("formal", help="formal checks (SymbiYosys + z3): stream rules, beat "
-                                      "conservation, equivalence of small blocks")
+    p = sub.add_parser("formal", help="formal checks (SymbiYosys + z3 or Yices): stream "
+                                      "rules, beat conservation, frames on time, equivalence "
+                                      "of small blocks")
     p.add_argument("check", nargs="*", help="checks or groups to run (e.g. skid, "
                                             "network.pecan-d.rules; default: all but the slow)")
     p.add_argument("--slow", action="store_true", help="include the checks of tens of seconds")

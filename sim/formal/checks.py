@@ -5,8 +5,9 @@ and runs through :func:`~.sby.run_sby`. The tests, ``edgeforge formal`` and the 
 table all read :func:`all_checks`, so that what is claimed is what is run.
 
 The engines are checked on tiny configs (:func:`tiny_network`: a 2x2 image of 4-bit
-pixels, flatten, one linear layer of the transform kind, argmax; HKLUT-S's engine on a
-3x3 frame with random tables). Their tables, codebooks and weights are free inputs
+pixels, flatten, one linear layer of the transform kind, argmax; the HKLUT-S, SR-LUT-F x2
+and bicubic x2 engines on a 3x3 frame, their smallest, :data:`ENGINES`). Their tables,
+codebooks and weights are free inputs
 (every ROM read returns a free value), so the stream rules and the beat counts hold for
 any artifact of that shape; the equivalence of a CAM core uses the artifact's tables.
 """
@@ -19,8 +20,8 @@ from typing import Callable
 
 from .sby import FormalResult, run_sby
 
-__all__ = ["Check", "KINDS", "all_checks", "tiny_network", "network_bounds", "check_depth",
-           "find_checks", "run_check"]
+__all__ = ["Check", "KINDS", "ENGINES", "all_checks", "tiny_network", "network_bounds",
+           "network_frame", "engine_frame", "check_depth", "find_checks", "run_check"]
 
 #: The transform kinds whose tiny networks are checked.
 KINDS = ("dense", "pecan-d", "pecan-a", "debut")
@@ -49,6 +50,9 @@ class Check:
     free_tables : bool
         The ROMs' contents are free inputs (:class:`~.sby.FormalPlatform`): the property
         is proved for every table, codebook and weight content.
+    solver : str
+        smtbmc's solver (:data:`~.sby.SOLVERS`): Yices for the engines' conservation and
+        frame checks, where z3 took minutes or did not finish.
     """
     name: str
     block: str
@@ -58,6 +62,7 @@ class Check:
     build: Callable
     slow: bool = False
     free_tables: bool = False
+    solver: str = "z3"
 
 
 def tiny_network(kind: str, seed: int = 1):
@@ -97,6 +102,30 @@ def network_bounds(design) -> tuple[int, int, int]:
     return beats, response, beats + response + 2
 
 
+def network_frame(design, images: int = 3):
+    """``(input beats, beats an image, deadlines, BMC depth)`` of a network design's frame
+    check: ``images`` images back to back from reset, a sink always ready; output ``k``
+    transfers in the cycle model's ``output_starts[k]`` (``Performance.schedule``), so
+    ``k + 1`` outputs by the cycle after it."""
+    perf = design.cycle_model()
+    beats = perf.detail["input_beats_per_image"]
+    run = perf.schedule([beats] * images)
+    outs = int(perf.outputs_per_input)
+    deadlines = tuple(((k + 1) * outs, start + 1) for k, start in enumerate(run.output_starts))
+    return beats * images, beats, deadlines, run.last_output + 3
+
+
+def _network_frame(kind: str):
+    def build():
+        from .streams import StreamHarness
+        design = tiny_network(kind)
+        total, beats, deadlines, _ = network_frame(design)
+        outs = int(design.cycle_model().outputs_per_input)
+        return StreamHarness(design.build(), ratio=(beats, outs), frame=total,
+                             deadlines=deadlines, payloads=False)
+    return build
+
+
 def _stream(dut_fn, **kw):
     from .streams import StreamHarness
 
@@ -125,15 +154,136 @@ def _network_conservation(kind, response: bool):
     return build
 
 
+def _tiny_config(kind: str):
+    """The config of the tiny engine of ``kind`` (``srlut``: SR-LUT-F x2; ``bicubic``: x2;
+    ``hklut``: HKLUT-S, x2 x2), each on a 3x3 frame, one HR pixel a beat."""
+    if kind == "srlut":
+        from edgeforge.schemes.srlut import SRLUTConfig
+        return SRLUTConfig(kernels="f", stages=(2,))
+    if kind == "bicubic":
+        from edgeforge.schemes.bicubic import BicubicConfig
+        return BicubicConfig(scale=2)
+    from edgeforge.schemes.hklut import HKLUTConfig
+    return HKLUTConfig()
+
+
 def _hklut_engine():
     import numpy as np
     from edgeforge.hw.hklut.engine import HKLUTEngine
-    from edgeforge.schemes.hklut import HKLUTConfig
-    config = HKLUTConfig()
+    config = _tiny_config("hklut")
     rng = np.random.default_rng(0)
     tables = {name: rng.integers(-128, 128, size=(k.entries, r, r)).astype(np.int8)
               for name, _, _, k, r in config.tables()}
     return HKLUTEngine(tables, config, width=3, height=3)
+
+
+def _srlut_engine(table: str = "onchip"):
+    """SR-LUT's engine on its smallest frame, 3x3, with the table on chip (a ROM: free
+    under ``free_tables``) or outside (its read port), one HR pixel a beat."""
+    import numpy as np
+    from edgeforge.hw.srlut.engine import SRLUTEngine
+    from edgeforge.schemes.srlut import table_name
+    config = _tiny_config("srlut")
+    r = config.stages[0]
+    words = np.random.default_rng(0).integers(-128, 128, size=(config.entries, r, r))
+    return SRLUTEngine({table_name(0, config.kernels): words.astype(np.int8)}, config,
+                       width=3, height=3, table=table)
+
+
+def _srlut_external():
+    """The SR-LUT engine with its table outside, behind :class:`~.memory.FreeMemory` (any
+    latency, any stall), under the in-flight invariant; the readout's request counters
+    tied to the memory's outstanding count."""
+    from amaranth import Mux
+    from .inflight import Blocks, Held, engine_in_flight
+    from .memory import FreeMemory
+    from .streams import StreamHarness
+    engine = _srlut_engine("external")
+    reads = engine.reads_per_anchor
+
+    def in_flight(fragment, wrapper):
+        eng = Blocks(fragment).sub("engine")
+        held, units = engine_in_flight("srlut")(eng.fragment, wrapper.engine)
+        issued, got, busy = eng.reg("issued"), eng.reg("got"), eng.reg("busy")
+        facts = [(issued <= reads, f"readout: issued <= {reads}"),
+                 (got <= issued, "readout: got <= issued"),
+                 (wrapper.outstanding == Mux(busy, issued - got, 0),
+                  "memory outstanding == the readout's requests less its answers")]
+        return held + Held(0, facts), units
+
+    return StreamHarness(FreeMemory(engine, reads), in_flight=in_flight)
+
+
+def _bicubic_engine():
+    """The bicubic engine on its smallest frame, 3x3, one HR pixel a beat."""
+    from edgeforge.hw.bicubic.engine import BicubicEngine
+    return BicubicEngine(_tiny_config("bicubic"), width=3, height=3)
+
+
+#: The engines checked on one frame, by kind: their builders.
+ENGINES = {"srlut": _srlut_engine, "bicubic": _bicubic_engine, "hklut": _hklut_engine}
+
+
+def engine_frame(kind: str, stall: int = 0) -> tuple[int, int, tuple[tuple[int, int], ...],
+                                                    int]:
+    """``(input beats, output beats per input beat, deadlines, BMC depth)`` of the frame
+    check of the tiny engine of ``kind``, from its cycle model (``edgeforge.sim.cycles``):
+    a 3x3 frame's first output comes in cycle ``first`` and its last in ``last``, counted
+    from the first input transfer, which is cycle 0 out of reset with a source that offers
+    every cycle; so 1 output by ``first + 1`` and all ``N = 9 r^2`` by ``last + 1``. A sink
+    that stalls up to ``stall`` cycles running may hold each output back that long, and
+    the rest with it: 1 output by ``first + 1 + stall``, all by ``last + 1 + N stall``."""
+    from edgeforge.sim.cycles import hklut as hklut_cycles
+    if kind not in ENGINES:
+        raise ValueError(f"kind must be one of {tuple(ENGINES)}, got {kind!r}")
+    config = _tiny_config(kind)
+    if kind == "srlut":
+        from edgeforge.sim.cycles.srlut import predict
+        model = predict(config, width=3, height=3, latency=1, offchip_table=False)
+        first, last = model.output_start(0), model.last_output(1)
+    elif kind == "bicubic":
+        from edgeforge.sim.cycles.bicubic import predict
+        model = predict(config, width=3, height=3)
+        times = hklut_cycles.timeline((model.stage,), 1, pipeline_depth=model.pipeline_depth)
+        first, last = times["first_output"], times["last_output"]
+    else:
+        model = hklut_cycles.predict(config, width=3, height=3,
+                                     reads_per_table=(1,) * len(config.stages))
+        times = hklut_cycles.timeline(model.stages, 1)
+        first, last = times["first_output"], times["last_output"]
+    per_beat = config.scale ** 2          # one HR pixel a beat
+    total = 9 * per_beat
+    return (9, per_beat, ((1, first + 1 + stall), (total, last + 1 + total * stall)),
+            last + 3 + total * stall)
+
+
+def _engine_frame(kind: str, stall: int = 0):
+    """One frame through the tiny engine's control (payloads out of the assertions, so the
+    datapath is dropped): outputs never outnumber the inputs' entitlement and come by the
+    cycle model's deadlines (:func:`engine_frame`)."""
+    def harness():
+        from .streams import StreamHarness
+        beats, per_beat, deadlines, _ = engine_frame(kind, stall)
+        return StreamHarness(ENGINES[kind](), ratio=(1, per_beat), frame=beats,
+                             deadlines=deadlines, payloads=False, stall=stall)
+    return harness
+
+
+def _engine_rules(build):
+    def harness():
+        from .streams import StreamHarness
+        return StreamHarness(build())
+    return harness
+
+
+def _engine_in_flight(kind: str, build):
+    """The engine under the in-flight invariant (:mod:`.inflight`): beat conservation by
+    k-induction, for ever, any valid/ready."""
+    def harness():
+        from .inflight import engine_in_flight
+        from .streams import StreamHarness
+        return StreamHarness(build(), in_flight=engine_in_flight(kind))
+    return harness
 
 
 def _argmin(n: int, bits: int):
@@ -268,19 +418,49 @@ def _checks() -> list[Check]:
                             lambda kind=kind: network_bounds(tiny_network(kind))[2],
                             _network_conservation(kind, response=True),
                             slow=kind != "pecan-d", free_tables=True))
+    for kind in KINDS:
+        checks.append(Check(f"network.{kind}.frame", f"network engine, tiny {kind}, 3 images "
+                            "from reset, control only", "frame on time", "bmc",
+                            lambda kind=kind: network_frame(tiny_network(kind))[3],
+                            _network_frame(kind), free_tables=True, solver="yices"))
     for kind in ("dense", "pecan-a", "debut"):
         checks.append(Check(f"network.{kind}.count", f"network engine, tiny {kind}",
                             "beat conservation", "bmc", 24,
                             _network_conservation(kind, response=False), slow=True,
                             free_tables=True))
     checks.append(Check("hklut.rules", "HKLUT-S engine, 3x3 frame", "stream rules", "prove", 2,
-                        _hklut_engine_harness, free_tables=True))
+                        _engine_rules(_hklut_engine), free_tables=True))
+    checks += [
+        Check("srlut.rules", "SR-LUT-F x2 engine, 3x3 frame, on-chip table free",
+              "stream rules", "prove", 2, _engine_rules(_srlut_engine), free_tables=True),
+        Check("bicubic.rules", "bicubic x2 engine, 3x3 frame", "stream rules", "prove", 2,
+              _engine_rules(_bicubic_engine)),
+        Check("srlut.count", "SR-LUT-F x2 engine, 3x3 frame, on-chip table free",
+              "beat conservation (in flight)", "prove", 2,
+              _engine_in_flight("srlut", _srlut_engine), free_tables=True, solver="yices"),
+        Check("bicubic.count", "bicubic x2 engine, 3x3 frame", "beat conservation (in flight)",
+              "prove", 2, _engine_in_flight("bicubic", _bicubic_engine), slow=True,
+              solver="yices"),
+        Check("srlut.external", "SR-LUT-F x2 engine, 3x3 frame, table outside behind a memory "
+              "of any latency and stall, its words free", "stream rules + beat conservation "
+              "(in flight)", "prove", 2, _srlut_external, slow=True, solver="yices"),
+        Check("hklut.count", "HKLUT-S engine, 3x3 frame, its 10 tables free",
+              "beat conservation (in flight)", "prove", 2,
+              _engine_in_flight("hklut", _hklut_engine), slow=True, free_tables=True,
+              solver="yices"),
+    ]
+    for kind, block in (("srlut", "SR-LUT-F x2 engine"), ("bicubic", "bicubic x2 engine"),
+                        ("hklut", "HKLUT-S engine")):
+        checks.append(Check(f"{kind}.frame", f"{block}, one 3x3 frame, control only",
+                            "frame on time", "bmc", lambda kind=kind: engine_frame(kind)[3],
+                            _engine_frame(kind), slow=True, free_tables=kind != "bicubic",
+                            solver="yices"))
+    for kind, block in (("srlut", "SR-LUT-F x2 engine"), ("bicubic", "bicubic x2 engine")):
+        checks.append(Check(f"{kind}.stall", f"{block}, one 3x3 frame, a sink stalled up to "
+                            "1 cycle running, control only", "frame on time", "bmc",
+                            lambda kind=kind: engine_frame(kind, 1)[3], _engine_frame(kind, 1),
+                            slow=True, free_tables=kind != "bicubic", solver="yices"))
     return checks
-
-
-def _hklut_engine_harness():
-    from .streams import StreamHarness
-    return StreamHarness(_hklut_engine())
 
 
 def check_depth(check: Check) -> int:
@@ -314,7 +494,8 @@ def run_check(check: Check, workdir, timeout: int | None = None) -> FormalResult
     """Build ``check``'s harness and run it in ``workdir``."""
     harness = check.build()
     return run_sby(harness, harness.ports, check.name, Path(workdir), mode=check.mode,
-                   depth=check_depth(check), timeout=timeout, free_tables=check.free_tables)
+                   depth=check_depth(check), timeout=timeout, free_tables=check.free_tables,
+                   solver=check.solver)
 
 
 def cam_core(folding: tuple[int, int], ties: str = "lowest"):

@@ -13,19 +13,30 @@ states, as ``Assert`` / ``Assume`` statements:
   output beats): the outputs never outnumber what the inputs taken so far entitle;
 - progress (``response=N``): with a source that always offers a beat and a sink that is
   never stalled for more than ``stall`` cycles in a row, an owed output comes within
-  ``N`` cycles of the last one (or of being owed).
+  ``N`` cycles of the last one (or of being owed);
+- a frame's outputs on time (``frame=N``, ``deadlines``): from reset (and no reset after
+  it), a source that offers exactly ``N`` beats, one in every cycle until they are
+  taken, and a sink stalled at most ``stall`` cycles running; by each deadline
+  ``(count, cycle)`` (cycles since reset, from the cycle model) at least ``count``
+  outputs have come;
+- beats in flight (``in_flight=f``, :mod:`.inflight`): a register ``owed`` (``+ a`` an
+  input beat, ``- b`` an output beat) equals what the component holds, a count read from
+  its registers, and is never negative: conservation that k-induction can prove.
 
 The past values these need are reset-less registers of the harness; the counters are
 reset with the component, so a reset empties both. The stream rules and the reset rule
 are stated without counters, so that k-induction can prove them (a design that freezes
 while its output is stalled holds them by 1-induction); the counting ones are for
-bounded model checking.
+bounded model checking, or for ``in_flight``, which replaces the counters by the
+difference the component must account for.
 """
 
 from __future__ import annotations
 
-from amaranth import Elaboratable, Module, ResetSignal, Signal
+from amaranth import Elaboratable, Module, Mux, ResetSignal, Signal, signed
 from amaranth.hdl import Assert, Assume
+
+from .inflight import Prebuilt, elaborate
 
 __all__ = ["StreamHarness"]
 
@@ -52,6 +63,23 @@ class StreamHarness(Elaboratable):
         ``f(dut)`` giving ``(condition, message)`` pairs on the component's state, asserted
         in every cycle: what k-induction needs where an unreachable state (a counter
         value out of its range) would break the stream rules.
+    in_flight : callable, optional
+        ``f(fragment, dut) -> (held, (a, b))`` (:func:`.inflight.engine_in_flight`):
+        ``held`` (an :class:`~.inflight.Held`) is what the component holds, in units of
+        which an input beat entitles ``a`` and an output beat takes ``b``. The component
+        is elaborated here (its registers are named in the assertions); asserts
+        ``owed == held.count``, ``owed >= 0`` and ``held.facts``.
+    owed_bits : int
+        Width of ``owed`` (signed; a wrap shows as a mismatch).
+    frame : int, optional
+        The source offers this many beats, then nothing (needs ``ratio``).
+    deadlines : sequence of (int, int)
+        With ``frame``: ``(count, cycle)``, at least ``count`` outputs by ``cycle``.
+    payloads : bool
+        Also assert that the output payload holds while stalled. ``False`` leaves the
+        payloads out of every assertion, so that yosys drops the datapath (logic no
+        assertion reads) and the solver carries only the control: what makes a BMC deep
+        enough for a whole frame affordable.
 
     Members
     -------
@@ -61,13 +89,22 @@ class StreamHarness(Elaboratable):
     """
 
     def __init__(self, dut, *, ratio: tuple[int, int] | None = None, response: int | None = None,
-                 stall: int = 0, count_bits: int = 10, invariants=None):
+                 stall: int = 0, count_bits: int = 10, invariants=None, in_flight=None,
+                 owed_bits: int = 16, frame: int | None = None, deadlines=(),
+                 payloads: bool = True):
         if response is not None and ratio is None:
             raise ValueError(f"response needs a ratio, got ratio {ratio!r} response {response!r}")
         if ratio is not None and (len(ratio) != 2 or min(ratio) < 1):
             raise ValueError(f"ratio must be (ins, outs) of positive integers, got {ratio!r}")
+        if (frame is not None or deadlines) and (ratio is None or response is not None
+                                                 or frame is None or frame < 1):
+            raise ValueError(f"frame needs a ratio, no response and a positive beat count, "
+                             f"deadlines a frame; got frame {frame!r} deadlines {deadlines!r}")
         self.dut, self.ratio, self.response, self.stall = dut, ratio, response, stall
-        self.invariants = invariants
+        self.frame, self.deadlines, self.payloads = frame, tuple(deadlines), payloads
+        self.cycle = Signal(count_bits, name="cycles_since_reset")
+        self.invariants, self.in_flight = invariants, in_flight
+        self.owed = Signal(signed(owed_bits), name="owed")
         width_i = len(dut.i.payload)
         self.i_valid, self.i_payload = Signal(name="src_valid"), Signal(width_i, name="src_payload")
         self.o_ready = Signal(name="sink_ready")
@@ -75,11 +112,18 @@ class StreamHarness(Elaboratable):
         self.given = Signal(count_bits, name="beats_out")
         self.entitled = Signal(count_bits, name="beats_entitled")
         self.ports = [self.i_valid, self.i_payload, self.o_ready, self.taken, self.given,
-                      self.entitled]
+                      self.entitled] + ([self.owed] if in_flight else []) + (
+                      [self.cycle] if frame else [])
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.dut = dut = self.dut
+        dut = self.dut
+        if self.in_flight is None:
+            m.submodules.dut = dut
+        else:
+            fragment = elaborate(dut, platform)
+            m.submodules.dut = Prebuilt(fragment)
+            held, units = self.in_flight(fragment, dut)
         i, o = dut.i, dut.o
         m.d.comb += [i.valid.eq(self.i_valid), i.payload.eq(self.i_payload),
                      o.ready.eq(self.o_ready)]
@@ -100,10 +144,13 @@ class StreamHarness(Elaboratable):
 
         # -- the source follows the stream rules (assumed), the component must (asserted).
         with m.If(live & i_wait):
-            m.d.comb += [Assume(i.valid), Assume(i.payload == i_held)]
+            m.d.comb += Assume(i.valid)
+            if self.payloads:
+                m.d.comb += Assume(i.payload == i_held)
         with m.If(live & o_wait):
             m.d.comb += Assert(o.valid, "o.valid dropped before o.ready")
-            m.d.comb += Assert(o.payload == o_held, "o.payload changed while stalled")
+            if self.payloads:
+                m.d.comb += Assert(o.payload == o_held, "o.payload changed while stalled")
         # -- nothing moves in reset: out of a reset the output offers nothing.
         with m.If(was_rst | ~started):
             m.d.comb += Assert(~o.valid, "o.valid high right after reset")
@@ -112,7 +159,19 @@ class StreamHarness(Elaboratable):
             m.d.comb += Assert(condition, message)
         if self.ratio is not None:
             self._conservation(m, i, o, rst)
+        if self.in_flight is not None:
+            self._in_flight(m, i, o, held, units)
         return m
+
+    def _in_flight(self, m, i, o, held, units):
+        a, b = units
+        take, give = i.valid & i.ready, o.valid & o.ready
+        m.d.sync += self.owed.eq(self.owed + Mux(take, a, 0) - Mux(give, b, 0))
+        m.d.comb += Assert(self.owed >= 0, "more outputs than the inputs entitle")
+        m.d.comb += Assert(self.owed == held.count,
+                           "owed outputs != what the engine holds (a beat lost or made up)")
+        for condition, message in held.facts:
+            m.d.comb += Assert(condition, message)
 
     def _conservation(self, m, i, o, rst):
         ins, outs = self.ratio
@@ -129,18 +188,15 @@ class StreamHarness(Elaboratable):
                 with m.Else():
                     m.d.sync += phase.eq(phase + 1)
         m.d.comb += Assert(self.given <= self.entitled, "more outputs than the inputs entitle")
+        if self.frame is not None:
+            self._frame(m, rst)
         if self.response is None:
             return
         # A fair environment: the source always offers, the sink stalls at most ``stall``
         # cycles running.
-        stalled = Signal(range(self.stall + 2), name="sink_stalled")
         with m.If(~rst):
             m.d.comb += Assume(self.i_valid)
-        with m.If(self.o_ready):
-            m.d.sync += stalled.eq(0)
-        with m.Else():
-            m.d.sync += stalled.eq(stalled + 1)
-        m.d.comb += Assume(self.o_ready | (stalled < self.stall))
+        self._fair_sink(m)
         # Cycles an owed output has waited (since the last output, or since it was owed).
         waited = Signal(range(self.response + 2), name="owed_waited")
         owed = self.entitled > self.given
@@ -149,3 +205,32 @@ class StreamHarness(Elaboratable):
         with m.Elif(waited <= self.response):
             m.d.sync += waited.eq(waited + 1)
         m.d.comb += Assert(waited <= self.response, "an owed output did not come in time")
+
+    def _fair_sink(self, m):
+        """Assume a sink that stalls at most ``stall`` cycles running."""
+        stalled = Signal(range(self.stall + 2), name="sink_stalled")
+        with m.If(self.o_ready):
+            m.d.sync += stalled.eq(0)
+        with m.Else():
+            m.d.sync += stalled.eq(stalled + 1)
+        m.d.comb += Assume(self.o_ready | (stalled < self.stall))
+
+    def _frame(self, m, rst):
+        """One frame of ``frame`` beats from a source that offers them back to back, a fair
+        sink, and the outputs counted against the deadlines. No reset after the initial
+        state (which is the reset state): a later one would only restart the frame, and
+        without it a sink that is always ready leaves the control with no free input, so
+        the BMC follows one trace (for every payload and table content) at the cost of a
+        simulation instead of searching where a reset could fall."""
+        m.d.comb += [Assume(~rst), Assume(self.i_valid == (self.taken < self.frame))]
+        self._fair_sink(m)
+        top = (1 << len(self.cycle)) - 1
+        with m.If(self.cycle != top):
+            m.d.sync += self.cycle.eq(self.cycle + 1)
+        for count, by in self.deadlines:
+            if by >= top:
+                raise ValueError(f"deadline cycle {by} needs more than count_bits "
+                                 f"{len(self.cycle)} bits")
+            with m.If(self.cycle >= by):
+                m.d.comb += Assert(self.given >= count,
+                                   f"fewer than {count} outputs by cycle {by}")

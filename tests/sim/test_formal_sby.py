@@ -38,6 +38,24 @@ def test_config_names_mode_depth_and_z3():
     assert "read_rtlil a.il" in sby_config("prove", 2, source="a.il")
 
 
+def test_config_names_the_solver_and_refuses_an_unknown_one():
+    assert "smtbmc yices" in sby_config("prove", 2, solver="yices")
+    with pytest.raises(ValueError, match=r"^solver must be one of \('z3', 'yices'\), got 'cvc'$"):
+        sby_config("bmc", 3, solver="cvc")
+    with pytest.raises(ValueError, match=r"^solver must be one of .*, got 'cvc'$"):
+        sby_missing_reason("cvc")
+
+
+@pytest.mark.skipif(sby_missing_reason("yices") is not None,
+                    reason=str(sby_missing_reason("yices")))
+def test_run_sby_with_yices_proves_and_refutes(tmp_path):
+    ok, bad = Counter(5, 5), Counter(5, 3)
+    assert run_sby(ok, ok.ports, "yices_ok", tmp_path, mode="prove", depth=2,
+                   solver="yices").passed
+    result = run_sby(bad, bad.ports, "yices_bad", tmp_path, mode="bmc", depth=8, solver="yices")
+    assert result.status == "FAIL" and result.counterexample.step == 4
+
+
 @pytest.mark.parametrize("mode, depth, message", [
     ("cover", 3, r"^mode must be one of \('prove', 'bmc'\), got 'cover'$"),
     ("bmc", 0, r"^depth must be a positive integer, got 0$"),
