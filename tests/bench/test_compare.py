@@ -45,20 +45,17 @@ def test_pareto_front():
     assert pareto(pts) == [0, 2, 3]
 
 
-def test_rows_measured_failures_kept_and_a_rerun_is_cached(tmp_path, monkeypatch):
+def _small_spec(tmp_path, rows) -> str:
+    """A spec of generic rows ``(label, folding as TOML)`` of one small random network."""
     path = save(random_artifact(SMALL_REF, seed=3), tmp_path / "small.npz")
-    spec = parse_spec(f"""
-title = "small"
-targets = ["generic"]
-[[row]]
-label = "small folded"
-artifact = "{path}"
-options = {{ folding = "folded" }}
-[[row]]
-label = "small bad"
-artifact = "{path}"
-options = {{ folding = [[3, 1]] }}
-""")
+    return 'title = "small"\ntargets = ["generic"]\n' + "".join(
+        f'[[row]]\nlabel = "{label}"\nartifact = "{path}"\noptions = {{ folding = {folding} }}\n'
+        for label, folding in rows)
+
+
+def test_rows_measured_failures_kept_and_a_rerun_is_cached(tmp_path, monkeypatch):
+    spec = parse_spec(_small_spec(tmp_path, [("small folded", '"folded"'),
+                                             ("small bad", "[[3, 1]]")]))
     cache = tmp_path / "cache"
     report = compare.run(spec, progress=False, cache=cache)
     good, bad = report["records"]
@@ -95,20 +92,9 @@ def test_group_ratios_are_to_the_first_row():
 
 
 def test_only_measures_the_matching_rows_and_cached_measures_none(tmp_path, capsys):
-    path = save(random_artifact(SMALL_REF, seed=3), tmp_path / "small.npz")
     spec = tmp_path / "two.toml"
-    spec.write_text(f"""
-title = "two"
-targets = ["generic"]
-[[row]]
-label = "Small folded"
-artifact = "{path}"
-options = {{ folding = "folded" }}
-[[row]]
-label = "small balanced"
-artifact = "{path}"
-options = {{ folding = "balanced" }}
-""")
+    spec.write_text(_small_spec(tmp_path, [("Small folded", '"folded"'),
+                                           ("small balanced", '"balanced"')]))
     out = tmp_path / "out"
     args = ["--out", str(out), str(spec)]
     assert compare.main(["--only", "nothing*", *args]) == 2
