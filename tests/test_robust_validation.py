@@ -664,6 +664,12 @@ CASES += [
          ("memory_latency must be a positive integer, got 0",),
          lambda f: _sr_design(f, memory_latency=0), ValueError,
          r"^memory_latency must be a positive integer, got 0$"),
+    Case("srlut-memory-latency-huge", _sr_generate("--memory-latency", "1000000000000"),
+         ("memory_latency must be at most 1024 cycles (a DRAM's is tens to hundreds), got "
+          "1000000000000",),
+         lambda f: _sr_design(f, memory_latency=10 ** 12), ValueError,
+         r"^memory_latency must be at most 1024 cycles \(a DRAM's is tens to hundreds\), "
+         r"got 1000000000000$"),
     Case("srlut-table-place-unknown", None, (), lambda f: _sr_design(f, table="dram"), ValueError,
          r"^table must be one of \('onchip', 'external'\), got 'dram'$"),
     Case("srlut-buffer-ram-unknown", _sr_generate("--buffer-ram", "bram"),

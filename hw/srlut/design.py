@@ -25,11 +25,17 @@ from ..line_window import SLOTS
 from ..logic import check_count
 from .engine import SRLUTEngine, table_words
 
-__all__ = ["SRLUTDesign", "MEMORY_JITTER", "MEMORY_P_READY"]
+__all__ = ["SRLUTDesign", "MAX_MEMORY_LATENCY", "MEMORY_JITTER", "MEMORY_P_READY"]
 
 #: With pauses, verify's memory answers up to this many cycles late and takes a request
 #: on this share of cycles.
 MEMORY_JITTER, MEMORY_P_READY = 6, 0.7
+
+
+#: The longest external-table latency a design accepts, in cycles: the cycle model, the
+#: testbench's memory model and ``verify`` run that long a read (a latency of 10**12 would
+#: simulate for ever).
+MAX_MEMORY_LATENCY = 1024
 
 
 class SRLUTDesign(Design):
@@ -38,7 +44,8 @@ class SRLUTDesign(Design):
     Raises
     ------
     ValueError
-        For a config the engine cannot build, or a ``memory_latency`` below 1.
+        For a config the engine cannot build, or a ``memory_latency`` outside 1 ..
+        :data:`MAX_MEMORY_LATENCY`.
     """
 
     scheme = "srlut"
@@ -47,6 +54,9 @@ class SRLUTDesign(Design):
                  table: str = "external", memory_latency: int = 4, buffer_ram: str = "auto"):
         cfg = SRLUTConfig.from_dict(artifact.config)
         check_count("memory_latency", memory_latency)
+        if memory_latency > MAX_MEMORY_LATENCY:
+            raise ValueError(f"memory_latency must be at most {MAX_MEMORY_LATENCY} cycles (a "
+                             f"DRAM's is tens to hundreds), got {memory_latency!r}")
         if table == "onchip":
             memory_latency = 1            # the ROM answers the next cycle
         SRLUTEngine.check_config(cfg, width=width, height=height, out_pixels=out_pixels,
