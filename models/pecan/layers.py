@@ -85,17 +85,28 @@ class PecanDLayer(QuantLayer):
         lo, hi = self._input_range()
         return torch.clamp(round_half_up(self.pq.codebook * 2.0 ** self.a_in), lo, hi)
 
+    @property
+    def codebook_exponent(self) -> int:
+        """The codebook's grid ``2**-e``: the input's own (PECAN-A's has its own)."""
+        return self.a_in
+
+    @property
+    def table_exponent(self) -> int:
+        """The tables' grid ``2**-e``: the accumulator's (PECAN-A's is ``exp_bits`` coarser)."""
+        return self.acc_exponent
+
     def tables_float(self) -> torch.Tensor:
         """``W_j C_j`` ``(D, out, p)`` on the integer codebook, before rounding."""
         w = self.matrix(self.weight).reshape(-1, self.groups, self.group_size)
-        return torch.einsum("ojd,jpd->jop", w, self.codebook_int() * 2.0 ** -self.a_in)
+        return torch.einsum("ojd,jpd->jop", w,
+                            self.codebook_int() * 2.0 ** -self.codebook_exponent)
 
     def tables_int(self) -> torch.Tensor:
         """``Y_int`` ``(D, out, p)`` as the forward uses it (float tensor of integers)."""
         if self.table_int is not None:
             return self.table_int
         q = signed_max(self.table_bits)
-        return torch.clamp(round_half_up(self.tables_float() * 2.0 ** self.acc_exponent), -q, q)
+        return torch.clamp(round_half_up(self.tables_float() * 2.0 ** self.table_exponent), -q, q)
 
     def accumulate(self, x: torch.Tensor) -> torch.Tensor:
         v = self.vectors(x)

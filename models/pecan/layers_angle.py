@@ -101,19 +101,12 @@ class _AngleLayer:
         return torch.clamp(round_half_up(self.pq.codebook * 2.0 ** self.f_c), -q, q)
 
     @property
+    def codebook_exponent(self) -> int:
+        return self.f_c
+
+    @property
     def table_exponent(self) -> int:
         return self.acc_exponent - self.exp_bits
-
-    def tables_float(self) -> torch.Tensor:
-        w = self.matrix(self.weight).reshape(-1, self.groups, self.group_size)
-        return torch.einsum("ojd,jpd->jop", w, self.codebook_int() * 2.0 ** -self.f_c)
-
-    def tables_int(self) -> torch.Tensor:
-        if self.table_int is not None:
-            return self.table_int
-        q = signed_max(self.table_bits)
-        return torch.clamp(round_half_up(self.tables_float() * 2.0 ** self.table_exponent),
-                           -q, q)
 
     def accumulate(self, x: torch.Tensor) -> torch.Tensor:
         """The accumulator (float64, on ``2**-acc_exponent``): the integer steps of
