@@ -26,7 +26,7 @@ from .. import jsonfile
 
 __all__ = ["REPO", "RESULTS", "ECP5_PARTS", "MeasureError", "measure", "cost_records",
            "cost_smallest", "engine_commit", "printer",
-           "main_quick", "write_json", "publish"]
+           "main_quick", "write_json", "publish", "positive_int", "seed_stats", "paired_margin"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -187,6 +187,18 @@ def write_json(path: Path, data) -> Path:
     return jsonfile.write(path, data, indent=2, sort_keys=True)
 
 
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for a count: the integer, or an error naming the text."""
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
 def seed_stats(values) -> dict:
     """Mean, sample std (ddof 1; 0 for one value), min and max of a figure over seeds."""
     import numpy as np
@@ -194,3 +206,35 @@ def seed_stats(values) -> dict:
     return {"mean": round(float(v.mean()), 6),
             "std": round(float(v.std(ddof=1)) if len(v) > 1 else 0.0, 6),
             "min": round(float(v.min()), 6), "max": round(float(v.max()), 6)}
+
+
+def paired_margin(reference: dict, variant: dict, margin: float) -> dict:
+    """Issue 11's margin rule ("met when the mean difference plus its std is inside the
+    margin") on seed-paired figures, ``{seed: value}`` each (a variant made from the same
+    seed's reference network is paired with it).
+
+    ``difference`` is the mean over the seeds of ``reference - variant`` (equal to the
+    difference of the means), ``std`` the sample std of those per-seed differences (0 for
+    one seed), and the target is ``met`` when ``difference + std <= margin``.
+    ``std_unpaired`` (``sqrt(std_ref**2 + std_var**2)``, the two seed stds combined as if
+    independent) is given beside it, for a reader who prefers that reading; it does not
+    decide ``met``.
+
+    Raises
+    ------
+    ValueError
+        If the two have different seeds, or none.
+    """
+    import numpy as np
+    if set(reference) != set(variant) or not reference:
+        raise ValueError(f"paired_margin needs the same seeds on both sides, got "
+                         f"{sorted(reference)} and {sorted(variant)}")
+    seeds = sorted(reference)
+    ref = np.array([reference[s] for s in seeds], dtype=float)
+    var = np.array([variant[s] for s in seeds], dtype=float)
+    sd = (lambda v: float(v.std(ddof=1)) if len(v) > 1 else 0.0)
+    diff = ref - var
+    d, s = float(diff.mean()), sd(diff)
+    return {"seeds": seeds, "margin": margin, "difference": round(d, 6), "std": round(s, 6),
+            "bound": round(d + s, 6), "met": bool(d + s <= margin + 1e-12),
+            "std_unpaired": round(float(np.hypot(sd(ref), sd(var))), 6)}

@@ -59,7 +59,7 @@ from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import preset, with_transforms
 from ..models.pecan.export import memory_bits, prune_prototypes
 from ..sim.golden.network import classify
-from .harness import RESULTS, publish
+from .harness import RESULTS, positive_int, publish
 from .network_accuracy import SEEDS, mean_pm_std
 from .harness import seed_stats
 
@@ -349,16 +349,6 @@ def render_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
@@ -367,7 +357,7 @@ def main(argv=None) -> int:
                         help="the networks (default the four of VARIANTS; ABLATIONS' too)")
     parser.add_argument("--ablations", action="store_true",
                         help="run every variant of ABLATIONS instead of --variants")
-    parser.add_argument("--iterations", type=_positive, metavar="N",
+    parser.add_argument("--iterations", type=positive_int, metavar="N",
                         help="PECAN-D iterations of every variant (a quick run; default each "
                              "variant's schedule)")
     parser.add_argument("--no-progress", action="store_true")

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import data_digits, data_sets
 
-__all__ = ["KINDS", "ImageSet", "DIGITS", "image_set"]
+__all__ = ["KINDS", "ImageSet", "HeldOut", "DIGITS", "image_set"]
 
 #: Image set kind -> (the network input it gives, its splits).
 KINDS = {
@@ -115,6 +115,62 @@ def _shape(network_input) -> str:
                 f"{network_input['width']} ({network_input['bits']} bits)")
     except (TypeError, KeyError):
         return repr(network_input)
+
+
+@dataclass(frozen=True)
+class HeldOut(ImageSet):
+    """A validation set: an image set's *training* split cut in two, stratified and seeded.
+    ``load("train")`` is the part to fit on, ``load("test")`` the held-out ``share``; the
+    set's own test images are never read. For choosing a schedule without looking at the
+    test split (``python -m edgeforge.bench.compress --validation``).
+
+    Parameters
+    ----------
+    kind, folder
+        As :class:`ImageSet`.
+    share : float
+        Share of the training split held out, in (0, 1).
+    seed : int
+        ``random_state`` of the stratified split.
+
+    Raises
+    ------
+    ValueError
+        As :class:`ImageSet`, or for a ``share`` outside (0, 1).
+    """
+    share: float = 0.2
+    seed: int = 0
+
+    def __post_init__(self):
+        super().__post_init__()
+        s = self.share
+        if not isinstance(s, (int, float)) or isinstance(s, bool) or not 0 < s < 1:
+            raise ValueError(f"HeldOut.share must be in (0, 1), got {s!r}")
+
+    def __str__(self) -> str:
+        return f"{ImageSet.__str__(self)}, {self.share:g} of train held out"
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return ("train", "test")
+
+    @property
+    def split_rule(self) -> str:
+        return (f"validation: sklearn.model_selection.train_test_split of the training split "
+                f"(test_size={self.share:g}, stratify=labels, random_state={self.seed}); "
+                f"'test' is the held-out part; the training split: {super().split_rule}")
+
+    def load(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """The fit part (``"train"``) or the held-out part (``"test"``) of the training split."""
+        from sklearn.model_selection import train_test_split
+        if split not in self.splits:
+            raise ValueError(f"split must be one of {list(self.splits)} for a held-out "
+                             f"validation set, got {split!r}")
+        x, y = super().load("train")
+        fit, held = train_test_split(np.arange(len(y)), test_size=self.share, stratify=y,
+                                     random_state=self.seed)
+        idx = np.sort(fit if split == "train" else held)
+        return x[idx], y[idx]
 
 
 #: The built-in default.

@@ -88,3 +88,44 @@ def test_ecp5_costs_go_to_the_smallest_part_that_fits(monkeypatch, lut4, multipl
     assert calls == tried and cost["ecp5"]["fits"] is fits
     if not fits:
         assert "fits no ECP5 part: the largest, ecp5-85f, is short of lut4" in cost["ecp5"]["notes"][0]
+
+
+def test_paired_margin_is_the_mean_difference_plus_the_std_of_the_pairs():
+    from edgeforge.bench.harness import paired_margin
+    ref = {0: 0.99, 1: 0.98, 2: 0.985}
+    var = {2: 0.98, 0: 0.985, 1: 0.97}                   # pairs by seed, not by order
+    m = paired_margin(ref, var, 0.01)
+    diffs = [0.005, 0.01, 0.005]
+    assert m["seeds"] == [0, 1, 2]
+    assert m["difference"] == pytest.approx(sum(diffs) / 3, abs=1e-6)
+    sd = math.sqrt(sum((d - sum(diffs) / 3) ** 2 for d in diffs) / 2)
+    assert m["std"] == pytest.approx(sd, abs=1e-6)
+    assert m["bound"] == pytest.approx(m["difference"] + m["std"], abs=1e-6)
+    assert m["met"] is True and m["margin"] == 0.01
+    assert not paired_margin(ref, var, 0.009)["met"]
+    # A variant ahead of the reference: a negative difference, met at any margin >= bound.
+    ahead = paired_margin(var, ref, 0.0)
+    assert ahead["difference"] < 0 and ahead["met"]
+    # One seed: no spread to add.
+    assert paired_margin({3: 0.9}, {3: 0.88}, 0.01) == {
+        "seeds": [3], "margin": 0.01, "difference": 0.02, "std": 0.0, "bound": 0.02,
+        "met": False, "std_unpaired": 0.0}
+
+
+def test_paired_margin_refuses_unpaired_seeds():
+    from edgeforge.bench.harness import paired_margin
+    with pytest.raises(ValueError, match=r"^paired_margin needs the same seeds on both sides, "
+                                         r"got \[0, 1\] and \[0\]$"):
+        paired_margin({0: 1.0, 1: 1.0}, {0: 1.0}, 0.01)
+    with pytest.raises(ValueError, match="same seeds"):
+        paired_margin({}, {}, 0.01)
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "2.5", "x"])
+def test_positive_int_names_the_text(text):
+    import argparse
+    from edgeforge.bench.harness import positive_int
+    assert positive_int("12") == 12
+    with pytest.raises(argparse.ArgumentTypeError, match=rf"^must be a positive integer, got "
+                                                          rf"'{text}'$"):
+        positive_int(text)
