@@ -19,7 +19,7 @@ from that one dense network:
 Every fine-tuning, of every variant alike, is
 :data:`~edgeforge.models.compress.common.FINE_TUNE` unless ``--fine-tune-steps`` /
 ``--fine-tune-lr`` say otherwise (float then QAT, a cosine decay in each phase); NRMF's
-regularised phase takes as many steps. Accuracy is the exported integers run by the golden
+regularised phase takes as many steps unless ``--regularise-steps`` says otherwise. Accuracy is the exported integers run by the golden
 model on the 540 test images, mean +- std (sample) over seeds 0-4; the fixed-point torch
 model's classes agree with the golden's on every image of every run (checked and recorded).
 
@@ -50,7 +50,8 @@ operation and access counts, never measured).
 Run::
 
     python -m edgeforge.bench.compress [--seeds 0 1 2 3 4] [--variants NAME ...]
-        [--fine-tune-steps N] [--fine-tune-lr LR] [--validation] [--no-metric-time]
+        [--fine-tune-steps N] [--regularise-steps N] [--fine-tune-lr LR] [--validation]
+        [--no-metric-time]
         [--stem NAME] [--hw [--quick]]
 """
 
@@ -129,8 +130,10 @@ def check_variants(names) -> list[str]:
     return [n for n in VARIANTS if n in names]
 
 
-def _variants(names, dense, fine_tune: TrainConfig, progress: bool, data: ImageSet):
-    """``(label, method, setting, Compressed)`` of the variants ``names`` of ``dense``."""
+def _variants(names, dense, fine_tune: TrainConfig, regularise: TrainConfig, progress: bool,
+              data: ImageSet):
+    """``(label, method, setting, Compressed)`` of the variants ``names`` of ``dense``; NRMF's
+    regularised phase on the ``regularise`` schedule."""
     regularised = None
     for name in names:
         label, method, setting, rounds = VARIANTS[name]
@@ -140,7 +143,7 @@ def _variants(names, dense, fine_tune: TrainConfig, progress: bool, data: ImageS
         elif method == "nrmf":
             # All thresholds from the one regularised network (as the paper's ranks are).
             if regularised is None:
-                regularised = regularise_network(dense, ALPHA, fine_tune, progress=progress,
+                regularised = regularise_network(dense, ALPHA, regularise, progress=progress,
                                                  data=data)
             done = nrmf_network(regularised, setting, regularise=None, fine_tune=fine_tune,
                                 progress=progress, name=f"{PRESET}-nrmf", data=data)
@@ -175,12 +178,15 @@ def _evaluate(label, method, setting, seed, result, images, labels, details, sec
 
 
 def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig = FINE_TUNE, *,
-        variants=tuple(VARIANTS), data: ImageSet = DIGITS, metric_time: bool = False,
-        progress: bool = False, say=print) -> dict:
+        regularise: TrainConfig | None = None, variants=tuple(VARIANTS),
+        data: ImageSet = DIGITS, metric_time: bool = False, progress: bool = False,
+        say=print) -> dict:
     """Train, compress, fine-tune, export and evaluate the dense network and ``variants``
     (names of :data:`VARIANTS`) at every seed, on ``data`` (its ``"test"`` split scores:
     a :class:`~edgeforge.models.image_sets.HeldOut` set scores on validation images);
-    with ``metric_time``, also :func:`time_metrics` on the first seed's dense network."""
+    with ``metric_time``, also :func:`time_metrics` on the first seed's dense network.
+    NRMF's regularised phase follows ``regularise`` (default: ``fine_tune``'s schedule)."""
+    regularise = fine_tune if regularise is None else regularise
     names = check_variants(variants)
     images, labels = data.load("test")
     runs, timing = [], None
@@ -194,7 +200,8 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig
             timing = time_metrics(net=dense.net)
         t0 = time.perf_counter()
         ft = TrainConfig(**{**fine_tune.to_dict(), "seed": seed})
-        for label, method, setting, done in _variants(names, dense, ft, progress, data):
+        reg = TrainConfig(**{**regularise.to_dict(), "seed": seed})
+        for label, method, setting, done in _variants(names, dense, ft, reg, progress, data):
             runs.append(_evaluate(label, method, setting, seed, done.result, images, labels,
                                   done.details, time.perf_counter() - t0))
             say(f"[bench] seed {seed} {label}: {100 * runs[-1]['integer']:.2f} %, "
@@ -214,6 +221,7 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig
                "seeds": list(seeds), "variants": [DENSE, *names],
                "train_config": {k: v for k, v in config.to_dict().items() if k != "seed"},
                "fine_tune": {k: v for k, v in fine_tune.to_dict().items() if k != "seed"},
+               "regularise": {k: v for k, v in regularise.to_dict().items() if k != "seed"},
                "nrmf_alpha": ALPHA, "torch": torch.__version__, "runs": runs,
                "summary": summary, "targets": targets(runs)}
     if timing is not None:
@@ -390,6 +398,7 @@ def render_markdown(results: dict) -> str:
     scored = ("held-out validation images (a share of the training split; the test images "
               "are not read)" if results.get("validation") else "test images")
     epochs = ft["iterations"] * ft["batch"] / results.get("train_images", 1257)
+    reg = results.get("regularise", ft)
     lines = [f"# EZCrop and NRMF on {results['preset']} (digits)", "",
              f"Command: `{results['command']}`", "",
              f"- Data: {results['split']}; accuracy on the {results['test_images']} {scored} "
@@ -400,8 +409,8 @@ def render_markdown(results: dict) -> str:
              f"{ft['iterations']} steps of {ft['batch']} (about {epochs:.0f} epochs), peak lr "
              f"{ft['lr']}, float then QAT ({ft['qat_fraction']:g} of the steps), a cosine "
              "decay to 0 in each phase (the paper fine-tunes for 150-300 epochs). NRMF: "
-             f"{ft['iterations']} steps more with the nuclear-norm regulariser (alpha "
-             f"{results['nrmf_alpha']}) before the ranks are taken.",
+             f"{reg['iterations']} steps (peak lr {reg['lr']}) with the nuclear-norm "
+             f"regulariser (alpha {results['nrmf_alpha']}) before the ranks are taken.",
              "- Importance (EZCrop, HRank): 5 seeded batches of 128 training images; one-shot "
              f"pruning of every conv at the rate, or ({ROUNDS} rounds) repetitive: evaluate -> "
              "prune -> fine-tune, each round a fine-tune of its own.",
@@ -525,7 +534,9 @@ def main(argv=None) -> int:
     parser.add_argument("--fine-tune-steps", type=positive_int, metavar="N",
                         default=FINE_TUNE.iterations,
                         help="steps of every fine-tuning, and of NRMF's regularised phase "
-                             f"(default {FINE_TUNE.iterations})")
+                             f"unless --regularise-steps (default {FINE_TUNE.iterations})")
+    parser.add_argument("--regularise-steps", type=positive_int, metavar="N",
+                        help="steps of NRMF's regularised phase (default --fine-tune-steps)")
     parser.add_argument("--fine-tune-lr", type=_positive_float, metavar="LR",
                         default=FINE_TUNE.lr,
                         help=f"peak learning rate of every fine-tuning (default {FINE_TUNE.lr})")
@@ -555,7 +566,9 @@ def main(argv=None) -> int:
     say = (lambda msg: print(msg, file=sys.stderr, flush=True))
     fine_tune = TrainConfig(**{**FINE_TUNE.to_dict(), "iterations": args.fine_tune_steps,
                                "lr": args.fine_tune_lr})
-    results = run(args.seeds, fine_tune=fine_tune, variants=args.variants,
+    regularise = TrainConfig(**{**fine_tune.to_dict(),
+                                "iterations": args.regularise_steps or fine_tune.iterations})
+    results = run(args.seeds, fine_tune=fine_tune, regularise=regularise, variants=args.variants,
                   data=HeldOut("digits") if args.validation else DIGITS,
                   metric_time=not args.no_metric_time, progress=args.progress, say=say)
     results["command"] = command

@@ -26,10 +26,12 @@ def test_run_covers_every_variant_and_renders():
     # On validation images (the held-out part of the training split), every variant named
     # in another order and dense among them: the table's order comes back.
     results = compress.run([0], TrainConfig(iterations=120), TrainConfig(iterations=40, lr=2e-3),
+                           regularise=TrainConfig(iterations=30, lr=2e-3),
                            variants=["vbmf", "dense", *list(compress.VARIANTS)[:-1]],
                            data=HeldOut("digits"), say=lambda msg: None)
     assert results["validation"] and results["test_images"] == 252
     assert results["train_images"] == 1005 and "metric_time" not in results
+    assert results["regularise"]["iterations"] == 30 and results["fine_tune"]["iterations"] == 40
     variants = [r["variant"] for r in results["runs"]]
     assert variants == ["dense", "ezcrop 0.5", "ezcrop 0.75", "hrank 0.5", "hrank 0.75",
                         "ezcrop 0.75, 3 rounds", "nrmf p=0.92", "nrmf p=0.95", "nrmf p=0.98",
@@ -93,9 +95,9 @@ def test_targets_apply_the_margin_rule_to_seed_pairs():
 def test_main_passes_the_options_to_run(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_run(seeds, *, fine_tune, variants, data, metric_time, progress, say):
-        seen.update(seeds=seeds, fine_tune=fine_tune, variants=variants, data=data,
-                    metric_time=metric_time)
+    def fake_run(seeds, *, fine_tune, regularise, variants, data, metric_time, progress, say):
+        seen.update(seeds=seeds, fine_tune=fine_tune, regularise=regularise, variants=variants,
+                    data=data, metric_time=metric_time)
         return {}
 
     monkeypatch.setattr(compress, "run", fake_run)
@@ -103,24 +105,28 @@ def test_main_passes_the_options_to_run(monkeypatch, tmp_path):
                         seen.update(out=out, stem=stem, command=results["command"]))
     assert compress.main(["--seeds", "0", "1", "--variants", "ezcrop0.5", "nrmf0.95",
                           "--fine-tune-steps", "3000", "--fine-tune-lr", "0.004",
+                          "--regularise-steps", "1000",
                           "--validation", "--no-metric-time", "-o", str(tmp_path),
                           "--stem", "compress_targets"]) == 0
     assert seen["seeds"] == [0, 1] and seen["variants"] == ["ezcrop0.5", "nrmf0.95"]
     assert seen["fine_tune"].iterations == 3000 and seen["fine_tune"].lr == 0.004
     assert seen["fine_tune"].qat_fraction == compress.FINE_TUNE.qat_fraction
+    assert seen["regularise"].iterations == 1000 and seen["regularise"].lr == 0.004
     assert isinstance(seen["data"], HeldOut) and seen["metric_time"] is False
     assert seen["stem"] == "compress_targets" and seen["out"] == tmp_path
     assert seen["command"].startswith("python -m edgeforge.bench.compress --seeds 0 1 ")
     compress.main(["--seeds", "0"])
     assert seen["data"] is DIGITS and seen["metric_time"] and seen["stem"] == "compress"
     assert seen["variants"] == list(compress.VARIANTS)
-    assert seen["fine_tune"] == compress.FINE_TUNE
+    assert seen["fine_tune"] == compress.FINE_TUNE == seen["regularise"]
 
 
 @pytest.mark.parametrize("argv, message", [
     (["--variants", "nrmf0.9"], "argument --variants: invalid choice: 'nrmf0.9'"),
     (["--fine-tune-steps", "0"], "argument --fine-tune-steps: must be a positive integer, got '0'"),
     (["--fine-tune-lr", "-1"], "argument --fine-tune-lr: must be a positive number, got '-1'"),
+    (["--regularise-steps", "x"], "argument --regularise-steps: must be a positive integer, "
+                                  "got 'x'"),
 ])
 def test_bad_options_are_named(argv, message, capsys):
     with pytest.raises(SystemExit) as e:
