@@ -72,7 +72,7 @@ from ..models.compress.common import image_batches, network_summary
 from ..models.compress.ezcrop import (ezcrop_scores, ezcrop_scores_rfft, feature_map_module,
                                       hrank_scores)
 from ..models.compress.nrmf import ALPHA, regularise_network
-from ..models.data_digits import load_digits
+from ..models.data_digits import N_TRAIN, load_digits
 from ..models.image_sets import DIGITS, HeldOut, ImageSet
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
@@ -80,8 +80,9 @@ from ..sim.golden.network import classify
 from .harness import RESULTS, paired_margin, positive_int, publish, seed_stats
 from .network_accuracy import mean_pm_std
 
-__all__ = ["PRESET", "SEEDS", "RATES", "PS", "SIDES", "run", "time_metrics", "run_hw",
-           "render_markdown", "render_hw_markdown", "main"]
+__all__ = ["PRESET", "SEEDS", "RATES", "PS", "SIDES", "VARIANTS", "MARGIN", "check_variants",
+           "run", "targets", "time_metrics", "run_hw", "render_markdown", "render_targets",
+           "render_hw_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.compress"
 PRESET = "digits-wide"
@@ -397,7 +398,8 @@ def render_markdown(results: dict) -> str:
     ft = results["fine_tune"]
     scored = ("held-out validation images (a share of the training split; the test images "
               "are not read)" if results.get("validation") else "test images")
-    epochs = ft["iterations"] * ft["batch"] / results.get("train_images", 1257)
+    # (results written before train_images was recorded trained on the whole split)
+    epochs = ft["iterations"] * ft["batch"] / results.get("train_images", N_TRAIN)
     reg = results.get("regularise", ft)
     lines = [f"# EZCrop and NRMF on {results['preset']} (digits)", "",
              f"Command: `{results['command']}`", "",
