@@ -16,11 +16,10 @@ golden model on the 540 test images. Variants:
   non-negative inputs (:func:`norm_bias` measures it), two seeds;
 - **every layer PECAN-A, prototypes only**: the paper's MNIST recipe ("uni-optimization"):
   the shipped dense ``digits-ref.npz`` weights frozen, the codebooks initialised on the
-  inputs they give (spherical k-means: prototypes of one norm, so that the dot product's
-  arg-max starts as the nearest in angle) and trained alone, no warm-up;
-- **every layer PECAN-A with prototype offsets, prototypes only**: the same with the
-  transform's ``prototype_offsets`` option (each score plus ``-|c|**2 / 2``, a negative
-  squared distance; codebooks from PECAN-D's k-medians).
+  inputs they give and trained alone, no warm-up; two seeds;
+- **every layer PECAN-A with prototype offsets**: the transform's ``prototype_offsets``
+  option (each score plus ``-|c|**2 / 2``, a negative squared distance), prototypes only
+  as above (all seeds), and from scratch (two seeds).
 
 The first seed's export of :data:`RTL_VARIANT` also runs as RTL on every test image
 (``Design.verify``, fully folded). Run::
@@ -81,9 +80,11 @@ VARIANTS = {
         "digits-ref", ["dense", "dense", "pecan-d", "pecan-d"]),
     "digits-ref, every layer PECAN-A": Variant("digits-ref", "pecan-a", 2),
     "digits-ref, every layer PECAN-A, prototypes only": Variant(
-        "digits-ref", "pecan-a", frozen=True),
+        "digits-ref", "pecan-a", 2, frozen=True),
     "digits-ref, every layer PECAN-A with prototype offsets, prototypes only": Variant(
         "digits-ref", "pecan-a", frozen=True, offsets=True),
+    "digits-ref, every layer PECAN-A with prototype offsets, from scratch": Variant(
+        "digits-ref", "pecan-a", 2, offsets=True),
 }
 RTL_VARIANT = "digits-ref, every layer PECAN-A with prototype offsets, prototypes only"
 

@@ -28,7 +28,11 @@ the dot products differ by a fraction of a unit, so the softmax at 1 is nearly u
 non-negative inputs (pixels, activations after a relu) and prototypes, the largest dot
 product is mostly that of the group's largest-norm prototype whatever the input, so PECAN-A
 conv layers on digits-ref collapse to one match and the network trains to chance; PECAN-A
-linears behind dense convs train (``python -m edgeforge.bench.pecan_a_qat`` measures both).
+linears behind dense convs train. The transform's option ``prototype_offsets`` (off unless
+the layer's spec says so) mends it: each score gets ``-|C_j[q]|**2 / 2``
+(:meth:`offsets_int` on the dot products' grid, exported as ``l{i}_offset``), which makes it
+a negative squared distance up to a constant of the input, so that every layer PECAN-A
+trains (``python -m edgeforge.bench.pecan_a_qat`` measures all three).
 
 Accumulators reach past float32's exact integers (``2**24``), so the fixed-point forward
 runs in float64. Gradients: rounding passes them straight through; the table lookups of
@@ -47,7 +51,7 @@ from torch import nn
 from ...schemes.network import MAX_SHIFT, softmax_tables
 from ..network.quant import exponent_for, register, requantize, round_half_up, signed_max
 from .layers import PecanDConv2d, PecanDLinear
-from .pq_angle import PQAConv2d, PQALinear, distance_offsets, spherical_kmeans
+from .pq_angle import PQAConv2d, PQALinear, distance_offsets
 
 __all__ = ["EXP_STEP", "INIT_SPREAD", "exp_shift_for", "PecanAConv2d", "PecanALinear"]
 
@@ -72,8 +76,6 @@ class _AngleLayer:
     transform = "pecan-a"
     own_fields = ("groups", "group_size", "prototypes", "table_bits", "codebook_bits",
                   "exp_bits", "exp_entries", "recip_bits", "recip_shift")
-    #: Lloyd iterations of the spherical k-means codebook init.
-    KMEANS_ITERATIONS = 8
 
     def __init__(self, spec: dict, unsigned: bool):
         super().__init__(spec, unsigned)
@@ -184,20 +186,12 @@ class _AngleLayer:
 
     @torch.no_grad()
     def init_from_data(self, x: torch.Tensor, generator: torch.Generator) -> None:
-        """The codebook from PECAN-D's sample of the layer's input vectors
-        (:meth:`~.layers.PecanDLayer.init_samples`): without offsets spherical k-means
-        (:func:`~.pq_angle.spherical_kmeans`, prototypes of one norm a group, so that the
-        dot product's arg-max is the nearest in angle, not the largest prototype); with
-        them, whose score is a negative squared distance, PECAN-D's k-medians. Then
-        ``beta`` from the scores of the sample (:data:`INIT_SPREAD`)."""
-        v = self.init_samples(x, generator)
-        groups = v.reshape(-1, self.groups, self.group_size)
-        if self.prototype_offsets:
-            self.pq.init_codebook(v, generator, self.KMEDIANS_ITERATIONS)
-        else:
-            self.pq.codebook.copy_(spherical_kmeans(groups, self.prototypes, generator,
-                                                    self.KMEANS_ITERATIONS))
-        s = torch.einsum("njd,jpd->njp", groups, self.pq.codebook)
+        """PECAN-D's codebook init, then ``beta`` from the scores (the dot products, plus
+        the offsets with ``prototype_offsets``) of another sample of the same kind
+        (:meth:`~.layers.PecanDLayer.init_samples`) with it (:data:`INIT_SPREAD`)."""
+        super().init_from_data(x, generator)
+        v = self.init_samples(x, generator).reshape(-1, self.groups, self.group_size)
+        s = torch.einsum("njd,jpd->njp", v, self.pq.codebook)
         if self.prototype_offsets:
             s = s + distance_offsets(self.pq.codebook)
         spread = s.std(dim=-1).mean().item() if self.prototypes > 1 else 0.0

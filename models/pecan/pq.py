@@ -71,23 +71,18 @@ def assign(dist: torch.Tensor, tau: float = TAU) -> torch.Tensor:
     return hard + (soft - soft.detach())
 
 
-def _l1_to(x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    return (x - c).abs().sum(-1)
-
-
-def _seeds(x: torch.Tensor, prototypes: int, generator, distance=_l1_to) -> torch.Tensor:
-    """k-means++ seeding of one group's vectors ``x`` ``(n, d)``: each next prototype drawn
-    with probability proportional to its ``distance(x, chosen)`` (L1 unless given) from the
-    nearest chosen one (so that the many identical background windows of digits do not take
-    several)."""
+def _seeds(x: torch.Tensor, prototypes: int, generator) -> torch.Tensor:
+    """k-means++ seeding in L1 of one group's vectors ``x`` ``(n, d)``: each next prototype
+    drawn with probability proportional to its distance from the nearest chosen one (so
+    that the many identical background windows of digits do not take several)."""
     n = len(x)
     chosen = [int(torch.randint(n, (1,), generator=generator))]
-    nearest = distance(x, x[chosen[0]])
+    nearest = (x - x[chosen[0]]).abs().sum(-1)
     for _ in range(prototypes - 1):
         # Fewer distinct vectors than prototypes: the rest are drawn uniformly (copies).
         weights = nearest if nearest.sum() > 0 else torch.ones_like(nearest)
         chosen.append(int(torch.multinomial(weights, 1, generator=generator)))
-        nearest = torch.minimum(nearest, distance(x, x[chosen[-1]]))
+        nearest = torch.minimum(nearest, (x - x[chosen[-1]]).abs().sum(-1))
     return x[chosen]
 
 

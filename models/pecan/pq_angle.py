@@ -20,9 +20,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .pq import PQConv2d, PQLinear, _seeds
+from .pq import PQConv2d, PQLinear
 
-__all__ = ["TRAINING_MODES", "distance_offsets", "angle_weights", "spherical_kmeans", "PQALinear", "PQAConv2d",
+__all__ = ["TRAINING_MODES", "distance_offsets", "angle_weights", "PQALinear", "PQAConv2d",
            "set_training_mode"]
 
 #: What :func:`set_training_mode` accepts.
@@ -46,45 +46,6 @@ def angle_weights(x: torch.Tensor, codebook: torch.Tensor, sharpness=1.0,
     if offsets:
         s = s + distance_offsets(codebook)
     return torch.softmax(sharpness * s, dim=-1)
-
-
-def _angle_to(u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """``1 - cos`` of unit vectors ``u`` ``(n, d)`` to the unit vector ``c``."""
-    return (1 - u @ c).clamp(min=0)
-
-
-def spherical_kmeans(x: torch.Tensor, prototypes: int, generator=None,
-                     iterations: int = 8) -> torch.Tensor:
-    """A codebook ``(D, p, d)`` for grouped vectors ``x`` ``(n, D, d)`` whose dot-product
-    arg-max is the nearest prototype in angle: per group, k-means++ seeds (in ``1 - cos``)
-    and Lloyd iterations on the directions of the nonzero vectors (assign to the largest
-    cosine, lowest index on a tie; move each to its members' mean direction), then every
-    prototype scaled to the group's mean nonzero norm.
-
-    The equal norms are the point: with non-negative inputs (pixels, activations after a
-    relu) the largest dot product of prototypes of unequal norms is mostly the largest one's
-    whatever the input, so PECAN-D's L1 centres (:func:`~.pq.kmedians`) collapse a PECAN-A
-    layer to one match. A group whose inputs are all 0 (a dead channel) gets zero
-    prototypes (any codebook gives it the same uniform softmax); one with fewer nonzero
-    directions than prototypes, copies. A prototype that no vector picks stays where it is.
-    """
-    x = x.detach()
-    out = torch.zeros(x.shape[1], prototypes, x.shape[2], dtype=x.dtype)
-    for j in range(x.shape[1]):
-        norm = x[:, j].norm(dim=-1)
-        nonzero = norm > 0
-        if not nonzero.any():
-            continue
-        u = x[nonzero, j] / norm[nonzero, None]
-        c = _seeds(u, prototypes, generator, _angle_to)
-        for _ in range(iterations):
-            k = (u @ c.T).argmax(-1)
-            for q in range(prototypes):
-                members = u[k == q]
-                if len(members) and members.sum(0).norm() > 0:
-                    c[q] = members.sum(0) / members.sum(0).norm()
-        out[j] = c * norm[nonzero].mean()
-    return out
 
 
 class _Angle:

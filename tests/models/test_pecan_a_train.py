@@ -145,3 +145,17 @@ def test_without_the_option_an_export_has_no_offsets(trained):
     art = export_network(trained, command="test")
     assert not any(k.endswith("_offset") for k in art.arrays)
     assert all("prototype_offsets" not in l for l in art.config["layers"])
+
+
+def test_prototype_offsets_flag_needs_a_pecan_a_layer(tmp_path, capsys):
+    assert main(["train", "--scheme", "network", "--transform", "pecan-d",
+                 "--prototype-offsets", "--iterations", "2", "-o", str(tmp_path / "d.npz"),
+                 "--no-progress"]) == 2
+    assert ("--prototype-offsets: a PECAN-A option; give --transform pecan-a (for all or "
+            "some layers) with it") in capsys.readouterr().err
+    out = tmp_path / "a.npz"
+    assert main(["train", "--scheme", "network", "--preset", "digits-mlp", "--transform",
+                 "pecan-a,dense", "--prototypes", "4", "--prototype-offsets", "--iterations",
+                 "4", "-o", str(out), "--no-progress"]) == 0
+    layers = load(out).config["layers"]
+    assert layers[1]["prototype_offsets"] is True and "prototype_offsets" not in layers[3]

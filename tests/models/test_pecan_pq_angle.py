@@ -7,10 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from edgeforge.models.pecan.pq import kmedians
 from edgeforge.models.pecan.pq_angle import (PQAConv2d, PQALinear, angle_weights,
-                                             distance_offsets, set_training_mode,
-                                             spherical_kmeans)
+                                             distance_offsets, set_training_mode)
 from edgeforge.schemes.network import Layer, softmax_tables
 from edgeforge.sim.golden.pecan_a import accumulate
 
@@ -71,30 +69,6 @@ def test_training_modes():
     with pytest.raises(ValueError, match=r"^mode must be one of \['joint', 'prototypes'\], "
                                          r"got 'weights'$"):
         set_training_mode(model, "weights")
-
-
-def test_spherical_kmeans_matches_by_angle_not_by_the_largest_prototype():
-    # Non-negative groups (as after a relu): three directions at many magnitudes, and a
-    # dead group. PECAN-D's L1 centres have unequal norms, and the largest-norm prototype
-    # takes most dot-product maxima whatever the input; the spherical codebook's
-    # prototypes share one norm a group, so its arg-max is the input's direction.
-    g = torch.Generator().manual_seed(0)
-    directions = torch.tensor([[1.0, 0, 0], [0, 1, 1], [1, 1, 1]])
-    label = torch.randint(3, (600,), generator=g)
-    scale = torch.rand(600, 1, generator=g) * 4 + 0.1
-    live = directions[label] * scale + 0.05 * torch.rand(600, 3, generator=g)
-    x = torch.stack([live, torch.zeros_like(live)], dim=1)                # (n, D=2, d=3)
-    cb = spherical_kmeans(x, 3, torch.Generator().manual_seed(1))
-    norms = cb[0].norm(dim=-1)
-    torch.testing.assert_close(norms, norms[:1].expand(3))
-    assert torch.all(cb[1] == 0)
-    match = (x[:, 0] @ cb[0].T).argmax(-1)
-    # Each direction has its own prototype: the match is a relabelling of the directions.
-    assert all(len(set(match[label == k].tolist())) == 1 for k in range(3))
-    assert len(set(match.tolist())) == 3
-    l1 = kmedians(x, 3, torch.Generator().manual_seed(1))[0]
-    largest = (x[:, 0] @ l1.T).argmax(-1) == l1.norm(dim=-1).argmax()
-    assert largest.float().mean() > 0.5
 
 
 def test_distance_offsets_make_the_match_the_nearest_prototype():
