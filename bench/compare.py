@@ -213,12 +213,13 @@ def row_fields(row: RowSpec) -> dict:
 
 
 def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = True,
-                design_dir: Path | None = None, measure_missing: bool = True) -> dict:
+                design_dir=None, measure_missing: bool = True) -> dict:
     """The record of one row: the harness's (verify on the design's default sample unless
     ``row.verify`` is False, cost for the row's targets) plus the task metric, the artifact's
     storage, the operation counts and the energy estimate; ``{"label", "error"}`` where it
-    fails. ``design_dir``: where the design's files and synthesis reports go (the synthesis
-    cache; default ``rtl_out/<design>``). ``measure_missing`` False: a row the cache lacks is
+    fails. ``design_dir``: the folder (or a function of the design giving it) where the
+    design's folder of files and synthesis reports goes, which is also where earlier synthesis
+    results are found (default ``rtl_out``). ``measure_missing`` False: a row the cache lacks is
     not measured but kept with :data:`NOT_MEASURED` as its reason."""
     base = row_fields(row)
     try:
@@ -232,7 +233,8 @@ def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = Tr
     if record is None:
         try:
             if design_dir is not None:
-                design.write_verilog(Path(design_dir) / design.name)
+                parent = design_dir(design) if callable(design_dir) else Path(design_dir)
+                design.write_verilog(parent / design.name)
             record = measure(design, None, command=COMMAND, engine_paths=ENGINE_PATHS,
                              verify=row.verify, progress=progress)
             record["cost"] = cost_smallest(design, row.targets, devices=row.devices,
@@ -257,10 +259,11 @@ def row_filter(patterns) -> "callable":
 
 
 def run(spec: Spec, *, quick: bool = False, progress: bool = True, cache: Path | None = CACHE,
-        done=None, measured=lambda row: True) -> dict:
+        done=None, measured=lambda row: True, design_dir=None) -> dict:
     """Every row of ``spec`` (``quick``: generic synthesis only), measured where the cache
     lacks it and ``measured(row)`` is true, else kept as :data:`NOT_MEASURED`;
-    ``done(report)`` after each row, so that a long run leaves its finished rows behind."""
+    ``done(report)`` after each row, so that a long run leaves its finished rows behind;
+    ``design_dir`` as :func:`measure_row` takes it."""
     from rich.progress import Progress
     records = []
     report = {"title": spec.title, "spec": spec.source, "command": COMMAND, "records": records,
@@ -272,7 +275,7 @@ def run(spec: Spec, *, quick: bool = False, progress: bool = True, cache: Path |
                 row = replace(row, targets=("generic",))
             bar.update(task, description=f"compare: {row.label}")
             records.append(measure_row(row, cache=cache, progress=progress,
-                                       measure_missing=measured(row)))
+                                       measure_missing=measured(row), design_dir=design_dir))
             bar.advance(task)
             if done is not None:
                 done(report)

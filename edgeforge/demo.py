@@ -31,11 +31,17 @@ class Flow:
     """Runs named steps with a spinner, records their outcome, renders the summary.
 
     A step whose action raises is recorded as failed with the error, and the demo goes
-    on: a later step that needs its result fails the same way."""
+    on: a later step that needs its result fails the same way. The designs the steps
+    checked and the artifacts they made are kept for the closing comparison, which reuses
+    their synthesis results and names the artifacts as ``demo:<name>``."""
 
     def __init__(self, console: Console):
         self.console = console
         self.steps: list[Step] = []
+        #: Design name -> the folder its files and synthesis reports went under.
+        self.design_dirs: dict[str, Path] = {}
+        #: ``demo:<name>`` artifacts a step wrote -> their path.
+        self.artifacts: dict[str, Path] = {}
 
     def run(self, name: str, action: Callable[[Step], None]) -> Step:
         step = Step(name)
@@ -79,6 +85,7 @@ class Flow:
         def write(step):
             state["design"] = d = design()
             state["files"] = files = d.write_verilog(out / d.name)
+            self.design_dirs[d.name] = out
             step.result = f"{d.name}: {len(d.ports())} ports"
             step.paths += [files.verilog, files.manifest, files.core]
 
@@ -120,22 +127,36 @@ class Flow:
         self.run(f"{prefix}: synthesis and timing", cost)
 
 
-#: The demo's short comparison: a shipped artifact of each scheme at one folding.
+#: The demo's short comparison: an artifact of each scheme at one folding.
 DEMO_COMPARE_SPEC = Path(__file__).resolve().parents[1] / "bench" / "specs" / "demo.toml"
+
+
+def demo_spec(flow: Flow, *, quick: bool):
+    """:data:`DEMO_COMPARE_SPEC` with its ``demo:<name>`` artifacts replaced by the files the
+    demo's steps wrote (left as they are where that step failed: the row then fails naming
+    it) and, with ``quick``, generic synthesis only."""
+    from dataclasses import replace
+    from edgeforge.bench import compare
+    spec = compare.load_spec(DEMO_COMPARE_SPEC)
+
+    def row(r):
+        made = flow.artifacts.get(r.artifact.removeprefix("demo:"))
+        r = replace(r, artifact=str(made)) if r.artifact.startswith("demo:") and made else r
+        return replace(r, targets=("generic",)) if quick else r
+
+    return replace(spec, rows=tuple(row(r) for r in spec.rows))
 
 
 def compare_flow(flow: Flow, out: Path, *, quick: bool) -> None:
     """The demo's last step: the short cross-scheme table and one plot (generic and iCE40;
-    generic only with ``quick``)."""
+    generic only with ``quick``). A design an earlier step checked is measured in that
+    step's folder, so that its synthesis is not run twice."""
     from edgeforge.bench import compare
 
     def table(step):
-        spec = compare.load_spec(DEMO_COMPARE_SPEC)
-        if quick:
-            spec = compare.Spec(spec.title, tuple(compare.RowSpec(r.label, r.artifact, r.options,
-                                                                  ("generic",), r.group)
-                                                  for r in spec.rows), spec.source)
-        report = compare.run(spec, progress=False, cache=out / "compare" / "cache")
+        report = compare.run(demo_spec(flow, quick=quick), progress=False,
+                             cache=out / "compare" / "cache",
+                             design_dir=lambda d: flow.design_dirs.get(d.name, out / "compare"))
         flow.console.print(compare.render_rich(report))
         failed = [r["label"] for r in report["records"] if "error" in r]
         step.ok = not failed

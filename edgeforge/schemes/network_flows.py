@@ -515,7 +515,7 @@ def debut_demo_flow(flow, out: Path, *, quick: bool, simulator: str) -> None:
                                                            lr=FINETUNE_LR), progress=False)
         result.preset, result.provenance = "digits-ref", conversion.provenance()
         art = export_network(result, command="edgeforge demo (All-DeBut)")
-        path = save(art, out / "debut" / "all-debut.npz")
+        path = flow.artifacts["all-debut"] = save(art, out / "debut" / "all-debut.npz")
         report = accuracy_report(art)
         plan = conversion.plan
         step.ok = report["golden"] == report["float"]
