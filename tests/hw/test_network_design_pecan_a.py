@@ -46,6 +46,11 @@ def test_prototype_offsets_at_three_core_foldings():
     assert all(f"l{i}_offset" in art.arrays for i, layer in enumerate(config["layers"])
                if layer.get("transform"))
     design = NetworkDesign(art, folding=TINY_PECAN_A_FOLDINGS, logits=True)
+    perf = design.cycle_model()
+    # The offsets' ROM beside each folded codebook's (not the parallel core's constants),
+    # and their adds among the operations.
+    assert len([t for t in perf.traffic if t.memory.endswith(".offset")]) == 2
+    assert len([o for o in perf.operations if "prototype offset adds" in o.what]) == 3
     _verify(design, design.test_inputs(seed=2)[:8])
 
 
