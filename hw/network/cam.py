@@ -307,8 +307,10 @@ class PQCore(wiring.Component):
         if self.folds == 1:
             def proto(l_, u_, i_):
                 return int(self.codebook[l_, u_, i_])
-            offset = None if offsets is None else lambda l_, u_: int(offsets[l_, u_])
-            return FoldWalk(b, view(b_x, self.x_shape, gpc * d), proto, offset)
+            def offset(l_, u_):
+                return int(offsets[l_, u_])
+            return FoldWalk(b, view(b_x, self.x_shape, gpc * d), proto,
+                            None if offsets is None else offset)
         words = weight_rom(m, "codebook", self.codebook_words(), cw * gpc * self.ppc * d, fold,
                            en & busy)
         r_cb = Signal.like(words, name="r_cb")
