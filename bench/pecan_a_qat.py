@@ -40,8 +40,8 @@ import numpy as np
 import torch
 
 from ..models.data_digits import load_digits
-from ..models.network.export import export_network
 from ..models.network import PRETRAINED
+from ..models.network.export import export_network
 from ..models.network.net import QNet
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import preset, with_transforms
