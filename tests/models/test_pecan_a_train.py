@@ -135,7 +135,7 @@ def test_prototype_offsets_make_every_layer_pecan_a_train():
     last = max(int(k[1:]) for k in art.scales)
     logits = r.net.logits(x).double().numpy() * 2.0 ** art.scales[f"l{last}"]["a_out"]
     np.testing.assert_array_equal(logits, golden.logits)
-    assert np.mean(golden.classes == y) > 0.6
+    assert np.mean(golden.classes == y) > 0.75             # 88 % at seed 0; chance 10 %
     assert art.arrays["l3_offset"].dtype == np.int32 and art.arrays["l3_offset"].max() <= 0
     # Loaded back, the layers keep the option and the artifact's offsets.
     np.testing.assert_array_equal(network_from_artifact(art).predict(x), golden.classes)
