@@ -12,10 +12,16 @@ golden model on the 540 test images. Variants:
 - **digits-mlp, PECAN-A**: both linears;
 - **digits-ref, PECAN-A linears** / **PECAN-D linears**: the convs dense, the two linears
   PQ (the like-for-like pair);
-- **digits-ref, every layer PECAN-A**: to show the dot product's failure on non-negative
-  inputs (:data:`NORM_BIAS` measures it), two seeds.
+- **digits-ref, every layer PECAN-A**: from scratch, to show the dot product's failure on
+  non-negative inputs (:func:`norm_bias` measures it), two seeds;
+- **every layer PECAN-A, prototypes only**: the paper's MNIST recipe ("uni-optimization"):
+  the shipped dense ``digits-ref.npz`` weights frozen, the codebooks initialised on the
+  inputs they give and trained alone, no warm-up; two seeds;
+- **every layer PECAN-A with prototype offsets**: the transform's ``prototype_offsets``
+  option (each score plus ``-|c|**2 / 2``, a negative squared distance), prototypes only
+  as above (all seeds), and from scratch (two seeds).
 
-The first seed's digits-ref PECAN-A linears export also runs as RTL on every test image
+The first seed's export of :data:`RTL_VARIANT` also runs as RTL on every test image
 (``Design.verify``, fully folded). Run::
 
     python -m edgeforge.bench.pecan_a_qat [--quick] [--no-rtl]
@@ -25,50 +31,79 @@ Writes ``bench/results/pecan_a_qat.json`` and ``.md``; ``--quick``: 2 seeds, 300
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from ..models.data_digits import load_digits
+from ..models.network import PRETRAINED
 from ..models.network.export import export_network
 from ..models.network.net import QNet
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import preset, with_transforms
+from ..models.pecan.pq_angle import distance_offsets
 from ..sim.golden.network import classify
 from .pecan_a_accuracy import rtl_check, rtl_lines, rtl_main
 
-__all__ = ["VARIANTS", "SEEDS", "CONFIG", "norm_bias", "run", "render_markdown", "main"]
+__all__ = ["Variant", "VARIANTS", "SEEDS", "CONFIG", "FROZEN_CONFIG", "norm_bias", "run",
+           "render_markdown", "main"]
 
 COMMAND = "python -m edgeforge.bench.pecan_a_qat"
 SEEDS = (0, 1, 2, 3, 4)
 CONFIG = TrainConfig(iterations=1500, warmup=0.3)
+#: The prototypes-only runs': the weights are trained already, so no dense warm-up.
+FROZEN_CONFIG = TrainConfig(iterations=1500)
 PROTOTYPES = 16
-#: name -> (preset, transforms, seeds it runs: all, or the first two).
+
+
+class Variant(NamedTuple):
+    """One network of the bench: its preset, the conv/linear layers' kinds, the seeds it runs
+    (``None``: all, else the first that many), ``frozen``: the prototypes only, on the
+    shipped dense weights of the preset (:data:`FROZEN_CONFIG`; else :data:`CONFIG` from
+    scratch), ``offsets``: the PECAN-A layers' ``prototype_offsets``."""
+    preset: str
+    transforms: str | list
+    seeds: int | None = None
+    frozen: bool = False
+    offsets: bool = False
+
+
 VARIANTS = {
-    "digits-mlp, PECAN-A": ("digits-mlp", "pecan-a", None),
-    "digits-ref, PECAN-A linears (dense convs)": ("digits-ref",
-                                                  ["dense", "dense", "pecan-a", "pecan-a"], None),
-    "digits-ref, PECAN-D linears (dense convs)": ("digits-ref",
-                                                  ["dense", "dense", "pecan-d", "pecan-d"], None),
-    "digits-ref, every layer PECAN-A": ("digits-ref", "pecan-a", 2),
+    "digits-mlp, PECAN-A": Variant("digits-mlp", "pecan-a"),
+    "digits-ref, PECAN-A linears (dense convs)": Variant(
+        "digits-ref", ["dense", "dense", "pecan-a", "pecan-a"]),
+    "digits-ref, PECAN-D linears (dense convs)": Variant(
+        "digits-ref", ["dense", "dense", "pecan-d", "pecan-d"]),
+    "digits-ref, every layer PECAN-A": Variant("digits-ref", "pecan-a", 2),
+    "digits-ref, every layer PECAN-A, prototypes only": Variant(
+        "digits-ref", "pecan-a", 2, frozen=True),
+    "digits-ref, every layer PECAN-A with prototype offsets, prototypes only": Variant(
+        "digits-ref", "pecan-a", frozen=True, offsets=True),
+    "digits-ref, every layer PECAN-A with prototype offsets, from scratch": Variant(
+        "digits-ref", "pecan-a", 2, offsets=True),
 }
-RTL_VARIANT = "digits-ref, PECAN-A linears (dense convs)"
+RTL_VARIANT = "digits-ref, every layer PECAN-A with prototype offsets, prototypes only"
 
 
 @torch.no_grad()
 def norm_bias(net: QNet, images: np.ndarray) -> dict[str, float]:
     """Per PECAN-A layer of a float (warm-up ended) ``net``: the share of its nonzero input
-    groups over ``images`` whose largest dot product is with the group's largest-norm
-    prototype. With non-negative inputs and prototypes that share is high whatever the
-    input: the match ignores the input."""
+    groups over ``images`` whose largest score (the dot product, plus the offset with
+    ``prototype_offsets``) is the group's largest-norm prototype's. With non-negative
+    inputs and prototypes of unequal norms, dot products alone make that share high
+    whatever the input: the match ignores the input."""
     out, h = {}, net.inputs(images)
     for i, m in enumerate(net.layers):
         if getattr(m, "transform", None) == "pecan-a":
             v = m.vectors(h)
             g = v.reshape(*v.shape[:-1], m.groups, m.group_size)
             s = torch.einsum("...jd,jpd->...jp", g, m.pq.codebook)
+            if m.prototype_offsets:
+                s = s + distance_offsets(m.pq.codebook)
             nonzero = g.abs().sum(-1) > 0
             largest = m.pq.codebook.norm(dim=-1).argmax(-1)
             out[f"l{i}"] = round(float((s.argmax(-1) == largest)[nonzero].float().mean()), 4)
@@ -77,11 +112,14 @@ def norm_bias(net: QNet, images: np.ndarray) -> dict[str, float]:
 
 
 def _one(name: str, seed: int, config: TrainConfig) -> tuple[dict, object]:
-    net_name, transforms, _ = VARIANTS[name]
-    network = with_transforms(preset(net_name), transforms, prototypes=PROTOTYPES)
+    v = VARIANTS[name]
+    net_name, transforms = v.preset, v.transforms
+    network = with_transforms(preset(net_name), transforms, prototypes=PROTOTYPES,
+                              prototype_offsets=v.offsets)
     t = time.perf_counter()
     result = train_network(network, TrainConfig(**{**config.to_dict(), "seed": seed}),
-                           progress=False, name=f"{net_name}/{name}")
+                           progress=False, name=f"{net_name}/{name}",
+                           frozen=PRETRAINED[net_name] if v.frozen else None)
     art = export_network(result, command=f"{COMMAND} ({name}, seed {seed})")
     images, labels = load_digits("test")
     golden = classify(art, images).classes
@@ -100,15 +138,19 @@ def _one(name: str, seed: int, config: TrainConfig) -> tuple[dict, object]:
 
 def run(*, quick: bool = False, rtl: bool = True, progress: bool = True, done=None) -> dict:
     torch.set_num_threads(1)
-    config = TrainConfig(iterations=300, warmup=0.3) if quick else CONFIG
+    configs = {False: CONFIG, True: FROZEN_CONFIG}
+    if quick:
+        configs = {k: dataclasses.replace(c, iterations=300) for k, c in configs.items()}
     seeds = SEEDS[:2] if quick else SEEDS
     report = {"command": COMMAND + (" --quick" if quick else ""),
-              "train_config": config.to_dict(), "prototypes": PROTOTYPES, "variants": {}}
+              "train_config": configs[False].to_dict(),
+              "frozen_train_config": configs[True].to_dict(), "prototypes": PROTOTYPES,
+              "variants": {}}
     rtl_art = None
-    for name, (_, _, limit) in VARIANTS.items():
+    for name, v in VARIANTS.items():
         runs = []
-        for seed in seeds[:limit]:
-            record, art = _one(name, seed, config)
+        for seed in seeds[:v.seeds]:
+            record, art = _one(name, seed, configs[v.frozen])
             runs.append(record)
             if name == RTL_VARIANT and seed == seeds[0]:
                 rtl_art = art
@@ -135,10 +177,12 @@ def _stats(runs: list[dict]) -> dict:
 
 
 def render_markdown(report: dict) -> str:
-    c = report["train_config"]
+    c, cf = report["train_config"], report["frozen_train_config"]
     lines = ["# PECAN-A trained quantisation-aware (digits)", "",
              f"Command: `{report['command']}`. `train_network` with iterations "
-             f"{c['iterations']}, warm-up {c['warmup']}, QAT fraction {c['qat_fraction']}, "
+             f"{c['iterations']}, warm-up {c['warmup']}, QAT fraction {c['qat_fraction']} "
+             f"(\"prototypes only\": the shipped dense weights frozen, the codebooks trained "
+             f"alone, iterations {cf['iterations']}, warm-up {cf['warmup']}), "
              f"{report['prototypes']} prototypes a group (PECAN-D's default groups), seeds "
              "as listed; float = the fixed-point torch model, golden = the exported integers "
              "run by edgeforge.sim.golden.network on the 540 test images; mean +- std over "
@@ -162,9 +206,10 @@ def render_markdown(report: dict) -> str:
         by_seed = {r["seed"]: f"{100 * r['golden']:.2f}" for r in v["runs"]}
         lines.append(f"| {name} | " + " | ".join(by_seed.get(s, "-") for s in SEEDS) + " |")
     lines += ["", "Largest-norm share: over the first seed's 128 first test images, the "
-              "nonzero input groups of a PECAN-A layer whose largest dot product is with its "
-              "group's largest-norm prototype (the float layer). Where it is near 100 % the "
-              "match does not depend on the input."]
+              "nonzero input groups of a PECAN-A layer whose largest score (the dot product; "
+              "with prototype offsets plus -|c|^2/2) is its group's largest-norm prototype's "
+              "(the float layer). Where it is near 100 % the match does not depend on the "
+              "input."]
     r = report.get("rtl")
     if r:
         lines += rtl_lines(r, r["variant"])

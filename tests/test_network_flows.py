@@ -58,8 +58,8 @@ def test_train_options_are_checked_naming_the_flag(tmp_path, capsys):
             "['--als-sweeps', "
             "'--data', '--debut', '--debut-budget', '--debut-lr', '--dense', '--frozen-weights', "
             "'--group-size', '--init-weights', '--mid-bits', '--out-bits', '--preset', "
-            "'--prototypes', '--prune', '--table-bits', '--transform', '--warmup', "
-            "'--weight-bits'] here") in capsys.readouterr().err
+            "'--prototype-offsets', '--prototypes', '--prune', '--table-bits', '--transform', "
+            "'--warmup', '--weight-bits'] here") in capsys.readouterr().err
 
 
 def test_evaluate_rtl_is_the_golden_accuracy_bit_exact(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from edgeforge.artifact import ArtifactError
 from edgeforge.schemes.network import (derive_widths, parse_network, random_artifact,
                                        random_config, recip_entries, softmax_tables)
-from edgeforge.sim.golden.pecan_a import dots, exp_terms
+from edgeforge.sim.golden.pecan_a import exp_terms, scores
 from edgeforge.sim.golden.pecan_d import vectors
 from edgeforge.sim.golden.network import forward
 
@@ -50,6 +50,8 @@ def test_pecan_a_ref_parses_with_its_arrays():
     (with_layer(PECAN_A_REF, 9, exp_bits=12), "config.layers[9].recip_shift",
      r"the reciprocal table of Z >> recip_shift \(Z up to prototypes x \(2\*\*exp_bits - 1\)\) "
      r"would hold 32761 entries, more than 4096, got 0$"),
+    (with_layer(PECAN_A_REF, 3, prototype_offsets=1), "config.layers[3].prototype_offsets",
+     r"expected true or false \(a constant per prototype added to its dot product\), got 1$"),
     (with_layer(PECAN_A_REF, 0, weight_bits=8), "config.layers[0].weight_bits",
      r"unknown conv2d field; known: "),
     ({"input": DIGITS_INPUT, "layers": [
@@ -76,8 +78,25 @@ def test_softmax_tables_are_the_exporters_recipe():
     assert np.abs(weights / 256 - 1).max() < 2 ** 2 / (2 * 255) + 4 / 4095 + 1e-9
 
 
-def test_widths_bound_every_intermediate():
-    art = random_artifact(PECAN_A_REF, seed=3)
+def with_offsets(config: dict) -> dict:
+    return {**config, "layers": [{**layer, "prototype_offsets": True}
+                                 if layer.get("transform") == "pecan-a" else layer
+                                 for layer in config["layers"]]}
+
+
+def test_prototype_offsets_are_an_option_with_an_array():
+    # Off (absent): the arrays of before; on: an int32 offset per prototype.
+    assert not any(k.endswith("_offset") for k in parse_network(PECAN_A_REF).array_specs())
+    specs = parse_network(with_offsets(PECAN_A_REF)).array_specs()
+    assert (specs["l3_offset"].dtype, specs["l3_offset"].shape, specs["l3_offset"].signed) == (
+        "int32", (9, 8), True)
+    assert parse_network(with_layer(PECAN_A_REF, 3, prototype_offsets=False)).layers[3].fields[
+        "prototype_offsets"] is False
+
+
+@pytest.mark.parametrize("offsets", [False, True])
+def test_widths_bound_every_intermediate(offsets):
+    art = random_artifact(with_offsets(PECAN_A_REF) if offsets else PECAN_A_REF, seed=3)
     net = parse_network(art.config)
     widths = derive_widths(net, art.arrays)
     images = np.stack(edge_images((1, 8, 8), 6, seed=3))
@@ -85,7 +104,9 @@ def test_widths_bound_every_intermediate():
     for layer, lw, y in zip(net.layers, widths.layers, forward(art, images)):
         if layer.transform is not None:
             i, f, w = layer.index, layer.fields, lw.transform
-            s = dots(vectors(layer, x), art.arrays[f"l{i}_codebook"])
+            assert (f"l{i}_offset" in art.arrays) == offsets == ("offset_bits" in w)
+            s = scores(vectors(layer, x), art.arrays[f"l{i}_codebook"],
+                       art.arrays.get(f"l{i}_offset"))
             e = exp_terms(s, art.arrays[f"l{i}_exp"], f["exp_shift"])
             u = np.einsum("...jq,joq->...jo", e, art.arrays[f"l{i}_table"].astype(np.int64))
             r = art.arrays[f"l{i}_recip"].astype(np.int64)[e.sum(-1) >> f["recip_shift"]]

@@ -140,6 +140,9 @@ class Transform:
         The ``transform`` value in a layer dict.
     extra_fields : tuple of str
         Layer fields this kind adds to :data:`LAYER_FIELDS`.
+    optional_fields : tuple of str
+        Layer fields this kind accepts but does not require (an option whose absence is
+        its default, so that artifacts made before it read as they did).
     knobs : tuple of (str, str)
         Names of the two folding knobs of its core (the pair a folding gives per layer;
         a kind whose folding is not a pair overrides the folding methods).
@@ -158,6 +161,7 @@ class Transform:
 
     name: str
     extra_fields: tuple[str, ...] = ()
+    optional_fields: tuple[str, ...] = ()
     knobs: tuple[str, str]
     golden: str
     cycles: str
@@ -421,7 +425,14 @@ class PecanATransform(ProductQuantised):
     ``codebook_bits`` integers (a weight's scale ``s_c``, the input's ``s_x``). Per input
     vector and group ``j`` (every step exact integers; golden = RTL):
 
-    1. dot products ``s_q = sum_i x_ji C[j, q, i]`` for the p prototypes;
+    1. dot products ``s_q = sum_i x_ji C[j, q, i]`` for the p prototypes, plus, with the
+       option ``prototype_offsets`` (default false), a constant per prototype ``s_q +=
+       OFFSET[j, q]`` from ``l{i}_offset`` (``(D, p)`` int32, on the dot products' grid).
+       The exporter fills it with ``-|C[j, q]|**2 / 2`` (rounded half up), which makes
+       ``s_q`` the negative squared distance ``-|x_j - C[j, q]|**2 / 2`` up to a constant
+       of the input (``|x_j|**2 / 2``, the same for every prototype, which the softmax
+       ignores): without it, on non-negative inputs (pixels, activations after a relu)
+       the largest dot product is mostly the largest-norm prototype's whatever the input;
     2. the maximum ``m = max_q s_q`` (a tie changes nothing: tied prototypes both take
        ``EXP[0]``);
     3. ``e_q = EXP[min((m - s_q) >> exp_shift, exp_entries - 1)]`` from the exp table
@@ -447,16 +458,20 @@ class PecanATransform(ProductQuantised):
     sum (``c_out`` multiplications a group instead of ``p``, the same value in exact
     arithmetic). Its own fields besides: ``codebook_bits`` (2..8), ``exp_bits`` (2..16),
     ``exp_entries`` (1..4096), ``exp_shift`` (0..62), ``recip_bits`` (2..16),
-    ``recip_shift`` (0..32; the reciprocal table at most 4096 entries). Arrays besides:
-    ``l{i}_exp`` ``(exp_entries,)`` and ``l{i}_recip`` ``(recip_entries,)``, uint16.
-    Every width the core uses (:meth:`acc_range`: ``dot_bits``, ``diff_bits``,
-    ``z_bits``, ``u_bits``, ``prod_bits``, the tables' ``exp_word_bits`` and
-    ``recip_word_bits``) is derived here from the actual integers.
+    ``recip_shift`` (0..32; the reciprocal table at most 4096 entries) and, optional,
+    ``prototype_offsets`` (a bool; absent: false). Arrays besides: ``l{i}_exp``
+    ``(exp_entries,)`` and ``l{i}_recip`` ``(recip_entries,)``, uint16, and with
+    ``prototype_offsets`` ``l{i}_offset`` ``(D, p)`` int32.
+    Every width the core uses (:meth:`acc_range`: ``dot_bits`` (the scores', offsets
+    included), ``diff_bits``, ``z_bits``, ``u_bits``, ``prod_bits``, the tables'
+    ``exp_word_bits`` and ``recip_word_bits``, with offsets ``offset_bits``) is derived
+    here from the actual integers.
     """
 
     name = "pecan-a"
     extra_fields = ProductQuantised.extra_fields + (
         "codebook_bits", "exp_bits", "exp_entries", "exp_shift", "recip_bits", "recip_shift")
+    optional_fields = ("prototype_offsets",)
     golden = "edgeforge.sim.golden.pecan_a:accumulate"
     cycles = "edgeforge.sim.cycles.network:pecan_d_cycles"
     traffic = "edgeforge.sim.cycles.network:pecan_a_traffic"
@@ -469,6 +484,12 @@ class PecanATransform(ProductQuantised):
                           ("exp_entries", (1, MAX_SOFTMAX_ENTRIES)), ("exp_shift", (0, MAX_SHIFT)),
                           ("recip_bits", SOFTMAX_BITS), ("recip_shift", (0, 32))):
             fields[key] = _int_field(layer, index, key, *span)
+        offsets = layer.get("prototype_offsets", False)
+        if not isinstance(offsets, bool):
+            raise ArtifactError(_where(index, "prototype_offsets"), f"expected true or false "
+                                f"(a constant per prototype added to its dot product), got "
+                                f"{offsets!r}")
+        fields["prototype_offsets"] = offsets
         entries = recip_entries(fields)
         if entries > MAX_SOFTMAX_ENTRIES:
             raise ArtifactError(_where(index, "recip_shift"), f"the reciprocal table of Z >> "
@@ -484,17 +505,18 @@ class PecanATransform(ProductQuantised):
 
     def array_specs(self, layer, network):
         f, i = layer.fields, layer.index
-        return {**super().array_specs(layer, network),
-                f"l{i}_exp": ArraySpec("uint16", (f["exp_entries"],), f["exp_bits"], False),
-                f"l{i}_recip": ArraySpec("uint16", (recip_entries(f),), f["recip_bits"], False)}
+        specs = {**super().array_specs(layer, network),
+                 f"l{i}_exp": ArraySpec("uint16", (f["exp_entries"],), f["exp_bits"], False),
+                 f"l{i}_recip": ArraySpec("uint16", (recip_entries(f),), f["recip_bits"], False)}
+        if f.get("prototype_offsets"):
+            specs[f"l{i}_offset"] = ArraySpec("int32", (f["groups"], f["prototypes"]), 32, True)
+        return specs
 
     def acc_range(self, layer, arrays, lo, hi):
         i, f = layer.index, layer.fields
         p = f["prototypes"]
         lo, hi = min(lo, 0), max(hi, 0)
-        cb = np.asarray(arrays[f"l{i}_codebook"], np.int64)             # (D, p, d)
-        dot_lo = np.minimum(cb * lo, cb * hi).sum(axis=2)               # (D, p)
-        dot_hi = np.maximum(cb * lo, cb * hi).sum(axis=2)
+        dot_lo, dot_hi = score_range(layer, arrays, lo, hi)              # (D, p)
         diff = int((dot_hi.max(axis=1) - dot_lo.min(axis=1)).max())
         exp = np.asarray(arrays[f"l{i}_exp"], np.int64)
         recip = np.asarray(arrays[f"l{i}_recip"], np.int64)
@@ -521,6 +543,9 @@ class PecanATransform(ProductQuantised):
                   # The tables' words: the narrowest that hold their actual entries.
                   "exp_word_bits": range_bits(0, int(exp.max()))[0],
                   "recip_word_bits": range_bits(0, int(recip.max()))[0]}
+        if f.get("prototype_offsets"):
+            offset = np.asarray(arrays[f"l{i}_offset"], np.int64)
+            widths["offset_bits"] = signed_bits(int(offset.min()), int(offset.max()))
         if widths["prod_bits"] > MAX_SHIFT:
             raise ArtifactError(_where(i), f"the normalisation's product u R needs "
                                 f"{widths['prod_bits']} bits, more than {MAX_SHIFT}, got "
@@ -540,18 +565,35 @@ class PecanATransform(ProductQuantised):
         # (or not: the step also lands short of it), so that saturation is exercised.
         step = float(rng.uniform(2.0, 12.0)) / f["exp_entries"]
         arrays[f"l{i}_exp"], arrays[f"l{i}_recip"] = softmax_tables(f, step)
+        if f.get("prototype_offsets"):
+            # The exporter's -|C|**2 / 2, on a random grid relative to the inputs' (a shift
+            # of -2..2), so that the offsets are as large as the dot products or smaller.
+            cb = arrays[f"l{i}_codebook"].astype(np.int64)
+            shift = int(rng.integers(-2, 3))
+            norms = (cb * cb).sum(axis=2)
+            arrays[f"l{i}_offset"] = (-((norms << max(shift, 0)) >> (max(-shift, 0) + 1))
+                                      ).astype(np.int32)
         return arrays
 
     def calibrate(self, layer, arrays, lo, hi):
         """``exp_shift`` mapping the largest difference to the maximum onto twice the exp
         table's length, so that random inputs reach every part of the table."""
-        cb = np.asarray(arrays[f"l{layer.index}_codebook"], np.int64)
-        lo, hi = min(lo, 0), max(hi, 0)
-        dots = (np.minimum(cb * lo, cb * hi).sum(axis=2), np.maximum(cb * lo, cb * hi).sum(axis=2))
+        dots = score_range(layer, arrays, min(lo, 0), max(hi, 0))
         diff = int((dots[1].max(axis=1) - dots[0].min(axis=1)).max())
         entries = layer.fields["exp_entries"]
         return {"exp_shift": min(MAX_SHIFT, max(0, diff.bit_length()
                                                  - (2 * entries).bit_length()))}
+
+
+def score_range(layer, arrays, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The least and largest score ``s_q`` (the dot product plus its offset, if the layer
+    has offsets) ``(D, p)`` of a PECAN-A ``layer`` over inputs in ``lo..hi`` (0 in it)."""
+    i = layer.index
+    cb = np.asarray(arrays[f"l{i}_codebook"], np.int64)                 # (D, p, d)
+    offset = (np.asarray(arrays[f"l{i}_offset"], np.int64)
+              if layer.fields.get("prototype_offsets") else 0)
+    return (np.minimum(cb * lo, cb * hi).sum(axis=2) + offset,
+            np.maximum(cb * lo, cb * hi).sum(axis=2) + offset)
 
 
 def recip_entries(fields: Mapping) -> int:
@@ -791,9 +833,10 @@ def _check_fields(layer, index: int) -> dict:
                                 f"{sorted(TRANSFORMS)}, got {name!r}")
         transform = TRANSFORMS[name]
         expected += transform.extra_fields
+    known = expected + list(transform.optional_fields if transform is not None else ())
     for key in layer:
-        if key != "kind" and key not in expected:
-            raise ArtifactError(_where(index, key), f"unknown {kind} field; known: {expected}")
+        if key != "kind" and key not in known:
+            raise ArtifactError(_where(index, key), f"unknown {kind} field; known: {known}")
     for key in expected:
         if key not in layer:
             raise ArtifactError(_where(index, key), f"missing from the {kind} layer")

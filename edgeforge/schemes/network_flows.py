@@ -151,6 +151,12 @@ TRAIN_OPTIONS = (
         "help": "networks, PECAN-D: start the weights from this trained network's (the same "
                 "layer shapes, e.g. the shipped digits-ref) and train them with the prototypes, "
                 "whose codebooks start on the inputs these weights give"}),
+    Option(("--prototype-offsets",), "prototype_offsets", {
+        "action": "store_const", "const": True,
+        "help": "networks, PECAN-A: add -|c|^2/2 to each prototype's dot product (the "
+                "transform's prototype_offsets option: the score becomes a negative squared "
+                "distance, so that on non-negative inputs the largest prototype no longer wins "
+                "every match; PECAN-A convs need it)"}),
     Option(("--prune",), "prune", {
         "action": "store_const", "const": True,
         "help": "networks, PECAN-D: drop the prototypes no training image matches at export"}),
@@ -249,7 +255,12 @@ def train(args) -> int:
                 raise ValueError(f"{given[0]}: a PECAN option; give --transform pecan-d or "
                                  f"pecan-a (for all or some layers) with it")
             pecan = {}
-        network = with_transforms(network, transform, **pecan)
+        if args.prototype_offsets and "pecan-a" not in kinds:
+            raise ValueError("prototype_offsets: a PECAN-A option; give --transform pecan-a "
+                             "(for all or some layers) with it")
+        network = with_transforms(network, transform, **pecan,
+                                  **({"prototype_offsets": True} if args.prototype_offsets
+                                     else {}))
     except ValueError as e:
         # with_transforms names its parameter; on the command line it is the flag.
         text = str(e).replace("transforms", "transform", 1)

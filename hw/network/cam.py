@@ -149,12 +149,14 @@ class FoldWalk:
     """What :meth:`PQCore.walk_folds` hands the match stage: the fold's ``flags`` (``valid``,
     ``first_t`` / ``last_t`` of the group fold's prototype folds, ``first_g`` / ``last_g``
     of the vector's group folds, ``pbase = t P``, ``gbase``: the group fold's table base),
-    its inputs ``x`` (``G d`` elements, lane ``l``'s at ``l d + i``) and ``proto(l, u, i)``:
-    value ``i`` of the fold's prototype ``u`` of lane ``l`` (an int with a constant codebook).
+    its inputs ``x`` (``G d`` elements, lane ``l``'s at ``l d + i``), ``proto(l, u, i)``:
+    value ``i`` of the fold's prototype ``u`` of lane ``l`` (an int with a constant codebook)
+    and ``offset(l, u)``: that prototype's constant (an int or a signal), or ``None`` when
+    the core has none.
     """
 
-    def __init__(self, flags, x, proto):
-        self.flags, self.x, self.proto = flags, x, proto
+    def __init__(self, flags, x, proto, offset=None):
+        self.flags, self.x, self.proto, self.offset = flags, x, proto, offset
 
 
 class PQCore(wiring.Component):
@@ -229,13 +231,19 @@ class PQCore(wiring.Component):
     def codebook_words(self) -> list[int]:
         """One word per fold ``g PF + t``: value ``i`` of prototype ``t P + u`` of group
         ``g G + l`` at element ``(l P + u) d + i``."""
-        w = self.cb_shape.width
+        return self.fold_words(self.codebook, self.cb_shape.width)
+
+    def fold_words(self, values: np.ndarray, width: int) -> list[int]:
+        """One word per fold ``g PF + t`` of per-prototype ``values`` ``(D, p, k)`` of
+        ``width`` bits: value ``i`` of prototype ``t P + u`` of group ``g G + l`` at element
+        ``(l P + u) k + i``."""
         words = []
         for g in range(self.gf):
             for t in range(self.pf):
-                vals = self.codebook[g * self.gpc:(g + 1) * self.gpc,
-                                     t * self.ppc:(t + 1) * self.ppc].ravel()
-                words.append(sum((int(v) & ((1 << w) - 1)) << (w * e) for e, v in enumerate(vals)))
+                vals = values[g * self.gpc:(g + 1) * self.gpc,
+                              t * self.ppc:(t + 1) * self.ppc].ravel()
+                words.append(sum((int(v) & ((1 << width) - 1)) << (width * e)
+                                 for e, v in enumerate(vals)))
         return words
 
     @staticmethod
@@ -247,9 +255,12 @@ class PQCore(wiring.Component):
             shapes += (("pbase", like["pbase"].shape()), ("gbase", like["gbase"].shape()))
         return {name: Signal(shape, name=f"{prefix}_{name}") for name, shape in shapes}
 
-    def walk_folds(self, m, en, gbase_step: int) -> FoldWalk:
+    def walk_folds(self, m, en, gbase_step: int, offsets=None, offset_bits: int = 0) -> FoldWalk:
         """Stages A, B and (with a codebook ROM, ``folds > 1``) R; everything moves only while
-        ``en``. ``gbase`` counts ``gbase_step`` a group fold (the table's words a group fold)."""
+        ``en``. ``gbase`` counts ``gbase_step`` a group fold (the table's words a group fold).
+        ``offsets`` ``(D, p)`` (signed ``offset_bits``), if given, are a constant per
+        prototype handed to the match stage beside the codebook (a ROM of their own, read
+        at the same address, when the codebook is one)."""
         gpc, d, gf, pf = self.gpc, self.d, self.gf, self.pf
         xw = self.x_shape.width
         # -- stage A: hold the vector in group order (a wiring permutation of the payload),
@@ -296,7 +307,10 @@ class PQCore(wiring.Component):
         if self.folds == 1:
             def proto(l_, u_, i_):
                 return int(self.codebook[l_, u_, i_])
-            return FoldWalk(b, view(b_x, self.x_shape, gpc * d), proto)
+            def offset(l_, u_):
+                return int(offsets[l_, u_])
+            return FoldWalk(b, view(b_x, self.x_shape, gpc * d), proto,
+                            None if offsets is None else offset)
         words = weight_rom(m, "codebook", self.codebook_words(), cw * gpc * self.ppc * d, fold,
                            en & busy)
         r_cb = Signal.like(words, name="r_cb")
@@ -307,7 +321,19 @@ class PQCore(wiring.Component):
 
         def proto(l_, u_, i_):
             return cb_view[(l_ * self.ppc + u_) * d + i_]
-        return FoldWalk(r, view(r_x, self.x_shape, gpc * d), proto)
+        offset = None
+        if offsets is not None:
+            o_words = weight_rom(m, "offset", self.fold_words(np.asarray(offsets)[..., None],
+                                                              offset_bits),
+                                 offset_bits * gpc * self.ppc, fold, en & busy)
+            r_off = Signal.like(o_words, name="r_off")
+            with m.If(en):
+                m.d.sync += r_off.eq(o_words)
+            off_view = view(r_off, signed(offset_bits), gpc * self.ppc)
+
+            def offset(l_, u_):
+                return off_view[l_ * self.ppc + u_]
+        return FoldWalk(r, view(r_x, self.x_shape, gpc * d), proto, offset)
 
     def match_stage(self, m, en, walk: FoldWalk, shape, name: str, unit):
         """Stage M: the ``G P`` match units ``unit(x, prototype)`` of the fold, registered as
@@ -322,9 +348,11 @@ class PQCore(wiring.Component):
             m.d.sync += [mm[k].eq(mf[k]) for k in mf]
             for l_ in range(gpc):
                 for u_ in range(ppc):
-                    m.d.sync += values[l_][u_].eq(unit(
-                        [xs[l_ * d + i_] for i_ in range(d)],
-                        [proto(l_, u_, i_) for i_ in range(d)]))
+                    value = unit([xs[l_ * d + i_] for i_ in range(d)],
+                                 [proto(l_, u_, i_) for i_ in range(d)])
+                    if walk.offset is not None:
+                        value = value + walk.offset(l_, u_)
+                    m.d.sync += values[l_][u_].eq(value)
         return mm, values
 
     def accumulate(self, m, en, parts, *, valid, first, last) -> None:

@@ -2,7 +2,9 @@
 table and the weighted sum of the table columns, normalised by a reciprocal table.
 
 Per input vector and group (the spec: :class:`~edgeforge.schemes.network.PecanATransform`):
-``p`` dot products against the group's prototypes, their maximum, an exp table read at
+``p`` dot products against the group's prototypes (each plus its constant offset, with the
+layer's ``prototype_offsets``: constants of the netlist, or a ROM read beside the codebook's),
+their maximum, an exp table read at
 ``min((max - s_q) >> exp_shift, entries - 1)`` for each, ``Z`` and ``u = sum_q e_q
 Y_j[:, q]`` summed over the prototypes, ``R`` read from the reciprocal table at ``Z >>
 recip_shift`` and ``(u R) >> (recip_bits - 1)`` accumulated over the groups from the bias.
@@ -32,6 +34,7 @@ Backpressure on ``o`` freezes the whole core.
 
 from __future__ import annotations
 
+import numpy as np
 from amaranth import Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -118,12 +121,16 @@ class AngleCore(PQCore):
         (:meth:`~edgeforge.schemes.network.PecanATransform.acc_range`).
     codebook_bits, table_bits, exp_shift, recip_bits, recip_shift : int
         The layer's fields.
+    offsets : numpy.ndarray, optional
+        Integer ``(D, p)``: a constant added to each prototype's dot product (the layer's
+        ``l{i}_offset``); ``widths`` then holds ``offset_bits``, their signed width.
     """
 
     @refuse_quietly
     def __init__(self, codebook, table, bias, exp, recip, order, x_shape, acc_bits: int,
                  widths, gpc: int, ppc: int, *, codebook_bits: int, table_bits: int,
-                 exp_shift: int, recip_bits: int, recip_shift: int):
+                 exp_shift: int, recip_bits: int, recip_shift: int, offsets=None):
+        self.offsets = None if offsets is None else np.asarray(offsets, np.int64)
         self.exp = [int(v) for v in exp]
         self.recip = [int(v) for v in recip]
         self.widths, self.exp_shift = dict(widths), exp_shift
@@ -141,7 +148,8 @@ class AngleCore(PQCore):
                    arrays[f"l{i}_exp"], arrays[f"l{i}_recip"], cls.layer_order(network, layer),
                    x_shape, lw.acc_bits, lw.transform, gpc, ppc,
                    **{k: f[k] for k in ("codebook_bits", "table_bits", "exp_shift", "recip_bits",
-                                        "recip_shift")})
+                                        "recip_shift")},
+                   offsets=arrays[f"l{i}_offset"] if f.get("prototype_offsets") else None)
 
     @staticmethod
     def depth(params) -> int:
@@ -167,7 +175,7 @@ class AngleCore(PQCore):
         w, outs = self.widths, self.outputs
         dot_shape = signed(w["dot_bits"])
         en = ~self.o.valid | self.o.ready
-        walk = self.walk_folds(m, en, pf)
+        walk = self.walk_folds(m, en, pf, self.offsets, w.get("offset_bits", 0))
 
         # -- stage M: G P dot-product units, registered.
         mm, dots = self.match_stage(m, en, walk, dot_shape, "dot", dot_product)

@@ -194,7 +194,7 @@ def _per_layer(key: str, value, count: int, lo: int, hi: int | None) -> list:
 
 
 def with_transforms(network: dict, transforms="pecan-d", *, prototypes=None, group_size=None,
-                    table_bits=None) -> dict:
+                    table_bits=None, prototype_offsets: bool = False) -> dict:
     """A copy of ``network`` with its conv2d / linear layers recast as other transform kinds.
 
     Parameters
@@ -209,6 +209,10 @@ def with_transforms(network: dict, transforms="pecan-d", *, prototypes=None, gro
         layer's inputs (a conv's ``k k C``). A PECAN-A layer also gets
         :data:`PECAN_A_SOFTMAX` and :func:`pecan_a_recip_shift` (its ``exp_shift`` is set
         at calibration).
+    prototype_offsets : bool
+        Give every PECAN-A layer the transform's ``prototype_offsets`` option (each score
+        plus ``-|c|**2 / 2``: a negative squared distance, see
+        :class:`~edgeforge.schemes.network.PecanATransform`); off by default.
 
     Raises
     ------
@@ -250,6 +254,8 @@ def with_transforms(network: dict, transforms="pecan-d", *, prototypes=None, gro
         if layer["transform"] == "pecan-a":
             layer.update(PECAN_A_SOFTMAX, exp_shift=0, recip_shift=pecan_a_recip_shift(
                 layer["prototypes"], PECAN_A_SOFTMAX["exp_bits"]))
+            if prototype_offsets:
+                layer["prototype_offsets"] = True
     return out
 
 def layer_params(layer: dict) -> int:

@@ -128,9 +128,14 @@ class PecanDLayer(QuantLayer):
     def init_from_data(self, x: torch.Tensor, generator: torch.Generator) -> None:
         """The codebook: k-medians (:func:`~.pq.kmedians`) of up to :attr:`INIT_SAMPLES`
         of the layer's input vectors over ``x``."""
+        self.pq.init_codebook(self.init_samples(x, generator), generator,
+                              self.KMEDIANS_ITERATIONS)
+
+    def init_samples(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Up to :attr:`INIT_SAMPLES` of the layer's input vectors over ``x`` (the batch and
+        the positions), drawn without replacement: ``(n, D d)``."""
         v = self.vectors(x).reshape(-1, self.groups * self.group_size)
-        pick = torch.randperm(len(v), generator=generator)[:self.INIT_SAMPLES]
-        self.pq.init_codebook(v[pick], generator, self.KMEDIANS_ITERATIONS)
+        return v[torch.randperm(len(v), generator=generator)[:self.INIT_SAMPLES]]
 
     def set_warmup(self, on: bool) -> None:
         """While ``on`` (the start of training from scratch) the float layer is dense: the

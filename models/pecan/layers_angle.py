@@ -28,7 +28,11 @@ the dot products differ by a fraction of a unit, so the softmax at 1 is nearly u
 non-negative inputs (pixels, activations after a relu) and prototypes, the largest dot
 product is mostly that of the group's largest-norm prototype whatever the input, so PECAN-A
 conv layers on digits-ref collapse to one match and the network trains to chance; PECAN-A
-linears behind dense convs train (``python -m edgeforge.bench.pecan_a_qat`` measures both).
+linears behind dense convs train. The transform's option ``prototype_offsets`` (off unless
+the layer's spec says so) mends it: each score gets ``-|C_j[q]|**2 / 2``
+(:meth:`offsets_int` on the dot products' grid, exported as ``l{i}_offset``), which makes it
+a negative squared distance up to a constant of the input, so that every layer PECAN-A
+trains (``python -m edgeforge.bench.pecan_a_qat`` measures all three).
 
 Accumulators reach past float32's exact integers (``2**24``), so the fixed-point forward
 runs in float64. Gradients: rounding passes them straight through; the table lookups of
@@ -47,7 +51,7 @@ from torch import nn
 from ...schemes.network import MAX_SHIFT, softmax_tables
 from ..network.quant import exponent_for, register, requantize, round_half_up, signed_max
 from .layers import PecanDConv2d, PecanDLinear
-from .pq_angle import PQAConv2d, PQALinear
+from .pq_angle import PQAConv2d, PQALinear, distance_offsets
 
 __all__ = ["EXP_STEP", "INIT_SPREAD", "exp_shift_for", "PecanAConv2d", "PecanALinear"]
 
@@ -75,6 +79,10 @@ class _AngleLayer:
 
     def __init__(self, spec: dict, unsigned: bool):
         super().__init__(spec, unsigned)
+        #: The transform's option (absent from the spec: off): each score gets
+        #: ``-|C_j[q]|**2 / 2`` (:func:`~.pq_angle.distance_offsets`).
+        self.prototype_offsets = bool(spec.get("prototype_offsets", False))
+        self.register_buffer("offset_int", None)
         self.f_c = None
         self.exp_shift = spec.get("exp_shift")
         self.log_sharpness = nn.Parameter(torch.zeros(()))
@@ -91,7 +99,7 @@ class _AngleLayer:
     def op(self, x, weight, bias):
         v = self.vectors(x)
         if not self.warmup:
-            v = self.pq.quantise(v, self.sharpness)
+            v = self.pq.quantise(v, self.sharpness, self.prototype_offsets)
         return self.outputs(v @ self.matrix(weight).T + bias, x)
 
     # -- fixed point -------------------------------------------------------------------
@@ -99,6 +107,15 @@ class _AngleLayer:
         """``C_int`` ``(D, p, d)``: signed ``codebook_bits`` on ``2**-f_c``."""
         q = signed_max(self.codebook_bits)
         return torch.clamp(round_half_up(self.pq.codebook * 2.0 ** self.f_c), -q, q)
+
+    def offsets_int(self) -> torch.Tensor:
+        """The scores' offsets ``(D, p)`` on the dot products' grid ``2**-(a_in + f_c)``
+        (float tensor of integers): ``round_half_up(-|C_int|**2 2**(a_in - f_c - 1))``, the
+        integer codebook's :func:`~.pq_angle.distance_offsets`; the artifact's when loaded."""
+        if self.offset_int is not None:
+            return self.offset_int
+        cb = self.codebook_int()
+        return round_half_up(-(cb * cb).sum(-1) * 2.0 ** (self.a_in - self.f_c - 1))
 
     @property
     def codebook_exponent(self) -> int:
@@ -119,6 +136,8 @@ class _AngleLayer:
         cb = self.codebook_int().double()
         tables = self.tables_int().double()                              # (D, O, p)
         s = torch.einsum("npjd,jqd->npjq", x_int, cb)                    # exact dots
+        if self.prototype_offsets:
+            s = s + self.offsets_int().double()
         with torch.no_grad():
             diff = s.max(-1, keepdim=True).values - s
             index = torch.clamp(torch.floor(diff * 2.0 ** -self.exp_shift),
@@ -167,18 +186,22 @@ class _AngleLayer:
 
     @torch.no_grad()
     def init_from_data(self, x: torch.Tensor, generator: torch.Generator) -> None:
-        """PECAN-D's codebook init, then ``beta`` from the dot products of the same kind of
-        sample with it (:data:`INIT_SPREAD`)."""
+        """PECAN-D's codebook init, then ``beta`` from the scores (the dot products, plus
+        the offsets with ``prototype_offsets``) of another sample of the same kind
+        (:meth:`~.layers.PecanDLayer.init_samples`) with it (:data:`INIT_SPREAD`)."""
         super().init_from_data(x, generator)
-        v = self.vectors(x).reshape(-1, self.groups, self.group_size)
-        pick = torch.randperm(len(v), generator=generator)[:self.INIT_SAMPLES]
-        s = torch.einsum("njd,jpd->njp", v[pick], self.pq.codebook)
+        v = self.init_samples(x, generator).reshape(-1, self.groups, self.group_size)
+        s = torch.einsum("njd,jpd->njp", v, self.pq.codebook)
+        if self.prototype_offsets:
+            s = s + distance_offsets(self.pq.codebook)
         spread = s.std(dim=-1).mean().item() if self.prototypes > 1 else 0.0
         self.log_sharpness.fill_(math.log(INIT_SPREAD / spread) if spread > 0 else 0.0)
 
     # -- artifact ----------------------------------------------------------------------
     def fields(self) -> dict:
-        return {**super().fields(), "exp_shift": self.exp_shift}
+        # The option only when on: a layer without it exports the dict it always did.
+        on = {"prototype_offsets": True} if self.prototype_offsets else {}
+        return {**super().fields(), "exp_shift": self.exp_shift, **on}
 
     def exponents(self) -> dict:
         return {**super().exponents(), "f_c": self.f_c}
@@ -199,6 +222,13 @@ class _AngleLayer:
         out[f"l{index}_codebook"] = self.codebook_int().to(torch.int8).numpy()
         out[f"l{index}_exp"] = self.exp_table.to(torch.int32).numpy().astype("uint16")
         out[f"l{index}_recip"] = self.recip_table.to(torch.int32).numpy().astype("uint16")
+        if self.prototype_offsets:
+            offsets = self.offsets_int()
+            if offsets.abs().max() >= 2 ** 31:
+                raise ValueError(f"layers[{index}] prototype offsets need more than the format's "
+                                 f"32 bits (largest {int(offsets.abs().max())}); lower its input "
+                                 f"exponent")
+            out[f"l{index}_offset"] = offsets.to(torch.int64).numpy().astype("int32")
         return out
 
     @torch.no_grad()
@@ -210,6 +240,8 @@ class _AngleLayer:
         self.exp_table = torch.from_numpy(arrays[f"l{index}_exp"].astype("int64"))
         self.recip_table = torch.from_numpy(arrays[f"l{index}_recip"].astype("int64"))
         self.tables_loaded = True
+        if self.prototype_offsets:
+            self.offset_int = torch.from_numpy(arrays[f"l{index}_offset"].astype("float64"))
         b = torch.from_numpy(arrays[f"l{index}_bias"].astype("float64"))
         self.bias.copy_(b * 2.0 ** -self.acc_exponent)
 

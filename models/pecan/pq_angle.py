@@ -22,27 +22,40 @@ from torch import nn
 
 from .pq import PQConv2d, PQLinear
 
-__all__ = ["TRAINING_MODES", "angle_weights", "PQALinear", "PQAConv2d", "set_training_mode"]
+__all__ = ["TRAINING_MODES", "distance_offsets", "angle_weights", "PQALinear", "PQAConv2d",
+           "set_training_mode"]
 
 #: What :func:`set_training_mode` accepts.
 TRAINING_MODES = ("joint", "prototypes")
 
 
-def angle_weights(x: torch.Tensor, codebook: torch.Tensor, sharpness=1.0) -> torch.Tensor:
+def distance_offsets(codebook: torch.Tensor) -> torch.Tensor:
+    """``-|C_j[q]|**2 / 2`` ``(D, p)``: added to the dot products, they make the score
+    ``-|x_j - C_j[q]|**2 / 2`` up to a constant of the input (the transform's
+    ``prototype_offsets`` option), so that the match no longer favours large prototypes."""
+    return -0.5 * (codebook * codebook).sum(-1)
+
+
+def angle_weights(x: torch.Tensor, codebook: torch.Tensor, sharpness=1.0,
+                  offsets: bool = False) -> torch.Tensor:
     """``softmax(beta C_j^T x_j)`` ``(..., D, p)`` of grouped inputs ``(..., D, d)`` and
     ``codebook`` ``(D, p, d)``; ``beta`` (``sharpness``, the paper's 1) is an inverse
-    temperature."""
-    return torch.softmax(sharpness * torch.einsum("...jd,jpd->...jp", x, codebook), dim=-1)
+    temperature; with ``offsets`` each score gets its prototype's
+    :func:`distance_offsets`."""
+    s = torch.einsum("...jd,jpd->...jp", x, codebook)
+    if offsets:
+        s = s + distance_offsets(codebook)
+    return torch.softmax(sharpness * s, dim=-1)
 
 
 class _Angle:
     """The PECAN-A quantiser, in place of PECAN-D's hard L1 match."""
 
-    def quantise(self, vecs: torch.Tensor, sharpness=1.0) -> torch.Tensor:
+    def quantise(self, vecs: torch.Tensor, sharpness=1.0, offsets: bool = False) -> torch.Tensor:
         """Vectors ``(..., D d)`` with each group replaced by ``C_j softmax(beta C_j^T x_j)``
-        (:func:`angle_weights`)."""
+        (:func:`angle_weights`, with or without ``offsets``)."""
         x = vecs.reshape(*vecs.shape[:-1], self.groups, self.group_size)
-        k = angle_weights(x, self.codebook, sharpness)
+        k = angle_weights(x, self.codebook, sharpness, offsets)
         return torch.einsum("...jp,jpd->...jd", k, self.codebook).reshape(vecs.shape)
 
 

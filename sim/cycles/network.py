@@ -569,12 +569,18 @@ def pecan_a_traffic(st) -> list[TrafficLine]:
     """A PECAN-A core's ROM lines: its codebook ROM as PECAN-D's; each group lane's table
     ROM, a word of ``prototypes per cycle`` columns a fold; the reciprocal ROM (one lane
     per group lane), a read per group lane and group fold. Its exp table is logic, no
-    memory."""
+    memory. With ``prototype_offsets`` (``offset_bits`` among the widths) the offsets' ROM
+    beside the codebook's, a word of the fold's offsets a fold (constants when fully
+    parallel)."""
     p, vectors, lines = st.params, st.inp.beats, []
     if p["folds"] > 1:
         word = p["gpc"] * p["ppc"] * p["group_size"] * p["codebook_bits"]
         lines.append(TrafficLine(f"{st.name}.codebook", word, reads=vectors * p["folds"],
                                  writes=0, array_bits=word * p["folds"]))
+        if "offset_bits" in p:
+            word = p["gpc"] * p["ppc"] * p["offset_bits"]
+            lines.append(TrafficLine(f"{st.name}.offset", word, reads=vectors * p["folds"],
+                                     writes=0, array_bits=word * p["folds"]))
     for lane in range(p["gpc"]):
         word = p["ppc"] * p["lanes"] * p["table_bits"]
         lines.append(TrafficLine(f"{st.name}.table{lane}", word, reads=vectors * p["folds"],
@@ -592,11 +598,14 @@ def pecan_a_operations(st) -> list[OperationLine]:
     ``p - 1`` compares of the maximum, ``p`` differences to it and ``p`` saturation
     compares before the exp table (a lookup, no arithmetic), ``p - 1`` adds of ``Z`` and
     ``c_out`` normalisation multiplies ``u R`` (the division moved after the sum); then
-    ``c_out`` accumulator adds a group."""
+    ``c_out`` accumulator adds a group. With ``prototype_offsets``, ``p`` offset adds a
+    group more (a line of their own)."""
     p, vectors = st.params, st.inp.beats
     d_, d, q, outputs = p["groups"], p["group_size"], p["prototypes"], p["lanes"]
     groups = vectors * d_
-    return [OperationLine(f"{st.name} dot products", "mul", (st.inp.bits, p["codebook_bits"]),
+    offsets = ([OperationLine(f"{st.name} prototype offset adds", "add", (p["dot_bits"],),
+                              groups * q)] if "offset_bits" in p else [])
+    return offsets + [OperationLine(f"{st.name} dot products", "mul", (st.inp.bits, p["codebook_bits"]),
                           groups * q * d),
             OperationLine(f"{st.name} dot-product sums", "add", (p["dot_bits"],),
                           groups * q * d),

@@ -13,7 +13,7 @@ import numpy as np
 
 from .pecan_d import vectors
 
-__all__ = ["dots", "exp_terms", "softmax_sum", "contributions", "accumulate"]
+__all__ = ["dots", "scores", "exp_terms", "softmax_sum", "contributions", "accumulate"]
 
 
 def dots(vecs: np.ndarray, codebook: np.ndarray) -> np.ndarray:
@@ -21,6 +21,13 @@ def dots(vecs: np.ndarray, codebook: np.ndarray) -> np.ndarray:
     groups, _, d = codebook.shape
     g = np.asarray(vecs, np.int64).reshape(*vecs.shape[:-1], groups, 1, d)
     return (g * codebook.astype(np.int64)).sum(axis=-1)
+
+
+def scores(vecs: np.ndarray, codebook: np.ndarray, offset=None) -> np.ndarray:
+    """The match scores ``(..., D, p)``: :func:`dots`, plus ``offset`` ``(D, p)`` (the
+    layer's ``l{i}_offset`` with ``prototype_offsets``) when given."""
+    s = dots(vecs, codebook)
+    return s if offset is None else s + np.asarray(offset, np.int64)
 
 
 def exp_terms(s: np.ndarray, exp: np.ndarray, exp_shift: int) -> np.ndarray:
@@ -32,12 +39,13 @@ def exp_terms(s: np.ndarray, exp: np.ndarray, exp_shift: int) -> np.ndarray:
 
 
 def softmax_sum(vecs, codebook, table, exp, recip, *, exp_shift: int, recip_shift: int,
-                recip_bits: int) -> np.ndarray:
+                recip_bits: int, offset=None) -> np.ndarray:
     """Each group's normalised weighted column sum ``(..., D, c_out)`` of vectors ``(..., D
     d)``: ``(u R) >> (recip_bits - 1)`` with ``u = sum_q e_q Y_j[:, q]``, ``R =
-    RECIP[Z >> recip_shift]``, ``Z = sum_q e_q``, ``e`` by :func:`exp_terms`."""
+    RECIP[Z >> recip_shift]``, ``Z = sum_q e_q``, ``e`` by :func:`exp_terms` of the
+    :func:`scores`."""
     table = np.asarray(table, np.int64)                                  # (D, O, p)
-    e = exp_terms(dots(vecs, codebook), exp, exp_shift)
+    e = exp_terms(scores(vecs, codebook, offset), exp, exp_shift)
     z = e.sum(axis=-1)                                                   # (..., D)
     u = np.einsum("...jq,joq->...jo", e, table)
     r = np.asarray(recip, np.int64)[z >> recip_shift]
@@ -49,7 +57,8 @@ def contributions(layer, arrays, vecs: np.ndarray) -> np.ndarray:
     i, f = layer.index, layer.fields
     return softmax_sum(vecs, arrays[f"l{i}_codebook"], arrays[f"l{i}_table"],
                        arrays[f"l{i}_exp"], arrays[f"l{i}_recip"], exp_shift=f["exp_shift"],
-                       recip_shift=f["recip_shift"], recip_bits=f["recip_bits"])
+                       recip_shift=f["recip_shift"], recip_bits=f["recip_bits"],
+                       offset=arrays[f"l{i}_offset"] if f.get("prototype_offsets") else None)
 
 
 def accumulate(layer, arrays, x: np.ndarray) -> np.ndarray:

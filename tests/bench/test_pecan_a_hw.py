@@ -52,6 +52,13 @@ def test_norm_bias_measures_the_largest_prototype_winning_whatever_the_input():
             m.pq.codebook.uniform_(0.1, 1.0)
             m.pq.codebook[:, 0] *= 10           # non-negative inputs: prototype 0 always wins
     assert norm_bias(net, images) == {"l1": 1.0, "l3": 1.0}
+    # With prototype offsets the score is a negative squared distance: the largest
+    # prototype, far from every input, never wins.
+    for _, m in net.quant_layers():
+        m.prototype_offsets = True
+    assert norm_bias(net, images) == {"l1": 0.0, "l3": 0.0}
+    for _, m in net.quant_layers():
+        m.prototype_offsets = False
     with torch.no_grad():
         for _, m in net.quant_layers():
             m.pq.codebook[:, 0] *= -1           # the largest is now never the nearest in angle

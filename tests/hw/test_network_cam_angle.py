@@ -33,9 +33,12 @@ FIELDS = {"codebook_bits": 8, "table_bits": 8, "exp_bits": 6, "exp_entries": 20,
           "exp_shift": 3, "recip_bits": 10, "recip_shift": 1}
 
 
-def angle_case(groups=4, protos=6, d=3, outputs=5, x_signed=False, seed=0, **fields):
+def angle_case(groups=4, protos=6, d=3, outputs=5, x_signed=False, seed=0, offsets=False,
+               **fields):
     """A core's arrays and fields with ties in the max (the last prototype copies the first)
-    and values at the extremes, and its widths derived by the transform."""
+    and values at the extremes, and its widths derived by the transform; with ``offsets``
+    the option ``prototype_offsets``: the exporter's ``-|c|**2 / 2`` on the inputs' grid,
+    and random ones as large as the dot products."""
     rng = np.random.default_rng(seed)
     f = {**FIELDS, **fields, "groups": groups, "group_size": d, "prototypes": protos,
          "bias_bits": 16}
@@ -48,6 +51,12 @@ def angle_case(groups=4, protos=6, d=3, outputs=5, x_signed=False, seed=0, **fie
               "l0_table": rng.choice([-128, 127, 0, 5, -7], size=(groups, outputs, protos)),
               "l0_bias": rng.integers(-1000, 1000, size=outputs), "l0_exp": exp,
               "l0_recip": recip}
+    if offsets:
+        f["prototype_offsets"] = True
+        norms = -((codebook * codebook).sum(axis=2) >> 1)
+        arrays["l0_offset"] = np.where(rng.random((groups, protos)) < 0.5, norms,
+                                       rng.integers(-hi * cmax * d, hi * cmax * d,
+                                                    size=(groups, protos)))
     layer = Layer(0, "linear", {**f, "transform": "pecan-a", "in_features": groups * d,
                                 "out_features": outputs, "shift": 0, "out_bits": 8},
                   (groups * d,), (outputs,))
@@ -69,13 +78,15 @@ def build(arrays, f, widths, acc_bits, x_shape, gpc, ppc):
                      arrays["l0_exp"], arrays["l0_recip"], np.arange(n), x_shape, acc_bits,
                      widths, gpc, ppc, **{k: f[k] for k in ("codebook_bits", "table_bits",
                                                            "exp_shift", "recip_bits",
-                                                           "recip_shift")})
+                                                           "recip_shift")},
+                     offsets=arrays.get("l0_offset"))
 
 
 def golden(arrays, f, xs):
     sums = softmax_sum(np.asarray(xs, np.int64), arrays["l0_codebook"], arrays["l0_table"],
                        arrays["l0_exp"], arrays["l0_recip"], exp_shift=f["exp_shift"],
-                       recip_shift=f["recip_shift"], recip_bits=f["recip_bits"])
+                       recip_shift=f["recip_shift"], recip_bits=f["recip_bits"],
+                       offset=arrays.get("l0_offset"))
     return (sums.sum(axis=-2) + arrays["l0_bias"]).tolist()
 
 
@@ -93,6 +104,17 @@ def run_core(gpc, ppc, *, seed=0, p_valid=1.0, p_ready=1.0, xs=None, **case):
 def test_core_at_every_folding(gpc, ppc):
     run_core(gpc, ppc, x_signed=(gpc + ppc) % 2 == 1, seed=gpc * 7 + ppc, p_valid=0.8,
              p_ready=0.7)
+
+
+@pytest.mark.parametrize("gpc, ppc", [(1, 1), (2, 3), (4, 6)])
+def test_core_with_prototype_offsets(gpc, ppc):
+    # Constants of the netlist (fully parallel) or a ROM beside the codebook's (folded).
+    arrays, f, *_ , xs, _ = angle_case(offsets=True, seed=5)
+    assert f["prototype_offsets"] and arrays["l0_offset"].shape == (4, 6)
+    # The offsets change the sums (else this would test nothing of them).
+    assert golden(arrays, f, xs) != golden({k: v for k, v in arrays.items()
+                                            if k != "l0_offset"}, f, xs)
+    run_core(gpc, ppc, offsets=True, seed=5, p_valid=0.8, p_ready=0.7)
 
 
 def test_one_group_one_prototype_and_odd_sizes():

@@ -36,6 +36,24 @@ def test_three_core_foldings_in_one_build(tiny):
     assert result.measurements["stream/src=random/sink=random"]["out_transfers"] == len(xs)
 
 
+def test_prototype_offsets_at_three_core_foldings():
+    # Every layer with the option: the offsets as constants (the parallel core) and as a
+    # ROM beside the codebook's (the folded and middle ones), bit-exact with the golden.
+    config = {**TINY_PECAN_A, "layers": [{**layer, "prototype_offsets": True}
+                                         if layer.get("transform") else layer
+                                         for layer in TINY_PECAN_A["layers"]]}
+    art = random_artifact(config, seed=4)
+    assert all(f"l{i}_offset" in art.arrays for i, layer in enumerate(config["layers"])
+               if layer.get("transform"))
+    design = NetworkDesign(art, folding=TINY_PECAN_A_FOLDINGS, logits=True)
+    perf = design.cycle_model()
+    # The offsets' ROM beside each folded codebook's (not the parallel core's constants),
+    # and their adds among the operations.
+    assert len([t for t in perf.traffic if t.memory.endswith(".offset")]) == 2
+    assert len([o for o in perf.operations if "prototype offset adds" in o.what]) == 3
+    _verify(design, design.test_inputs(seed=2)[:8])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("folding", ["folded", [(3, 2), (9, 4), (1, 8), (1, 2)], "parallel"])
 def test_small_network_at_three_foldings(folding):

@@ -115,3 +115,47 @@ def test_train_pecan_a_through_the_cli_then_evaluate(tmp_path, capsys):
     assert main(["train", "--scheme", "network", "--transform", "pecan-a", "--warmup", "1",
                  "-o", str(tmp_path / "c.npz"), "--no-progress"]) == 2
     assert "error: --warmup must be in [0, 1), got 1.0" in capsys.readouterr().err
+
+
+def test_prototype_offsets_make_every_layer_pecan_a_train():
+    # The paper's MNIST recipe on digits-ref with every conv/linear layer PECAN-A: the
+    # shipped dense weights frozen, the codebooks trained alone. With the dot product alone
+    # the largest prototype wins most matches on the non-negative inputs and the network
+    # stays far below its dense 99 %; with prototype_offsets (a negative squared distance)
+    # a short run is well above chance, and golden = the trained model bit for bit.
+    net = with_transforms(preset("digits-ref"), "pecan-a", prototypes=16,
+                          prototype_offsets=True)
+    r = train_network(net, TrainConfig(iterations=150, seed=0), progress=False,
+                      frozen=PRETRAINED["digits-ref"])
+    art = export_network(r, command="test")
+    layers = [l for l in art.config["layers"] if l.get("transform")]
+    assert all(l["transform"] == "pecan-a" and l["prototype_offsets"] for l in layers)
+    x, y = load_digits("test")
+    golden = classify(art, x)
+    last = max(int(k[1:]) for k in art.scales)
+    logits = r.net.logits(x).double().numpy() * 2.0 ** art.scales[f"l{last}"]["a_out"]
+    np.testing.assert_array_equal(logits, golden.logits)
+    assert np.mean(golden.classes == y) > 0.75             # 88 % at seed 0; chance 10 %
+    assert art.arrays["l3_offset"].dtype == np.int32 and art.arrays["l3_offset"].max() <= 0
+    # Loaded back, the layers keep the option and the artifact's offsets.
+    np.testing.assert_array_equal(network_from_artifact(art).predict(x), golden.classes)
+
+
+def test_without_the_option_an_export_has_no_offsets(trained):
+    art = export_network(trained, command="test")
+    assert not any(k.endswith("_offset") for k in art.arrays)
+    assert all("prototype_offsets" not in l for l in art.config["layers"])
+
+
+def test_prototype_offsets_flag_needs_a_pecan_a_layer(tmp_path, capsys):
+    assert main(["train", "--scheme", "network", "--transform", "pecan-d",
+                 "--prototype-offsets", "--iterations", "2", "-o", str(tmp_path / "d.npz"),
+                 "--no-progress"]) == 2
+    assert ("--prototype-offsets: a PECAN-A option; give --transform pecan-a (for all or "
+            "some layers) with it") in capsys.readouterr().err
+    out = tmp_path / "a.npz"
+    assert main(["train", "--scheme", "network", "--preset", "digits-mlp", "--transform",
+                 "pecan-a,dense", "--prototypes", "4", "--prototype-offsets", "--iterations",
+                 "4", "-o", str(out), "--no-progress"]) == 0
+    layers = load(out).config["layers"]
+    assert layers[1]["prototype_offsets"] is True and "prototype_offsets" not in layers[3]

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from edgeforge.models.pecan.pq_angle import (PQAConv2d, PQALinear, angle_weights,
-                                             set_training_mode)
+                                             distance_offsets, set_training_mode)
 from edgeforge.schemes.network import Layer, softmax_tables
 from edgeforge.sim.golden.pecan_a import accumulate
 
@@ -69,3 +69,21 @@ def test_training_modes():
     with pytest.raises(ValueError, match=r"^mode must be one of \['joint', 'prototypes'\], "
                                          r"got 'weights'$"):
         set_training_mode(model, "weights")
+
+
+def test_distance_offsets_make_the_match_the_nearest_prototype():
+    # Non-negative inputs and prototypes: by dot product alone the largest prototype wins
+    # almost every match; with -|c|**2 / 2 added the arg-max is the nearest in L2 on every
+    # input (|x|**2 / 2, the rest of -|x - c|**2 / 2, is the same for every prototype).
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(500, 2, 4, generator=g, dtype=torch.float64)
+    cb = torch.rand(2, 6, 4, generator=g, dtype=torch.float64)
+    cb[:, 2] += 2                   # above every other prototype in every coordinate
+    nearest = torch.cdist(x.transpose(0, 1), cb).argmin(-1).T              # (n, D)
+    sharp = 1e4
+    with_offsets = angle_weights(x, cb, sharp, offsets=True).argmax(-1)
+    assert torch.equal(with_offsets, nearest)
+    torch.testing.assert_close(distance_offsets(cb), -0.5 * cb.pow(2).sum(-1))
+    top = cb.norm(dim=-1).argmax(-1)                                        # (D,)
+    by_dot = (angle_weights(x, cb, sharp).argmax(-1) == top).float().mean()
+    assert by_dot > 0.9 and (nearest == top).float().mean() < 0.5
