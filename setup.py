@@ -19,4 +19,5 @@ for namespace, folder in FOLDERS.items():
 setup(packages=packages, package_dir=FOLDERS,
       package_data={"edgeforge.models.hklut": ["pretrained/*.npz", "pretrained/*.md"],
                     "edgeforge.models.network": ["pretrained/*.npz", "pretrained/*.md"],
+                    "edgeforge.models.srlut": ["pretrained/*.npz", "pretrained/*.md"],
                     "edgeforge.models.bicubic": ["shipped/*.npz"]})

@@ -18,6 +18,10 @@ Spec::
     options = { folding = "folded" }           # what ``edgeforge.generate`` takes
     targets = ["generic"]                      # optional, this row only
     group = "digits-ref @ 64 cycles"           # optional: rows of a like-for-like set
+    [[row]]
+    label = "MuLUT x4 (golden only)"
+    artifact = "rtl_out/imports/mulut-x4.npz"
+    hardware = false                           # task metric and storage only: no engine
 
 An ``ecp5`` target takes the smallest ECP5 part the design fits. Energy per output is
 estimated from the record's operation and access counts (``bench.energy.estimate``),
@@ -63,6 +67,8 @@ SHIPPED = {
     "digits-mlp": "models/network/pretrained/digits-mlp.npz",
     "hklut-s-x4": "models/hklut/pretrained/hklut-s-x4.npz",
     "bicubic-x4": "models/bicubic/shipped/bicubic-x4.npz",
+    "srlut-s-x4": "models/srlut/pretrained/srlut-s-x4.npz",
+    "srlut-f-x4": "models/srlut/pretrained/srlut-f-x4.npz",
     "digits-all-debut": "models/network/pretrained/digits-all-debut.npz",
     "digits-pecan-d": "models/network/pretrained/digits-pecan-d.npz",
     "digits-pecan-a": "models/network/pretrained/digits-pecan-a.npz",
@@ -92,6 +98,9 @@ class RowSpec:
     verify: bool = True
     #: A family's part instead of the default (``{"ecp5": "ecp5-45f"}``: no smallest-part search).
     devices: dict | None = None
+    #: False: the artifact's task metric and storage alone, for a scheme without an engine
+    #: (MuLUT): no design, no RTL run, no synthesis.
+    hardware: bool = True
 
 
 @dataclass(frozen=True)
@@ -125,10 +134,11 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
     out, labels = [], set()
     for i, row in enumerate(rows):
         where = f"{source}: row[{i}]"
-        unknown = sorted(set(row) - {"label", "artifact", "options", "targets", "group"})
+        unknown = sorted(set(row) - {"label", "artifact", "options", "targets", "group",
+                                     "hardware"})
         if unknown:
             raise SpecError(f"{where}: unknown field {unknown[0]!r}; known: label, artifact, "
-                            "options, targets, group")
+                            "options, targets, group, hardware")
         for key in ("label", "artifact"):
             if not isinstance(row.get(key), str) or not row[key]:
                 raise SpecError(f"{where}.{key}: expected a non-empty string, got "
@@ -142,14 +152,22 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
         group = row.get("group")
         if group is not None and not isinstance(group, str):
             raise SpecError(f"{where}.group: expected a string, got {group!r}")
+        hardware = row.get("hardware", True)
+        if not isinstance(hardware, bool):
+            raise SpecError(f"{where}.hardware: expected true or false, got {hardware!r}")
+        if not hardware and (options or "targets" in row):
+            raise SpecError(f"{where}: a row with hardware = false has no design: drop its "
+                            "options and targets")
         out.append(RowSpec(row["label"], row["artifact"], options,
-                           _targets(row["targets"], f"{where}.targets") if "targets" in row
-                           else targets, group))
+                           (_targets(row["targets"], f"{where}.targets") if "targets" in row
+                            else targets) if hardware else (), group, hardware=hardware))
     return Spec(str(data.get("title", "Hardware cost across schemes")), tuple(out), source)
 
 
 def resolve_artifact(name: str) -> Path:
-    """The path of ``shipped:<name>`` (:data:`SHIPPED`) or of a file, checked to exist."""
+    """The path of ``shipped:<name>`` (:data:`SHIPPED`) or of a file (a relative one from the
+    working folder, else from the repository, as the committed specs name them), checked to
+    exist."""
     if name.startswith("shipped:"):
         key = name[len("shipped:"):]
         if key not in SHIPPED:
@@ -157,6 +175,8 @@ def resolve_artifact(name: str) -> Path:
                             f"{', '.join(sorted(SHIPPED))}")
         return REPO / SHIPPED[key]
     path = Path(name).expanduser()
+    if not path.is_file() and not path.is_absolute():
+        path = REPO / path
     if not path.is_file():
         raise SpecError(f"artifact: no such file {name!r}")
     return path
@@ -222,6 +242,8 @@ def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = Tr
     results are found (default ``rtl_out``). ``measure_missing`` False: a row the cache lacks is
     not measured but kept with :data:`NOT_MEASURED` as its reason."""
     base = row_fields(row)
+    if not row.hardware:
+        return {**base, **artifact_record(row, cache=cache, measure_missing=measure_missing)}
     try:
         art, design = design_of(row)
     except Exception as err:            # a bad artifact or option is the row's reason
@@ -248,6 +270,27 @@ def measure_row(row: RowSpec, *, cache: Path | None = CACHE, progress: bool = Tr
         if cache is not None:
             store_record(row, record, cache)
     return {**base, **record}
+
+
+def artifact_record(row: RowSpec, *, cache: Path | None, measure_missing: bool) -> dict:
+    """The record of a ``hardware = false`` row: scheme, task metric and storage of its
+    artifact (cached by the artifact's hash), or ``{"error"}``."""
+    from .. import load
+    try:
+        art = load(resolve_artifact(row.artifact))
+    except Exception as err:
+        return {"error": f"{type(err).__name__}: {err}"}
+    path = None if cache is None else cache / f"{art.short_hash}-artifact.json"
+    if path is not None and path.is_file():
+        return json.loads(path.read_text())
+    if not measure_missing:
+        return {"scheme": art.scheme, "error": NOT_MEASURED}
+    record = {"scheme": art.scheme, "hardware": False, "artifact_hash": art.short_hash,
+              "metric": _metric(art), "storage_bytes": sum(art.storage_bytes().values())}
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        jsonfile.write(path, record, indent=2)
+    return record
 
 
 def row_filter(patterns) -> "callable":
@@ -308,16 +351,19 @@ def table_rows(report: dict) -> list[dict]:
         if "error" in r:
             rows.append({**row, "error": r["error"]})
             continue
+        metric = r.get("metric") or {}
+        row.update({"metric": metric.get("name"), "metric value": metric.get("value"),
+                    "storage bytes": r.get("storage_bytes")})
+        if not r.get("hardware", True):
+            rows.append(row)
+            continue
         perf, verify = r["performance"], r.get("verify", {})
         per_out = perf["outputs_per_input"]
         reads = sum(t["reads"] for t in perf["traffic"])
-        metric = r.get("metric") or {}
         ecp5 = (r.get("cost", {}).get("ecp5") or {})
         fmax = ecp5.get("fmax_mhz") if ecp5.get("fits") else None
         generic = r.get("cost", {}).get("generic") or {}
         row.update({
-            "metric": metric.get("name"), "metric value": metric.get("value"),
-            "storage bytes": r.get("storage_bytes"),
             "on-chip memory bits": generic.get("memory_bits"),
             "off-chip bytes per output": (perf["offchip_bytes_in"] + perf["offchip_bytes_out"])
             / per_out,
@@ -508,8 +554,8 @@ def plot(report: dict, out: Path) -> list[Path]:
                                      "test accuracy %", yscale=100))
     series: dict[str, list] = {}
     for r in rows:
-        ops = (r["multiplies per output"] or 0) + (r["adds per output"] or 0)
-        if ops and r["cycles per output"]:
+        ops = (r.get("multiplies per output") or 0) + (r.get("adds per output") or 0)
+        if ops and r.get("cycles per output"):
             series.setdefault(r["scheme"], []).append((ops / r["cycles per output"],
                                                        r["cycles per output"]))
     sr = [(r["storage bytes"], r["metric value"], r["label"]) for r in rows

@@ -26,6 +26,10 @@ from network_helpers import SMALL_REF
     ("[[row]]\nlabel='a'\nartifact='b'\noptions=3", r"row\[0\]\.options: expected a table"),
     ("[[row]]\nlabel='a'\nartifact='b'\nspeed=3", r"row\[0\]: unknown field 'speed'"),
     ("[[row", r"not TOML"),
+    ("[[row]]\nlabel='a'\nartifact='b'\nhardware='no'",
+     r"row\[0\]\.hardware: expected true or false, got 'no'"),
+    ("[[row]]\nlabel='a'\nartifact='b'\nhardware=false\noptions={folding='folded'}",
+     r"row\[0\]: a row with hardware = false has no design"),
 ])
 def test_bad_specs_are_refused_naming_the_field(text, message):
     with pytest.raises(SpecError, match=message):
@@ -34,7 +38,10 @@ def test_bad_specs_are_refused_naming_the_field(text, message):
 
 def test_the_default_spec_parses_and_names_shipped_artifacts():
     spec = compare.load_spec(None)
-    assert spec.rows and all(compare.resolve_artifact(r.artifact).is_file() for r in spec.rows)
+    shipped = [r for r in spec.rows if r.artifact.startswith("shipped:")]
+    assert shipped and all(compare.resolve_artifact(r.artifact).is_file() for r in shipped)
+    # Only a row without hardware may name a user's import (the authors' MuLUT tables).
+    assert all(not r.hardware for r in spec.rows if r not in shipped)
     with pytest.raises(SpecError, match=r"unknown shipped artifact 'nope'; known: .*digits-ref"):
         compare.resolve_artifact("shipped:nope")
 
@@ -56,9 +63,10 @@ def _small_spec(tmp_path, rows) -> str:
 def test_rows_measured_failures_kept_and_a_rerun_is_cached(tmp_path, monkeypatch):
     spec = parse_spec(_small_spec(tmp_path, [("small folded", '"folded"'),
                                              ("small bad", "[[3, 1]]")]))
-    cache = tmp_path / "cache"
-    report = compare.run(spec, progress=False, cache=cache)
+    cache, designs = tmp_path / "cache", tmp_path / "designs"
+    report = compare.run(spec, progress=False, cache=cache, design_dir=lambda d: designs)
     good, bad = report["records"]
+    assert (designs / good["design"] / "reports" / "generic.json").is_file()
     assert good["verify"]["cycles_measured"] == good["verify"]["cycles_predicted"]
     assert good["cost"]["generic"]["resources"]["gates"] > 0
     assert good["metric"] is None                      # random integers: no accuracy
@@ -77,6 +85,13 @@ def test_rows_measured_failures_kept_and_a_rerun_is_cached(tmp_path, monkeypatch
     monkeypatch.setattr(compare, "measure", lambda *a, **k: pytest.fail("measured again"))
     again = compare.run(spec, progress=False, cache=cache)
     assert again["records"][0]["design_hash"] == good["design_hash"]
+    monkeypatch.undo()
+    # A new cache over the same design folder (the demo's reuse of its steps' designs):
+    # verified again, but the synthesis results are read back, no tool runs.
+    from edgeforge.bench import synth
+    monkeypatch.setattr(synth, "_run_tool", lambda *a, **k: pytest.fail("synthesised again"))
+    fresh = compare.run(spec, progress=False, cache=tmp_path / "cache2", design_dir=designs)
+    assert fresh["records"][0]["cost"] == good["cost"]
 
 
 def test_group_ratios_are_to_the_first_row():
@@ -111,3 +126,18 @@ def test_only_measures_the_matching_rows_and_cached_measures_none(tmp_path, caps
                          measured=lambda row: False)
     assert cached["records"][0] == folded and cached["records"][1]["error"] == compare.NOT_MEASURED
     assert "not measured yet" in compare.render_markdown(cached)
+
+
+def test_a_row_without_hardware_has_its_metric_and_storage_only(tmp_path):
+    spec = parse_spec('[[row]]\nlabel = "golden"\nartifact = "shipped:digits-mlp"\n'
+                      'hardware = false\n')
+    cache = tmp_path / "cache"
+    (record,) = compare.run(spec, progress=False, cache=cache)["records"]
+    assert record["metric"]["name"] == "accuracy" and 0 <= record["metric"]["value"] <= 1
+    assert record["storage_bytes"] > 0 and "performance" not in record and "cost" not in record
+    (row,) = compare.table_rows({"records": [record]})
+    assert row["metric value"] == record["metric"]["value"] and "cycles per output" not in row
+    assert "| golden | - | network | accuracy |" in "\n".join(compare.markdown_table([row]))
+    # Cached by the artifact's hash: --cached finds it.
+    again = compare.run(spec, progress=False, cache=cache, measured=lambda r: False)
+    assert again["records"] == [record]
