@@ -166,7 +166,7 @@ def compare_flow(flow: Flow, out: Path, *, quick: bool) -> None:
                        + (f"; failed: {', '.join(failed)}" if failed else ""))
 
     flow.console.rule("edgeforge demo: hardware cost across schemes")
-    flow.run("compare: shipped artifacts, one folding each", table)
+    flow.run("compare: an artifact of each scheme at one folding", table)
 
 
 def run_demo(out: Path, *, quick: bool = False, simulator: str = "verilator") -> int:
