@@ -41,7 +41,7 @@ torch on CPU with one thread, the fastest of 7 turns each: generated maps of 8x8
 32x32 (128 images x 32 channels, a relu of a random 3x3 conv of noise), and digits-wide's
 own (its two convs' maps on 640 training images, 8x8 and 4x4).
 
-Hardware (``--hw``, ``compress_hw.md``): seed 0's dense, EZCrop 0.5 and NRMF 0.95 networks
+Hardware (``--hw``, ``compress_hw.md``): seed 0's dense, EZCrop (every rate) and NRMF (every p) networks
 at the folded setting through the one harness (``bench/harness.measure``): cocotb on
 Verilator, bit-exact and cycle-exact, then synthesis (generic only with ``--quick``), and the
 energy estimate of :func:`edgeforge.bench.energy.estimate` (from the cycle model's
@@ -336,9 +336,10 @@ HW_IMAGES = 16
 
 
 def run_hw(*, quick: bool = False, progress: bool = True, done=None) -> dict:
-    """Seed 0's dense, EZCrop 0.5 and NRMF 0.95 digits-wide, folded, through the harness;
-    ``done(report)`` is called with the report so far after each network (a long run
-    leaves its finished rows behind)."""
+    """Seed 0's dense digits-wide, EZCrop at every rate of :data:`RATES` and NRMF at every
+    threshold of :data:`PS` (all three from one regularised network, as in the accuracy
+    table), folded, through the harness; ``done(report)`` is called with the report so far
+    after each network (a long run leaves its finished rows behind)."""
     from .. import generate
     from .energy import estimate
     from .harness import cost_smallest, measure
@@ -346,10 +347,13 @@ def run_hw(*, quick: bool = False, progress: bool = True, done=None) -> dict:
     command = COMMAND + " --hw" + (" --quick" if quick else "")
     dense = train_network(PRESET, TrainConfig(seed=0), progress=False)
     ft = TrainConfig(**{**FINE_TUNE.to_dict(), "seed": 0})
-    networks = [("dense", dense, {}),
-                ("ezcrop 0.5", *_result_details(prune_network(dense, 0.5, fine_tune=ft))),
-                ("nrmf p=0.95", *_result_details(nrmf_network(dense, 0.95, fine_tune=ft,
-                                                              regularise=ft)))]
+    regularised = regularise_network(dense, ALPHA, ft, progress=False)
+    networks = ([("dense", dense, {})]
+                + [(f"ezcrop {rate:g}", *_result_details(prune_network(dense, rate, fine_tune=ft)))
+                   for rate in RATES]
+                + [(f"nrmf p={p:g}", *_result_details(nrmf_network(
+                    regularised, p, regularise=None, fine_tune=ft, name=f"{PRESET}-nrmf")))
+                   for p in PS])
     x, y = load_digits("test")
     images = list(x[:HW_IMAGES])
     records = []
