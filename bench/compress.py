@@ -73,11 +73,12 @@ from ..models.compress.ezcrop import (ezcrop_scores, ezcrop_scores_rfft, feature
                                       hrank_scores)
 from ..models.compress.nrmf import ALPHA, regularise_network
 from ..models.data_digits import N_TRAIN, load_digits
-from ..models.image_sets import DIGITS, HeldOut, ImageSet
+from ..models.image_sets import DIGITS, ImageSet
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..sim.golden.network import classify
-from .harness import RESULTS, paired_margin, positive_int, publish, seed_stats
+from .harness import (RESULTS, add_validation_argument, data_record, digits_for, paired_margin,
+                      positive_int, publish, scored_images, seed_stats)
 from .network_accuracy import mean_pm_std
 
 __all__ = ["PRESET", "SEEDS", "RATES", "PS", "SIDES", "VARIANTS", "MARGIN", "check_variants",
@@ -215,10 +216,7 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig
                       for key in ("integer", "float", "float_integer_class_agreement", "params",
                                   "macs", "seconds")}
         summary[v]["method"] = rows[0]["method"]
-    results = {"command": COMMAND, "preset": PRESET, "test_images": len(labels),
-               "split": data.split_rule, "data": str(data),
-               "validation": isinstance(data, HeldOut),
-               "train_images": len(data.load("train")[1]),
+    results = {"command": COMMAND, "preset": PRESET, **data_record(data),
                "seeds": list(seeds), "variants": [DENSE, *names],
                "train_config": {k: v for k, v in config.to_dict().items() if k != "seed"},
                "fine_tune": {k: v for k, v in fine_tune.to_dict().items() if k != "seed"},
@@ -400,8 +398,7 @@ def _rank_text(ranks: dict | None) -> str:
 def render_markdown(results: dict) -> str:
     s, t = results["summary"], results["targets"]
     ft = results["fine_tune"]
-    scored = ("held-out validation images (a share of the training split; the test images "
-              "are not read)" if results.get("validation") else "test images")
+    scored = scored_images(results)
     # (results written before train_images was recorded trained on the whole split)
     epochs = ft["iterations"] * ft["batch"] / results.get("train_images", N_TRAIN)
     reg = results.get("regularise", ft)
@@ -546,10 +543,7 @@ def main(argv=None) -> int:
     parser.add_argument("--fine-tune-lr", type=_positive_float, metavar="LR",
                         default=FINE_TUNE.lr,
                         help=f"peak learning rate of every fine-tuning (default {FINE_TUNE.lr})")
-    parser.add_argument("--validation", action="store_true",
-                        help="train and fine-tune on 80 %% of the training split and score on "
-                             "the other 20 %% (how a schedule is chosen: the test images are "
-                             "not read)")
+    add_validation_argument(parser, "train and fine-tune")
     parser.add_argument("--no-metric-time", action="store_true",
                         help="skip the EZCrop / HRank metric timing")
     parser.add_argument("--hw", action="store_true",
@@ -575,7 +569,7 @@ def main(argv=None) -> int:
     regularise = TrainConfig(**{**fine_tune.to_dict(),
                                 "iterations": args.regularise_steps or fine_tune.iterations})
     results = run(args.seeds, fine_tune=fine_tune, regularise=regularise, variants=args.variants,
-                  data=HeldOut("digits") if args.validation else DIGITS,
+                  data=digits_for(args.validation),
                   metric_time=not args.no_metric_time, progress=args.progress, say=say)
     results["command"] = command
     publish(args.out, args.stem or "compress", results, render_markdown)

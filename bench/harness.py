@@ -26,7 +26,8 @@ from .. import jsonfile
 
 __all__ = ["REPO", "RESULTS", "ECP5_PARTS", "MeasureError", "measure", "cost_records",
            "cost_smallest", "engine_commit", "printer",
-           "main_quick", "write_json", "publish", "positive_int", "seed_stats", "paired_margin"]
+           "main_quick", "write_json", "publish", "positive_int", "seed_stats", "paired_margin",
+           "add_validation_argument", "digits_for", "scored_images", "data_record"]
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -238,3 +239,36 @@ def paired_margin(reference: dict, variant: dict, margin: float) -> dict:
     return {"seeds": seeds, "margin": margin, "difference": round(d, 6), "std": round(s, 6),
             "bound": round(d + s, 6), "met": bool(d + s <= margin + 1e-12),
             "std_unpaired": round(float(np.hypot(sd(ref), sd(var))), 6)}
+
+
+# -- choosing on validation images (a benchmark's ``--validation``) -----------------------
+
+def add_validation_argument(parser, fit: str = "train") -> None:
+    """The ``--validation`` switch: ``fit`` (what the benchmark does on the fit part) on 80 %
+    of the training split, scores on the held-out 20 %; the test images are not read."""
+    parser.add_argument("--validation", action="store_true",
+                        help=f"{fit} on 80 %% of the training split and score on the other "
+                             "20 %% (how a schedule is chosen: the test images are not read)")
+
+
+def digits_for(validation: bool):
+    """Digits (:data:`~edgeforge.models.image_sets.DIGITS`), or with ``validation`` its
+    training split cut into fit and held-out parts
+    (:class:`~edgeforge.models.image_sets.HeldOut`)."""
+    from ..models.image_sets import DIGITS, HeldOut
+    return HeldOut("digits") if validation else DIGITS
+
+
+def data_record(data) -> dict:
+    """What a results file says of the images it trained and scored on: ``split`` (the
+    rule), ``data``, ``validation`` (scored on held-out training images, not the test
+    split), ``train_images`` and ``test_images`` (the scored ones)."""
+    from ..models.image_sets import HeldOut
+    return {"split": data.split_rule, "data": str(data), "validation": isinstance(data, HeldOut),
+            "train_images": len(data.load("train")[1]), "test_images": len(data.load("test")[1])}
+
+
+def scored_images(results: dict) -> str:
+    """How a report names the images its accuracies were scored on."""
+    return ("held-out validation images (a share of the training split; the test images "
+            "are not read)" if results.get("validation") else "test images")

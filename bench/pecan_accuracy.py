@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
+import multiprocessing
 import shlex
 import sys
 import time
@@ -53,17 +55,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..models.data_digits import N_TEST, SPLIT_RULE, load_digits
+from ..models.image_sets import DIGITS, ImageSet
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import preset, with_transforms
 from ..models.pecan.export import memory_bits, prune_prototypes
 from ..sim.golden.network import classify
-from .harness import RESULTS, positive_int, publish
+from .harness import (RESULTS, add_validation_argument, data_record, digits_for, paired_margin,
+                      positive_int, publish, scored_images, seed_stats)
 from .network_accuracy import SEEDS, mean_pm_std
-from .harness import seed_stats
 
-__all__ = ["PECAN", "Variant", "VARIANTS", "ABLATIONS", "FROM_DENSE_PECAN", "FROM_DENSE_CONFIG",
+__all__ = ["PECAN", "Variant", "VARIANTS", "ABLATIONS", "SEARCH", "EXACT_CONV1_PECAN", "MARGIN",
+           "targets", "FROM_DENSE_PECAN", "FROM_DENSE_CONFIG",
            "PECAN_CONFIG", "PAPER", "UP5K_BRAM_BITS", "run",
            "render_markdown", "main"]
 
@@ -156,7 +159,33 @@ ABLATIONS = dict([
     ("fc1 alone, p 16 d 4 (frozen)", _one_layer(2, 16, 4)),
     ("fc2 alone, p 16 d 2 (frozen)", _one_layer(3, 16, 2)),
 ])
-ALL_VARIANTS = {**VARIANTS, **ABLATIONS}
+#: Conv1 exact: its inputs are the pixels, which take 17 values (digits' 0..16), so 17
+#: prototypes of one value each hold every pixel and its match loses nothing; 7-bit tables
+#: in conv1 and conv2 keep the sum within the UP5K's block RAM (121,920 of 122,880 bits).
+EXACT_CONV1_PECAN = {"prototypes": [17, 32, 16, 16], "group_size": [1, 4, 4, 2],
+                     "table_bits": [7, 7, 8, 8]}
+
+
+def _searched(label: str, pecan: dict = FROM_DENSE_PECAN, **config) -> tuple:
+    return label, Variant("pecan-d", "dense", pecan,
+                          dataclasses.replace(FROM_DENSE_CONFIG, **config))
+
+
+#: What the search for the 2-point target tried, on validation images (``--validation``:
+#: 80 % of the training split to fit, 20 % held out; the test images are not read), from
+#: the same seed's dense network as "from dense"; quick (2 seeds, ``--iterations``) first.
+SEARCH = dict([
+    _searched("from dense, soft match 0.3 of the steps (tau 0.5 annealed)", soft_match=0.3),
+    _searched("from dense, progressive over 0.5 of the steps", progressive=0.5),
+    _searched("from dense, p 17,32,16,16 d 1,4,4,2 tables 7,7,8,8 (conv1 exact)",
+              EXACT_CONV1_PECAN),
+    _searched("from dense, 4000 iterations", iterations=4000),
+    _searched("from dense, codebooks at 3 x lr", codebook_lr=3.0),
+    _searched("from dense, codebooks at 10 x lr", codebook_lr=10.0),
+    _searched("from dense, qat_fraction 0.8", qat_fraction=0.8),
+    _searched("from dense, weight decay 0.01", weight_decay=0.01),
+])
+ALL_VARIANTS = {**VARIANTS, **ABLATIONS, **SEARCH}
 #: The PECAN-D runs' schedule (the dense runs use TrainConfig's defaults).
 PECAN_CONFIG = TrainConfig(iterations=1500, warmup=0.3)
 #: iCE40 UP5K block RAM: 30 SB_RAM40_4K of 4 Kbit.
@@ -193,9 +222,10 @@ def _variant_setup(variant: Variant, pecan: dict, config: TrainConfig,
 
 
 def _pecan_run(name: str, variant: Variant, dense, seed: int, pecan: dict,
-               config: TrainConfig, iterations: int | None, progress: bool) -> dict:
-    x_test, y_test = load_digits("test")
-    x_train, _ = load_digits("train")
+               config: TrainConfig, iterations: int | None, progress: bool,
+               data: ImageSet) -> dict:
+    x_test, y_test = data.load("test")
+    x_train, _ = data.load("train")
     knobs, cfg = _variant_setup(variant, pecan, config, iterations)
     cfg = dataclasses.replace(cfg, seed=seed)
     network = with_transforms(preset("digits-ref"), variant.transforms,
@@ -204,7 +234,7 @@ def _pecan_run(name: str, variant: Variant, dense, seed: int, pecan: dict,
     result = train_network(network, cfg, progress=progress,
                            frozen=dense if variant.start == "frozen" else None,
                            init=dense if variant.start == "dense" else None,
-                           teacher=dense if cfg.distill > 0 else None)
+                           teacher=dense if cfg.distill > 0 else None, data=data)
     seconds = time.perf_counter() - start
     artifact = export_network(result, command=f"{COMMAND} ({name}, seed {seed})")
     golden = classify(artifact, x_test).classes
@@ -232,37 +262,60 @@ def _variant(name: str) -> Variant:
     return ALL_VARIANTS[name]
 
 
+def _seed_runs(seed: int, *, chosen: dict, pecan: dict, dense_config: TrainConfig,
+               pecan_config: TrainConfig, iterations: int | None, progress: bool,
+               data: ImageSet) -> tuple[dict, list[dict]]:
+    """One seed: the dense network, then every variant of ``chosen`` from it."""
+    torch.set_num_threads(1)
+    x_test, y_test = data.load("test")
+    start = time.perf_counter()
+    cfg = TrainConfig(**{**dense_config.to_dict(), "seed": seed})
+    result = train_network("digits-ref", cfg, progress=progress, data=data)
+    dense = export_network(result, command=f"{COMMAND} (dense, seed {seed})")
+    dense_run = {"seed": seed, "float": round(result.float_accuracy, 6),
+                 "golden": round(_accuracy(dense, x_test, y_test), 6),
+                 "seconds": round(time.perf_counter() - start, 2)}
+    return dense_run, [_pecan_run(name, variant, dense, seed, pecan, pecan_config, iterations,
+                                  progress, data) for name, variant in chosen.items()]
+
+
 def run(seeds=SEEDS, variants=tuple(VARIANTS), *, pecan: dict = PECAN,
         dense_config: TrainConfig = TrainConfig(), pecan_config: TrainConfig = PECAN_CONFIG,
-        iterations: int | None = None, progress: bool = True) -> dict:
+        iterations: int | None = None, progress: bool = True, data: ImageSet = DIGITS,
+        jobs: int = 1) -> dict:
     """Train, export and evaluate the dense network and every variant at every seed.
 
     ``variants`` are names in :data:`VARIANTS` or :data:`ABLATIONS`. ``pecan`` holds the
     PECAN-D layers' knobs (:func:`~edgeforge.models.network.zoo.with_transforms`) and
     ``pecan_config`` the schedule of the variants without their own; ``iterations``, if
     given, replaces every variant's (a quick run: the results say so). The configs'
-    seeds are replaced by each of ``seeds``.
+    seeds are replaced by each of ``seeds``. Every network trains on ``data``'s training
+    split and is scored on its ``"test"`` split (a
+    :class:`~edgeforge.models.image_sets.HeldOut` set: held-out training images, for
+    choosing a recipe without reading the test images). ``jobs`` > 1 trains that many seeds
+    at once, each in a process of its own (no progress bars then).
 
     Returns
     -------
     dict
         ``dense`` and ``runs`` (one row per seed and variant), ``summary`` per
-        variant (mean, std, min, max over the seeds), the knobs and schedules.
+        variant (mean, std, min, max over the seeds), ``targets`` (:func:`targets`), the
+        knobs and schedules.
     """
     chosen = {name: _variant(name) for name in variants}
-    x_test, y_test = load_digits("test")
-    dense_runs, runs = [], []
-    for seed in seeds:
-        start = time.perf_counter()
-        cfg = TrainConfig(**{**dense_config.to_dict(), "seed": seed})
-        result = train_network("digits-ref", cfg, progress=progress)
-        dense = export_network(result, command=f"{COMMAND} (dense, seed {seed})")
-        dense_runs.append({"seed": seed, "float": round(result.float_accuracy, 6),
-                           "golden": round(_accuracy(dense, x_test, y_test), 6),
-                           "seconds": round(time.perf_counter() - start, 2)})
-        for name, variant in chosen.items():
-            runs.append(_pecan_run(name, variant, dense, seed, pecan, pecan_config, iterations,
-                                   progress))
+    one_seed = functools.partial(_seed_runs, chosen=chosen, pecan=pecan,
+                                 dense_config=dense_config, pecan_config=pecan_config,
+                                 iterations=iterations, progress=progress and jobs == 1,
+                                 data=data)
+    if jobs == 1:
+        per_seed = [one_seed(seed) for seed in seeds]
+    else:
+        # Seeds in processes of their own, one torch thread each: a run's figures do not
+        # depend on which process trained it (the same seed, the same bytes).
+        with multiprocessing.get_context("spawn").Pool(min(jobs, len(seeds))) as pool:
+            per_seed = pool.map(one_seed, seeds)
+    dense_runs = [d for d, _ in per_seed]
+    runs = [r for _, rows in per_seed for r in rows]
     keys = ("float", "golden", "unquantised", "train", "float_golden_class_agreement",
             "prototypes_used", "pruned_golden", "bits_pruned", "seconds")
     summary = {"dense": {k: seed_stats([r[k] for r in dense_runs])
@@ -278,12 +331,29 @@ def run(seeds=SEEDS, variants=tuple(VARIANTS), *, pecan: dict = PECAN,
         setups[name] = {"transforms": variant.transforms, "start": variant.start,
                         "pecan": knobs,
                         "config": {k: v for k, v in cfg.to_dict().items() if k != "seed"}}
-    return {"command": COMMAND, "test_images": N_TEST, "split": SPLIT_RULE,
+    return {"command": COMMAND, **data_record(data),
             "seeds": list(seeds), "quick": iterations is not None or len(seeds) < len(SEEDS),
             "variants": setups,
             "dense_config": {k: v for k, v in dense_config.to_dict().items() if k != "seed"},
             "up5k_bram_bits": UP5K_BRAM_BITS, "torch": torch.__version__,
-            "dense": dense_runs, "runs": runs, "summary": summary, "paper": PAPER}
+            "dense": dense_runs, "runs": runs, "summary": summary,
+            "targets": targets(dense_runs, runs), "paper": PAPER}
+
+
+#: The issue's accuracy target: PECAN-D digits-ref within 2 points of the dense int8 one.
+MARGIN = 0.02
+
+
+def targets(dense_runs: list[dict], runs: list[dict]) -> dict:
+    """Per variant, "within :data:`MARGIN` of dense" on the golden accuracies by issue 11's
+    rule on seed-paired differences (:func:`~edgeforge.bench.harness.paired_margin`: each
+    variant starts from, or is compared with, the dense network of its seed)."""
+    dense = {d["seed"]: d["golden"] for d in dense_runs}
+    out = {}
+    for name in dict.fromkeys(r["variant"] for r in runs):
+        out[name] = paired_margin(dense, {r["seed"]: r["golden"] for r in runs
+                                          if r["variant"] == name}, MARGIN)
+    return out
 
 
 _STARTS = {"frozen": "prototypes only, on the same seed's frozen dense network",
@@ -307,9 +377,11 @@ def render_markdown(results: dict) -> str:
     dc = ", ".join(f"{k} {v}" for k, v in results["dense_config"].items())
     quick = (" **Quick runs** (fewer seeds or iterations than the 5-seed rule): an ablation, "
              "not a result." if results.get("quick") else "")
-    lines = ["# PECAN-D accuracy on digits (test split)", "",
+    split = "validation split" if results.get("validation") else "test split"
+    lines = [f"# PECAN-D accuracy on digits ({split})", "",
              f"Command: `{results['command']}`", "",
-             f"- Data: {results['split']}; accuracy on the {results['test_images']} test images; "
+             f"- Data: {results['split']}; {results.get('train_images', 1257)} training images; "
+             f"accuracy on the {results['test_images']} {scored_images(results)}; "
              f"seeds {results['seeds']}, mean +- std over them (sample std), in %.{quick}",
              f"- Network: digits-ref (knobs per PECAN-D layer). Dense: `TrainConfig` ({dc}).",
              *(_setup_line(name, setup) for name, setup in results["variants"].items()),
@@ -330,6 +402,17 @@ def render_markdown(results: dict) -> str:
                      f"{mean_pm_std(v['prototypes_used'])} | {mean_pm_std(v['pruned_golden'])} | "
                      f"{v['bits']:,} | {v['bits_pruned']['mean']:,.0f} | "
                      f"{mean_pm_std(v['seconds'], 1, 1)} |")
+    if "targets" in results:
+        lines += ["", f"Target: PECAN-D within {100 * MARGIN:g} points of dense (golden), issue "
+                  "11's margin rule on seed-paired differences (per seed, dense minus PECAN-D; "
+                  "met when their mean plus their sample std is at most the margin; "
+                  "harness.paired_margin):", "",
+                  "| network | dense - PECAN-D (points) | std | mean + std | met | "
+                  "unpaired std (for reference) |", "|---|---:|---:|---:|---|---:|"]
+        for name, t in results["targets"].items():
+            lines.append(f"| PECAN-D {name} | {100 * t['difference']:.2f} | "
+                         f"{100 * t['std']:.2f} | {100 * t['bound']:.2f} | "
+                         f"{'yes' if t['met'] else 'no'} | {100 * t['std_unpaired']:.2f} |")
     for name in results["variants"]:
         lines += ["", f"Memory of codebooks and tables ({name}; bits per PECAN-D layer), "
                   f"against the iCE40 UP5K's block RAM ({results['up5k_bram_bits']:,} bits):", "",
@@ -354,12 +437,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--variants", nargs="+", choices=list(ALL_VARIANTS),
                         default=list(VARIANTS),
-                        help="the networks (default the four of VARIANTS; ABLATIONS' too)")
+                        help="the networks (default the four of VARIANTS; ABLATIONS' and SEARCH's too)")
     parser.add_argument("--ablations", action="store_true",
                         help="run every variant of ABLATIONS instead of --variants")
     parser.add_argument("--iterations", type=positive_int, metavar="N",
                         help="PECAN-D iterations of every variant (a quick run; default each "
                              "variant's schedule)")
+    add_validation_argument(parser)
+    parser.add_argument("--jobs", type=positive_int, default=1, metavar="N",
+                        help="seeds trained at once, a process each (default 1; the figures "
+                             "are the same)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("-o", "--out", type=Path, default=RESULTS,
                         help="folder for the results (default bench/results)")
@@ -369,7 +456,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     variants = tuple(ABLATIONS) if args.ablations else tuple(args.variants)
     results = run(args.seeds, variants, iterations=args.iterations,
-                  progress=not args.no_progress)
+                  progress=not args.no_progress, data=digits_for(args.validation),
+                  jobs=args.jobs)
     results["command"] = shlex.join([*COMMAND.split(), *(argv if argv is not None
                                                          else sys.argv[1:])])
     publish(args.out, args.stem, results, render_markdown)

@@ -183,13 +183,15 @@ class QNet(nn.Module):
             h = m(h)
 
     @torch.no_grad()
-    def init_from_data(self, images: np.ndarray, generator: torch.Generator) -> None:
+    def init_from_data(self, images: np.ndarray, generator: torch.Generator,
+                       only=None) -> None:
         """Each conv2d / linear layer's :meth:`~.quant.QuantLayer.init_from_data` on its
         inputs over ``images``, first layer first (a layer sees the inputs that the layers
-        before it, initialised already, give it)."""
+        before it, initialised already, give it); with ``only`` (layer-list indices), those
+        layers' alone."""
         h = self.inputs(images)
-        for m in self.layers:
-            if isinstance(m, QuantLayer):
+        for i, m in enumerate(self.layers):
+            if isinstance(m, QuantLayer) and (only is None or i in only):
                 m.init_from_data(h, generator)
             h = m(h)
 
@@ -197,6 +199,11 @@ class QNet(nn.Module):
         """Every conv2d / linear layer's :meth:`~.quant.QuantLayer.set_warmup`."""
         for _, m in self.quant_layers():
             m.set_warmup(on)
+
+    def set_soft(self, tau: float | None) -> None:
+        """Every conv2d / linear layer's :meth:`~.quant.QuantLayer.set_soft`."""
+        for _, m in self.quant_layers():
+            m.set_soft(tau)
 
     def set_schedule(self, step: int, steps: int) -> None:
         """Tell every conv2d / linear layer that training is at ``step`` of ``steps``."""

@@ -237,6 +237,10 @@ class QuantLayer(nn.Module):
     def set_schedule(self, step: int, steps: int) -> None:
         """Training is at ``step`` of ``steps`` (PECAN-D: its surrogate gradient's slope)."""
 
+    def set_soft(self, tau: float | None) -> None:
+        """While ``tau`` is a number, a transform that matches (PECAN-D) trains with the soft
+        match at that temperature in its forward; ``None``: the hard match."""
+
     def _bias_bits_stated(self) -> int:
         if self.bias_bits is not None:
             return self.bias_bits

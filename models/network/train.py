@@ -40,6 +40,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
                            TimeRemainingColumn)
 
 from ..image_sets import DIGITS, ImageSet
+from ..pecan.pq import soft_temperature
 from ..train_checks import check_positive_ints
 from .net import QNet
 from .zoo import preset as named_preset
@@ -89,6 +90,21 @@ class TrainConfig:
     codebook_lr : float
         The PECAN-D codebooks' learning rate as a share of the weights' (both phases);
         0 keeps them as initialised from the data.
+    soft_match : float
+        Share of ``iterations`` in [0, 1) at the start (within the float phase) in which
+        the PECAN-D layers' forward is the soft match, the prototypes mixed by
+        ``softmax(-L1 / tau)``, ``tau`` annealed geometrically from ``soft_tau`` to
+        :data:`~edgeforge.models.pecan.pq.SOFT_TAU_END` of it; then the hard match (the
+        paper's straight-through training). Evaluation is always hard. 0: hard throughout.
+    soft_tau : float
+        The soft forward's starting temperature (the paper's backward one, 0.5, by default).
+    progressive : float
+        Share of ``iterations`` in [0, 1) (within the float phase) over which the PECAN-D
+        layers leave dense one at a time, first to last: of ``n`` such layers, the ``k``-th
+        (from 0) at iteration ``round(k progressive iterations / n)``, its codebook then
+        initialised on the inputs the layers before it (already converted) give; the
+        network fine-tunes between conversions. Meant for a start from dense weights
+        (``init``); not with ``warmup``. 0: all at once.
     """
     iterations: int = 4000
     qat_fraction: float = 0.4
@@ -102,10 +118,13 @@ class TrainConfig:
     distill: float = 0.0
     distill_temperature: float = 4.0
     codebook_lr: float = 1.0
+    soft_match: float = 0.0
+    soft_tau: float = 0.5
+    progressive: float = 0.0
 
     def __post_init__(self):
         check_positive_ints(self, ("iterations", "batch", "threads"))
-        for name in ("lr", "qat_lr", "distill_temperature"):
+        for name in ("lr", "qat_lr", "distill_temperature", "soft_tau"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise ValueError(f"TrainConfig.{name} must be a positive number, got {value!r}")
@@ -118,6 +137,14 @@ class TrainConfig:
         w = self.warmup
         if not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 <= w < 1:
             raise ValueError(f"TrainConfig.warmup must be in [0, 1), got {w!r}")
+        for name in ("soft_match", "progressive"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+                raise ValueError(f"TrainConfig.{name} must be in [0, 1), got {value!r}")
+        if self.progressive and self.warmup:
+            raise ValueError(f"TrainConfig.progressive: not with warmup (progressive "
+                             f"{self.progressive!r}, warmup {self.warmup!r}): a progressive "
+                             f"schedule keeps the layers dense until their turn")
         c = self.codebook_lr
         if not isinstance(c, (int, float)) or isinstance(c, bool) or not c >= 0:
             raise ValueError(f"TrainConfig.codebook_lr must be a number >= 0, got {c!r}")
@@ -136,6 +163,17 @@ class TrainConfig:
     def warmup_iterations(self) -> int:
         """Iterations at the start with PECAN-D layers dense (within the float phase)."""
         return min(self.float_iterations, round(self.iterations * self.warmup))
+
+    @property
+    def soft_iterations(self) -> int:
+        """Iterations at the start with the soft forward (within the float phase)."""
+        return min(self.float_iterations, round(self.iterations * self.soft_match))
+
+    def conversion_steps(self, layers: int) -> list[int]:
+        """The iteration at which each of ``layers`` PECAN-D layers leaves dense, first to
+        last (all 0 without ``progressive``)."""
+        span = min(self.float_iterations, round(self.iterations * self.progressive))
+        return [round(k * span / layers) for k in range(layers)]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -290,6 +328,26 @@ def _param_groups(net: QNet, codebook_lr: float = 1.0) -> list[dict]:
     return [g for g in groups if g["params"]]
 
 
+def _conversions(net: QNet, config: TrainConfig) -> dict[int, list[int]]:
+    """Iteration -> the layer-list indices of the PECAN-D layers that leave dense then
+    (:meth:`TrainConfig.conversion_steps`); every one of them dense until its turn."""
+    from ..pecan.layers import PecanDLayer
+    layers = [i for i, m in net.quant_layers() if isinstance(m, PecanDLayer)]
+    out: dict[int, list[int]] = {}
+    for i, step in zip(layers, config.conversion_steps(len(layers))):
+        net.layers[i].set_warmup(True)
+        out.setdefault(step, []).append(i)
+    return out
+
+
+def _convert(net: QNet, layers, images: np.ndarray, generator: torch.Generator) -> None:
+    """``layers`` (indices) leave dense, their codebooks from the inputs the network gives."""
+    for i in layers:
+        net.layers[i].set_warmup(False)
+    if layers:
+        net.init_from_data(images, generator, only=set(layers))
+
+
 def _end_warmup(net: QNet, images: np.ndarray, generator: torch.Generator) -> bool:
     """PECAN-D layers leave the dense warm-up: codebooks from the inputs the weights now give."""
     net.set_warmup(False)
@@ -399,8 +457,14 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         warmup = config.warmup_iterations
         warming = warmup > 0
         net.set_warmup(warming)
+        # A progressive schedule: the PECAN-D layers leave dense one at a time.
+        conversions = _conversions(net, config) if config.progressive else {}
         if not warming:
-            net.init_from_data(x_cal, init)
+            if conversions:
+                _convert(net, conversions.pop(0, ()), x_cal, init)
+            else:
+                net.init_from_data(x_cal, init)
+        n_soft = config.soft_iterations
         params = _param_groups(net, config.codebook_lr)
         if not params:
             raise ValueError("nothing to train: the weights are frozen and the network has no "
@@ -419,6 +483,7 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
         every = max(1, config.iterations // 20)
         for phase, start, stop, peak in phases:
             if phase == "qat":
+                net.set_soft(None)
                 if warming:
                     warming = _end_warmup(net, x_cal, init)
                 net.calibrate(x_cal)
@@ -430,6 +495,11 @@ def train_network(preset, config: TrainConfig = TrainConfig(), *, progress: bool
                 net.set_schedule(it, config.iterations)
                 if warming and it == warmup:
                     warming = _end_warmup(net, x_cal, init)
+                if it in conversions:
+                    net.set_soft(None)            # the codebook init sees the hard match
+                    _convert(net, conversions.pop(it), x_cal, init)
+                net.set_soft(soft_temperature(it, n_soft, config.soft_tau) if it < n_soft
+                             else None)
                 idx = batches.next()
                 logits = net(net.inputs(x_train[idx]))
                 loss = F.cross_entropy(logits, labels[idx])

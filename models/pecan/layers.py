@@ -146,6 +146,11 @@ class PecanDLayer(QuantLayer):
         """The surrogate slope ``a = exp(4 step / steps)`` (the paper's, by epoch)."""
         self.pq.slope = surrogate_slope(step, steps)
 
+    def set_soft(self, tau: float | None) -> None:
+        """The float forward's soft match at ``tau`` while training (:mod:`.pq`), or the hard
+        one (``None``). The fixed-point forward after calibration is always hard."""
+        self.pq.soft_tau = tau
+
     # -- artifact ----------------------------------------------------------------------
     @torch.no_grad()
     def arrays(self, index: int) -> dict:

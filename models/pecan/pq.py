@@ -13,6 +13,12 @@ soft one ``softmax(-L1 / tau)`` (``tau = 0.5``; the straight-through form
 ``hard + (soft - soft.detach())``), and the gradient ``sgn(x - c)`` of the L1 distance is
 replaced by ``tanh(a (x - c))``, ``a = exp(4 e / E)`` at epoch ``e`` of ``E``
 (:func:`surrogate_slope`).
+
+An option of the training loop (``TrainConfig.soft_match``): for a first share of the
+steps the forward itself is the soft assignment, the prototypes mixed by
+``softmax(-L1 / tau)`` with ``tau`` annealed from ``TrainConfig.soft_tau`` down to
+:data:`SOFT_TAU_END` of it (:func:`soft_temperature`), then the hard match above; in
+evaluation mode (and so at test) the match is always hard.
 """
 
 from __future__ import annotations
@@ -23,15 +29,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["TAU", "surrogate_slope", "l1_distance", "assign", "kmedians", "PQLinear", "PQConv2d"]
+__all__ = ["TAU", "SOFT_TAU_END", "surrogate_slope", "soft_temperature", "l1_distance", "assign",
+           "kmedians", "PQLinear", "PQConv2d"]
 
 #: The soft assignment's temperature (the paper's).
 TAU = 0.5
+#: Where the soft forward's annealed temperature ends, as a share of where it starts: at
+#: 1/100 of the start the soft match is close to the hard one it hands over to.
+SOFT_TAU_END = 0.01
 
 
 def surrogate_slope(epoch: int, epochs: int) -> float:
     """``a = exp(4 e / E)``: the tanh surrogate sharpens towards ``sgn`` as training ends."""
     return math.exp(4 * epoch / epochs)
+
+
+def soft_temperature(step: int, steps: int, tau: float) -> float:
+    """The soft forward's temperature at ``step`` of ``steps``: geometric from ``tau`` to
+    ``tau * SOFT_TAU_END``."""
+    return tau * SOFT_TAU_END ** (step / max(1, steps))
 
 
 class _L1Distance(torch.autograd.Function):
@@ -113,11 +129,19 @@ class _PQ(nn.Module):
         self.groups, self.group_size, self.prototypes = groups, group_size, prototypes
         self.codebook = nn.Parameter(torch.rand(groups, prototypes, group_size))
         self.tau, self.slope = TAU, 1.0
+        #: The soft forward's temperature while training, or None: the hard match.
+        self.soft_tau = None
 
     def quantise(self, vecs: torch.Tensor) -> torch.Tensor:
-        """Vectors ``(..., D d)`` with each group replaced by its matched prototype."""
+        """Vectors ``(..., D d)`` with each group replaced by its matched prototype (in
+        training with :attr:`soft_tau` set: by the prototypes mixed by
+        ``softmax(-L1 / soft_tau)``)."""
         x = vecs.reshape(*vecs.shape[:-1], self.groups, self.group_size)
-        a = assign(l1_distance(x, self.codebook, self.slope), self.tau)     # (..., D, p)
+        dist = l1_distance(x, self.codebook, self.slope)
+        if self.training and self.soft_tau is not None:
+            a = torch.softmax(-dist / self.soft_tau, dim=-1)
+        else:
+            a = assign(dist, self.tau)                                     # (..., D, p)
         return torch.einsum("...jp,jpd->...jd", a, self.codebook).reshape(vecs.shape)
 
     def init_codebook(self, vecs: torch.Tensor, generator=None,

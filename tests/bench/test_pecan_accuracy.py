@@ -47,3 +47,32 @@ def test_an_ablation_runs_by_name_and_unknown_names_are_refused():
     assert list(row["pruning"]) == ["l9"] and row["train_config"]["warmup"] == 0.0
     with pytest.raises(ValueError, match=r"^variants: unknown 'nope'"):
         pecan_accuracy.run([0], ("nope",), **TINY)
+
+
+def test_validation_scores_held_out_training_images_and_reports_the_target():
+    from edgeforge.bench.harness import paired_margin
+    from edgeforge.models.image_sets import HeldOut
+    results = pecan_accuracy.run([0, 1], ("fc2 alone, p 16 d 2 (frozen)",), **TINY,
+                                 data=HeldOut("digits"))
+    # 20 % of the 1,257 training images held out; the test images are not read.
+    assert results["validation"] and results["test_images"] == 252
+    assert results["train_images"] == 1005
+    (name,) = results["variants"]
+    t = results["targets"][name]
+    dense = {d["seed"]: d["golden"] for d in results["dense"]}
+    ours = {r["seed"]: r["golden"] for r in results["runs"]}
+    assert t == paired_margin(dense, ours, 0.02)
+    assert t["met"] == (t["difference"] + t["std"] <= 0.02 + 1e-12)
+    md = pecan_accuracy.render_markdown(results)
+    assert "(validation split)" in md and "held-out validation images" in md
+    assert f"| PECAN-D {name} | {100 * t['difference']:.2f} |" in md
+
+
+
+@pytest.mark.slow
+def test_seeds_in_parallel_processes_give_the_same_networks():
+    name = ("fc2 alone, p 16 d 2 (frozen)",)
+    one = pecan_accuracy.run([0, 1], name, **TINY)
+    two = pecan_accuracy.run([0, 1], name, **TINY, jobs=2)
+    assert [r["artifact_hash"] for r in two["runs"]] == [r["artifact_hash"] for r in one["runs"]]
+    assert [d["golden"] for d in two["dense"]] == [d["golden"] for d in one["dense"]]
