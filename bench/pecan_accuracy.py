@@ -16,7 +16,11 @@ trained with that seed and exported (:func:`~edgeforge.models.network.export.exp
   which lose least per layer, within the UP5K's block RAM) and schedule.
 
 :data:`ABLATIONS` (``--ablations``) are what each change of the from-dense recipe is worth
-and what each layer alone loses.
+and what each layer alone loses; :data:`SEARCH` what the search for the issue's 2-point
+target tried, chosen on validation images (``--validation``: fit on 80 % of the training
+split, scored on the held-out 20 %, :class:`~edgeforge.models.image_sets.HeldOut`; the test
+images are not read). Every results file states the target (:func:`targets`, by
+:func:`~edgeforge.bench.harness.paired_margin` on seed-paired differences).
 
 On the 540 test images: **float** (the fixed-point PQ network run by torch, its hard
 match), **golden** (the exported integers run by
@@ -34,6 +38,10 @@ Run::
     python -m edgeforge.bench.pecan_accuracy --variants 'from dense' --stem pecan_accuracy_from_dense
     python -m edgeforge.bench.pecan_accuracy --ablations --seeds 0 1 --iterations 500 \
         --stem pecan_accuracy_ablations      # every ABLATIONS row, quick (so labelled)
+    python -m edgeforge.bench.pecan_accuracy --validation --seeds 0 1 --iterations 1000 \
+        --variants 'from dense, p 17,16,8,16 d 1,2,2,2' --stem pecan_accuracy_search_r3a
+    python -m edgeforge.bench.pecan_accuracy --jobs 2 --variants 'from dense, p 17,16,8,16 d 1,2,2,2' \
+        --stem pecan_accuracy_small_groups   # 5 seeds, two at a time
 
 Writes ``bench/results/pecan_accuracy.json`` and ``.md`` (``--stem`` renames them: the
 variants may run as separate processes, e.g. ``--variants hybrid... --stem
@@ -174,18 +182,19 @@ def _searched(label: str, pecan: dict = FROM_DENSE_PECAN, **config) -> tuple:
 #: What the search for the 2-point target tried, on validation images (``--validation``:
 #: 80 % of the training split to fit, 20 % held out; the test images are not read), from
 #: the same seed's dense network as "from dense"; quick (2 seeds, ``--iterations``) first.
+#: The smaller groups: a layer of ``n`` inputs and ``c`` outputs takes ``n c (p / d)
+#: table_bits`` table bits and ``8 n p`` codebook bits, so at a given rate ``log2(p) / d``
+#: bits a value the smallest groups cost least (``d = 1``, ``p = 4``: 2 bits a value at
+#: ``4 n c`` table entries; ``d = 4``, ``p = 16``: 1 bit at ``4 n c``).
 SEARCH = dict([
     _searched("from dense, soft match 0.3 of the steps (tau 0.5 annealed)", soft_match=0.3),
     _searched("from dense, progressive over 0.5 of the steps", progressive=0.5),
     _searched("from dense, p 17,32,16,16 d 1,4,4,2 tables 7,7,8,8 (conv1 exact)",
               EXACT_CONV1_PECAN),
-    _searched("from dense, 4000 iterations", iterations=4000),
     _searched("from dense, p 17,8,4,8 d 1,1,1,1 (scalar)",
               {"prototypes": [17, 8, 4, 8], "group_size": [1, 1, 1, 1], "table_bits": 8}),
     _searched("from dense, p 17,16,8,16 d 1,2,2,2",
               {"prototypes": [17, 16, 8, 16], "group_size": [1, 2, 2, 2], "table_bits": 8}),
-    _searched("from dense, p 17,8,8,8 d 1,1,2,1",
-              {"prototypes": [17, 8, 8, 8], "group_size": [1, 1, 2, 1], "table_bits": 8}),
     _searched("from dense, p 17,8,4,8 d 1,1,1,1 tables 16 (over the block RAM)",
               {"prototypes": [17, 8, 4, 8], "group_size": [1, 1, 1, 1], "table_bits": 16}),
     _searched("from dense, p 17,8,4,4 d 1,1,1,1 tables 10",
