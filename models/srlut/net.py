@@ -92,8 +92,8 @@ def _first_layer(kernel: Kernel, nf: int) -> nn.Module:
 
 
 class Unit(nn.Module):
-    """One table's network: raw outputs ``(N, r*r, H, W)`` of a padded plane ``(N, 1, H+h-1, W+w-1)``
-    in [0, 1], ``(h, w)`` the kernel's box."""
+    """One table's network: raw outputs ``(N, r*r, H, W)`` of a padded plane
+    ``(N, 1, H+h-1, W+w-1)`` in [0, 1], ``(h, w)`` the kernel's box."""
 
     def __init__(self, kernel: Kernel, factor: int, nf: int):
         super().__init__()
@@ -156,7 +156,8 @@ class SRLUTNet(nn.Module):
         return _ste_round(out) if self.integer else out
 
     def stage_sum(self, stage: int, x: torch.Tensor) -> torch.Tensor:
-        """T of ``stage`` (in entry units) on planes ``(N, 1, H, W)`` in [0, 1]: ``(N, 1, H r, W r)``."""
+        """T of ``stage`` in entry units (the golden T / q) on planes ``(N, 1, H, W)`` in [0, 1]:
+        ``(N, 1, H r, W r)``."""
         c = self.config
         r, mode = c.stages[stage], _TORCH_PAD_MODE[c.padding]
         total = 0.
@@ -183,7 +184,8 @@ class SRLUTNet(nn.Module):
         return torch.clamp(y, 0, 255) / 255.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Super-resolve planes ``(N, 1, H, W)`` in [0, 1] through every stage (last one unclipped)."""
+        """Super-resolve planes ``(N, 1, H, W)`` in [0, 1] through every stage (the last unclipped,
+        as both authors train)."""
         for stage in range(len(self.config.stages)):
             x = self.stage(stage, x)
         return x

@@ -77,7 +77,8 @@ def train(config: TrainConfig = TrainConfig(), model_config: SRLUTConfig = SRLUT
         opt = torch.optim.Adam(net.parameters(), lr=config.lr)
         start, loss = time.time(), float("nan")
         with Progress(disable=not progress, transient=True) as bar:
-            task = bar.add_task(f"{model_config.title} x{scale} ({len(model_config.stages)} stage(s))",
+            stages = len(model_config.stages)
+            task = bar.add_task(f"{model_config.title} x{scale} ({stages} stage(s))",
                                 total=config.iterations)
             for _ in range(config.iterations):
                 lr, hr = sampler.batch(config.batch)
