@@ -158,3 +158,17 @@ def test_cli_train_names_the_bad_option(tmp_path, capsys, flags, message):
     assert status == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("config", [SRLUTConfig("s", (2, 2), 4), SRLUTConfig("f", (1, 2), 4)])
+def test_other_multi_stage_configs_read_back_stage_by_stage(config):
+    # Reflect padding and one kernel: the same stage ends, K = 1.
+    torch.manual_seed(1)
+    net = SRLUTNet(config, nf=4)
+    art = transfer(net)
+    img = _node_image(4)
+    with torch.no_grad():
+        stage1 = net.stage(0, _planes(img))[0, 0].numpy() * 255
+        stage2 = np.clip(net.stage(1, _planes(img))[0, 0].numpy() * 255, 0, 255)
+    np.testing.assert_array_equal(stage1, golden.stage_sums(art, img)[0][1])
+    np.testing.assert_array_equal(stage2, golden.upscale(_stage_view(art, 1), img))
