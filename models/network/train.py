@@ -16,7 +16,9 @@ first step their codebooks are initialised from the training images (k-medians o
 layer's inputs, first layer first), their surrogate gradient sharpens with the step
 (``exp(4 step / iterations)``), and the codebooks take no weight decay. With ``frozen``
 (the paper's prototypes-only mode) the weights and biases come from a trained network
-artifact of the same shapes and stay fixed: only the codebooks train.
+artifact of the same shapes and stay fixed: only the codebooks train. Two optional
+schedules (``TrainConfig.soft_match``, ``TrainConfig.progressive``) make the PECAN-D forward
+soft for a first share of the steps, or convert the layers from dense one at a time.
 
 Repeatability: :func:`train_network` seeds torch (weights, codebook init) and a NumPy PCG64
 generator (batches) from ``TrainConfig.seed``, turns on
