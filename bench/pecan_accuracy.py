@@ -401,8 +401,9 @@ def render_markdown(results: dict) -> str:
     split = "validation split" if results.get("validation") else "test split"
     lines = [f"# PECAN-D accuracy on digits ({split})", "",
              f"Command: `{results['command']}`", "",
-             f"- Data: {results['split']}; {results.get('train_images', 1257)} training images; "
-             f"accuracy on the {results['test_images']} {scored_images(results)}; "
+             f"- Data: {results['split']}; "
+             + (f"{results['train_images']} images to fit; " if results.get("validation") else "")
+             + f"accuracy on the {results['test_images']} {scored_images(results)}; "
              f"seeds {results['seeds']}, mean +- std over them (sample std), in %.{quick}",
              f"- Network: digits-ref (knobs per PECAN-D layer). Dense: `TrainConfig` ({dc}).",
              *(_setup_line(name, setup) for name, setup in results["variants"].items()),
