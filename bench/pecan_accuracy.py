@@ -73,7 +73,7 @@ from .harness import (RESULTS, add_validation_argument, data_record, digits_for,
                       positive_int, publish, scored_images, seed_stats)
 from .network_accuracy import SEEDS, mean_pm_std
 
-__all__ = ["PECAN", "Variant", "VARIANTS", "ABLATIONS", "SEARCH", "EXACT_CONV1_PECAN", "MARGIN",
+__all__ = ["PECAN", "Variant", "VARIANTS", "ABLATIONS", "SEARCH", "EXACT_CONV1_PECAN", "SMALL_GROUPS_PECAN", "MARGIN",
            "targets", "FROM_DENSE_PECAN", "FROM_DENSE_CONFIG",
            "PECAN_CONFIG", "PAPER", "UP5K_BRAM_BITS", "run",
            "render_markdown", "main"]
@@ -174,6 +174,11 @@ EXACT_CONV1_PECAN = {"prototypes": [17, 32, 16, 16], "group_size": [1, 4, 4, 2],
                      "table_bits": [7, 7, 8, 8]}
 
 
+#: The best of the search within the UP5K's block RAM (116,488 bits): conv1 exact, groups of
+#: 2 values elsewhere.
+SMALL_GROUPS_PECAN = {"prototypes": [17, 16, 8, 16], "group_size": [1, 2, 2, 2], "table_bits": 8}
+
+
 def _searched(label: str, pecan: dict = FROM_DENSE_PECAN, **config) -> tuple:
     return label, Variant("pecan-d", "dense", pecan,
                           dataclasses.replace(FROM_DENSE_CONFIG, **config))
@@ -193,8 +198,11 @@ SEARCH = dict([
               EXACT_CONV1_PECAN),
     _searched("from dense, p 17,8,4,8 d 1,1,1,1 (scalar)",
               {"prototypes": [17, 8, 4, 8], "group_size": [1, 1, 1, 1], "table_bits": 8}),
-    _searched("from dense, p 17,16,8,16 d 1,2,2,2",
-              {"prototypes": [17, 16, 8, 16], "group_size": [1, 2, 2, 2], "table_bits": 8}),
+    _searched("from dense, p 17,16,8,16 d 1,2,2,2", SMALL_GROUPS_PECAN),
+    _searched("from dense, p 17,16,8,16 d 1,2,2,2, 4000 iterations", SMALL_GROUPS_PECAN,
+              iterations=4000),
+    _searched("from dense, p 16,16,8,16 d 1,2,2,2 tables 8,8,9,9",
+              {**SMALL_GROUPS_PECAN, "prototypes": [16, 16, 8, 16], "table_bits": [8, 8, 9, 9]}),
     _searched("from dense, p 17,8,4,8 d 1,1,1,1 tables 16 (over the block RAM)",
               {"prototypes": [17, 8, 4, 8], "group_size": [1, 1, 1, 1], "table_bits": 16}),
     _searched("from dense, p 17,8,4,8 d 1,1,1,1 tables 9",
