@@ -207,6 +207,8 @@ SEARCH = dict([
               {"prototypes": [17, 8, 4, 8], "group_size": [1, 1, 1, 1], "table_bits": 16}),
     _searched("from dense, p 17,8,4,8 d 1,1,1,1 tables 9",
               {"prototypes": [17, 8, 4, 8], "group_size": [1, 1, 1, 1], "table_bits": 9}),
+    _searched("from dense, p 17,4,4,4 d 1,1,1,1 tables 13",
+              {"prototypes": [17, 4, 4, 4], "group_size": [1, 1, 1, 1], "table_bits": 13}),
     _searched("from dense, p 17,8,4,4 d 1,1,1,1 tables 10",
               {"prototypes": [17, 8, 4, 4], "group_size": [1, 1, 1, 1], "table_bits": 10}),
     _searched("from dense, codebooks at 3 x lr", codebook_lr=3.0),
