@@ -31,9 +31,10 @@ import torch
 from ...artifact import Artifact, load
 from ...schemes.network import TRANSFORM_LAYERS
 from ...schemes.network_debut import MID_BITS
+from ..network.train import TrainConfig
 from .chain import search_chain
 
-__all__ = ["FINETUNE_LR", "LayerChoice", "ChainPlan", "layer_indices", "plan_chains",
+__all__ = ["FINETUNE_LR", "FINE_TUNE", "SWEEPS", "LayerChoice", "ChainPlan", "layer_indices", "plan_chains",
            "dense_matrix", "Conversion", "convert"]
 
 #: Peak learning rate of a converted network's fine-tune (the rest of the schedule is the
@@ -43,6 +44,14 @@ __all__ = ["FINETUNE_LR", "LayerChoice", "ChainPlan", "layer_indices", "plan_cha
 #: test accuracy: digits has no validation split; bench/results/debut_accuracy.md measures
 #: the other seeds).
 FINETUNE_LR = 0.05
+
+#: The fine-tune of a converted network: the dense network's schedule at
+#: :data:`FINETUNE_LR` (``python -m edgeforge.bench.debut_accuracy`` measures it over 5
+#: seeds; its ``--validation`` runs choose schedules).
+FINE_TUNE = TrainConfig(lr=FINETUNE_LR)
+
+#: ALS sweeps per converted layer (the paper's 5 for LeNet-sized layers).
+SWEEPS = 5
 
 
 @dataclass(frozen=True)
@@ -282,7 +291,7 @@ def _source_net(dense):
 
 
 def convert(dense, layers="all", *, budget: float | None = None, mid_bits: int = 8,
-            max_factors: int = 4, sweeps: int = 5, seed: int = 0) -> Conversion:
+            max_factors: int = 4, sweeps: int = SWEEPS, seed: int = 0) -> Conversion:
     """The trained dense network with DeBut chains in place of ``layers``, ALS-initialised.
 
     Parameters
