@@ -4,7 +4,7 @@ For every seed: digits-ref is trained dense (:func:`~edgeforge.models.network.tr
 default :class:`~edgeforge.models.network.train.TrainConfig`, one torch thread); then each
 DeBut variant is converted from that dense network (:func:`~edgeforge.models.debut.convert.convert`:
 chains by :func:`~edgeforge.models.debut.convert.plan_chains`, nonzeros by ALS from the dense
-layers, ``--sweeps`` sweeps) and fine-tuned with the same seed on the schedule
+layers, ``--sweeps`` sweeps; ``--widths`` fixes some layers' chains) and fine-tuned with the same seed on the schedule
 :data:`~edgeforge.models.debut.convert.FINE_TUNE` unless ``--fine-tune-steps``,
 ``--fine-tune-lr``, ``--fine-tune-weight-decay`` or ``--distill`` (knowledge distillation
 from that seed's dense network, ``--distill-temperature``) say otherwise (float, calibration
@@ -31,7 +31,7 @@ Run::
     python -m edgeforge.bench.debut_accuracy [--seeds 0 1 2 3 4] [--iterations 4000]
         [--variants NAME ...] [--fine-tune-steps N] [--fine-tune-lr LR]
         [--fine-tune-weight-decay WD] [--distill ALPHA [--distill-temperature T]]
-        [--sweeps N] [--validation] [--stem NAME]
+        [--sweeps N] [--widths LAYER:WIDTH ...] [--validation] [--stem NAME]
 
 Writes ``bench/results/debut_accuracy.json`` and ``.md`` (or ``<stem>.json`` / ``.md``).
 """
@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 from ..models.data_digits import N_TRAIN
-from ..models.debut.convert import FINE_TUNE, SWEEPS, convert
+from ..models.debut.convert import FINE_TUNE, SWEEPS, convert, layer_indices
 from ..models.image_sets import DIGITS, HeldOut, ImageSet
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
@@ -95,10 +95,12 @@ def _config(base: TrainConfig, seed: int) -> TrainConfig:
 
 
 def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig = FINE_TUNE, *,
-        variants=tuple(VARIANTS), sweeps: int = SWEEPS, data: ImageSet = DIGITS,
-        progress: bool = True, say=None) -> dict:
+        variants=tuple(VARIANTS), sweeps: int = SWEEPS, widths: dict | None = None,
+        data: ImageSet = DIGITS, progress: bool = True, say=None) -> dict:
     """Train the dense network (``config``), convert it to each of ``variants`` (names of
-    :data:`VARIANTS`; ALS ``sweeps``), fine-tune (``fine_tune``; with ``fine_tune.distill``
+    :data:`VARIANTS`; ALS ``sweeps``; ``widths`` ``{layer: narrowest vector}`` fixes those
+    layers' chains in every variant that converts them, as
+    :func:`~edgeforge.models.debut.convert.plan_chains` takes it), fine-tune (``fine_tune``; with ``fine_tune.distill``
     > 0 the teacher is that seed's dense network) and evaluate, at every seed, on ``data``
     (its ``"test"`` split scores: a :class:`~edgeforge.models.image_sets.HeldOut` set scores
     on validation images)."""
@@ -116,7 +118,10 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig
         for name in names:
             label, layers, budget = VARIANTS[name]
             start = time.perf_counter()
-            conversion = convert(dense.net, layers, budget=budget, seed=seed, sweeps=sweeps)
+            mine = layer_indices(dense.net.network, layers)
+            conversion = convert(dense.net, layers, budget=budget, seed=seed, sweeps=sweeps,
+                                 widths={i: w for i, w in (widths or {}).items() if i in mine}
+                                 or None)
             result = train_network(conversion.net, ft, progress=progress, data=data,
                                    teacher=dense_art if ft.distill > 0 else None)
             result.preset, result.provenance = PRESET, {**result.provenance,
@@ -141,7 +146,8 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig
             "train_images": len(data.load("train")[1]), "preset": PRESET,
             "train_config": {k: v for k, v in config.to_dict().items() if k != "seed"},
             "fine_tune": {k: v for k, v in fine_tune.to_dict().items() if k != "seed"},
-            "als_sweeps": sweeps, "variants": [DENSE, *names],
+            "als_sweeps": sweeps, "widths": {str(i): w for i, w in (widths or {}).items()},
+            "variants": [DENSE, *names],
             "seeds": list(seeds), "torch": torch.__version__, "runs": runs,
             "summary": summary, "target": target(runs)}
 
@@ -162,6 +168,13 @@ def target(runs: list[dict]) -> dict | None:
     return {**TARGET, "label": label, "params_ratio": round(ratio, 4),
             "params_within": ratio <= TARGET["max_params_ratio"], "accuracy": margin,
             "met": ratio <= TARGET["max_params_ratio"] and margin["met"]}
+
+
+def _widths_text(widths) -> str:
+    if not widths:
+        return ""
+    return " with the narrowest vector fixed: " + ", ".join(
+        f"layer {i} {w}" for i, w in widths.items())
 
 
 def _schedule_text(ft: dict, train_images: int) -> str:
@@ -186,7 +199,8 @@ def render_markdown(results: dict) -> str:
              f"Command: `{results['command']}`", "",
              f"- Data: {results['split']}; accuracy on the {results['test_images']} {scored}.",
              f"- {results['preset']} trained dense (`TrainConfig` ({cfg})), then each DeBut "
-             f"variant converted from that network (chains by plan_chains, ALS "
+             f"variant converted from that network (chains by plan_chains"
+             + _widths_text(results.get("widths")) + f", ALS "
              f"{results['als_sweeps']} sweeps) and fine-tuned: "
              + _schedule_text(results["fine_tune"], results.get("train_images", N_TRAIN))
              + f". Seeds {results['seeds']}; torch {results['torch']}, CPU, one thread, a "
@@ -257,6 +271,19 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _width(text: str) -> tuple[int, int]:
+    """An argparse ``type`` for ``LAYER:WIDTH``."""
+    layer, sep, width = text.partition(":")
+    try:
+        value = (int(layer), int(width))
+    except ValueError:
+        value = None
+    if not sep or value is None or value[0] < 0 or value[1] < 1:
+        raise argparse.ArgumentTypeError(f"must be LAYER:WIDTH (a layer index and its narrowest "
+                                         f"vector, e.g. 0:8), got {text!r}")
+    return value
+
+
 def _count(text: str) -> int:
     """An argparse ``type`` for a count that may be 0."""
     try:
@@ -296,6 +323,10 @@ def main(argv=None) -> int:
                              f"{FINE_TUNE.distill_temperature:g})")
     parser.add_argument("--sweeps", type=_count, metavar="N", default=SWEEPS,
                         help=f"ALS sweeps per converted layer (default {SWEEPS})")
+    parser.add_argument("--widths", nargs="+", type=_width, default=[], metavar="LAYER:WIDTH",
+                        help="fix a layer's chain at this narrowest vector between factors "
+                             "(e.g. 0:8, the first conv at full width); the budget falls on "
+                             "the other layers")
     parser.add_argument("--validation", action="store_true",
                         help="train and fine-tune on 80 %% of the training split and score on "
                              "the other 20 %% (how a schedule is chosen: the test images are "
@@ -315,7 +346,7 @@ def main(argv=None) -> int:
                                "distill": args.distill,
                                "distill_temperature": args.distill_temperature})
     results = run(args.seeds, TrainConfig(iterations=args.iterations), fine_tune,
-                  variants=args.variants, sweeps=args.sweeps,
+                  variants=args.variants, sweeps=args.sweeps, widths=dict(args.widths) or None,
                   data=HeldOut("digits") if args.validation else DIGITS,
                   progress=args.progress and not args.no_progress,
                   say=lambda msg: print(msg, file=sys.stderr, flush=True))

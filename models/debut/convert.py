@@ -8,7 +8,9 @@ network's) each layer also has narrower candidates (the narrowest vector between
 halved, and halved again: a bottleneck, as a low-rank layer has), and the plan takes the
 combination that narrows no layer more than it must and then uses the most of the budget
 (:func:`_fit_budget`); it refuses a budget it
-cannot meet, naming the fewest parameters it found.
+cannot meet, naming the fewest parameters it found. ``widths`` fixes a layer's narrowest
+vector instead (another pick under the same budget: e.g. a full-width first conv and a
+narrower second one), and the budget is then met by the other layers.
 
 :func:`convert` builds the converted torch network from a trained dense one: each DeBut
 chain's nonzeros from ALS on the dense layer's matrix (:func:`~.als.als_fit`; a conv's kernel
@@ -125,9 +127,13 @@ def layer_indices(network: dict, layers="all", where: str = "layers") -> list[in
     return sorted(out)
 
 
-def _candidates(layer: dict, max_factors: int) -> list[tuple]:
-    """``(params, min_width, factors)`` from the widest chain down, params strictly falling."""
+def _candidates(layer: dict, max_factors: int, width: int | None = None) -> list[tuple]:
+    """``(params, min_width, factors)`` from the widest chain down, params strictly falling;
+    only the chain of narrowest vector ``width`` when given."""
     outputs, inputs, kernel = _size(layer)
+    if width is not None:
+        found = search_chain(outputs, inputs, kernel, max_factors=max_factors, min_width=width)
+        return [(found.params, width, found.factors)]
     widest = search_chain(outputs, inputs, kernel, max_factors=max_factors)
     out = [(widest.params, min(outputs, kernel * kernel * inputs), widest.factors)]
     width = out[0][1] // 2
@@ -183,8 +189,27 @@ def _fit_budget(options: dict, room: float, budget, full: int, dense_total: int)
     return best[1]
 
 
+def _check_widths(widths, picked: list[int], network: dict) -> dict:
+    """``widths`` as ``{layer: width}``, every layer one to convert and every width at least 1
+    and at most the layer's narrower end."""
+    if widths is None:
+        return {}
+    if not isinstance(widths, dict):
+        raise ValueError(f"widths must be a dict {{layer index: narrowest vector}}, "
+                         f"got {widths!r}")
+    for i, w in widths.items():
+        if i not in picked:
+            raise ValueError(f"widths: layer {i!r} is not one to convert {picked}")
+        outputs, inputs, kernel = _size(network["layers"][i])
+        widest = min(outputs, kernel * kernel * inputs)
+        if not isinstance(w, int) or isinstance(w, bool) or not 1 <= w <= widest:
+            raise ValueError(f"widths: layer {i}'s width must be an integer 1..{widest}, "
+                             f"got {w!r}")
+    return dict(widths)
+
+
 def plan_chains(network: dict, layers="all", *, budget: float | None = None,
-                mid_bits: int = 8, max_factors: int = 4) -> ChainPlan:
+                mid_bits: int = 8, max_factors: int = 4, widths: dict | None = None) -> ChainPlan:
     """Pick a DeBut chain for each layer to convert (module docstring).
 
     Parameters
@@ -200,6 +225,10 @@ def plan_chains(network: dict, layers="all", *, budget: float | None = None,
         Signed width of the vectors between factors (2..16).
     max_factors : int
         Chains of 1 to this many factors.
+    widths : dict, optional
+        ``{layer index: narrowest vector between factors}`` for layers whose chain is fixed
+        rather than picked (the fewest parameters at that width); the budget, if any, is
+        met by the other layers.
 
     Returns
     -------
@@ -211,8 +240,8 @@ def plan_chains(network: dict, layers="all", *, budget: float | None = None,
     Raises
     ------
     ValueError
-        For a bad layer list, budget, ``mid_bits`` or ``max_factors`` (naming it), or a
-        budget no chain choice meets (naming the fewest parameters found).
+        For a bad layer list, budget, ``mid_bits``, ``max_factors`` or ``widths`` (naming
+        it), or a budget no chain choice meets (naming the fewest parameters found).
     """
     picked = layer_indices(network, layers)
     if budget is not None and (not isinstance(budget, (int, float)) or isinstance(budget, bool)
@@ -230,7 +259,8 @@ def plan_chains(network: dict, layers="all", *, budget: float | None = None,
                       if layer.get("kind") in TRANSFORM_LAYERS)
     kept = sum(_dense_params(out["layers"][i]) for i in
                layer_indices(out, "all") if i not in picked)
-    options = {i: _candidates(out["layers"][i], max_factors) for i in picked}
+    fixed = _check_widths(widths, picked, out)
+    options = {i: _candidates(out["layers"][i], max_factors, fixed.get(i)) for i in picked}
     step = {i: 0 for i in picked}
 
     def total():
@@ -291,14 +321,15 @@ def _source_net(dense):
 
 
 def convert(dense, layers="all", *, budget: float | None = None, mid_bits: int = 8,
-            max_factors: int = 4, sweeps: int = SWEEPS, seed: int = 0) -> Conversion:
+            max_factors: int = 4, widths: dict | None = None, sweeps: int = SWEEPS,
+            seed: int = 0) -> Conversion:
     """The trained dense network with DeBut chains in place of ``layers``, ALS-initialised.
 
     Parameters
     ----------
     dense : QNet or Artifact or str or pathlib.Path
         The trained dense network (a torch network, or a network artifact or its path).
-    layers, budget, mid_bits, max_factors
+    layers, budget, mid_bits, max_factors, widths
         As :func:`plan_chains`.
     sweeps : int
         ALS sweeps per layer (:func:`~.als.als_fit`).
@@ -326,7 +357,7 @@ def convert(dense, layers="all", *, budget: float | None = None, mid_bits: int =
             raise ValueError(f"layers: layer {i} is {source.network['layers'][i]['transform']!r}"
                              f", only dense layers convert")
     plan = plan_chains(source.network, picked, budget=budget, mid_bits=mid_bits,
-                       max_factors=max_factors)
+                       max_factors=max_factors, widths=widths)
     net = QNet(plan.network)
     errors = {}
     with torch.no_grad():

@@ -40,13 +40,16 @@ def test_run_converts_each_seeds_dense_network_and_renders(tmp_path):
 def test_distilled_fine_tune_on_validation_images_records_the_teacher():
     results = debut_accuracy.run([1], TrainConfig(iterations=20),
                                  TrainConfig(iterations=20, distill=0.5),
-                                 variants=["all-debut-0.25"], sweeps=1,
+                                 variants=["all-debut-0.25"], sweeps=1, widths={0: 8},
                                  data=HeldOut("digits"), progress=False)
     assert results["validation"] and results["test_images"] == 252
     assert [r["variant"] for r in results["runs"]] == ["dense", "All-DeBut, budget 0.25"]
     assert results["fine_tune"]["distill"] == 0.5 and results["als_sweeps"] == 1
+    first = results["runs"][1]["chains"][0]
+    assert first["layer"] == 0 and first["min_width"] == 8 and results["widths"] == {"0": 8}
     md = debut_accuracy.render_markdown(results)
     assert "(validation split)" in md and "distilled from the seed's dense network" in md
+    assert "with the narrowest vector fixed: layer 0 8" in md
 
 
 def test_target_is_none_without_its_variant():
@@ -57,9 +60,9 @@ def test_target_is_none_without_its_variant():
 def test_main_passes_the_options_to_run(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_run(seeds, config, fine_tune, *, variants, sweeps, data, progress, say):
+    def fake_run(seeds, config, fine_tune, *, variants, sweeps, widths, data, progress, say):
         seen.update(seeds=seeds, config=config, fine_tune=fine_tune, variants=variants,
-                    sweeps=sweeps, data=data)
+                    sweeps=sweeps, widths=widths, data=data)
         return {}
 
     monkeypatch.setattr(debut_accuracy, "run", fake_run)
@@ -69,17 +72,20 @@ def test_main_passes_the_options_to_run(monkeypatch, tmp_path):
                                 "--fine-tune-steps", "8000", "--fine-tune-lr", "0.02",
                                 "--fine-tune-weight-decay", "0", "--distill", "0.5",
                                 "--distill-temperature", "2", "--sweeps", "0",
+                                "--widths", "0:8", "3:4",
                                 "--validation", "-o", str(tmp_path), "--stem", "x"]) == 0
     ft = seen["fine_tune"]
     assert seen["seeds"] == [0, 1] and seen["variants"] == ["all-debut-0.25"]
     assert (ft.iterations, ft.lr, ft.weight_decay, ft.distill, ft.distill_temperature) == (
         8000, 0.02, 0.0, 0.5, 2.0)
     assert ft.qat_fraction == FINE_TUNE.qat_fraction and seen["sweeps"] == 0
+    assert seen["widths"] == {0: 8, 3: 4}
     assert isinstance(seen["data"], HeldOut) and seen["stem"] == "x" and seen["out"] == tmp_path
     assert seen["command"].startswith("python -m edgeforge.bench.debut_accuracy --seeds 0 1 ")
     debut_accuracy.main(["--seeds", "0"])
     assert seen["data"] is DIGITS and seen["stem"] == "debut_accuracy"
     assert seen["fine_tune"] == FINE_TUNE and seen["sweeps"] == SWEEPS
+    assert seen["widths"] is None
     assert seen["variants"] == list(debut_accuracy.VARIANTS)
 
 
@@ -89,6 +95,8 @@ def test_main_passes_the_options_to_run(monkeypatch, tmp_path):
                                        ">= 0, got '-1'"),
     ("--sweeps", "-2", "argument --sweeps: must be an integer of at least 0, got '-2'"),
     ("--fine-tune-steps", "0", "argument --fine-tune-steps: must be a positive integer, got '0'"),
+    ("--widths", "0=8", "argument --widths: must be LAYER:WIDTH (a layer index and its "
+                        "narrowest vector, e.g. 0:8), got '0=8'"),
     ("--variants", "all-debut", "argument --variants: invalid choice: 'all-debut'"),
 ])
 def test_main_names_a_bad_option_and_its_value(flag, value, message, capsys):
