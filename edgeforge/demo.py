@@ -131,18 +131,17 @@ class Flow:
 DEMO_COMPARE_SPEC = Path(__file__).resolve().parents[1] / "bench" / "specs" / "demo.toml"
 
 
-def demo_spec(flow: Flow, *, quick: bool):
+def demo_spec(flow: Flow):
     """:data:`DEMO_COMPARE_SPEC` with its ``demo:<name>`` artifacts replaced by the files the
     demo's steps wrote (left as they are where that step failed: the row then fails naming
-    it) and, with ``quick``, generic synthesis only."""
+    it)."""
     from dataclasses import replace
     from edgeforge.bench import compare
     spec = compare.load_spec(DEMO_COMPARE_SPEC)
 
     def row(r):
         made = flow.artifacts.get(r.artifact.removeprefix("demo:"))
-        r = replace(r, artifact=str(made)) if r.artifact.startswith("demo:") and made else r
-        return replace(r, targets=("generic",)) if quick else r
+        return replace(r, artifact=str(made)) if r.artifact.startswith("demo:") and made else r
 
     return replace(spec, rows=tuple(row(r) for r in spec.rows))
 
@@ -154,7 +153,7 @@ def compare_flow(flow: Flow, out: Path, *, quick: bool) -> None:
     from edgeforge.bench import compare
 
     def table(step):
-        report = compare.run(demo_spec(flow, quick=quick), progress=False,
+        report = compare.run(demo_spec(flow), quick=quick, progress=False,
                              cache=out / "compare" / "cache",
                              design_dir=lambda d: flow.design_dirs.get(d.name, out / "compare"))
         flow.console.print(compare.render_rich(report))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import functools
 
-from amaranth import Mux
+from amaranth import Mux, Signal
 
 __all__ = ["BUFFER_LUTRAM_DEPTH", "BUFFER_RAM", "MAX_SIDE", "buffer_attrs", "check_buffer_ram",
-           "check_count", "check_side", "equals", "pick", "refuse_quietly", "select"]
+           "beat_phase", "check_count", "check_side", "equals", "pick", "refuse_quietly",
+           "select"]
 
 # Line and re-order buffers up to this depth go to LUT RAM, leaving block RAM to the tables
 # (HKLUT-S tables alone take 52 of an ECP5-25F's 56 DP16KD).
@@ -52,6 +53,21 @@ def equals(value, constant: int):
     """``value == constant``; for 0 as a reduction, since Amaranth writes ``x == 0`` as
     ``!x``, which Verilator flags (WIDTHTRUNC) on a multi-bit ``x``."""
     return ~value.any() if constant == 0 else value == constant
+
+
+def beat_phase(m, phases: int, advance, port):
+    """The phase of an input beat that a stage reads over ``phases`` cycles: a counter
+    that moves while the stage ``advance``-s on a valid beat, and ``port.ready`` in its
+    last phase only, so the beat is taken once its last read is issued. A single phase
+    leaves the counter at 0 (its width stays one bit, as Verilator wants)."""
+    phase = Signal(range(max(phases, 2)))
+    m.d.comb += port.ready.eq(advance & equals(phase, phases - 1))
+    with m.If(advance & port.valid):
+        with m.If(equals(phase, phases - 1)):
+            m.d.sync += phase.eq(0)
+        with m.Else():
+            m.d.sync += phase.eq(phase + 1)
+    return phase
 
 
 def refuse_quietly(init):

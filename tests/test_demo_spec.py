@@ -10,10 +10,7 @@ from edgeforge.demo import Flow, demo_spec
 
 def test_demo_artifacts_are_the_files_the_steps_wrote(tmp_path):
     flow = Flow(Console(file=io.StringIO()))
-    (row,) = [r for r in demo_spec(flow, quick=False).rows if r.artifact.startswith("demo:")]
+    (row,) = [r for r in demo_spec(flow).rows if r.artifact.startswith("demo:")]
     assert row.artifact == "demo:all-debut"          # its step has not run: left to fail
     flow.artifacts["all-debut"] = tmp_path / "all-debut.npz"
-    spec = demo_spec(flow, quick=True)
-    assert str(tmp_path / "all-debut.npz") in [r.artifact for r in spec.rows]
-    assert all(r.targets == ("generic",) for r in spec.rows)
-    assert "ice40" in [t for r in demo_spec(flow, quick=False).rows for t in r.targets]
+    assert str(tmp_path / "all-debut.npz") in [r.artifact for r in demo_spec(flow).rows]

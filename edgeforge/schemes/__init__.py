@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from ..artifact import Artifact, ArraySpec
     from ..design import Design
 
-__all__ = ["SCHEMES", "Command", "Option", "Scheme", "get_scheme", "check_design_options"]
+__all__ = ["SCHEMES", "Command", "ConfigScheme", "Option", "Scheme", "get_scheme",
+           "check_design_options"]
 
 # name -> "module:class", imported on first use so that loading an artifact
 # never imports torch or Amaranth.
@@ -87,6 +88,28 @@ class Scheme:
         """The keyword options of :meth:`design` that rebuild a design from the ``config`` its
         manifest records (by default the config itself)."""
         return dict(config)
+
+
+class ConfigScheme(Scheme):
+    """A scheme whose whole config is one validated dataclass (``config_class``: ``from_dict``,
+    ``to_dict``, ``array_specs()``) and whose design class takes the hardware options as
+    keyword-only parameters, checked by :func:`check_design_options`. ``design_class`` is
+    ``"module:Class"``, imported on first use so that loading an artifact never imports
+    Amaranth."""
+
+    config_class: type
+    design_class: str
+
+    def check_config(self, config: dict) -> dict:
+        return self.config_class.from_dict(config).to_dict()
+
+    def array_specs(self, config: dict) -> dict[str, "ArraySpec"]:
+        return self.config_class.from_dict(config).array_specs()
+
+    def design(self, artifact, **hw_config):
+        module, cls = self.design_class.split(":")
+        design_cls = getattr(importlib.import_module(module), cls)
+        return design_cls(artifact, **check_design_options(self.name, design_cls, hw_config))
 
 
 def check_design_options(scheme: str, design_cls: type, options: dict) -> dict:

@@ -35,7 +35,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from ..artifact import Artifact, ArraySpec, ArtifactError
-from . import Scheme, check_design_options
+from . import ConfigScheme
 
 __all__ = ["A", "TAPS", "SCALES", "COEF_BITS", "DEFAULT_COEF_BITS", "BicubicConfig",
            "BicubicWidths", "phase_offset", "kernel", "coefficients", "default_artifact",
@@ -108,6 +108,10 @@ class BicubicConfig:
     def to_dict(self) -> dict:
         return {"scale": self.scale, "coef_bits": self.coef_bits}
 
+    def array_specs(self) -> dict[str, ArraySpec]:
+        """None: the coefficients follow from the config, so the artifact holds no arrays."""
+        return {}
+
     def coefficients(self) -> tuple[tuple[int, ...], ...]:
         return coefficients(self.scale, self.coef_bits)
 
@@ -151,19 +155,10 @@ def default_artifact(scale: int = 4, coef_bits: int = DEFAULT_COEF_BITS) -> Arti
                     provenance={"source": "edgeforge built-in", "kernel": "Keys a=-0.5"})
 
 
-class BicubicScheme(Scheme):
+class BicubicScheme(ConfigScheme):
     name = "bicubic"
     version = 1
     title = "bicubic"
     flows = "edgeforge.schemes.bicubic_flows"
-
-    def check_config(self, config: dict) -> dict:
-        return BicubicConfig.from_dict(config).to_dict()
-
-    def array_specs(self, config: dict) -> dict[str, ArraySpec]:
-        return {}
-
-    def design(self, artifact, **hw_config):
-        from ..hw.bicubic.design import BicubicDesign
-        return BicubicDesign(artifact, **check_design_options(self.name, BicubicDesign,
-                                                              hw_config))
+    config_class = BicubicConfig
+    design_class = "edgeforge.hw.bicubic.design:BicubicDesign"

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 from ..artifact import ArraySpec, ArtifactError
-from . import Scheme, check_design_options
+from . import ConfigScheme
 
 __all__ = ["KERNEL_SETS", "Kernel", "HKLUTConfig", "HKLUTWidths", "HKLUTScheme", "table_name"]
 
@@ -161,18 +161,10 @@ class HKLUTWidths:
                    n_sum_bits=n_sum_bits, n_bits=n_max.bit_length())
 
 
-class HKLUTScheme(Scheme):
+class HKLUTScheme(ConfigScheme):
     name = "hklut"
     version = 1
     title = "HKLUT"
     flows = "edgeforge.schemes.hklut_flows"
-
-    def check_config(self, config: dict) -> dict:
-        return HKLUTConfig.from_dict(config).to_dict()
-
-    def array_specs(self, config: dict) -> dict[str, ArraySpec]:
-        return HKLUTConfig.from_dict(config).array_specs()
-
-    def design(self, artifact, **hw_config):
-        from ..hw.hklut.design import HKLUTDesign
-        return HKLUTDesign(artifact, **check_design_options(self.name, HKLUTDesign, hw_config))
+    config_class = HKLUTConfig
+    design_class = "edgeforge.hw.hklut.design:HKLUTDesign"

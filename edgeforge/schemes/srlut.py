@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 
 from ..artifact import ArraySpec, ArtifactError
-from . import Scheme, check_design_options
+from . import ConfigScheme
 from .hklut import PIXEL_BITS, ROTATIONS, TABLE_BITS, Kernel
 
 __all__ = ["KERNEL_SETS", "PADDING", "SRLUTConfig", "SRLUTScheme", "table_name", "REINDEX_BIAS"]
@@ -163,18 +163,10 @@ class SRLUTConfig:
         return max(-lo - 1, hi).bit_length() + 1
 
 
-class SRLUTScheme(Scheme):
+class SRLUTScheme(ConfigScheme):
     name = "srlut"
     version = 1
     title = "SR-LUT / MuLUT"
     flows = "edgeforge.schemes.srlut_flows"
-
-    def check_config(self, config: dict) -> dict:
-        return SRLUTConfig.from_dict(config).to_dict()
-
-    def array_specs(self, config: dict) -> dict[str, ArraySpec]:
-        return SRLUTConfig.from_dict(config).array_specs()
-
-    def design(self, artifact, **hw_config):
-        from ..hw.srlut.design import SRLUTDesign
-        return SRLUTDesign(artifact, **check_design_options(self.name, SRLUTDesign, hw_config))
+    config_class = SRLUTConfig
+    design_class = "edgeforge.hw.srlut.design:SRLUTDesign"

@@ -33,7 +33,7 @@ from edgeforge.schemes.bicubic import PIXEL_BITS, RADIUS, TAPS, BicubicConfig
 
 from ..block_reorder import block_layout
 from ..line_window import tap_index, window_layout
-from ..logic import equals, refuse_quietly, select
+from ..logic import beat_phase, equals, refuse_quietly, select
 
 __all__ = ["PIXEL", "column_groups", "pipeline_depth", "multipliers", "taps_layout",
            "BicubicTaps"]
@@ -107,13 +107,7 @@ class BicubicTaps(wiring.Component):
         window = self.i.payload[0]
         advance = ~self.o.valid | self.o.ready
 
-        phase = Signal(range(phases))
-        m.d.comb += self.i.ready.eq(advance & equals(phase, phases - 1))
-        with m.If(advance & self.i.valid):
-            with m.If(equals(phase, phases - 1)):
-                m.d.sync += phase.eq(0)
-            with m.Else():
-                m.d.sync += phase.eq(phase + 1)
+        phase = beat_phase(m, phases, advance, self.i)
         py = [p // r for p in range(phases)]
         px = [p % r for p in range(phases)]
 

@@ -28,7 +28,7 @@ from edgeforge.schemes.hklut import BRANCHES, ROTATIONS, TABLE_BITS, HKLUTConfig
 
 from ..block_reorder import block_layout
 from ..line_window import tap_index, window_layout
-from ..logic import equals, refuse_quietly, select
+from ..logic import beat_phase, equals, refuse_quietly, select
 from .combine import FloorDiv, centre, clamp_n, floor_div, times
 from .index import kernel_index, turn_block
 from .tables import READS_PER_TABLE, table_bank
@@ -101,13 +101,7 @@ class LookupCombine(wiring.Component):
         wins = self.i.payload
         advance = ~self.o.valid | self.o.ready
 
-        phase = Signal(range(max(phases, 2)))      # stays 0 with a single phase
-        m.d.comb += self.i.ready.eq(advance & equals(phase, phases - 1))
-        with m.If(advance & self.i.valid):
-            with m.If(equals(phase, phases - 1)):
-                m.d.sync += phase.eq(0)
-            with m.Else():
-                m.d.sync += phase.eq(phase + 1)
+        phase = beat_phase(m, phases, advance, self.i)
 
         # -- indices and table reads -----------------------------------------------
         banks = {}

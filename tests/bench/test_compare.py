@@ -141,3 +141,13 @@ def test_a_row_without_hardware_has_its_metric_and_storage_only(tmp_path):
     # Cached by the artifact's hash: --cached finds it.
     again = compare.run(spec, progress=False, cache=cache, measured=lambda r: False)
     assert again["records"] == [record]
+
+
+def test_quick_measures_every_row_on_generic_synthesis_only(monkeypatch):
+    spec = compare.load_spec(None)
+    assert any(t != "generic" for r in spec.rows for t in r.targets)
+    seen = []
+    monkeypatch.setattr(compare, "measure_row",
+                        lambda row, **k: seen.append(row.targets) or {"label": row.label})
+    compare.run(spec, quick=True, progress=False, cache=None)
+    assert seen and all(t == ("generic",) for t in seen)
