@@ -36,7 +36,7 @@ from ...schemes.network_debut import MID_BITS
 from ..network.train import TrainConfig
 from .chain import search_chain
 
-__all__ = ["FINETUNE_LR", "FINE_TUNE", "SWEEPS", "LayerChoice", "ChainPlan", "layer_indices", "plan_chains",
+__all__ = ["FINETUNE_LR", "FINE_TUNE", "SWEEPS", "fine_tune", "LayerChoice", "ChainPlan", "layer_indices", "plan_chains",
            "dense_matrix", "Conversion", "convert"]
 
 #: Peak learning rate of a converted network's fine-tune (the rest of the schedule is the
@@ -371,3 +371,28 @@ def convert(dense, layers="all", *, budget: float | None = None, mid_bits: int =
             else:
                 dst.weight.copy_(src.weight)
     return Conversion(net, plan, errors, what)
+
+
+def fine_tune(conversion: Conversion, config: TrainConfig = FINE_TUNE, *, teacher=None,
+              preset: str = "custom", progress: bool = True, data=None):
+    """Fine-tune a converted network (float, calibration, QAT):
+    :func:`~edgeforge.models.network.train.train_network` on ``conversion.net`` with
+    ``config``, distilling from ``teacher`` (the dense network's artifact, or its path) when
+    ``config.distill > 0``; the result's provenance holds the conversion (and the teacher).
+
+    Raises
+    ------
+    ValueError
+        For ``config.distill > 0`` without a teacher (or a teacher without it), naming both.
+    """
+    from ..image_sets import DIGITS
+    from ..network.train import train_network
+    if (teacher is None) != (config.distill == 0):
+        raise ValueError(f"teacher: the dense network to distil from is needed exactly when "
+                         f"distill > 0 (distill {config.distill!r}, teacher "
+                         f"{'absent' if teacher is None else 'given'})")
+    result = train_network(conversion.net, config, progress=progress, teacher=teacher,
+                           data=DIGITS if data is None else data)
+    result.preset = preset
+    result.provenance = {**result.provenance, **conversion.provenance()}
+    return result

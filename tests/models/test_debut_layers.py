@@ -222,3 +222,14 @@ def test_cli_converts_the_shipped_network(tmp_path, capsys):
     assert main(["evaluate", str(out)]) == 0
     text = capsys.readouterr().out
     assert "golden (integer NumPy)" in text and "DeBut: layers [3, 7] are chains" in text
+
+
+def test_fine_tune_needs_a_teacher_exactly_when_it_distils():
+    from edgeforge.models.debut.convert import fine_tune
+    conversion = convert(QNet(preset("digits-ref")), [3], sweeps=0)
+    with pytest.raises(ValueError, match=r"^teacher: the dense network to distil from is needed "
+                                         r"exactly when distill > 0 \(distill 0.5, teacher "
+                                         r"absent\)$"):
+        fine_tune(conversion, TrainConfig(iterations=2, distill=0.5), progress=False)
+    with pytest.raises(ValueError, match=r"\(distill 0.0, teacher given\)$"):
+        fine_tune(conversion, TrainConfig(iterations=2), teacher="dense.npz", progress=False)
