@@ -48,7 +48,8 @@ import numpy as np
 import torch
 
 from ..models.data_digits import N_TRAIN
-from ..models.debut.convert import FINE_TUNE, SWEEPS, convert, fine_tune, layer_indices
+from ..models.debut.convert import FINE_TUNE, SWEEPS, convert, layer_indices
+from ..models.debut.convert import fine_tune as fine_tune_network
 from ..models.image_sets import DIGITS, HeldOut, ImageSet
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
@@ -122,8 +123,9 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig
             conversion = convert(dense.net, layers, budget=budget, seed=seed, sweeps=sweeps,
                                  widths={i: w for i, w in (widths or {}).items() if i in mine}
                                  or None)
-            result = fine_tune(conversion, ft, teacher=dense_art if ft.distill > 0 else None,
-                               preset=PRESET, progress=progress, data=data)
+            result = fine_tune_network(conversion, ft,
+                                       teacher=dense_art if ft.distill > 0 else None,
+                                       preset=PRESET, progress=progress, data=data)
             row, _ = _measure(result, images, labels, f"{COMMAND} ({label}, seed {seed})")
             runs.append({"variant": label, "seed": seed, **row,
                          "als_error": {str(i): round(e[-1], 4)

@@ -184,8 +184,9 @@ TRAIN_OPTIONS = (
                 "instead of training one (e.g. models/network/pretrained/digits-ref.npz)"}),
     Option(("--debut-lr",), "debut_lr", {
         "type": float, "metavar": "LR",
-        "help": "networks, with --debut: peak learning rate of the fine-tune (default 0.05; "
-                "--lr is the dense network's)"}),
+        "help": "networks, with --debut: peak learning rate of the fine-tune (default 0.02; "
+                "--lr is the dense network's; the fine-tune distils from the dense network "
+                "with weight decay 0.125, edgeforge.models.debut.convert.FINE_TUNE)"}),
     Option(("--als-sweeps",), "als_sweeps", {
         "type": int, "metavar": "N",
         "help": "networks, with --debut: ALS sweeps per layer (default 5)"}),
