@@ -184,9 +184,8 @@ TRAIN_OPTIONS = (
                 "instead of training one (e.g. models/network/pretrained/digits-ref.npz)"}),
     Option(("--debut-lr",), "debut_lr", {
         "type": float, "metavar": "LR",
-        "help": "networks, with --debut: peak learning rate of the fine-tune (default 0.02; "
-                "--lr is the dense network's; the fine-tune distils from the dense network "
-                "with weight decay 0.125, edgeforge.models.debut.convert.FINE_TUNE)"}),
+        "help": "networks, with --debut: peak learning rate of the fine-tune (default 0.05; "
+                "--lr is the dense network's)"}),
     Option(("--als-sweeps",), "als_sweeps", {
         "type": int, "metavar": "N",
         "help": "networks, with --debut: ALS sweeps per layer (default 5)"}),
@@ -354,7 +353,8 @@ def _train_debut(args, network, config, progress: bool, data):
     lr = FINE_TUNE.lr if args.debut_lr is None else args.debut_lr
     try:
         # The command line's schedule (iterations, batch, seed, ...) with the converted
-        # network's own lr, weight decay and distillation (FINE_TUNE).
+        # network's own lr, weight decay and distillation (FINE_TUNE; a distilling one
+        # learns from the dense network it converts).
         finetune = dataclasses.replace(config, lr=lr, weight_decay=FINE_TUNE.weight_decay,
                                        distill=FINE_TUNE.distill,
                                        distill_temperature=FINE_TUNE.distill_temperature)
