@@ -57,7 +57,8 @@ DESIGN_OPTIONS = (
 
 TRAIN_OPTIONS = (
     Option(("--stages",), "stages", {"type": int_list, "metavar": "R1,R2",
-                                     "help": "stage factors (default 2,2 = x4)"}),
+                                     "help": "stage factors (HKLUT default 2,2 = x4; SR-LUT "
+                                             "default 4, MuLUT x4 1,4)"}),
     Option(("--msb-kernels",), "msb_kernels", {"choices": ("hdb", "hd"),
                                                "help": "MSB kernel set (default hdb)"}),
     Option(("--lsb-kernels",), "lsb_kernels", {"choices": ("hdb", "hd"),

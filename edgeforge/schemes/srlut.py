@@ -101,6 +101,11 @@ class SRLUTConfig:
                 "interval_bits": self.interval_bits}
 
     @property
+    def title(self) -> str:
+        """The method's name: MuLUT for the ``sdy`` set, else SR-LUT-S/F/V."""
+        return "MuLUT" if self.kernels == "sdy" else f"SR-LUT-{self.kernels.upper()}"
+
+    @property
     def kernel_list(self) -> tuple[Kernel, ...]:
         return KERNEL_SETS[self.kernels]
 

@@ -33,11 +33,11 @@ DESIGN_OPTIONS = (
 )
 
 TRAIN_OPTIONS = (
-    Option(("--kernels",), "kernels", {"choices": ("s", "f", "v"),
-                                       "help": "SR-LUT: pattern s (2x2), f (1x3) or v (1x2); "
-                                               "default s"}),
-    Option(("--stages",), "stages", {"type": int_list, "metavar": "R",
-                                     "help": "SR-LUT: the one stage factor (default 4)"}),
+    Option(("--kernels",), "kernels", {"choices": ("s", "f", "v", "sdy"),
+                                       "help": "SR-LUT: pattern s (2x2), f (1x3) or v (1x2), or "
+                                               "MuLUT's sdy (S, D, Y kernels); default s"}),
+    Option(("--stages",), "stages", {"type": int_list, "metavar": "R1,R2",
+                                     "help": "SR-LUT: stage factors (default 4; MuLUT x4: 1,4)"}),
     Option(("--interval-bits",), "interval_bits", {
         "type": int, "metavar": "B",
         "help": "SR-LUT: log2 of the table's sampling interval (default 4: 17 nodes)"}),
@@ -59,10 +59,7 @@ def train(args) -> int:
     from ..artifact import save
     from ..models.srlut.train import TrainConfig, train as run_training
     from ..models.srlut.transfer import transfer
-    from .srlut import SRLUTConfig
-    model_config = SRLUTConfig.from_dict({
-        k: v for k, v in (("kernels", args.kernels), ("stages", args.stages),
-                          ("interval_bits", args.interval_bits)) if v is not None})
+    model_config = _model_config(args)
     fields = ("iterations", "batch", "patch", "lr", "seed", "nf", "threads")
     config = TrainConfig(**{k: getattr(args, k) for k in fields if getattr(args, k) is not None})
     net, info = run_training(config, model_config, progress=not args.no_progress)
@@ -71,6 +68,23 @@ def train(args) -> int:
     console.print(f"trained {info['iterations']} iterations in {info['train_seconds']} s, "
                   f"final loss {info['final_loss']}; wrote [bold]{out}[/]")
     return 0
+
+
+# The config fields the training options set, by the flag that sets them.
+_CONFIG_FLAGS = {"kernels": "--kernels", "stages": "--stages", "interval_bits": "--interval-bits"}
+
+
+def _model_config(args):
+    """The SRLUTConfig the training options give; a bad value raises naming its flag."""
+    from ..artifact import ArtifactError
+    from .srlut import SRLUTConfig
+    given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
+    try:
+        return SRLUTConfig.from_dict(given)
+    except ArtifactError as e:
+        field = e.field.removeprefix("config.")
+        message = str(e).removeprefix(f"{e.field}: ")
+        raise ValueError(f"{_CONFIG_FLAGS.get(field, field)}: {message}") from None
 
 
 def evaluate(args, art) -> int:
@@ -98,7 +112,8 @@ def task_metric(art) -> dict:
 
 
 def _title(config: dict) -> str:
-    return "MuLUT" if config["kernels"] == "sdy" else f"SR-LUT-{config['kernels'].upper()}"
+    from .srlut import SRLUTConfig
+    return SRLUTConfig.from_dict(config).title
 
 
 def storage_table(art) -> Table:

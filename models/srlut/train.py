@@ -4,7 +4,10 @@ The authors' recipe (``yhjo09/SR-LUT: 1_Train_deep_model/Train_Model_S.py``):
 MSE on every colour channel as its own 1-channel sample, Adam with a constant
 learning rate (theirs 1e-4 for 200k iterations on DIV2K 48x48 crops, batch
 32), random crops with flips and quarter turns, the fixed code's output scale
-(:class:`~edgeforge.models.srlut.net.SRLUTNet`). Here the schedule is short,
+(:class:`~edgeforge.models.srlut.net.SRLUTNet`). MuLUT's ``sdy`` kernels and
+configs of several stages train the same way through the whole pipeline
+(every stage's units at once, one loss on the last stage's output, rounding
+straight-through as MuLUT trains). Here the schedule is short,
 for built-in data on a shared CPU: scikit-image's ``train`` photos (LR by
 Pillow bicubic, :func:`edgeforge.models.data.builtin_pairs`), the HKLUT
 trainer's patch sampler, lr 1e-3. Seeded (torch and NumPy) and
@@ -54,7 +57,7 @@ def train(config: TrainConfig = TrainConfig(), model_config: SRLUTConfig = SRLUT
     ----------
     config : TrainConfig
     model_config : SRLUTConfig
-        One stage of kernel set ``s``, ``f`` or ``v``.
+        Any kernel set and stages (SR-LUT's ``s``, ``f``, ``v`` or MuLUT's ``sdy``).
     pairs : list of (name, lr, hr), optional
         Training pairs; default the built-in ``train`` photos at the config's scale.
     progress : bool
@@ -74,7 +77,8 @@ def train(config: TrainConfig = TrainConfig(), model_config: SRLUTConfig = SRLUT
         opt = torch.optim.Adam(net.parameters(), lr=config.lr)
         start, loss = time.time(), float("nan")
         with Progress(disable=not progress, transient=True) as bar:
-            task = bar.add_task(f"SR-LUT-{model_config.kernels.upper()} x{scale}",
+            stages = len(model_config.stages)
+            task = bar.add_task(f"{model_config.title} x{scale} ({stages} stage(s))",
                                 total=config.iterations)
             for _ in range(config.iterations):
                 lr, hr = sampler.batch(config.batch)

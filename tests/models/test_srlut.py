@@ -43,11 +43,6 @@ def test_transferred_table_reads_back_the_network_on_node_images(kernels):
     assert np.abs(out - np.clip(ref, 0, 255)).max() <= 2.5
 
 
-def test_network_refuses_multi_kernel_configs():
-    with pytest.raises(ValueError, match="kernels 'sdy'"):
-        SRLUTNet(SRLUTConfig("sdy", (1, 4)))
-
-
 def test_short_training_is_seeded_and_lowers_the_loss():
     pairs = [("flat", np.full((12, 12, 3), 90, np.uint8), np.full((24, 24, 3), 100, np.uint8))]
     config = TrainConfig(iterations=30, batch=2, patch=6, nf=8, lr=1e-2)
