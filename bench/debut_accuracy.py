@@ -4,7 +4,8 @@ For every seed: digits-ref is trained dense (:func:`~edgeforge.models.network.tr
 default :class:`~edgeforge.models.network.train.TrainConfig`, one torch thread); then each
 DeBut variant is converted from that dense network (:func:`~edgeforge.models.debut.convert.convert`:
 chains by :func:`~edgeforge.models.debut.convert.plan_chains`, nonzeros by ALS from the dense
-layers, ``--sweeps`` sweeps; ``--widths`` fixes some layers' chains) and fine-tuned with the same seed on the schedule
+layers, ``--sweeps`` sweeps; ``--widths`` fixes some layers' chains) and fine-tuned with the
+same seed on the schedule
 :data:`~edgeforge.models.debut.convert.FINE_TUNE` unless ``--fine-tune-steps``,
 ``--fine-tune-lr``, ``--fine-tune-weight-decay`` or ``--distill`` (knowledge distillation
 from that seed's dense network, ``--distill-temperature``) say otherwise (float, calibration
@@ -101,8 +102,9 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig
     """Train the dense network (``config``), convert it to each of ``variants`` (names of
     :data:`VARIANTS`; ALS ``sweeps``; ``widths`` ``{layer: narrowest vector}`` fixes those
     layers' chains in every variant that converts them, as
-    :func:`~edgeforge.models.debut.convert.plan_chains` takes it), fine-tune (``fine_tune``; with ``fine_tune.distill``
-    > 0 the teacher is that seed's dense network) and evaluate, at every seed, on ``data``
+    :func:`~edgeforge.models.debut.convert.plan_chains` takes it), fine-tune (``fine_tune``;
+    with ``fine_tune.distill`` > 0 the teacher is that seed's dense network) and evaluate, at
+    every seed, on ``data``
     (its ``"test"`` split scores: a :class:`~edgeforge.models.image_sets.HeldOut` set scores
     on validation images)."""
     names = check_variants(variants, VARIANTS, DENSE)
@@ -240,7 +242,8 @@ def render_markdown(results: dict) -> str:
                   f"({'within' if t['params_within'] else 'over'}); accuracy "
                   f"{margin_text(m)}; per-seed differences "
                   + ", ".join(f"{100 * d:.2f}" for d in _differences(results["runs"], t))
-                  + f": target **{'met' if t['met'] else 'not met'}**."]
+                  + ". Target (parameters and accuracy): "
+                  + f"**{'met' if t['met'] else 'not met'}**."]
     return "\n".join(lines) + "\n"
 
 

@@ -36,7 +36,8 @@ from ...schemes.network_debut import MID_BITS
 from ..network.train import TrainConfig
 from .chain import search_chain
 
-__all__ = ["FINETUNE_LR", "FINE_TUNE", "SWEEPS", "fine_tune", "LayerChoice", "ChainPlan", "layer_indices", "plan_chains",
+__all__ = ["FINETUNE_LR", "FINE_TUNE", "SWEEPS", "fine_tune", "LayerChoice", "ChainPlan",
+           "layer_indices", "plan_chains",
            "dense_matrix", "Conversion", "convert"]
 
 #: Peak learning rate of a converted network's fine-tune (the rest of the schedule is the
