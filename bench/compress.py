@@ -77,8 +77,10 @@ from ..models.image_sets import DIGITS, ImageSet
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..sim.golden.network import classify
-from .harness import (RESULTS, add_validation_argument, data_record, digits_for, paired_margin,
-                      positive_int, publish, scored_images, seed_stats)
+from .harness import (PAIRED_MARGIN_RULE, RESULTS, add_validation_argument, data_record,
+                      digits_for, margin_text, paired_margin, positive_float, positive_int,
+                      publish, scored_images, seed_stats)
+from .harness import check_variants as harness_check_variants
 from .network_accuracy import mean_pm_std
 
 __all__ = ["PRESET", "SEEDS", "RATES", "PS", "SIDES", "VARIANTS", "MARGIN", "check_variants",
@@ -118,18 +120,14 @@ MARGIN = 0.01
 
 def check_variants(names) -> list[str]:
     """The compressed variants among ``names`` in the table's order (``dense`` allowed and
-    dropped: it is always run).
+    dropped: it is always run): :func:`~edgeforge.bench.harness.check_variants`.
 
     Raises
     ------
     ValueError
         For a name not in :data:`VARIANTS`, naming it and the choices.
     """
-    names = list(names)
-    for n in names:
-        if n != DENSE and n not in VARIANTS:
-            raise ValueError(f"variant must be one of {[DENSE, *VARIANTS]}, got {n!r}")
-    return [n for n in VARIANTS if n in names]
+    return harness_check_variants(names, VARIANTS, DENSE)
 
 
 def _variants(names, dense, fine_tune: TrainConfig, regularise: TrainConfig, progress: bool,
@@ -449,27 +447,14 @@ def render_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _margin_text(m: dict) -> str:
-    d = 100 * m["difference"]
-    return (f"{abs(d):.2f} {'below' if d >= 0 else 'above'}, paired std {100 * m['std']:.2f}: "
-            f"{100 * m['bound']:.2f} {'<=' if m['met'] else '>'} {100 * m['margin']:g}: "
-            f"**{'met' if m['met'] else 'not met'}** (stds combined unpaired: "
-            f"{100 * (m['difference'] + m['std_unpaired']):.2f})")
-
-
 def render_targets(t: dict) -> list[str]:
     """The targets of :func:`targets` as Markdown lines."""
-    lines = ["Targets, by issue 11's margin rule on seed-paired differences: per seed, the "
-             "reference's accuracy minus the variant's (the variant is made from that seed's "
-             "dense network); the target is met when the mean of those differences plus "
-             "their sample std is within the margin (in points). Beside it, the mean "
-             "difference plus the two seed stds combined as if independent "
-             "(sqrt(s1^2 + s2^2)), which does not decide.", ""]
+    lines = ["Targets, " + PAIRED_MARGIN_RULE, ""]
     if "ezcrop_half" in t:
         e = t["ezcrop_half"]
         lines.append(f"- EZCrop at half the channels within 1 point of dense: "
                      f"{100 * e['ezcrop']:.2f} % vs {100 * e['dense']:.2f} %, "
-                     + _margin_text(e["within_1_point_of_dense"]) + ".")
+                     + margin_text(e["within_1_point_of_dense"]) + ".")
         if "hrank" in e:
             h = e["hrank_minus_ezcrop"]
             lines.append(f"- EZCrop ahead of HRank at the same rate (on the means): "
@@ -484,9 +469,9 @@ def render_targets(t: dict) -> list[str]:
                          f"**{'fewer' if n['fewer_params'] else 'not fewer'}**; at accuracy "
                          f"within 1 point of VBMF's ({100 * n['nrmf']:.2f} % vs "
                          f"{100 * n['vbmf']:.2f} %): "
-                         + _margin_text(n["within_1_point_of_vbmf"]) + ".")
+                         + margin_text(n["within_1_point_of_vbmf"]) + ".")
         lines.append(f"- NRMF p = 0.95 within 1 point of dense: {100 * n['nrmf']:.2f} %, "
-                     + _margin_text(n["within_1_point_of_dense"]) + ".")
+                     + margin_text(n["within_1_point_of_dense"]) + ".")
     return lines
 
 
@@ -517,16 +502,6 @@ def render_hw_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
@@ -540,7 +515,7 @@ def main(argv=None) -> int:
                              f"unless --regularise-steps (default {FINE_TUNE.iterations})")
     parser.add_argument("--regularise-steps", type=positive_int, metavar="N",
                         help="steps of NRMF's regularised phase (default --fine-tune-steps)")
-    parser.add_argument("--fine-tune-lr", type=_positive_float, metavar="LR",
+    parser.add_argument("--fine-tune-lr", type=positive_float, metavar="LR",
                         default=FINE_TUNE.lr,
                         help=f"peak learning rate of every fine-tuning (default {FINE_TUNE.lr})")
     add_validation_argument(parser, "train and fine-tune")

@@ -26,7 +26,8 @@ from .. import jsonfile
 
 __all__ = ["REPO", "RESULTS", "ECP5_PARTS", "MeasureError", "measure", "cost_records",
            "cost_smallest", "engine_commit", "printer",
-           "main_quick", "write_json", "publish", "positive_int", "seed_stats", "paired_margin",
+           "main_quick", "write_json", "publish", "positive_int", "positive_float", "seed_stats",
+           "paired_margin", "PAIRED_MARGIN_RULE", "margin_text", "check_variants",
            "add_validation_argument", "digits_for", "scored_images", "data_record"]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -200,6 +201,36 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """An argparse ``type`` for a rate or a weight: the number (> 0), or an error naming the
+    text."""
+    import argparse
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def check_variants(names, variants, always: str = "dense") -> list[str]:
+    """The names among ``names`` that are keys of ``variants``, in ``variants``' order
+    (``always``, the reference every variant is measured against and always run, is
+    allowed and dropped).
+
+    Raises
+    ------
+    ValueError
+        For a name that is neither, naming it and the choices.
+    """
+    names = list(names)
+    for n in names:
+        if n != always and n not in variants:
+            raise ValueError(f"variant must be one of {[always, *variants]}, got {n!r}")
+    return [n for n in variants if n in names]
+
+
 def seed_stats(values) -> dict:
     """Mean, sample std (ddof 1; 0 for one value), min and max of a figure over seeds."""
     import numpy as np
@@ -239,6 +270,25 @@ def paired_margin(reference: dict, variant: dict, margin: float) -> dict:
     return {"seeds": seeds, "margin": margin, "difference": round(d, 6), "std": round(s, 6),
             "bound": round(d + s, 6), "met": bool(d + s <= margin + 1e-12),
             "std_unpaired": round(float(np.hypot(sd(ref), sd(var))), 6)}
+
+
+#: What :func:`paired_margin` decides, as a report's sentence.
+PAIRED_MARGIN_RULE = (
+    "by issue 11's margin rule on seed-paired differences: per seed, the reference's accuracy "
+    "minus the variant's (the variant is made from that seed's dense network); the target is "
+    "met when the mean of those differences plus their sample std is within the margin (in "
+    "points). Beside it, the mean difference plus the two seed stds combined as if "
+    "independent (sqrt(s1^2 + s2^2)), which does not decide.")
+
+
+def margin_text(m: dict) -> str:
+    """A :func:`paired_margin` result in words (accuracy in points): the difference, the
+    paired std, the bound against the margin and the verdict in bold."""
+    d = 100 * m["difference"]
+    return (f"{abs(d):.2f} {'below' if d >= 0 else 'above'}, paired std {100 * m['std']:.2f}: "
+            f"{100 * m['bound']:.2f} {'<=' if m['met'] else '>'} {100 * m['margin']:g}: "
+            f"**{'met' if m['met'] else 'not met'}** (stds combined unpaired: "
+            f"{100 * (m['difference'] + m['std_unpaired']):.2f})")
 
 
 # -- choosing on validation images (a benchmark's ``--validation``) -----------------------

@@ -347,12 +347,17 @@ def _train_debut(args, network, config, progress: bool, data):
     import dataclasses
 
     from ..artifact import load
-    from ..models.debut.convert import FINETUNE_LR, convert, plan_chains
-    from ..models.network import train_network
+    from ..models.debut.convert import FINE_TUNE, convert, fine_tune, plan_chains
+    from ..models.network import export_network, train_network
     from ..models.network.zoo import preset
-    lr = FINETUNE_LR if args.debut_lr is None else args.debut_lr
+    lr = FINE_TUNE.lr if args.debut_lr is None else args.debut_lr
     try:
-        finetune = dataclasses.replace(config, lr=lr)
+        # The command line's schedule (iterations, batch, seed, ...) with the converted
+        # network's own lr, weight decay and distillation (FINE_TUNE; a distilling one
+        # learns from the dense network it converts).
+        finetune = dataclasses.replace(config, lr=lr, weight_decay=FINE_TUNE.weight_decay,
+                                       distill=FINE_TUNE.distill,
+                                       distill_temperature=FINE_TUNE.distill_temperature)
     except ValueError as e:
         raise ValueError(str(e).replace("TrainConfig.lr", "--debut-lr")) from None
     sweeps = 5 if args.als_sweeps is None else args.als_sweeps
@@ -370,10 +375,13 @@ def _train_debut(args, network, config, progress: bool, data):
         name = network if isinstance(network, str) else "custom"
         config_dict = preset(network) if isinstance(network, str) else network
     _flagged(lambda: plan_chains(config_dict, args.debut, **options))
+    teacher = dense if args.dense is not None else None
     if args.dense is None:
         trained = train_network(network, config, progress=progress, data=data)
         console.print(f"dense: test accuracy {100 * trained.float_accuracy:.2f} % (fixed point)")
         dense = trained.net
+        if finetune.distill > 0:
+            teacher = export_network(trained)
     conversion = _flagged(lambda: convert(dense, args.debut, seed=config.seed, sweeps=sweeps,
                                           **options))
     plan = conversion.plan
@@ -381,10 +389,8 @@ def _train_debut(args, network, config, progress: bool, data):
                   f"{plan.dense_params} dense weights ({100 * plan.ratio:.1f} %); ALS relative "
                   f"error " + ", ".join(f"layer {i} {e[-1]:.3f}"
                                         for i, e in conversion.als_errors.items()))
-    result = train_network(conversion.net, finetune, progress=progress, data=data)
-    result.preset = name
-    result.provenance = conversion.provenance()
-    return result
+    return fine_tune(conversion, finetune, teacher=teacher if finetune.distill > 0 else None,
+                     preset=name, progress=progress, data=data)
 
 
 def accuracy_report(art, split: str = "test", *, rtl: bool = False, folding=RTL_FOLDING,

@@ -129,3 +129,31 @@ def test_positive_int_names_the_text(text):
     with pytest.raises(argparse.ArgumentTypeError, match=rf"^must be a positive integer, got "
                                                           rf"'{text}'$"):
         positive_int(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-0.5", "x", "nan"])
+def test_positive_float_names_the_text(text):
+    import argparse
+    from edgeforge.bench.harness import positive_float
+    assert positive_float("0.05") == 0.05
+    with pytest.raises(argparse.ArgumentTypeError, match=rf"^must be a positive number, got "
+                                                          rf"'{text}'$"):
+        positive_float(text)
+
+
+def test_check_variants_keeps_the_table_order_and_names_an_unknown_one():
+    from edgeforge.bench.harness import check_variants
+    table = {"a": 1, "b": 2, "c": 3}
+    assert check_variants(["c", "dense", "a"], table) == ["a", "c"]
+    assert check_variants(["ref"], table, always="ref") == []
+    with pytest.raises(ValueError, match=r"^variant must be one of \['dense', 'a', 'b', 'c'\], "
+                                         r"got 'd'$"):
+        check_variants(["a", "d"], table)
+
+
+def test_margin_text_states_the_bound_and_the_verdict():
+    from edgeforge.bench.harness import margin_text, paired_margin
+    met = margin_text(paired_margin({0: 0.99, 1: 0.98}, {0: 0.985, 1: 0.975}, 0.015))
+    assert met.startswith("0.50 below, paired std 0.00: 0.50 <= 1.5: **met**")
+    missed = margin_text(paired_margin({0: 0.99, 1: 0.98}, {0: 0.96, 1: 0.97}, 0.015))
+    assert missed.startswith("2.00 below, paired std 1.41: 3.41 > 1.5: **not met**")

@@ -91,6 +91,27 @@ def test_plan_meets_the_budget_or_says_what_it_found():
         plan_chains(network, mid_bits=17)
 
 
+def test_widths_fix_a_layers_chain_and_the_budget_falls_on_the_others():
+    network = preset("digits-ref")
+    picked = plan_chains(network, budget=0.25)
+    fixed = plan_chains(network, budget=0.25, widths={0: 8})
+    by_layer = {c.index: c for c in fixed.choices}
+    # The first conv at full width (8 channels, no bottleneck): its chain is the widest
+    # search's, and the budget still holds, met by narrowing another layer.
+    assert by_layer[0].min_width == 8
+    assert by_layer[0].factors == search_chain(8, 1, 3, max_factors=4).factors
+    assert fixed.params <= 0.25 * 1992
+    assert {c.index: c.min_width for c in picked.choices} != {
+        i: c.min_width for i, c in by_layer.items()}
+    with pytest.raises(ValueError, match=r"^widths: layer 0's width must be an integer 1..8, "
+                                         r"got 9$"):
+        plan_chains(network, widths={0: 9})
+    with pytest.raises(ValueError, match=r"^widths: layer 0 is not one to convert \[3, 7\]$"):
+        plan_chains(network, [3, 7], widths={0: 8})
+    with pytest.raises(ValueError, match=r"^widths must be a dict"):
+        plan_chains(network, widths=[8])
+
+
 def test_macs_count_the_chains_nonzeros():
     net = plan_chains(preset("digits-ref"), [3]).network
     chain = net["layers"][3]["factors"]
@@ -197,7 +218,19 @@ def test_cli_converts_the_shipped_network(tmp_path, capsys):
                  "--als-sweeps", "1", "-o", str(out), "--no-progress"]) == 0
     art = load(out)
     assert [d["layer"] for d in art.provenance["debut"]["layers"]] == [3, 7]
+    assert "distill_teacher" not in art.provenance        # FINE_TUNE does not distil
     capsys.readouterr()
     assert main(["evaluate", str(out)]) == 0
     text = capsys.readouterr().out
     assert "golden (integer NumPy)" in text and "DeBut: layers [3, 7] are chains" in text
+
+
+def test_fine_tune_needs_a_teacher_exactly_when_it_distils():
+    from edgeforge.models.debut.convert import fine_tune
+    conversion = convert(QNet(preset("digits-ref")), [3], sweeps=0)
+    with pytest.raises(ValueError, match=r"^teacher: the dense network to distil from is needed "
+                                         r"exactly when distill > 0 \(distill 0.5, teacher "
+                                         r"absent\)$"):
+        fine_tune(conversion, TrainConfig(iterations=2, distill=0.5), progress=False)
+    with pytest.raises(ValueError, match=r"\(distill 0.0, teacher given\)$"):
+        fine_tune(conversion, TrainConfig(iterations=2), teacher="dense.npz", progress=False)
