@@ -51,13 +51,14 @@ import torch
 from ..models.data_digits import N_TRAIN
 from ..models.debut.convert import FINE_TUNE, SWEEPS, convert, layer_indices
 from ..models.debut.convert import fine_tune as fine_tune_network
-from ..models.image_sets import DIGITS, HeldOut, ImageSet
+from ..models.image_sets import DIGITS, ImageSet
 from ..models.network.export import export_network
 from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import macs, params
 from ..sim.golden.network import classify
-from .harness import (PAIRED_MARGIN_RULE, RESULTS, check_variants, margin_text, paired_margin,
-                      positive_float, positive_int, publish, seed_stats)
+from .harness import (PAIRED_MARGIN_RULE, RESULTS, add_validation_argument, check_variants,
+                      data_record, digits_for, margin_text, paired_margin, positive_float,
+                      positive_int, publish, scored_images, seed_stats)
 from .network_accuracy import mean_pm_std
 
 __all__ = ["VARIANTS", "DENSE", "SEEDS", "TARGET", "run", "target", "render_markdown", "main"]
@@ -143,9 +144,7 @@ def run(seeds=SEEDS, config: TrainConfig = TrainConfig(), fine_tune: TrainConfig
         summary[label] = {key: seed_stats([r[key] for r in rows])
                           for key in ("float", "golden", "agreement", "seconds")}
         summary[label].update(params=rows[0]["params"], macs=rows[0]["macs"])
-    return {"command": COMMAND, "test_images": len(labels), "split": data.split_rule,
-            "data": str(data), "validation": isinstance(data, HeldOut),
-            "train_images": len(data.load("train")[1]), "preset": PRESET,
+    return {"command": COMMAND, **data_record(data), "preset": PRESET,
             "train_config": {k: v for k, v in config.to_dict().items() if k != "seed"},
             "fine_tune": {k: v for k, v in fine_tune.to_dict().items() if k != "seed"},
             "als_sweeps": sweeps, "widths": {str(i): w for i, w in (widths or {}).items()},
@@ -194,8 +193,7 @@ def _schedule_text(ft: dict, train_images: int) -> str:
 def render_markdown(results: dict) -> str:
     """The results of :func:`run` as a Markdown report."""
     cfg = ", ".join(f"{k} {v}" for k, v in results["train_config"].items())
-    scored = ("held-out validation images (a share of the training split; the test images "
-              "are not read)" if results.get("validation") else "test images")
+    scored = scored_images(results)
     title = "validation split" if results.get("validation") else "test split"
     lines = [f"# DeBut accuracy on digits ({title})", "",
              f"Command: `{results['command']}`", "",
@@ -330,10 +328,7 @@ def main(argv=None) -> int:
                         help="fix a layer's chain at this narrowest vector between factors "
                              "(e.g. 0:8, the first conv at full width); the budget falls on "
                              "the other layers")
-    parser.add_argument("--validation", action="store_true",
-                        help="train and fine-tune on 80 %% of the training split and score on "
-                             "the other 20 %% (how a schedule is chosen: the test images are "
-                             "not read)")
+    add_validation_argument(parser, "train and fine-tune")
     parser.add_argument("--progress", action="store_true", help="training progress bars")
     parser.add_argument("--no-progress", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("-o", "--out", type=Path, default=RESULTS,
@@ -350,7 +345,7 @@ def main(argv=None) -> int:
                                "distill_temperature": args.distill_temperature})
     results = run(args.seeds, TrainConfig(iterations=args.iterations), fine_tune,
                   variants=args.variants, sweeps=args.sweeps, widths=dict(args.widths) or None,
-                  data=HeldOut("digits") if args.validation else DIGITS,
+                  data=digits_for(args.validation),
                   progress=args.progress and not args.no_progress,
                   say=lambda msg: print(msg, file=sys.stderr, flush=True))
     results["command"] = command
