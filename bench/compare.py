@@ -71,6 +71,7 @@ SHIPPED = {
     "srlut-f-x4": "models/srlut/pretrained/srlut-f-x4.npz",
     "digits-all-debut": "models/network/pretrained/digits-all-debut.npz",
     "digits-pecan-d": "models/network/pretrained/digits-pecan-d.npz",
+    "digits-pecan-d-scalar": "models/network/pretrained/digits-pecan-d-scalar.npz",
     "digits-pecan-a": "models/network/pretrained/digits-pecan-a.npz",
     "digits-mlp-pecan-d": "models/network/pretrained/digits-mlp-pecan-d.npz",
     "digits-wide": "models/network/pretrained/digits-wide.npz",
