@@ -57,8 +57,9 @@ from ..models.network.train import TrainConfig, train_network
 from ..models.network.zoo import macs, params
 from ..sim.golden.network import classify
 from .harness import (PAIRED_MARGIN_RULE, RESULTS, add_validation_argument, check_variants,
-                      data_record, digits_for, margin_text, paired_margin, positive_float,
-                      positive_int, publish, scored_images, seed_stats)
+                      count_int, data_record, digits_for, margin_text, non_negative_float,
+                      paired_margin, positive_float, positive_int, publish, scored_images,
+                      seed_stats, unit_float)
 from .network_accuracy import mean_pm_std
 
 __all__ = ["VARIANTS", "DENSE", "SEEDS", "TARGET", "run", "target", "render_markdown", "main"]
@@ -250,28 +251,6 @@ def _differences(runs: list[dict], t: dict) -> list[float]:
     return [dense[r["seed"]] - r[t["metric"]] for r in runs if r["variant"] == t["label"]]
 
 
-def _unit(text: str) -> float:
-    """An argparse ``type`` for a weight in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    """An argparse ``type`` for a weight decay: a number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
-
-
 def _width(text: str) -> tuple[int, int]:
     """An argparse ``type`` for ``LAYER:WIDTH``."""
     layer, sep, width = text.partition(":")
@@ -282,17 +261,6 @@ def _width(text: str) -> tuple[int, int]:
     if not sep or value is None or value[0] < 0 or value[1] < 1:
         raise argparse.ArgumentTypeError(f"must be LAYER:WIDTH (a layer index and its narrowest "
                                          f"vector, e.g. 0:8), got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    """An argparse ``type`` for a count that may be 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer of at least 0, got {text!r}")
     return value
 
 
@@ -311,18 +279,18 @@ def main(argv=None) -> int:
     parser.add_argument("--fine-tune-lr", type=positive_float, metavar="LR",
                         default=FINE_TUNE.lr,
                         help=f"peak learning rate of every fine-tune (default {FINE_TUNE.lr})")
-    parser.add_argument("--fine-tune-weight-decay", type=_non_negative, metavar="WD",
+    parser.add_argument("--fine-tune-weight-decay", type=non_negative_float, metavar="WD",
                         default=FINE_TUNE.weight_decay,
                         help=f"AdamW weight decay of every fine-tune (default "
                              f"{FINE_TUNE.weight_decay})")
-    parser.add_argument("--distill", type=_unit, metavar="ALPHA", default=FINE_TUNE.distill,
+    parser.add_argument("--distill", type=unit_float, metavar="ALPHA", default=FINE_TUNE.distill,
                         help="weight of distillation from the seed's dense network in the "
                              f"fine-tune's loss, 0..1 (default {FINE_TUNE.distill:g})")
     parser.add_argument("--distill-temperature", type=positive_float, metavar="T",
                         default=FINE_TUNE.distill_temperature,
                         help=f"distillation temperature (default "
                              f"{FINE_TUNE.distill_temperature:g})")
-    parser.add_argument("--sweeps", type=_count, metavar="N", default=SWEEPS,
+    parser.add_argument("--sweeps", type=count_int, metavar="N", default=SWEEPS,
                         help=f"ALS sweeps per converted layer (default {SWEEPS})")
     parser.add_argument("--widths", nargs="+", type=_width, default=[], metavar="LAYER:WIDTH",
                         help="fix a layer's chain at this narrowest vector between factors "

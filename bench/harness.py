@@ -26,7 +26,8 @@ from .. import jsonfile
 
 __all__ = ["REPO", "RESULTS", "ECP5_PARTS", "MeasureError", "measure", "cost_records",
            "cost_smallest", "engine_commit", "printer",
-           "main_quick", "write_json", "publish", "positive_int", "positive_float", "seed_stats",
+           "main_quick", "write_json", "publish", "number_type", "positive_int", "count_int",
+           "positive_float", "non_negative_float", "unit_float", "seed_stats",
            "paired_margin", "PAIRED_MARGIN_RULE", "margin_text", "check_variants",
            "add_validation_argument", "digits_for", "scored_images", "data_record"]
 
@@ -189,29 +190,32 @@ def write_json(path: Path, data) -> Path:
     return jsonfile.write(path, data, indent=2, sort_keys=True)
 
 
-def positive_int(text: str) -> int:
-    """An argparse ``type`` for a count: the integer, or an error naming the text."""
+def number_type(convert, accepts, phrase: str):
+    """An argparse ``type``: ``convert(text)`` where ``accepts`` it, else one error naming the
+    text (``must be <phrase>, got '<text>'``), a text ``convert`` cannot read included."""
     import argparse
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accepts(value):
+            raise argparse.ArgumentTypeError(f"must be {phrase}, got {text!r}")
+        return value
+    return parse
 
 
-def positive_float(text: str) -> float:
-    """An argparse ``type`` for a rate or a weight: the number (> 0), or an error naming the
-    text."""
-    import argparse
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
+#: argparse ``type`` for a count.
+positive_int = number_type(int, lambda v: v >= 1, "a positive integer")
+#: argparse ``type`` for a count that may be 0.
+count_int = number_type(int, lambda v: v >= 0, "an integer of at least 0")
+#: argparse ``type`` for a rate or a weight (> 0; NaN refused).
+positive_float = number_type(float, lambda v: v > 0, "a positive number")
+#: argparse ``type`` for a weight decay (>= 0).
+non_negative_float = number_type(float, lambda v: v >= 0, "a number >= 0")
+#: argparse ``type`` for a weight in [0, 1].
+unit_float = number_type(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
 def check_variants(names, variants, always: str = "dense") -> list[str]:
