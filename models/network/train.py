@@ -136,10 +136,7 @@ class TrainConfig:
         wd = self.weight_decay
         if not isinstance(wd, (int, float)) or isinstance(wd, bool) or not wd >= 0:
             raise ValueError(f"TrainConfig.weight_decay must be a number >= 0, got {wd!r}")
-        w = self.warmup
-        if not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 <= w < 1:
-            raise ValueError(f"TrainConfig.warmup must be in [0, 1), got {w!r}")
-        for name in ("soft_match", "progressive"):
+        for name in ("warmup", "soft_match", "progressive"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
                 raise ValueError(f"TrainConfig.{name} must be in [0, 1), got {value!r}")
